@@ -1,0 +1,30 @@
+//! faultline's checkers: pure functions from a history to a verdict.
+//!
+//! [`linearizable`] decides whether a history of operations on objects
+//! (registers, compare-and-set registers, key-value maps, sets, queues,
+//! mutexes) could have happened atomically in an order consistent with real
+//! time. It is a Porcupine-style search, P-compositional (each key on its
+//! own, in parallel), three-valued, and explains every illegal history.
+//!
+//! ```
+//! use faultline_checkers::linearizable::ModelKind;
+//! use faultline_core::{Budget, Format, Validity};
+//!
+//! // Process 1 reads 1 after process 0's write of 2 completed: stale.
+//! let log = "INFO  jepsen.util - 0\t:invoke\t:write\t1\n\
+//!            INFO  jepsen.util - 0\t:ok\t:write\t1\n\
+//!            INFO  jepsen.util - 0\t:invoke\t:write\t2\n\
+//!            INFO  jepsen.util - 0\t:ok\t:write\t2\n\
+//!            INFO  jepsen.util - 1\t:invoke\t:read\tnil\n\
+//!            INFO  jepsen.util - 1\t:ok\t:read\t1\n";
+//! let history = Format::JepsenLog.parse(log).unwrap().history;
+//! let analysis = ModelKind::CasRegister.check(&history, &Budget::default()).unwrap();
+//! assert_eq!(analysis.valid, Validity::Invalid);
+//! let why = analysis.counterexample.unwrap();
+//! assert_eq!(why.failing_op.unwrap().description, "read → 1");
+//! ```
+
+pub mod linearizable;
+mod linearizable_checker;
+
+pub use linearizable_checker::LinearizableChecker;

@@ -1,0 +1,278 @@
+//! Explaining an illegal partition so that a person can follow it: the
+//! operation that cannot be linearized, the longest partial linearizations
+//! before it with the state after each step, and the smallest window of the
+//! history that still fails on its own.
+//!
+//! Everything here is bounded: a few paths of one length, a binary search of
+//! prefixes, and a bounded number of window starts, all under the deadline.
+
+use crate::linearizable::entries::{Entry, Partition, Prepared};
+use crate::linearizable::model::Model;
+use crate::linearizable::search::{final_states, search, Limits, Recorder, Search, SearchOutcome};
+use faultline_core::History;
+use serde::Serialize;
+
+/// How many longest partial linearizations are kept.
+const PATHS_KEPT: usize = 3;
+/// How many window starts are tried, latest first.
+const STARTS_TRIED: usize = 24;
+/// Steps allowed to each search that narrows the window; one that runs out
+/// counts as "does not fail", which can only leave the window larger.
+const WINDOW_SEARCH_STEPS: u64 = 1 << 20;
+/// How many operations of the window are listed.
+const WINDOW_OPS_LISTED: usize = 200;
+
+/// An operation as a report shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpView {
+    /// The process that ran it.
+    pub process: String,
+    /// Position of its invocation in the history.
+    pub invoke: usize,
+    /// Position of its completion, if any.
+    pub complete: Option<usize>,
+    /// Source line of the invocation, when read from a file.
+    pub line: Option<usize>,
+    /// What it did, in words (`cas 1→2`).
+    pub description: String,
+}
+
+/// One step of a partial linearization.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    /// The operation linearized.
+    pub op: OpView,
+    /// The model's state after it.
+    pub state_after: String,
+}
+
+/// A longest partial linearization, and the operation it could not place.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartialLinearization {
+    /// The operations in linearization order.
+    pub steps: Vec<Step>,
+    /// The completed operation that had to come next and could not.
+    pub stuck_at: Option<OpView>,
+}
+
+/// The smallest stretch of the history found that fails on its own.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Window {
+    /// First event position in the window.
+    pub from_event: usize,
+    /// Last event position in the window.
+    pub to_event: usize,
+    /// Source lines, when read from a file.
+    pub from_line: Option<usize>,
+    /// Source line of the last event.
+    pub to_line: Option<usize>,
+    /// The operations of this key in the window.
+    pub op_count: usize,
+    /// The states the window may start from (what the history before it can reach).
+    pub start_states: Vec<String>,
+    /// Its operations (the first few hundred).
+    pub ops: Vec<OpView>,
+}
+
+/// Why a partition is not linearizable.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Counterexample {
+    /// The key, when the history is partitioned by key.
+    pub key: Option<String>,
+    /// The operation that cannot be linearized.
+    pub failing_op: Option<OpView>,
+    /// The longest partial linearizations.
+    pub partial_linearizations: Vec<PartialLinearization>,
+    /// The smallest failing window found.
+    pub window: Option<Window>,
+}
+
+/// Builds the counterexample for an illegal partition.
+pub fn explain<M: Model>(
+    model: &M,
+    prepared: &Prepared<M>,
+    history: &History,
+    partition: &Partition<M>,
+    best_depth: usize,
+    limits: &Limits,
+) -> Counterexample {
+    let view = |e: &Entry<M>| op_view(model, prepared, history, e);
+    let entries = &partition.entries;
+    let mut recorder = Recorder {
+        depth: best_depth,
+        keep: PATHS_KEPT,
+        paths: Vec::new(),
+    };
+    search(model, entries, model.init(), limits, Some(&mut recorder));
+    let partial_linearizations: Vec<PartialLinearization> = recorder
+        .paths
+        .iter()
+        .map(|path| {
+            let mut state = model.init();
+            let mut context = M::Context::default();
+            let steps = path
+                .iter()
+                .map(|&i| {
+                    let e = &entries[i];
+                    state = model
+                        .step(&mut context, &state, &e.input, e.output.as_ref())
+                        .unwrap_or_else(|| state.clone());
+                    Step {
+                        op: view(e),
+                        state_after: model.describe_state(&context, &prepared.values, &state),
+                    }
+                })
+                .collect();
+            PartialLinearization {
+                steps,
+                stuck_at: stuck_at(entries, path).map(|i| view(&entries[i])),
+            }
+        })
+        .collect();
+    let failing_op = partial_linearizations
+        .first()
+        .and_then(|p| p.stuck_at.clone());
+    let window = smallest_window(model, partition, limits).map(|(from, to, states, context)| {
+        let in_window: Vec<&Entry<M>> = entries
+            .iter()
+            .filter(|e| e.call >= from && e.call <= to)
+            .collect();
+        Window {
+            from_event: from,
+            to_event: to,
+            from_line: history.line_of(from),
+            to_line: history.line_of(to),
+            op_count: in_window.len(),
+            start_states: states
+                .iter()
+                .map(|s| model.describe_state(&context, &prepared.values, s))
+                .collect(),
+            ops: in_window
+                .iter()
+                .take(WINDOW_OPS_LISTED)
+                .map(|e| view(e))
+                .collect(),
+        }
+    });
+    Counterexample {
+        key: partition.key.clone(),
+        failing_op,
+        partial_linearizations,
+        window,
+    }
+}
+
+fn op_view<M: Model>(model: &M, prepared: &Prepared<M>, history: &History, e: &Entry<M>) -> OpView {
+    let op = &prepared.operations[e.op];
+    OpView {
+        process: op.process.to_string(),
+        invoke: op.invoke,
+        complete: op.complete,
+        line: history.line_of(op.invoke),
+        description: model.describe_op(&prepared.values, &e.input, e.output.as_ref()),
+    }
+}
+
+/// The completed operation not in `path` that returns first: the one the
+/// search needed to place next.
+fn stuck_at<M: Model>(entries: &[Entry<M>], path: &[usize]) -> Option<usize> {
+    let mut placed = vec![false; entries.len()];
+    path.iter().for_each(|&i| placed[i] = true);
+    (0..entries.len())
+        .filter(|&i| !placed[i])
+        .filter_map(|i| entries[i].ret.map(|r| (r, i)))
+        .min()
+        .map(|(_, i)| i)
+}
+
+/// The window `[from, to]` (event positions), the states it may start in,
+/// and the context those states are made in.
+#[allow(clippy::type_complexity)]
+fn smallest_window<M: Model>(
+    model: &M,
+    partition: &Partition<M>,
+    limits: &Limits,
+) -> Option<(usize, usize, Vec<M::State>, M::Context)> {
+    let entries = &partition.entries;
+    let first = entries.iter().map(|e| e.call).min()?;
+    let last = entries
+        .iter()
+        .flat_map(|e| [Some(e.call), e.ret])
+        .flatten()
+        .max()?;
+    // Shortest failing prefix: failing is monotone in the prefix length.
+    let fails = |end: usize| {
+        fails_from(
+            model,
+            &partition.prefix(end).entries,
+            model.init(),
+            M::Context::default(),
+            limits,
+        )
+    };
+    let (mut lo, mut hi) = (first + 1, last + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if fails(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let end = hi;
+    let cut = partition.prefix(end);
+    for from in quiescent_cuts(&cut.entries)
+        .into_iter()
+        .rev()
+        .take(STARTS_TRIED)
+    {
+        let (before, after): (Vec<Entry<M>>, Vec<Entry<M>>) =
+            cut.entries.iter().cloned().partition(|e| e.call < from);
+        let Ok((states, context)) =
+            final_states(model, &before, model.init(), limits, WINDOW_SEARCH_STEPS)
+        else {
+            continue;
+        };
+        let all_fail = states
+            .iter()
+            .all(|s| fails_from(model, &after, s.clone(), context.clone(), limits));
+        if all_fail {
+            return Some((from, end - 1, states, context));
+        }
+    }
+    Some((first, end - 1, vec![model.init()], M::Context::default()))
+}
+
+/// True when `entries` surely cannot be linearized from `init`.
+fn fails_from<M: Model>(
+    model: &M,
+    entries: &[Entry<M>],
+    init: M::State,
+    context: M::Context,
+    limits: &Limits,
+) -> bool {
+    let outcome = Search::with_context(entries, init, context).run(
+        model,
+        limits,
+        WINDOW_SEARCH_STEPS,
+        None,
+        None,
+    );
+    matches!(outcome, Some(SearchOutcome::Illegal { .. }))
+}
+
+/// Positions where no operation is in flight: every operation invoked
+/// before has completed before. Only there can a history be split.
+fn quiescent_cuts<M: Model>(entries: &[Entry<M>]) -> Vec<usize> {
+    let mut by_call: Vec<&Entry<M>> = entries.iter().collect();
+    by_call.sort_by_key(|e| e.call);
+    let mut cuts = Vec::new();
+    let mut latest_return = 0usize;
+    for (i, e) in by_call.iter().enumerate() {
+        if i > 0 && latest_return < e.call {
+            cuts.push(e.call);
+        }
+        latest_return = latest_return.max(e.ret.unwrap_or(usize::MAX));
+    }
+    cuts
+}

@@ -1,0 +1,118 @@
+//! A history's operations read through a model and split into independent
+//! partitions (one per key), ready for the search.
+
+use crate::linearizable::model::{Interner, Model};
+use faultline_core::{CheckError, History, Operation, Outcome, Process};
+use std::collections::BTreeMap;
+
+/// One operation as the search sees it.
+pub struct Entry<M: Model> {
+    /// Position of the invocation in the history.
+    pub call: usize,
+    /// Position of the completion; `None` when the outcome is unknown (it
+    /// may take effect at any time after `call`, or never).
+    pub ret: Option<usize>,
+    /// The argument.
+    pub input: M::Input,
+    /// The result; `None` when unknown.
+    pub output: Option<M::Output>,
+    /// Index into the history's operations, for descriptions.
+    pub op: usize,
+}
+
+/// The operations on one key, sorted by invocation.
+pub struct Partition<M: Model> {
+    /// The key, or `None` for operations without one.
+    pub key: Option<String>,
+    /// The operations.
+    pub entries: Vec<Entry<M>>,
+}
+
+// By hand: a derive would demand that the model itself be Clone.
+impl<M: Model> Clone for Entry<M> {
+    fn clone(&self) -> Self {
+        Entry {
+            call: self.call,
+            ret: self.ret,
+            input: self.input.clone(),
+            output: self.output.clone(),
+            op: self.op,
+        }
+    }
+}
+
+/// Everything the search needs from a history.
+pub struct Prepared<M: Model> {
+    /// The history's operations (all of them, nemesis included).
+    pub operations: Vec<Operation>,
+    /// The partitions, in key order.
+    pub partitions: Vec<Partition<M>>,
+    /// Values numbered while decoding.
+    pub values: Interner,
+}
+
+/// Pairs, decodes and partitions `history` for `model`. Failed operations
+/// and the nemesis's are left out: they did not act on the object.
+pub fn prepare<M: Model>(model: &M, history: &History) -> Result<Prepared<M>, CheckError> {
+    let operations = history.operations()?;
+    let mut values = Interner::default();
+    let mut by_key: BTreeMap<Option<String>, Vec<Entry<M>>> = BTreeMap::new();
+    for (index, op) in operations.iter().enumerate() {
+        if op.process == Process::Nemesis || op.outcome == Outcome::Fail {
+            continue;
+        }
+        let decoded = model
+            .decode(&mut values, &op.f, &op.input, op.output.as_ref())
+            .map_err(|message| {
+                let at = history
+                    .line_of(op.invoke)
+                    .map_or_else(|| format!("event {}", op.invoke), |l| format!("line {l}"));
+                CheckError::Operation { at, message }
+            })?;
+        let Some((input, output)) = decoded else {
+            continue;
+        };
+        let ret = if output.is_some() { op.complete } else { None };
+        by_key.entry(op.key.clone()).or_default().push(Entry {
+            call: op.invoke,
+            ret,
+            input,
+            output,
+            op: index,
+        });
+    }
+    let partitions = by_key
+        .into_iter()
+        .map(|(key, entries)| Partition { key, entries })
+        .collect();
+    Ok(Prepared {
+        operations,
+        partitions,
+        values,
+    })
+}
+
+impl<M: Model> Partition<M> {
+    /// The same partition cut at history position `end`: operations invoked
+    /// later are dropped, and those completing later become unknown. If the
+    /// cut fails, so does the whole (it only loosens what remains).
+    pub fn prefix(&self, end: usize) -> Partition<M> {
+        let entries = self
+            .entries
+            .iter()
+            .filter(|e| e.call < end)
+            .map(|e| match e.ret {
+                Some(r) if r >= end => Entry {
+                    ret: None,
+                    output: None,
+                    ..e.clone()
+                },
+                _ => e.clone(),
+            })
+            .collect();
+        Partition {
+            key: self.key.clone(),
+            entries,
+        }
+    }
+}

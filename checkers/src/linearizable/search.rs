@@ -1,0 +1,539 @@
+//! The search for a linearization: Wing & Gong's algorithm with Lowe's
+//! just-in-time linearization, as in Porcupine, over an index-linked list of
+//! call and return events, with a cache of (linearized set, state) pairs.
+//!
+//! One pruning of faultline's own: operations with the same input and output
+//! whose intervals do not cross in reverse (a invoked no later and completed
+//! no later than b) are interchangeable, so only orders that linearize them
+//! in invocation order are tried. This collapses the many identical
+//! unknown-outcome writes that faulty runs produce.
+
+use crate::linearizable::entries::Entry;
+use crate::linearizable::model::Model;
+use ahash::RandomState;
+use hashbrown::HashTable;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+const NIL: u32 = u32::MAX;
+/// How often (in search steps) the clock and the cancel flag are read.
+const CHECK_EVERY: u64 = 1 << 12;
+
+/// Why a search stopped without an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exhausted {
+    /// The time limit passed.
+    Time,
+    /// The cache reached its size limit.
+    Memory,
+    /// Another partition already decided the verdict.
+    Cancelled,
+}
+
+/// What one search found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SearchOutcome {
+    /// A linearization exists.
+    Linearizable,
+    /// None exists; the longest partial linearization had this many operations.
+    Illegal {
+        /// Length of the longest partial linearization seen.
+        best_depth: usize,
+    },
+    /// The budget ran out first.
+    Unknown(Exhausted),
+}
+
+/// The budget a search runs under.
+pub struct Limits<'a> {
+    /// When to give up.
+    pub deadline: Option<Instant>,
+    /// Set by others to stop this search.
+    pub cancel: &'a AtomicBool,
+    /// Most cache entries allowed.
+    pub max_states: usize,
+}
+
+impl<'a> Limits<'a> {
+    /// No deadline and the default state limit, stopped by `cancel`.
+    pub fn new(cancel: &'a AtomicBool) -> Limits<'a> {
+        Limits {
+            deadline: None,
+            cancel,
+            max_states: faultline_core::Budget::default().max_states,
+        }
+    }
+}
+
+/// Collects partial linearizations of a given length (second pass of an
+/// illegal search, to explain it).
+pub struct Recorder {
+    /// The length wanted.
+    pub depth: usize,
+    /// How many to keep at most.
+    pub keep: usize,
+    /// Those found: entry indexes in linearization order.
+    pub paths: Vec<Vec<usize>>,
+}
+
+/// What the pass over fitting reads did.
+enum Placed {
+    /// Placed one.
+    Read,
+    /// One led to a configuration already refuted.
+    DeadEnd,
+    /// None fits.
+    Nothing,
+    /// The cache is full.
+    OutOfMemory,
+}
+
+/// The call/return events of a partition as a doubly linked list.
+struct EventList {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// For each node: the entry it belongs to.
+    entry: Vec<u32>,
+    /// For a call node: its return node (NIL when the outcome is unknown);
+    /// for a return node: NIL.
+    matching: Vec<u32>,
+    is_call: Vec<bool>,
+}
+
+const HEAD: u32 = 0;
+
+impl EventList {
+    fn new<M: Model>(entries: &[Entry<M>]) -> EventList {
+        // (position, is_return, entry): returns at equal positions cannot
+        // happen in one history, so sorting by position is total.
+        let mut events: Vec<(usize, bool, u32)> = Vec::with_capacity(entries.len() * 2);
+        for (i, e) in entries.iter().enumerate() {
+            events.push((e.call, false, i as u32));
+            if let Some(r) = e.ret {
+                events.push((r, true, i as u32));
+            }
+        }
+        events.sort_unstable();
+        let n = events.len() + 1;
+        let mut list = EventList {
+            next: (1..=n as u32)
+                .map(|i| if i as usize == n { NIL } else { i })
+                .collect(),
+            prev: (0..n as u32)
+                .map(|i| if i == 0 { NIL } else { i - 1 })
+                .collect(),
+            entry: vec![NIL; n],
+            matching: vec![NIL; n],
+            is_call: vec![false; n],
+        };
+        let mut call_node = vec![NIL; entries.len()];
+        for (k, &(_, is_return, e)) in events.iter().enumerate() {
+            let node = k as u32 + 1;
+            list.entry[node as usize] = e;
+            list.is_call[node as usize] = !is_return;
+            if is_return {
+                list.matching[call_node[e as usize] as usize] = node;
+            } else {
+                call_node[e as usize] = node;
+            }
+        }
+        list
+    }
+
+    fn unlink(&mut self, node: u32) {
+        let (p, n) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = n;
+        if n != NIL {
+            self.prev[n as usize] = p;
+        }
+    }
+
+    fn relink(&mut self, node: u32) {
+        let (p, n) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = node;
+        if n != NIL {
+            self.prev[n as usize] = node;
+        }
+    }
+
+    fn lift(&mut self, call: u32) {
+        self.unlink(call);
+        let ret = self.matching[call as usize];
+        if ret != NIL {
+            self.unlink(ret);
+        }
+    }
+
+    fn unlift(&mut self, call: u32) {
+        let ret = self.matching[call as usize];
+        if ret != NIL {
+            self.relink(ret);
+        }
+        self.relink(call);
+    }
+}
+
+/// Entries grouped by (input, output).
+type Classes<'a, M> =
+    HashMap<(&'a <M as Model>::Input, Option<&'a <M as Model>::Output>), Vec<u32>, RandomState>;
+
+/// For each entry, the interchangeable entry that must be linearized first.
+fn twins<M: Model>(entries: &[Entry<M>]) -> Vec<Option<u32>> {
+    // Operations with equal input and output, in call order.
+    let mut classes: Classes<M> = HashMap::default();
+    let mut twin = vec![None; entries.len()];
+    let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+    order.sort_by_key(|&i| entries[i as usize].call);
+    let ret_key = |e: &Entry<M>| e.ret.unwrap_or(usize::MAX);
+    for i in order {
+        let e = &entries[i as usize];
+        let class = classes.entry((&e.input, e.output.as_ref())).or_default();
+        twin[i as usize] = class
+            .iter()
+            .rev()
+            .copied()
+            .find(|&a| ret_key(&entries[a as usize]) <= ret_key(e));
+        class.push(i);
+    }
+    twin
+}
+
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn set(&mut self, i: u32) {
+        self.0[(i / 64) as usize] |= 1 << (i % 64);
+    }
+    fn clear(&mut self, i: u32) {
+        self.0[(i / 64) as usize] &= !(1 << (i % 64));
+    }
+    fn get(&self, i: u32) -> bool {
+        self.0[(i / 64) as usize] & (1 << (i % 64)) != 0
+    }
+}
+
+/// Searches for a linearization of `entries` starting from `init`.
+pub fn search<M: Model>(
+    model: &M,
+    entries: &[Entry<M>],
+    init: M::State,
+    limits: &Limits,
+    recorder: Option<&mut Recorder>,
+) -> SearchOutcome {
+    let mut search = Search::new(entries, init);
+    search
+        .run(model, limits, u64::MAX, recorder, None)
+        .unwrap_or(SearchOutcome::Unknown(Exhausted::Time))
+}
+
+/// Every state a complete linearization of `entries` can end in (all of
+/// whose operations must have completed), within `max_steps` search steps,
+/// with the context they are made in. `Illegal` when there is none.
+pub fn final_states<M: Model>(
+    model: &M,
+    entries: &[Entry<M>],
+    init: M::State,
+    limits: &Limits,
+    max_steps: u64,
+) -> Result<(Vec<M::State>, M::Context), SearchOutcome> {
+    let mut found = Vec::new();
+    let mut search = Search::new(entries, init);
+    match search.run(model, limits, max_steps, None, Some(&mut found)) {
+        Some(SearchOutcome::Linearizable) => Ok((found, search.context)),
+        other => Err(other.unwrap_or(SearchOutcome::Unknown(Exhausted::Time))),
+    }
+}
+
+/// A search that can be paused after a number of steps and resumed, so that
+/// many partitions can share the cores in turns (the first one found illegal
+/// decides, however long the others would take).
+pub struct Search<'e, M: Model> {
+    entries: &'e [Entry<M>],
+    list: EventList,
+    twin: Vec<Option<u32>>,
+    remaining: usize,
+    hasher: RandomState,
+    /// (hash, offset of the linearized set in `sets`, state after it).
+    cache: HashTable<(u64, u32, M::State)>,
+    /// Every cached linearized set, `words` words each, end to end: one
+    /// allocation instead of one per cache entry.
+    sets: Vec<u64>,
+    words: usize,
+    linearized: Bits,
+    /// The operations linearized so far: call node, state before, and
+    /// whether it was a read placed without alternatives.
+    calls: Vec<(u32, M::State, bool)>,
+    state: M::State,
+    context: M::Context,
+    node: u32,
+    best_depth: usize,
+    steps: u64,
+}
+
+impl<'e, M: Model> Search<'e, M> {
+    /// A search of `entries` from `init`, not yet started.
+    pub fn new(entries: &'e [Entry<M>], init: M::State) -> Search<'e, M> {
+        Search::with_context(entries, init, M::Context::default())
+    }
+
+    /// A search from `init`, a state made in `context`.
+    pub fn with_context(
+        entries: &'e [Entry<M>],
+        init: M::State,
+        context: M::Context,
+    ) -> Search<'e, M> {
+        let list = EventList::new(entries);
+        let node = list.next[HEAD as usize];
+        Search {
+            entries,
+            twin: twins(entries),
+            remaining: entries.iter().filter(|e| e.ret.is_some()).count(),
+            hasher: RandomState::with_seeds(1, 2, 3, 4),
+            cache: HashTable::new(),
+            sets: Vec::new(),
+            words: entries.len().div_ceil(64).max(1),
+            linearized: Bits(vec![0; entries.len().div_ceil(64).max(1)]),
+            calls: Vec::new(),
+            state: init,
+            context,
+            node,
+            list,
+            best_depth: 0,
+            steps: 0,
+        }
+    }
+
+    /// How many (linearized set, state) pairs are cached.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Search steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Runs until a verdict or until `until_step` steps in all; `None` when paused.
+    pub fn run(
+        &mut self,
+        model: &M,
+        limits: &Limits,
+        until_step: u64,
+        recorder: Option<&mut Recorder>,
+        finals: Option<&mut Vec<M::State>>,
+    ) -> Option<SearchOutcome> {
+        static UNBOUNDED: AtomicU64 = AtomicU64::new(u64::MAX);
+        self.run_bounded(model, limits, until_step, &UNBOUNDED, recorder, finals)
+    }
+
+    /// Like [`Search::run`], and also pauses once more than `bound` steps
+    /// are taken (a bound that others may lower while this runs).
+    pub fn run_bounded(
+        &mut self,
+        model: &M,
+        limits: &Limits,
+        until_step: u64,
+        bound: &AtomicU64,
+        mut recorder: Option<&mut Recorder>,
+        mut finals: Option<&mut Vec<M::State>>,
+    ) -> Option<SearchOutcome> {
+        let entries = self.entries;
+        loop {
+            if self.remaining == 0 {
+                let Some(found) = finals.as_deref_mut() else {
+                    return Some(SearchOutcome::Linearizable);
+                };
+                // Collecting every reachable final state: note this one, go on.
+                if !found.contains(&self.state) {
+                    found.push(self.state.clone());
+                }
+                if !self.backtrack() {
+                    return Some(SearchOutcome::Linearizable);
+                }
+                continue;
+            }
+            self.steps += 1;
+            if self.steps % CHECK_EVERY == 0 {
+                if self.steps >= until_step || self.steps > bound.load(Ordering::Relaxed) {
+                    return None;
+                }
+                if limits.cancel.load(Ordering::Relaxed) {
+                    return Some(SearchOutcome::Unknown(Exhausted::Cancelled));
+                }
+                if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Some(SearchOutcome::Unknown(Exhausted::Time));
+                }
+            }
+            let at_level_start = self.node == self.list.next[HEAD as usize];
+            let placed = if at_level_start {
+                self.place_fitting_read(model, limits)
+            } else {
+                Placed::Nothing
+            };
+            match placed {
+                Placed::Read => continue,
+                Placed::OutOfMemory => return Some(SearchOutcome::Unknown(Exhausted::Memory)),
+                Placed::Nothing => {}
+                Placed::DeadEnd => {
+                    if !self.backtrack() {
+                        return Some(self.exhausted(finals.as_deref()));
+                    }
+                    continue;
+                }
+            }
+            let node = self.node;
+            let e = self.list.entry[node as usize];
+            if !self.list.is_call[node as usize] {
+                // A return before its call was linearized: undo the last choice.
+                if !self.backtrack() {
+                    return Some(self.exhausted(finals.as_deref()));
+                }
+                continue;
+            }
+            let entry = &entries[e as usize];
+            let blocked = self.twin[e as usize].is_some_and(|t| !self.linearized.get(t));
+            let next_state = match blocked {
+                true => None,
+                false => model.step(
+                    &mut self.context,
+                    &self.state,
+                    &entry.input,
+                    entry.output.as_ref(),
+                ),
+            };
+            let Some(next_state) = next_state else {
+                self.node = self.list.next[node as usize];
+                continue;
+            };
+            match self.try_cache(e, &next_state, limits) {
+                None => return Some(SearchOutcome::Unknown(Exhausted::Memory)),
+                Some(false) => {
+                    self.node = self.list.next[node as usize];
+                    continue;
+                }
+                Some(true) => {}
+            }
+            // A read that fits is placed without alternatives (see Model::is_read_only).
+            let forced = entry.output.is_some() && model.is_read_only(&entry.input);
+            self.push(node, next_state, forced);
+            if let Some(rec) = recorder.as_deref_mut() {
+                if self.calls.len() == rec.depth && rec.paths.len() < rec.keep {
+                    rec.paths.push(
+                        self.calls
+                            .iter()
+                            .map(|&(n, ..)| self.list.entry[n as usize] as usize)
+                            .collect(),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Caches (linearized set + `e`, `next_state`). `Some(false)` when it was
+    /// already there (explored before), `None` when the cache is full.
+    fn try_cache(&mut self, e: u32, next_state: &M::State, limits: &Limits) -> Option<bool> {
+        self.linearized.set(e);
+        let hash = self.hasher.hash_one((&self.linearized.0[..], next_state));
+        let (bits, sets, words) = (&self.linearized.0[..], &self.sets, self.words);
+        let same = |&(h, at, ref s): &(u64, u32, M::State)| {
+            h == hash && sets[at as usize * words..][..words] == *bits && s == next_state
+        };
+        let seen = self.cache.find(hash, same).is_some();
+        let full = self.cache.len() >= limits.max_states || self.cache.len() >= u32::MAX as usize;
+        self.linearized.clear(e);
+        if seen || full {
+            return (!full).then_some(false);
+        }
+        let at = self.cache.len() as u32;
+        self.sets.extend_from_slice(&self.linearized.0);
+        let last = self.sets.len() - self.words;
+        self.sets[last + (e / 64) as usize] |= 1 << (e % 64);
+        self.cache
+            .insert_unique(hash, (hash, at, next_state.clone()), |&(h, ..)| h);
+        Some(true)
+    }
+
+    /// Linearizes the operation at call `node`, moving to `next_state`.
+    fn push(&mut self, node: u32, next_state: M::State, forced: bool) {
+        let e = self.list.entry[node as usize];
+        self.linearized.set(e);
+        let previous = std::mem::replace(&mut self.state, next_state);
+        self.calls.push((node, previous, forced));
+        if self.entries[e as usize].ret.is_some() {
+            self.remaining -= 1;
+        }
+        self.list.lift(node);
+        self.best_depth = self.best_depth.max(self.calls.len());
+        self.node = self.list.next[HEAD as usize];
+    }
+
+    /// The verdict once every choice has been taken back.
+    fn exhausted(&self, finals: Option<&Vec<M::State>>) -> SearchOutcome {
+        match finals {
+            Some(found) if !found.is_empty() => SearchOutcome::Linearizable,
+            _ => SearchOutcome::Illegal {
+                best_depth: self.best_depth,
+            },
+        }
+    }
+
+    /// Before any write is tried at a level, places a read whose result fits
+    /// the current state: placing it first loses no linearization. If that
+    /// leads to a configuration already explored, this one is refuted too
+    /// (it cannot be an ancestor: its set is larger).
+    fn place_fitting_read(&mut self, model: &M, limits: &Limits) -> Placed {
+        let mut node = self.list.next[HEAD as usize];
+        while node != NIL && self.list.is_call[node as usize] {
+            let e = self.list.entry[node as usize];
+            let entry = &self.entries[e as usize];
+            let candidate = entry.output.is_some()
+                && model.is_read_only(&entry.input)
+                && self.twin[e as usize].is_none_or(|t| self.linearized.get(t));
+            let fits = candidate
+                .then(|| {
+                    model.step(
+                        &mut self.context,
+                        &self.state,
+                        &entry.input,
+                        entry.output.as_ref(),
+                    )
+                })
+                .flatten();
+            if let Some(next_state) = fits {
+                return match self.try_cache(e, &next_state, limits) {
+                    None => Placed::OutOfMemory,
+                    Some(false) => Placed::DeadEnd,
+                    Some(true) => {
+                        self.push(node, next_state, true);
+                        Placed::Read
+                    }
+                };
+            }
+            node = self.list.next[node as usize];
+        }
+        Placed::Nothing
+    }
+
+    /// Takes back the last linearized operation, and the reads placed
+    /// without alternatives before it (their failure is their parent's);
+    /// false when nothing is left to take back.
+    fn backtrack(&mut self) -> bool {
+        loop {
+            let Some((call, previous, forced)) = self.calls.pop() else {
+                return false;
+            };
+            let undone = self.list.entry[call as usize];
+            self.linearized.clear(undone);
+            if self.entries[undone as usize].ret.is_some() {
+                self.remaining += 1;
+            }
+            self.state = previous;
+            self.list.unlift(call);
+            if !forced {
+                self.node = self.list.next[call as usize];
+                return true;
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! `faultline check`: judge histories recorded by faultline or by Jepsen.
+
+use crate::exit::Failure;
+use anyhow::anyhow;
+use clap::Args;
+use faultline_checkers::linearizable::{Analysis, Counterexample, ModelKind};
+use faultline_core::{Budget, Format, Validity};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Options of `faultline check`.
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The model: register, cas-register, kv, set, queue, mutex.
+    #[arg(long, default_value = "cas-register", value_parser = parse_model)]
+    model: ModelKind,
+    /// Input format: jsonl, jepsen-log, edn, kv-edn.
+    #[arg(long, default_value = "jsonl", value_parser = parse_format)]
+    format: Format,
+    /// Seconds allowed per file; past it the verdict is unknown, never valid.
+    #[arg(long, default_value_t = 120.0)]
+    time_limit: f64,
+    /// Print one JSON object per file on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+    /// The history files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+fn parse_model(s: &str) -> Result<ModelKind, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+/// Checks every file; the exit code is the merged verdict, or 254 when a
+/// file could not be read (the other files are still checked).
+pub fn run(args: &CheckArgs) -> Result<i32, Failure> {
+    if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
+        return Err(Failure::bad_input(anyhow!(
+            "--time-limit must be a positive number of seconds, not {}",
+            args.time_limit
+        )));
+    }
+    let budget = Budget {
+        time_limit: Some(Duration::from_secs_f64(args.time_limit)),
+        ..Budget::default()
+    };
+    let mut verdict = Validity::Valid;
+    let mut unreadable = None;
+    for file in &args.files {
+        match check_file(args, file, &budget) {
+            Ok(v) => verdict = verdict.merge(v),
+            Err(failure) => {
+                eprintln!("error: {:#}", failure.error);
+                unreadable = Some(failure.code);
+            }
+        }
+    }
+    Ok(unreadable.unwrap_or(verdict.exit_code()))
+}
+
+fn check_file(args: &CheckArgs, file: &Path, budget: &Budget) -> Result<Validity, Failure> {
+    let name = file.display();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
+    let parsed = args.format.parse(&text).map_err(|e| {
+        Failure::bad_input(anyhow!(
+            "{name}:{}: {} (read as --format {})",
+            e.line,
+            e.message,
+            args.format
+        ))
+    })?;
+    for warning in &parsed.warnings {
+        eprintln!("warning: {name}: {warning}");
+    }
+    let start = Instant::now();
+    if parsed.history.is_empty() {
+        let reason = "the history is empty: nothing was recorded, so nothing can be judged";
+        report(args, file, None, reason, start);
+        return Ok(Validity::Unknown);
+    }
+    let analysis = args.model.check(&parsed.history, budget).map_err(|e| {
+        Failure::bad_input(anyhow!("{name}: {e} (checked with --model {})", args.model))
+    })?;
+    report(args, file, Some(&analysis), "", start);
+    Ok(analysis.valid)
+}
+
+fn report(
+    args: &CheckArgs,
+    file: &Path,
+    analysis: Option<&Analysis>,
+    empty_reason: &str,
+    start: Instant,
+) {
+    let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    let name = file.display().to_string();
+    if args.json {
+        let mut line = match analysis {
+            Some(a) => serde_json::to_value(a).unwrap_or_default(),
+            None => {
+                json!({"valid": "unknown", "model": args.model.name(), "ops": 0, "reason": empty_reason})
+            }
+        };
+        line["file"] = json!(name);
+        line["elapsed_ms"] = json!((elapsed_ms * 1000.0).round() / 1000.0);
+        println!("{line}");
+        return;
+    }
+    let Some(a) = analysis else {
+        println!("{name}: unknown: {empty_reason}");
+        return;
+    };
+    let took = format!("{} ops, {} key(s), {elapsed_ms:.1} ms", a.ops, a.partitions);
+    match (a.valid, &a.counterexample) {
+        (Validity::Invalid, Some(c)) => {
+            println!("{name}: INVALID: not linearizable ({took})");
+            print_counterexample(c);
+        }
+        (Validity::Unknown, _) => println!(
+            "{name}: unknown: {} ({took})",
+            a.reason.as_deref().unwrap_or("no verdict")
+        ),
+        (v, _) => println!("{name}: {v} ({took})"),
+    }
+}
+
+fn print_counterexample(c: &Counterexample) {
+    let at = |line: Option<usize>, event: usize| {
+        line.map_or_else(|| format!("event {event}"), |l| format!("line {l}"))
+    };
+    if let Some(key) = &c.key {
+        println!("  key: {key}");
+    }
+    if let Some(op) = &c.failing_op {
+        println!(
+            "  cannot linearize: process {} `{}` ({})",
+            op.process,
+            op.description,
+            at(op.line, op.invoke)
+        );
+    }
+    if let Some(path) = c.partial_linearizations.first() {
+        let shown = path.steps.len().min(8);
+        println!(
+            "  longest partial linearization ({} ops), last {shown}:",
+            path.steps.len()
+        );
+        for step in &path.steps[path.steps.len() - shown..] {
+            println!(
+                "    process {:>4} {:<28} -> state {}",
+                step.op.process, step.op.description, step.state_after
+            );
+        }
+    }
+    if let Some(w) = &c.window {
+        println!(
+            "  smallest failing window: {} to {} ({} ops), starting from state {}",
+            at(w.from_line, w.from_event),
+            at(w.to_line, w.to_event),
+            w.op_count,
+            w.start_states.join(" or ")
+        );
+    }
+}

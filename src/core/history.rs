@@ -1,0 +1,226 @@
+//! A history: the ordered events of a test, and the operations they pair into.
+
+use crate::op::{Op, OpType, Process, Value};
+use crate::HistoryError;
+use std::collections::HashMap;
+
+/// The events of one test, in the order they happened.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    events: Vec<Op>,
+    /// The source line of each event (1-based), when read from a file.
+    lines: Vec<usize>,
+}
+
+/// What became of an operation, the single place where `info` is interpreted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Took effect; `output` holds the result.
+    Ok,
+    /// Did not take effect.
+    Fail,
+    /// May have taken effect at any time after its invocation, or never:
+    /// an `info` completion or an operation still pending when the history ends.
+    Unknown,
+}
+
+/// An invocation paired with its completion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operation {
+    /// Who performed it.
+    pub process: Process,
+    /// The function invoked.
+    pub f: String,
+    /// The independent object it acted on, if any.
+    pub key: Option<String>,
+    /// The invocation's value (the argument).
+    pub input: Value,
+    /// The completion's value when the outcome is `Ok`.
+    pub output: Option<Value>,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Position of the invocation in the history.
+    pub invoke: usize,
+    /// Position of the completion, if there was one.
+    pub complete: Option<usize>,
+    /// The completion's error, if any.
+    pub error: Option<String>,
+}
+
+impl History {
+    /// An empty history.
+    pub fn new() -> History {
+        History::default()
+    }
+
+    /// A history of these events, in order; event indexes are renumbered.
+    pub fn from_events(events: impl IntoIterator<Item = Op>) -> History {
+        let mut history = History::new();
+        for event in events {
+            history.push(event, 0);
+        }
+        history
+    }
+
+    /// Appends an event read from `line` (0 when it has no source line),
+    /// giving it the next index.
+    pub fn push(&mut self, mut event: Op, line: usize) {
+        event.index = self.events.len() as u64;
+        self.events.push(event);
+        self.lines.push(line);
+    }
+
+    /// The events, in order.
+    pub fn events(&self) -> &[Op] {
+        &self.events
+    }
+
+    /// How many events there are.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// True when there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The source line of event `position`, if it was read from a file.
+    pub fn line_of(&self, position: usize) -> Option<usize> {
+        self.lines.get(position).copied().filter(|&l| l > 0)
+    }
+
+    /// Pairs every invocation with its completion, in invocation order.
+    /// Operations still pending at the end have the outcome `Unknown`.
+    pub fn operations(&self) -> Result<Vec<Operation>, HistoryError> {
+        let mut ops: Vec<Operation> = Vec::with_capacity(self.events.len() / 2 + 1);
+        let mut open: HashMap<Process, usize> = HashMap::new();
+        for (position, event) in self.events.iter().enumerate() {
+            let at = || Location {
+                event: position,
+                line: self.line_of(position),
+            };
+            match event.kind {
+                OpType::Invoke => {
+                    if let Some(&previous) = open.get(&event.process) {
+                        return Err(HistoryError::DoubleInvoke {
+                            at: at().to_string(),
+                            process: event.process.to_string(),
+                            previous: ops[previous].invoke,
+                        });
+                    }
+                    open.insert(event.process, ops.len());
+                    ops.push(Operation {
+                        process: event.process,
+                        f: event.f.clone(),
+                        key: event.key.clone(),
+                        input: event.value.clone(),
+                        output: None,
+                        outcome: Outcome::Unknown,
+                        invoke: position,
+                        complete: None,
+                        error: None,
+                    });
+                }
+                kind => {
+                    let Some(id) = open.remove(&event.process) else {
+                        return Err(HistoryError::CompletionWithoutInvoke {
+                            at: at().to_string(),
+                            process: event.process.to_string(),
+                            kind: kind.as_str(),
+                        });
+                    };
+                    let op = &mut ops[id];
+                    if op.f != event.f {
+                        return Err(HistoryError::MismatchedCompletion {
+                            at: at().to_string(),
+                            process: event.process.to_string(),
+                            completed: event.f.clone(),
+                            invoked: op.f.clone(),
+                        });
+                    }
+                    op.complete = Some(position);
+                    op.error = event.error.clone();
+                    op.outcome = match kind {
+                        OpType::Ok => Outcome::Ok,
+                        OpType::Fail => Outcome::Fail,
+                        _ => Outcome::Unknown,
+                    };
+                    if op.outcome == Outcome::Ok {
+                        op.output = Some(event.value.clone());
+                    }
+                }
+            }
+        }
+        Ok(ops)
+    }
+}
+
+/// Where an event is, for error messages.
+struct Location {
+    event: usize,
+    line: Option<usize>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}"),
+            None => write!(f, "event {}", self.event),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(p: u64, kind: OpType, f: &str, v: Value) -> Op {
+        Op::new(Process::Client(p), kind, f, v)
+    }
+
+    #[test]
+    fn pairs_invocations_with_completions_and_treats_pending_as_unknown() {
+        let h = History::from_events([
+            ev(0, OpType::Invoke, "write", json!(1)),
+            ev(1, OpType::Invoke, "read", json!(null)),
+            ev(0, OpType::Ok, "write", json!(1)),
+            ev(2, OpType::Invoke, "cas", json!([1, 2])),
+            ev(1, OpType::Info, "read", json!(null)),
+            ev(2, OpType::Fail, "cas", json!([1, 2])),
+            ev(3, OpType::Invoke, "write", json!(4)),
+        ]);
+        let ops = h.operations().unwrap();
+        assert_eq!(ops.len(), 4);
+        assert_eq!(
+            (ops[0].outcome, ops[0].output.clone(), ops[0].complete),
+            (Outcome::Ok, Some(json!(1)), Some(2))
+        );
+        assert_eq!(ops[1].outcome, Outcome::Unknown);
+        assert_eq!(ops[2].outcome, Outcome::Fail);
+        assert_eq!((ops[3].outcome, ops[3].complete), (Outcome::Unknown, None));
+    }
+
+    #[test]
+    fn rejects_a_completion_without_invocation() {
+        let h = History::from_events([ev(0, OpType::Ok, "read", json!(1))]);
+        let err = h.operations().unwrap_err().to_string();
+        assert!(
+            err.contains("process 0") && err.contains("never invoked"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_a_second_invocation_by_a_busy_process() {
+        let h = History::from_events([
+            ev(0, OpType::Invoke, "read", json!(null)),
+            ev(0, OpType::Invoke, "read", json!(null)),
+        ]);
+        assert!(matches!(
+            h.operations(),
+            Err(HistoryError::DoubleInvoke { .. })
+        ));
+    }
+}

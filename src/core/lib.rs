@@ -1,0 +1,37 @@
+//! faultline's shared vocabulary: every stage of the pipeline speaks it.
+//!
+//! A test produces a [`History`] of [`Op`] events (invoke, then ok / fail /
+//! info), written to disk as JSON Lines by a [`HistoryWriter`] while it runs.
+//! Histories from other tools are read through [`Format`] (Jepsen logs, EDN).
+//! [`History::operations`] pairs invocations with completions, and is the one
+//! place where `info` and pending operations become [`Outcome::Unknown`].
+//! A [`Checker`] turns a history into a three-valued [`Validity`].
+//!
+//! ```
+//! use faultline_core::{Format, Outcome};
+//!
+//! let log = "INFO  jepsen.util - 0\t:invoke\t:write\t3\n\
+//!            INFO  jepsen.util - 0\t:ok\t:write\t3\n\
+//!            INFO  jepsen.util - 1\t:invoke\t:read\tnil\n";
+//! let parsed = Format::JepsenLog.parse(log).unwrap();
+//! let ops = parsed.history.operations().unwrap();
+//! assert_eq!(ops[0].outcome, Outcome::Ok);
+//! assert_eq!(ops[1].outcome, Outcome::Unknown); // still pending at the end
+//! ```
+
+mod checker;
+mod error;
+mod format;
+mod history;
+pub mod import;
+mod jsonl;
+mod op;
+mod validity;
+
+pub use checker::{Budget, CheckError, CheckResult, Checker};
+pub use error::{HistoryError, ParseError};
+pub use format::{Format, Parsed};
+pub use history::{History, Operation, Outcome};
+pub use jsonl::{parse_jsonl, HistoryWriter};
+pub use op::{Op, OpType, Process, Value};
+pub use validity::Validity;

@@ -1,0 +1,54 @@
+//! The `faultline` command: subcommands wire the member crates together.
+//!
+//! Exit codes, the same everywhere: 0 valid, 1 invalid, 2 unknown,
+//! 254 bad arguments or unreadable input, 255 internal error.
+
+mod check_command;
+mod exit;
+
+use clap::{Parser, Subcommand};
+use exit::{Failure, EXIT_INTERNAL};
+
+/// A Jepsen-style test harness for distributed databases.
+#[derive(Parser)]
+#[command(name = "faultline", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check recorded histories for linearizability.
+    Check(check_command::CheckArgs),
+}
+
+fn main() {
+    // A panic is faultline's bug, not the system's: say so with its own code.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("faultline: internal error: {info}\nplease report this with the command and input that caused it");
+        std::process::exit(EXIT_INTERNAL);
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::EXIT_BAD_INPUT
+            } else {
+                0
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check_command::run(&args),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(Failure { code, error }) => {
+            eprintln!("error: {error:#}");
+            std::process::exit(code);
+        }
+    }
+}

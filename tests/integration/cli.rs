@@ -1,0 +1,158 @@
+//! The `faultline` command as a user runs it: verdicts, exit codes and
+//! one-line errors.
+
+use crate::{shared_data, test_data};
+use std::process::{Command, Output};
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_valid_history_exits_0() {
+    let out = faultline(&["check", test_data("concurrent-ok.jsonl").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("valid (3 ops"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_stale_read_exits_1_and_names_it() {
+    let out = faultline(&[
+        "check",
+        "--model",
+        "register",
+        test_data("stale-read.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("INVALID"), "{stdout}");
+    assert!(
+        stdout.contains("cannot linearize: process 2 `read → 1` (line 5)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_output_has_one_object_per_file_with_the_counterexample() {
+    let dir = shared_data().join("jepsen-etcd");
+    let files = [
+        dir.join("etcd_000.log"),
+        dir.join("etcd_002.log"),
+        dir.join("etcd_095.log"),
+    ];
+    let mut args = vec!["check", "--json", "--format", "jepsen-log"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let out = faultline(&args);
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["valid"], false);
+    assert!(
+        lines[0]["counterexample"]["failing_op"]["description"].is_string(),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0]["ops"].as_u64().unwrap() > 0 && lines[0]["elapsed_ms"].is_number());
+    assert_eq!(lines[1]["valid"], true);
+    assert_eq!(lines[2]["valid"], "unknown");
+    assert!(lines[2]["reason"].as_str().unwrap().contains("empty"));
+    // invalid > unknown > valid
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn an_empty_history_is_unknown_and_exits_2() {
+    let path = shared_data().join("jepsen-etcd/etcd_095.log");
+    let out = faultline(&["check", "--format", "jepsen-log", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stdout).contains("the history is empty"));
+}
+
+#[test]
+fn a_time_limit_too_short_gives_unknown_never_valid() {
+    let path = shared_data().join("kv/c50-ok.txt");
+    let out = faultline(&[
+        "check",
+        "--model",
+        "kv",
+        "--format",
+        "kv-edn",
+        "--time-limit",
+        "0.000001",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("time limit"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_input_exits_254_with_one_line_naming_file_and_line() {
+    let bad = test_data("bad-type.jsonl");
+    let out = faultline(&["check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(254));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("bad-type.jsonl:2:") && stderr.contains("unknown variant `done`"),
+        "{stderr}"
+    );
+
+    let out = faultline(&[
+        "check",
+        "--format",
+        "jepsen-log",
+        "/nonexistent/history.log",
+    ]);
+    assert_eq!(out.status.code(), Some(254));
+    assert!(text(&out.stderr).contains("/nonexistent/history.log: cannot read"));
+
+    let out = faultline(&["check", "--model", "regsiter", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(254));
+    assert!(text(&out.stderr)
+        .contains("unknown model `regsiter`; choose one of register, cas-register"));
+}
+
+#[test]
+fn an_operation_the_model_does_not_know_is_bad_input() {
+    let path = test_data("concurrent-ok.jsonl");
+    let out = faultline(&["check", "--model", "queue", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(254));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 1: the queue model knows enqueue and dequeue, not `write`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_truncated_last_line_is_tolerated_with_a_warning() {
+    let out = faultline(&[
+        "check",
+        "--model",
+        "register",
+        test_data("truncated.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("warning:") && text(&out.stderr).contains("line 3"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,26 @@
+//! faultline's one integration-test binary: the checker against the
+//! reference histories in `../shared/data`, and the `faultline` command as a
+//! user runs it.
+
+mod cli;
+mod reference_histories;
+
+use std::path::PathBuf;
+
+/// The reference histories beside the project (`../shared/data`).
+pub fn shared_data() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    assert!(
+        dir.join("README.md").exists(),
+        "the reference histories are missing at {}; clone faultline beside the shared/ folder",
+        dir.display()
+    );
+    dir
+}
+
+/// Small hand-made histories in `tests/data`.
+pub fn test_data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
