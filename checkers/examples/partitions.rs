@@ -18,6 +18,9 @@ fn main() {
         .unwrap_or_else(|e| panic!("{path}:{e}"))
         .history;
     let start = Instant::now();
+    let ops = history.operations().unwrap();
+    println!("paired {} operations in {:?}", ops.len(), start.elapsed());
+    let start = Instant::now();
     let prepared = prepare(&KvModel, &history).unwrap_or_else(|e| panic!("{path}: {e}"));
     println!(
         "prepared {} keys in {:?}",

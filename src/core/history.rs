@@ -2,7 +2,6 @@
 
 use crate::op::{Op, OpType, Process, Value};
 use crate::HistoryError;
-use std::collections::HashMap;
 
 /// The events of one test, in the order they happened.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,19 +23,19 @@ pub enum Outcome {
     Unknown,
 }
 
-/// An invocation paired with its completion.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Operation {
+/// An invocation paired with its completion, borrowing from the history.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Operation<'h> {
     /// Who performed it.
     pub process: Process,
     /// The function invoked.
-    pub f: String,
+    pub f: &'h str,
     /// The independent object it acted on, if any.
-    pub key: Option<String>,
+    pub key: Option<&'h str>,
     /// The invocation's value (the argument).
-    pub input: Value,
+    pub input: &'h Value,
     /// The completion's value when the outcome is `Ok`.
-    pub output: Option<Value>,
+    pub output: Option<&'h Value>,
     /// What became of it.
     pub outcome: Outcome,
     /// Position of the invocation in the history.
@@ -44,7 +43,7 @@ pub struct Operation {
     /// Position of the completion, if there was one.
     pub complete: Option<usize>,
     /// The completion's error, if any.
-    pub error: Option<String>,
+    pub error: Option<&'h str>,
 }
 
 impl History {
@@ -92,9 +91,9 @@ impl History {
 
     /// Pairs every invocation with its completion, in invocation order.
     /// Operations still pending at the end have the outcome `Unknown`.
-    pub fn operations(&self) -> Result<Vec<Operation>, HistoryError> {
+    pub fn operations(&self) -> Result<Vec<Operation<'_>>, HistoryError> {
         let mut ops: Vec<Operation> = Vec::with_capacity(self.events.len() / 2 + 1);
-        let mut open: HashMap<Process, usize> = HashMap::new();
+        let mut open: ahash::AHashMap<Process, usize> = ahash::AHashMap::new();
         for (position, event) in self.events.iter().enumerate() {
             let at = || Location {
                 event: position,
@@ -112,9 +111,9 @@ impl History {
                     open.insert(event.process, ops.len());
                     ops.push(Operation {
                         process: event.process,
-                        f: event.f.clone(),
-                        key: event.key.clone(),
-                        input: event.value.clone(),
+                        f: &event.f,
+                        key: event.key.as_deref(),
+                        input: &event.value,
                         output: None,
                         outcome: Outcome::Unknown,
                         invoke: position,
@@ -136,18 +135,18 @@ impl History {
                             at: at().to_string(),
                             process: event.process.to_string(),
                             completed: event.f.clone(),
-                            invoked: op.f.clone(),
+                            invoked: op.f.to_owned(),
                         });
                     }
                     op.complete = Some(position);
-                    op.error = event.error.clone();
+                    op.error = event.error.as_deref();
                     op.outcome = match kind {
                         OpType::Ok => Outcome::Ok,
                         OpType::Fail => Outcome::Fail,
                         _ => Outcome::Unknown,
                     };
                     if op.outcome == Outcome::Ok {
-                        op.output = Some(event.value.clone());
+                        op.output = Some(&event.value);
                     }
                 }
             }
@@ -194,8 +193,8 @@ mod tests {
         let ops = h.operations().unwrap();
         assert_eq!(ops.len(), 4);
         assert_eq!(
-            (ops[0].outcome, ops[0].output.clone(), ops[0].complete),
-            (Outcome::Ok, Some(json!(1)), Some(2))
+            (ops[0].outcome, ops[0].output, ops[0].complete),
+            (Outcome::Ok, Some(&json!(1)), Some(2))
         );
         assert_eq!(ops[1].outcome, Outcome::Unknown);
         assert_eq!(ops[2].outcome, Outcome::Fail);

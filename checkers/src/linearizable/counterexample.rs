@@ -90,7 +90,7 @@ pub struct Counterexample {
 /// Builds the counterexample for an illegal partition.
 pub fn explain<M: Model>(
     model: &M,
-    prepared: &Prepared<M>,
+    prepared: &Prepared<'_, M>,
     history: &History,
     partition: &Partition<M>,
     best_depth: usize,
@@ -162,7 +162,12 @@ pub fn explain<M: Model>(
     }
 }
 
-fn op_view<M: Model>(model: &M, prepared: &Prepared<M>, history: &History, e: &Entry<M>) -> OpView {
+fn op_view<M: Model>(
+    model: &M,
+    prepared: &Prepared<'_, M>,
+    history: &History,
+    e: &Entry<M>,
+) -> OpView {
     let op = &prepared.operations[e.op];
     OpView {
         process: op.process.to_string(),

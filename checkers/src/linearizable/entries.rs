@@ -42,9 +42,9 @@ impl<M: Model> Clone for Entry<M> {
 }
 
 /// Everything the search needs from a history.
-pub struct Prepared<M: Model> {
+pub struct Prepared<'h, M: Model> {
     /// The history's operations (all of them, nemesis included).
-    pub operations: Vec<Operation>,
+    pub operations: Vec<Operation<'h>>,
     /// The partitions, in key order.
     pub partitions: Vec<Partition<M>>,
     /// Values numbered while decoding.
@@ -53,7 +53,10 @@ pub struct Prepared<M: Model> {
 
 /// Pairs, decodes and partitions `history` for `model`. Failed operations
 /// and the nemesis's are left out: they did not act on the object.
-pub fn prepare<M: Model>(model: &M, history: &History) -> Result<Prepared<M>, CheckError> {
+pub fn prepare<'h, M: Model>(
+    model: &M,
+    history: &'h History,
+) -> Result<Prepared<'h, M>, CheckError> {
     let operations = history.operations()?;
     let mut values = Interner::default();
     let mut by_key: BTreeMap<Option<String>, Vec<Entry<M>>> = BTreeMap::new();
@@ -62,7 +65,7 @@ pub fn prepare<M: Model>(model: &M, history: &History) -> Result<Prepared<M>, Ch
             continue;
         }
         let decoded = model
-            .decode(&mut values, &op.f, &op.input, op.output.as_ref())
+            .decode(&mut values, op.f, op.input, op.output)
             .map_err(|message| {
                 let at = history
                     .line_of(op.invoke)
@@ -73,13 +76,16 @@ pub fn prepare<M: Model>(model: &M, history: &History) -> Result<Prepared<M>, Ch
             continue;
         };
         let ret = if output.is_some() { op.complete } else { None };
-        by_key.entry(op.key.clone()).or_default().push(Entry {
-            call: op.invoke,
-            ret,
-            input,
-            output,
-            op: index,
-        });
+        by_key
+            .entry(op.key.map(str::to_owned))
+            .or_default()
+            .push(Entry {
+                call: op.invoke,
+                ret,
+                input,
+                output,
+                op: index,
+            });
     }
     let partitions = by_key
         .into_iter()

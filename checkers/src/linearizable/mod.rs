@@ -131,7 +131,7 @@ pub fn check_with<M: Model>(
 }
 
 /// Steps a partition's search takes in its first turn; doubled every turn.
-const FIRST_TURN_STEPS: u64 = 1 << 12;
+const FIRST_TURN_STEPS: u64 = 1 << 10;
 
 /// A search waiting for its next turn.
 struct Queued<'e, M: Model> {

@@ -44,6 +44,28 @@ pub trait Model: Sync {
         false
     }
 
+    /// True for operations whose effect does not depend on the state
+    /// (a `write`, a `put`). Only with [`Model::could_fit_later`].
+    fn is_overwrite(&self, _input: &Self::Input) -> bool {
+        false
+    }
+
+    /// Whether a read that does not fit `state` could fit after some
+    /// sequence of operations none of which is an overwrite. The search
+    /// refutes a configuration when a pending read cannot: `true` (the
+    /// default) never prunes. The key-value model answers whether the
+    /// current value is a prefix of what the read returned (appends only
+    /// extend it); the set model whether the elements are a subset.
+    fn could_fit_later(
+        &self,
+        _context: &mut Self::Context,
+        _state: &Self::State,
+        _input: &Self::Input,
+        _output: &Self::Output,
+    ) -> bool {
+        true
+    }
+
     /// Reads an operation that took effect (`output` is `Some`) or whose
     /// outcome is unknown (`output` is `None`). Returns `Ok(None)` for an
     /// operation that constrains nothing (a read of unknown result), and an

@@ -17,8 +17,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 const NIL: u32 = u32::MAX;
-/// How often (in search steps) the clock and the cancel flag are read.
-const CHECK_EVERY: u64 = 1 << 12;
+/// How often (in search steps) the step bounds and the cancel flag are read.
+const CHECK_EVERY: u64 = 1 << 8;
+/// How often (in search steps) the clock is read.
+const CLOCK_EVERY: u64 = 1 << 12;
+/// Above this many overwrites, pending reads are not checked for reachability.
+const MAX_OVERWRITES_SCANNED: usize = 64;
 
 /// Why a search stopped without an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,6 +256,8 @@ pub struct Search<'e, M: Model> {
     entries: &'e [Entry<M>],
     list: EventList,
     twin: Vec<Option<u32>>,
+    /// Entries that overwrite the state, when few enough to scan.
+    overwrites: Option<Vec<u32>>,
     remaining: usize,
     hasher: RandomState,
     /// (hash, offset of the linearized set in `sets`, state after it).
@@ -288,6 +294,7 @@ impl<'e, M: Model> Search<'e, M> {
         Search {
             entries,
             twin: twins(entries),
+            overwrites: None,
             remaining: entries.iter().filter(|e| e.ret.is_some()).count(),
             hasher: RandomState::with_seeds(1, 2, 3, 4),
             cache: HashTable::new(),
@@ -312,6 +319,16 @@ impl<'e, M: Model> Search<'e, M> {
     /// Search steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Whether an overwrite invoked before `deadline` is still to be linearized.
+    fn overwrite_pending_before(&self, deadline: usize) -> bool {
+        match &self.overwrites {
+            Some(list) => list
+                .iter()
+                .any(|&o| !self.linearized.get(o) && self.entries[o as usize].call < deadline),
+            None => true,
+        }
     }
 
     /// Runs until a verdict or until `until_step` steps in all; `None` when paused.
@@ -339,6 +356,13 @@ impl<'e, M: Model> Search<'e, M> {
         mut finals: Option<&mut Vec<M::State>>,
     ) -> Option<SearchOutcome> {
         let entries = self.entries;
+        if self.overwrites.is_none() {
+            let list: Vec<u32> = (0..entries.len() as u32)
+                .filter(|&i| model.is_overwrite(&entries[i as usize].input))
+                .collect();
+            // Scanning many overwrites at every level would cost more than it saves.
+            self.overwrites = (list.len() <= MAX_OVERWRITES_SCANNED).then_some(list);
+        }
         loop {
             if self.remaining == 0 {
                 let Some(found) = finals.as_deref_mut() else {
@@ -361,7 +385,9 @@ impl<'e, M: Model> Search<'e, M> {
                 if limits.cancel.load(Ordering::Relaxed) {
                     return Some(SearchOutcome::Unknown(Exhausted::Cancelled));
                 }
-                if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                if self.steps % CLOCK_EVERY == 0
+                    && limits.deadline.is_some_and(|d| Instant::now() >= d)
+                {
                     return Some(SearchOutcome::Unknown(Exhausted::Time));
                 }
             }
@@ -500,6 +526,18 @@ impl<'e, M: Model> Search<'e, M> {
                     )
                 })
                 .flatten();
+            let unreachable = candidate
+                && fits.is_none()
+                && entry.output.as_ref().is_some_and(|out| {
+                    let deadline = entry.ret.unwrap_or(usize::MAX);
+                    !self.overwrite_pending_before(deadline)
+                        && !model.could_fit_later(&mut self.context, &self.state, &entry.input, out)
+                });
+            if unreachable {
+                // This read must come later, and nothing that may come
+                // before it can make it fit: this configuration is refuted.
+                return Placed::DeadEnd;
+            }
             if let Some(next_state) = fits {
                 return match self.try_cache(e, &next_state, limits) {
                     None => Placed::OutOfMemory,

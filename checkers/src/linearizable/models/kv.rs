@@ -163,6 +163,20 @@ impl KvTable {
         to
     }
 
+    /// Whether the value numbered `id` is a prefix of `text`.
+    fn is_prefix_of(&mut self, id: TextId, text: &Text) -> bool {
+        // Memoised apart from `holds`: the keys differ by a bit of the address.
+        let key = (id, text.address() | 1 << 63);
+        if let Some(&fits) = self.memo.get(&key) {
+            return fits == FITS;
+        }
+        let node = &self.nodes[id as usize];
+        let fits = node.len <= text.text.len() && text.text.starts_with(&self.string(id));
+        self.memo
+            .insert(key, if fits { FITS } else { DOES_NOT_FIT });
+        fits
+    }
+
     /// Whether the value numbered `id` is `text`.
     fn holds(&mut self, id: TextId, text: &Text) -> bool {
         let key = (id, text.address());
@@ -256,6 +270,23 @@ impl Model for KvModel {
 
     fn is_read_only(&self, input: &KvInput) -> bool {
         *input == KvInput::Get
+    }
+
+    fn is_overwrite(&self, input: &KvInput) -> bool {
+        matches!(input, KvInput::Put(_))
+    }
+
+    fn could_fit_later(
+        &self,
+        table: &mut KvTable,
+        state: &TextId,
+        _input: &KvInput,
+        output: &KvOutput,
+    ) -> bool {
+        match output {
+            KvOutput::Got(v) => table.is_prefix_of(*state, v),
+            KvOutput::Done => true,
+        }
     }
 
     fn decode(

@@ -78,6 +78,10 @@ impl Model for RegisterModel {
         *input == RegisterInput::Read
     }
 
+    fn is_overwrite(&self, input: &RegisterInput) -> bool {
+        matches!(input, RegisterInput::Write(_))
+    }
+
     fn decode(
         &self,
         values: &mut Interner,

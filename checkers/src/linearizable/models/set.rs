@@ -58,6 +58,17 @@ impl Model for SetModel {
         *input == SetInput::Read
     }
 
+    fn could_fit_later(
+        &self,
+        _context: &mut (),
+        state: &Vec<ValueId>,
+        _input: &SetInput,
+        seen: &Vec<ValueId>,
+    ) -> bool {
+        // Adds only grow the set: what it holds now must all be seen.
+        state.iter().all(|v| seen.binary_search(v).is_ok())
+    }
+
     fn decode(
         &self,
         values: &mut Interner,
