@@ -91,7 +91,27 @@ impl<W: Write> HistoryWriter<W> {
 mod tests {
     use super::*;
     use crate::{OpType, Process};
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn never_panics(text in "[{}\\[\\]\":,a-z0-9 \n-]{0,80}") {
+            let _ = parse_jsonl(&text);
+        }
+
+        #[test]
+        fn events_round_trip(process in 0u64..1000, value in -5i64..5, key in proptest::option::of("[a-z]{1,3}")) {
+            let mut op = Op::new(Process::Client(process), OpType::Ok, "write", json!(value));
+            op.key = key;
+            let mut writer = HistoryWriter::new(Vec::new());
+            writer.append(&mut op).unwrap();
+            let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+            let parsed = parse_jsonl(&text).unwrap();
+            prop_assert_eq!(parsed.history.events(), &[op]);
+        }
+    }
 
     #[test]
     fn writes_and_reads_back_events() {
