@@ -4,6 +4,9 @@
 //! 254 bad arguments or unreadable input, 255 internal error.
 
 mod check_command;
+mod cluster;
+mod cluster_command;
+mod control;
 mod exit;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +24,8 @@ struct Cli {
 enum Command {
     /// Check recorded histories for linearizability.
     Check(check_command::CheckArgs),
+    /// Build, inspect or remove a local cluster (network namespaces, as root).
+    Cluster(cluster_command::ClusterArgs),
 }
 
 fn main() {
@@ -43,6 +48,7 @@ fn main() {
     };
     let result = match cli.command {
         Command::Check(args) => check_command::run(&args),
+        Command::Cluster(args) => cluster_command::run(&args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -25,7 +25,9 @@ mod format;
 mod history;
 pub mod import;
 mod jsonl;
+mod node;
 mod op;
+mod remote;
 mod validity;
 
 pub use checker::{Budget, CheckError, CheckResult, Checker};
@@ -33,5 +35,7 @@ pub use error::{HistoryError, ParseError};
 pub use format::{Format, Parsed};
 pub use history::{History, Operation, Outcome};
 pub use jsonl::{parse_jsonl, HistoryWriter};
+pub use node::{Node, NodesFile, SshSettings};
 pub use op::{Op, OpType, Process, Value};
+pub use remote::{CommandOutput, Remote, RemoteError};
 pub use validity::Validity;

@@ -3,6 +3,7 @@
 //! user runs it.
 
 mod cli;
+mod local_cluster;
 mod reference_histories;
 
 use std::path::PathBuf;

@@ -1,0 +1,84 @@
+//! `faultline cluster up|down|status`: a local cluster of network namespaces.
+
+use crate::cluster::{self, ClusterSpec};
+use crate::exit::Failure;
+use clap::{Args, Subcommand};
+
+/// Options of `faultline cluster`.
+#[derive(Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    action: ClusterAction,
+}
+
+#[derive(Subcommand)]
+enum ClusterAction {
+    /// Build the nodes: a bridge, a network namespace and an sshd per node.
+    Up {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Remove exactly what `up` created. Safe to run twice.
+    Down {
+        /// The cluster's name.
+        #[arg(long, default_value = "local")]
+        name: String,
+    },
+    /// Show the cluster's nodes and whether their sshds run.
+    Status {
+        /// The cluster's name.
+        #[arg(long, default_value = "local")]
+        name: String,
+    },
+}
+
+/// What cluster to build.
+#[derive(Args, Clone)]
+pub struct SpecArgs {
+    /// The cluster's name (names its namespaces, bridge and state directory).
+    #[arg(long, default_value = "local")]
+    pub name: String,
+    /// How many nodes.
+    #[arg(long, default_value_t = 5)]
+    pub nodes: usize,
+    /// A /24 that exists only on this machine, as three octets.
+    #[arg(long, default_value = "10.77.0")]
+    pub subnet: String,
+}
+
+impl SpecArgs {
+    /// The spec these options describe.
+    pub fn spec(&self) -> ClusterSpec {
+        ClusterSpec {
+            name: self.name.clone(),
+            nodes: self.nodes,
+            subnet: self.subnet.clone(),
+        }
+    }
+}
+
+/// Runs the action; 0 on success, 254 when the request is wrong.
+pub fn run(args: &ClusterArgs) -> Result<i32, Failure> {
+    match &args.action {
+        ClusterAction::Up { spec } => {
+            let nodes = cluster::up(&spec.spec()).map_err(Failure::bad_input)?;
+            let dir = ClusterSpec::dir_of(&spec.name);
+            println!(
+                "{} nodes: {}",
+                nodes.nodes.len(),
+                nodes
+                    .nodes
+                    .iter()
+                    .map(|n| format!("{}={}", n.name, n.host))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            println!("nodes file: {}", dir.join("nodes.json").display());
+        }
+        ClusterAction::Down { name } => cluster::down(name).map_err(Failure::bad_input)?,
+        ClusterAction::Status { name } => {
+            println!("{}", cluster::status(name).map_err(Failure::bad_input)?)
+        }
+    }
+    Ok(0)
+}

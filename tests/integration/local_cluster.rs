@@ -1,0 +1,135 @@
+//! A real local cluster: namespaces, bridge, sshd per node, reached over
+//! SSH; removed without a trace. Needs root (CI runs as root).
+
+use std::process::Command;
+
+/// True when the test may run; prints why it is skipped otherwise.
+pub fn root_or_skip(test: &str) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if root {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} needs root, and CI runs as root: run the tests as root"
+    );
+    eprintln!("skipping {test}: it needs root (network namespaces); CI runs it as root");
+    false
+}
+
+fn faultline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
+}
+
+#[test]
+fn cluster_up_gives_reachable_nodes_and_down_leaves_nothing() {
+    if !root_or_skip("cluster_up_gives_reachable_nodes_and_down_leaves_nothing") {
+        return;
+    }
+    let name = "itcl";
+    let _ = faultline(&["cluster", "down", "--name", name]);
+    let up = faultline(&[
+        "cluster", "up", "--name", name, "--nodes", "3", "--subnet", "10.81.0",
+    ]);
+    assert!(
+        up.status.success(),
+        "up failed: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&up.stdout);
+    assert!(
+        stdout.contains("n1=10.81.0.1") && stdout.contains("n3=10.81.0.3"),
+        "{stdout}"
+    );
+
+    // A second `up` of the same name is refused, and harms nothing.
+    let again = faultline(&[
+        "cluster", "up", "--name", name, "--nodes", "3", "--subnet", "10.81.0",
+    ]);
+    assert_eq!(again.status.code(), Some(254));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // Every node answers over SSH inside its own namespace.
+    let nodes: faultline_core::NodesFile = serde_json::from_str(
+        &std::fs::read_to_string(format!("/run/faultline/{name}/nodes.json")).unwrap(),
+    )
+    .unwrap();
+    let key = nodes.ssh.private_key.clone().unwrap();
+    let root_netns = std::fs::read_link("/proc/self/ns/net").unwrap();
+    for node in &nodes.nodes {
+        let out = Command::new("ssh")
+            .args([
+                "-i",
+                key.to_str().unwrap(),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+            ])
+            .args([
+                "-o",
+                &format!(
+                    "UserKnownHostsFile={}",
+                    nodes.ssh.known_hosts.as_ref().unwrap().display()
+                ),
+            ])
+            .arg(format!("root@{}", node.host))
+            .arg("hostname; readlink /proc/self/ns/net")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(node.name.as_str()),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_ne!(
+            lines.next().map(std::path::PathBuf::from),
+            Some(root_netns.clone())
+        );
+    }
+
+    let status = faultline(&["cluster", "status", "--name", name]);
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout)
+            .matches("sshd running")
+            .count(),
+        3
+    );
+
+    for _ in 0..2 {
+        let down = faultline(&["cluster", "down", "--name", name]);
+        assert!(
+            down.status.success(),
+            "{}",
+            String::from_utf8_lossy(&down.stderr)
+        );
+    }
+    let namespaces = String::from_utf8_lossy(
+        &Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .to_string();
+    assert!(!namespaces.contains(&format!("fl-{name}-")), "{namespaces}");
+    let links = String::from_utf8_lossy(
+        &Command::new("ip")
+            .args(["-o", "link"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .to_string();
+    assert!(!links.contains(&format!("fl-{name}")), "{links}");
+    assert!(!std::path::Path::new(&format!("/run/faultline/{name}")).exists());
+}
