@@ -3,11 +3,15 @@
 //! Exit codes, the same everywhere: 0 valid, 1 invalid, 2 unknown,
 //! 254 bad arguments or unreadable input, 255 internal error.
 
+mod analyze_command;
 mod check_command;
 mod cluster;
 mod cluster_command;
 mod control;
 mod exit;
+mod runner;
+mod store;
+mod test_command;
 
 use clap::{Parser, Subcommand};
 use exit::{Failure, EXIT_INTERNAL};
@@ -26,13 +30,19 @@ enum Command {
     Check(check_command::CheckArgs),
     /// Build, inspect or remove a local cluster (network namespaces, as root).
     Cluster(cluster_command::ClusterArgs),
+    /// Run a test against a cluster: workload, faults, history, verdict.
+    Test(test_command::TestArgs),
+    /// Check a stored run again (also one that was interrupted).
+    Analyze(analyze_command::AnalyzeArgs),
+    /// Build a local 5-node etcd cluster, test it under partitions, remove it.
+    Demo(test_command::DemoArgs),
 }
 
 fn main() {
-    // A panic is faultline's bug, not the system's: say so with its own code.
+    // A panic is faultline's bug, not the system's: say so, let the stack
+    // unwind (cleanup guards heal the network), then exit with its own code.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("faultline: internal error: {info}\nplease report this with the command and input that caused it");
-        std::process::exit(EXIT_INTERNAL);
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -46,10 +56,14 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let result = match cli.command {
+    let result = std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => check_command::run(&args),
         Command::Cluster(args) => cluster_command::run(&args),
-    };
+        Command::Test(args) => test_command::run(&args),
+        Command::Analyze(args) => analyze_command::run(&args),
+        Command::Demo(args) => test_command::demo(&args),
+    })
+    .unwrap_or(Ok(EXIT_INTERNAL));
     match result {
         Ok(code) => std::process::exit(code),
         Err(Failure { code, error }) => {

@@ -6,6 +6,7 @@ mod host;
 mod packages;
 mod state;
 
+pub use host::is_root;
 pub use state::ClusterState;
 
 use crate::control::SshRemote;
@@ -207,16 +208,19 @@ fn start_sshds(spec: &ClusterSpec, state: &mut ClusterState) -> Result<NodesFile
                 &launch,
             ],
         )?;
-        if !host::wait_until(Duration::from_secs(10), || pidfile.exists()) {
+        // The pidfile may exist a moment before the PID is written into it.
+        let read_pid = || {
+            std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+        };
+        if !host::wait_until(Duration::from_secs(10), || read_pid().is_some()) {
             bail!(
                 "sshd on {name} did not start within 10 s; see {}",
                 node_dir.join("sshd.log").display()
             );
         }
-        let pid: u32 = std::fs::read_to_string(&pidfile)?
-            .trim()
-            .parse()
-            .context("sshd pidfile")?;
+        let pid = read_pid().context("sshd pidfile")?;
         state.sshd_pids.push(pid);
         state.save()?;
         nodes.push(Node {

@@ -44,6 +44,8 @@ pub struct Operation<'h> {
     pub complete: Option<usize>,
     /// The completion's error, if any.
     pub error: Option<&'h str>,
+    /// The node the client talked to, if recorded.
+    pub node: Option<&'h str>,
 }
 
 impl History {
@@ -119,6 +121,7 @@ impl History {
                         invoke: position,
                         complete: None,
                         error: None,
+                        node: event.node.as_deref(),
                     });
                 }
                 kind => {

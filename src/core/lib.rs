@@ -20,6 +20,8 @@
 //! ```
 
 mod checker;
+mod client;
+mod db;
 mod error;
 mod format;
 mod history;
@@ -28,9 +30,12 @@ mod jsonl;
 mod node;
 mod op;
 mod remote;
+mod rng;
 mod validity;
 
 pub use checker::{Budget, CheckError, CheckResult, Checker};
+pub use client::{Client, Completion};
+pub use db::{Db, DbError, Kill, Pause};
 pub use error::{HistoryError, ParseError};
 pub use format::{Format, Parsed};
 pub use history::{History, Operation, Outcome};
@@ -38,4 +43,5 @@ pub use jsonl::{parse_jsonl, HistoryWriter};
 pub use node::{Node, NodesFile, SshSettings};
 pub use op::{Op, OpType, Process, Value};
 pub use remote::{CommandOutput, Remote, RemoteError};
+pub use rng::Rng;
 pub use validity::Validity;

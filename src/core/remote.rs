@@ -28,7 +28,7 @@ pub enum RemoteError {
         message: String,
     },
     /// The command ran longer than allowed.
-    #[error("{node}: `{command}` did not finish within {seconds} s")]
+    #[error("{node}: `{}` did not finish within {seconds} s", brief(command))]
     Timeout {
         /// Which node.
         node: String,
@@ -38,7 +38,7 @@ pub enum RemoteError {
         seconds: u64,
     },
     /// The command ran and failed.
-    #[error("{node}: `{command}` exited with {status}: {stderr}")]
+    #[error("{node}: `{}` exited with {status}: {stderr}", brief(command))]
     Failed {
         /// Which node.
         node: String,
@@ -52,6 +52,16 @@ pub enum RemoteError {
     /// A file could not be read or written on the controller.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The start of a long command, for one-line messages.
+fn brief(command: &str) -> String {
+    let first: String = command.chars().take(72).collect();
+    if first.len() < command.len() {
+        format!("{first}…")
+    } else {
+        first
+    }
 }
 
 /// Runs commands on one node. Implementations keep a session open and

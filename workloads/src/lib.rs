@@ -1,6 +1,17 @@
-//! Workloads: for each system under test, the operations its clients
-//! perform, the generator that schedules them and the checker that judges
-//! them (the etcd register workload comes with the end-to-end etcd issue).
+//! Workloads: for each system under test, its lifecycle on the nodes, its
+//! client, and the operations a test performs.
 //!
-//! This crate is the place for them in the pipeline
-//! generator → client → history → checker → report; it has no code yet.
+//! ```
+//! use faultline_core::Rng;
+//! use faultline_workloads::RegisterWorkload;
+//!
+//! let workload = RegisterWorkload::default();
+//! let op = workload.next(0, 0, &mut Rng::new(42));
+//! assert!(["read", "write", "cas"].contains(&op.f));
+//! assert_eq!(op.key, "r0.0");
+//! ```
+
+pub mod etcd;
+mod register;
+
+pub use register::{Planned, RegisterWorkload};

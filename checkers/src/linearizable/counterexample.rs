@@ -33,6 +33,8 @@ pub struct OpView {
     pub complete: Option<usize>,
     /// Source line of the invocation, when read from a file.
     pub line: Option<usize>,
+    /// The node the client talked to, when recorded.
+    pub node: Option<String>,
     /// What it did, in words (`cas 1→2`).
     pub description: String,
 }
@@ -174,6 +176,7 @@ fn op_view<M: Model>(
         invoke: op.invoke,
         complete: op.complete,
         line: history.line_of(op.invoke),
+        node: op.node.map(str::to_owned),
         description: model.describe_op(&prepared.values, &e.input, e.output.as_ref()),
     }
 }
@@ -280,4 +283,45 @@ fn quiescent_cuts<M: Model>(entries: &[Entry<M>]) -> Vec<usize> {
         latest_return = latest_return.max(e.ret.unwrap_or(usize::MAX));
     }
     cuts
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::linearizable::ModelKind;
+    use faultline_core::{Budget, History, Op, OpType, Process, Validity};
+    use serde_json::json;
+
+    fn ev(p: u64, kind: OpType, f: &str, v: serde_json::Value) -> Op {
+        Op::new(Process::Client(p), kind, f, v)
+    }
+
+    /// Regression: the longest partial linearization ends in a read placed
+    /// by the fitting-read pass; it must still be recorded and explained.
+    #[test]
+    fn a_longest_path_ending_in_a_read_is_recorded() {
+        let history = History::from_events([
+            ev(0, OpType::Invoke, "write", json!(2)),
+            ev(0, OpType::Ok, "write", json!(2)),
+            ev(1, OpType::Invoke, "read", json!(null)),
+            ev(1, OpType::Ok, "read", json!(2)),
+            ev(2, OpType::Invoke, "read", json!(null)),
+            ev(2, OpType::Ok, "read", json!(1)),
+        ]);
+        let analysis = ModelKind::Register
+            .check(&history, &Budget::default())
+            .unwrap();
+        assert_eq!(analysis.valid, Validity::Invalid);
+        let c = analysis.counterexample.unwrap();
+        let path = &c.partial_linearizations[0];
+        let steps: Vec<&str> = path
+            .steps
+            .iter()
+            .map(|s| s.op.description.as_str())
+            .collect();
+        assert_eq!(steps, ["write 2", "read → 2"]);
+        assert_eq!(c.failing_op.unwrap().description, "read → 1");
+        let window = c.window.unwrap();
+        assert_eq!((window.from_event, window.to_event), (4, 5));
+        assert_eq!(window.start_states, ["2"]);
+    }
 }

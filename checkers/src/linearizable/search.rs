@@ -398,7 +398,10 @@ impl<'e, M: Model> Search<'e, M> {
                 Placed::Nothing
             };
             match placed {
-                Placed::Read => continue,
+                Placed::Read => {
+                    self.record(recorder.as_deref_mut());
+                    continue;
+                }
                 Placed::OutOfMemory => return Some(SearchOutcome::Unknown(Exhausted::Memory)),
                 Placed::Nothing => {}
                 Placed::DeadEnd => {
@@ -443,15 +446,20 @@ impl<'e, M: Model> Search<'e, M> {
             // A read that fits is placed without alternatives (see Model::is_read_only).
             let forced = entry.output.is_some() && model.is_read_only(&entry.input);
             self.push(node, next_state, forced);
-            if let Some(rec) = recorder.as_deref_mut() {
-                if self.calls.len() == rec.depth && rec.paths.len() < rec.keep {
-                    rec.paths.push(
-                        self.calls
-                            .iter()
-                            .map(|&(n, ..)| self.list.entry[n as usize] as usize)
-                            .collect(),
-                    );
-                }
+            self.record(recorder.as_deref_mut());
+        }
+    }
+
+    /// Keeps the current partial linearization if it has the length wanted.
+    fn record(&self, recorder: Option<&mut Recorder>) {
+        if let Some(rec) = recorder {
+            if self.calls.len() == rec.depth && rec.paths.len() < rec.keep {
+                rec.paths.push(
+                    self.calls
+                        .iter()
+                        .map(|&(n, ..)| self.list.entry[n as usize] as usize)
+                        .collect(),
+                );
             }
         }
     }

@@ -1,0 +1,149 @@
+//! `faultline analyze RUN-DIR`: check a stored run again, also one that
+//! was interrupted (its history is on disk up to the last event).
+
+use crate::exit::Failure;
+use anyhow::{anyhow, Context};
+use clap::Args;
+use faultline_checkers::linearizable::{Analysis, ModelKind};
+use faultline_core::{parse_jsonl, Budget, OpType, Process, Validity};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Options of `faultline analyze`.
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// The run directory (holding history.jsonl).
+    run_dir: PathBuf,
+    /// Seconds the checker may take.
+    #[arg(long, default_value_t = 300.0)]
+    time_limit: f64,
+}
+
+/// What a run's history showed.
+pub struct RunVerdict {
+    /// The merged verdict.
+    pub valid: Validity,
+    /// The checker's analysis.
+    pub analysis: Analysis,
+    /// Operations by outcome: ok, fail, info (client operations only).
+    pub outcomes: [u64; 3],
+    /// Nemesis operations completed.
+    pub nemesis_events: u64,
+    /// How long checking took.
+    pub check_time: Duration,
+    /// Seconds from the first to the last event.
+    pub duration_s: f64,
+}
+
+/// Checks `<run_dir>/history.jsonl` and writes `results.json`.
+pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerdict> {
+    let file = run_dir.join("history.jsonl");
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed =
+        parse_jsonl(&text).map_err(|e| anyhow!("{}:{}: {}", file.display(), e.line, e.message))?;
+    for warning in &parsed.warnings {
+        eprintln!("warning: {}: {warning}", file.display());
+    }
+    let history = parsed.history;
+    let mut outcomes = [0u64; 3];
+    let mut nemesis_events = 0;
+    for op in history.events() {
+        match (op.process, op.kind) {
+            (Process::Nemesis, OpType::Info) => nemesis_events += 1,
+            (Process::Client(_), OpType::Ok) => outcomes[0] += 1,
+            (Process::Client(_), OpType::Fail) => outcomes[1] += 1,
+            (Process::Client(_), OpType::Info) => outcomes[2] += 1,
+            _ => {}
+        }
+    }
+    let duration_s = history.events().last().map_or(0.0, |e| e.time as f64 / 1e9);
+    let start = Instant::now();
+    let budget = Budget {
+        time_limit: Some(time_limit),
+        ..Budget::default()
+    };
+    let analysis = ModelKind::CasRegister
+        .check(&history, &budget)
+        .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let check_time = start.elapsed();
+    // An empty history proves nothing.
+    let valid = if outcomes.iter().sum::<u64>() == 0 {
+        Validity::Unknown
+    } else {
+        analysis.valid
+    };
+    let results = json!({
+        "valid": valid,
+        "checkers": { "linearizable": &analysis },
+        "ops": { "ok": outcomes[0], "fail": outcomes[1], "info": outcomes[2] },
+        "nemesis_events": nemesis_events,
+        "check_ms": check_time.as_secs_f64() * 1e3,
+    });
+    std::fs::write(
+        run_dir.join("results.json"),
+        serde_json::to_string_pretty(&results)?,
+    )?;
+    Ok(RunVerdict {
+        valid,
+        analysis,
+        outcomes,
+        nemesis_events,
+        check_time,
+        duration_s,
+    })
+}
+
+/// Runs `faultline analyze`.
+pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
+    let verdict = check_run(
+        &args.run_dir,
+        Duration::from_secs_f64(args.time_limit.max(0.001)),
+    )
+    .map_err(Failure::bad_input)?;
+    print_verdict(&verdict);
+    Ok(verdict.valid.exit_code())
+}
+
+/// The checker's lines of a summary.
+pub fn print_verdict(v: &RunVerdict) {
+    let [ok, fail, info] = v.outcomes;
+    println!(
+        "ops:     {ok} ok, {fail} fail, {info} info (unknown); {} nemesis events",
+        v.nemesis_events
+    );
+    let a = &v.analysis;
+    println!(
+        "check:   linearizable ({}, per key): {} — {} ops in {} keys, {:.0} ms",
+        a.model,
+        v.valid,
+        a.ops,
+        a.partitions,
+        v.check_time.as_secs_f64() * 1e3
+    );
+    if let Some(reason) = &a.reason {
+        println!("         {reason}");
+    }
+    if let Some(c) = &a.counterexample {
+        if let Some(op) = &c.failing_op {
+            let key = c.key.as_deref().unwrap_or("-");
+            let node = op
+                .node
+                .as_deref()
+                .map_or(String::new(), |n| format!(" on {n}"));
+            println!(
+                "         key {key}: process {}{node} `{}` (event {}) cannot be linearized",
+                op.process, op.description, op.invoke
+            );
+        }
+        if let Some(path) = c.partial_linearizations.first() {
+            for step in path.steps.iter().rev().take(4).rev() {
+                println!(
+                    "           … {} -> {}",
+                    step.op.description, step.state_after
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The Db protocol: a database's lifecycle on one node, and optional abilities.
+
+use crate::{Node, Remote, RemoteError};
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Why a database action failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// Reaching the node failed.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// The database did not come up.
+    #[error("{node}: {message}")]
+    NotRunning {
+        /// Which node.
+        node: String,
+        /// What was seen.
+        message: String,
+    },
+}
+
+/// Installs, starts and removes a database on a node. `setup` runs on every
+/// node before the test; `teardown` after it (and on the way out of any
+/// failure), and must be safe when setup never happened.
+pub trait Db: Send + Sync {
+    /// Installs if missing, configures for `cluster`, starts in the background.
+    fn setup(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError>;
+
+    /// Stops the database and wipes its data.
+    fn teardown(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
+
+    /// Files on the node worth keeping with the run (logs).
+    fn log_files(&self, node: &Node) -> Vec<PathBuf>;
+}
+
+/// Ability: kill the process and start it again.
+pub trait Kill: Db {
+    /// Kills the database process (SIGKILL) and waits until it is gone.
+    fn kill(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
+    /// Starts it again with its existing data.
+    fn restart(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError>;
+}
+
+/// Ability: pause the process (SIGSTOP) and resume it.
+pub trait Pause: Db {
+    /// Pauses the database process.
+    fn pause(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
+    /// Resumes it.
+    fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
+}

@@ -1,0 +1,46 @@
+//! Everything that defines a test run, saved as `test.json`.
+
+use faultline_core::{Node, SshSettings};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A test's full configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TestConfig {
+    /// Names the run directory (`etcd-register`).
+    pub name: String,
+    /// The nodes.
+    pub nodes: Vec<Node>,
+    /// How to reach them.
+    pub ssh: SshSettings,
+    /// Client processes running at once.
+    pub concurrency: u64,
+    /// Target operations per second over all processes (`None`: as fast as possible).
+    pub rate: Option<f64>,
+    /// Seconds of workload.
+    pub time_limit: f64,
+    /// Seeds the schedule of operations and faults.
+    pub seed: u64,
+    /// Processes that share a key.
+    pub processes_per_key: u64,
+    /// Operations on a key before moving to the next.
+    pub ops_per_key: u64,
+    /// Faults: `partition` or `none`.
+    pub nemesis: String,
+    /// Seconds between fault changes.
+    pub nemesis_interval: f64,
+    /// Reads answered by the member alone (may be stale).
+    pub serializable_reads: bool,
+    /// Seconds an operation may take before its outcome is unknown.
+    pub op_timeout: f64,
+    /// Keep etcd running after the test.
+    pub leave_db_running: bool,
+    /// An etcd binary to upload instead of the nodes' own.
+    pub etcd_binary: Option<PathBuf>,
+    /// The store's root.
+    pub store: PathBuf,
+    /// The command line that started the run.
+    pub command_line: Vec<String>,
+    /// faultline's version.
+    pub version: String,
+}

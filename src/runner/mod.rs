@@ -1,0 +1,351 @@
+//! Running a test: set up the database on every node, drive the clients
+//! and the nemesis for the time limit, then (whatever happened: time limit,
+//! Ctrl-C, a panic, a lost node) heal the network, collect the logs and tear
+//! down, and check the history written on the way.
+
+pub mod config;
+mod nemesis;
+mod recorder;
+mod workers;
+
+use crate::analyze_command::{check_run, print_verdict};
+use crate::control::SshRemote;
+use crate::exit::Failure;
+use anyhow::anyhow;
+use config::TestConfig;
+use faultline_core::{Client, Db, Remote};
+use faultline_nemeses::partition;
+use faultline_workloads::etcd::{client_url, EtcdClient, EtcdDb};
+use nemesis::Remotes;
+use recorder::Recorder;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long etcd may take to serve on every node after starting.
+const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
+
+/// Runs the test `config` describes; returns the exit code.
+pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
+    let run_dir =
+        crate::store::create_run_dir(&config.store, &config.name).map_err(Failure::bad_input)?;
+    std::fs::write(
+        run_dir.join("test.json"),
+        serde_json::to_string_pretty(&config).unwrap_or_default(),
+    )
+    .map_err(|e| Failure::bad_input(anyhow!("cannot write test.json: {e}")))?;
+    eprintln!(
+        "faultline {}: seed {}, {} nodes, run directory {}",
+        config.name,
+        config.seed,
+        config.nodes.len(),
+        run_dir.display()
+    );
+    let remotes = connect_all(&config).map_err(Failure::bad_input)?;
+    let db = EtcdDb {
+        binary: config.etcd_binary.clone(),
+    };
+    let mut cleanup = Cleanup {
+        config: config.clone(),
+        remotes: remotes.clone(),
+        db: db.clone(),
+        run_dir: run_dir.clone(),
+        done: false,
+    };
+    let started = Instant::now();
+    let outcome = setup_and_run(&config, &remotes, &db, &run_dir);
+    let cleanup_notes = cleanup.finish();
+    if let Err(e) = outcome {
+        eprintln!("error: {e:#}");
+        if !run_dir.join("history.jsonl").exists() {
+            return Err(Failure::bad_input(anyhow!("the test did not start: {e:#}")));
+        }
+        eprintln!("the history recorded so far is checked below");
+    }
+    summarize(&config, &run_dir, started.elapsed(), &cleanup_notes)
+}
+
+fn connect_all(config: &TestConfig) -> anyhow::Result<Remotes> {
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = config
+            .nodes
+            .iter()
+            .map(|n| scope.spawn(|| SshRemote::connect(n, &config.ssh)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow!("connecting panicked")))
+            .collect()
+    });
+    let mut remotes: Vec<Arc<dyn Remote>> = Vec::new();
+    for result in results {
+        remotes.push(Arc::new(result??));
+    }
+    Ok(Arc::new(remotes))
+}
+
+fn setup_and_run(
+    config: &TestConfig,
+    remotes: &Remotes,
+    db: &EtcdDb,
+    run_dir: &Path,
+) -> anyhow::Result<()> {
+    eprintln!("setting up etcd on {} nodes...", config.nodes.len());
+    let errors: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = remotes
+            .iter()
+            .zip(&config.nodes)
+            .map(|(r, n)| scope.spawn(move || db.setup(r.as_ref(), n, &config.nodes)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok()?.err())
+            .map(|e| e.to_string())
+            .collect()
+    });
+    if !errors.is_empty() {
+        return Err(anyhow!("etcd setup failed: {}", errors.join("; ")));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(drive(config, remotes, run_dir))
+}
+
+async fn drive(config: &TestConfig, remotes: &Remotes, run_dir: &Path) -> anyhow::Result<()> {
+    wait_healthy(config).await?;
+    let config = Arc::new(config.clone());
+    let recorder = Arc::new(Recorder::create(&run_dir.join("history.jsonl"))?);
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping clients, healing the network, tearing down (the history is kept)");
+            on_signal.store(true, Ordering::Relaxed);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs_f64(config.time_limit);
+    eprintln!(
+        "running {} clients for {} s, nemesis: {}",
+        config.concurrency, config.time_limit, config.nemesis
+    );
+    let mut tasks = Vec::new();
+    for worker in 0..config.concurrency {
+        tasks.push(tokio::spawn(workers::run_worker(
+            worker,
+            config.clone(),
+            recorder.clone(),
+            stop.clone(),
+            deadline,
+        )));
+    }
+    if config.nemesis == "partition" {
+        tasks.push(tokio::spawn(nemesis::run_partitions(
+            config.clone(),
+            remotes.clone(),
+            recorder.clone(),
+            stop.clone(),
+            deadline,
+        )));
+    }
+    let progress = tokio::spawn(report_progress(recorder.clone(), stop.clone(), deadline));
+    let mut failure = None;
+    for task in tasks {
+        if let Err(e) = task.await {
+            stop.store(true, Ordering::Relaxed);
+            failure.get_or_insert_with(|| anyhow!("a client task failed: {e}"));
+        }
+    }
+    progress.abort();
+    // Whatever ended the run, the network is whole again before teardown.
+    let errors = nemesis::heal_blocking(remotes.clone()).await;
+    if !errors.is_empty() {
+        eprintln!(
+            "warning: healing failed on some nodes: {}",
+            errors.join("; ")
+        );
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+async fn wait_healthy(config: &TestConfig) -> anyhow::Result<()> {
+    let start = Instant::now();
+    for node in &config.nodes {
+        let client = EtcdClient::new(&client_url(node), Duration::from_secs(2), false);
+        loop {
+            let probe = client
+                .invoke("read", Some("faultline-health"), &serde_json::Value::Null)
+                .await;
+            if probe.kind == faultline_core::OpType::Ok {
+                break;
+            }
+            if start.elapsed() > HEALTHY_WITHIN {
+                return Err(anyhow!(
+                    "etcd on {} did not serve within {} s ({}); see its log in the run directory",
+                    node.name,
+                    HEALTHY_WITHIN.as_secs(),
+                    probe.error.unwrap_or_default()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    eprintln!(
+        "etcd healthy on every node after {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadline: Instant) {
+    let mut last = 0;
+    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let done = recorder.completed();
+        eprintln!(
+            "[{:>5.1}s] {done} ops ({} ok, {} fail, {} info), {:.0} ops/s",
+            recorder.elapsed_secs(),
+            recorder.ok.load(Ordering::Relaxed),
+            recorder.fail.load(Ordering::Relaxed),
+            recorder.info.load(Ordering::Relaxed),
+            (done - last) as f64 / 5.0
+        );
+        last = done;
+    }
+}
+
+/// Puts the cluster back: heals and removes faultline's rules, collects the
+/// logs, tears the database down. Runs once, from `finish` or, if a panic
+/// unwinds past it, from `drop`.
+struct Cleanup {
+    config: TestConfig,
+    remotes: Remotes,
+    db: EtcdDb,
+    run_dir: PathBuf,
+    done: bool,
+}
+
+impl Cleanup {
+    /// Returns notes for the summary.
+    fn finish(&mut self) -> Vec<String> {
+        if self.done {
+            return Vec::new();
+        }
+        self.done = true;
+        let mut notes = Vec::new();
+        let nodes = &self.config.nodes;
+        let (db, run_dir, leave) = (&self.db, &self.run_dir, self.config.leave_db_running);
+        let results: Vec<Vec<String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .remotes
+                .iter()
+                .zip(nodes)
+                .map(|(remote, node)| {
+                    scope.spawn(move || clean_node(remote.as_ref(), node, db, run_dir, leave))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| vec!["cleanup panicked".into()]))
+                .collect()
+        });
+        notes.extend(results.into_iter().flatten());
+        notes
+    }
+}
+
+fn clean_node(
+    remote: &dyn Remote,
+    node: &faultline_core::Node,
+    db: &EtcdDb,
+    run_dir: &Path,
+    leave_running: bool,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Err(e) = partition::remove(remote) {
+        notes.push(format!(
+            "{}: could not remove faultline's iptables chain: {e}",
+            node.name
+        ));
+    }
+    match partition::rules_left(remote) {
+        Ok(0) => {}
+        Ok(n) => notes.push(format!("{}: {n} faultline rules remain", node.name)),
+        Err(e) => notes.push(format!("{}: could not verify the rules: {e}", node.name)),
+    }
+    let logs = run_dir.join("nodes").join(&node.name);
+    let _ = std::fs::create_dir_all(&logs);
+    for file in db.log_files(node) {
+        let name = file.file_name().map(|n| n.to_owned()).unwrap_or_default();
+        if let Err(e) = remote.download(&file, &logs.join(name)) {
+            notes.push(format!(
+                "{}: log {} not collected: {e}",
+                node.name,
+                file.display()
+            ));
+        }
+    }
+    if !leave_running {
+        if let Err(e) = db.teardown(remote, node) {
+            notes.push(format!("{}: teardown failed: {e}", node.name));
+        }
+    }
+    notes
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for note in self.finish() {
+            eprintln!("warning: {note}");
+        }
+    }
+}
+
+fn summarize(
+    config: &TestConfig,
+    run_dir: &Path,
+    took: Duration,
+    notes: &[String],
+) -> Result<i32, Failure> {
+    let verdict = check_run(run_dir, Duration::from_secs(300)).map_err(|e| Failure {
+        code: 255,
+        error: e,
+    })?;
+    let [ok, fail, info] = verdict.outcomes;
+    println!();
+    println!(
+        "== faultline {}: {} ==",
+        config.name,
+        verdict.valid.to_string().to_uppercase()
+    );
+    println!("run:     {}", run_dir.display());
+    println!(
+        "seed:    {} (the same seed replays the same schedule: --seed {})",
+        config.seed, config.seed
+    );
+    println!(
+        "took:    {:.1} s in all; workload {:.1} s at {:.0} ops/s",
+        took.as_secs_f64(),
+        verdict.duration_s,
+        (ok + fail + info) as f64 / verdict.duration_s.max(0.001)
+    );
+    print_verdict(&verdict);
+    if notes.is_empty() {
+        println!(
+            "cleanup: network healed, no faultline rule left, logs collected{}",
+            if config.leave_db_running {
+                ", etcd left running"
+            } else {
+                ", etcd stopped and wiped"
+            }
+        );
+    } else {
+        for note in notes {
+            println!("cleanup: {note}");
+        }
+    }
+    println!("history: {}", run_dir.join("history.jsonl").display());
+    Ok(verdict.valid.exit_code())
+}

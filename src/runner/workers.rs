@@ -1,0 +1,73 @@
+//! Client processes: each runs one operation at a time against its node
+//! and records the invocation and the completion. A process whose operation
+//! ends in `info` is retired (that operation stays concurrent for ever) and
+//! a new process id takes its place.
+
+use super::config::TestConfig;
+use super::recorder::Recorder;
+use faultline_core::{Client, Op, OpType, Process, Rng};
+use faultline_workloads::etcd::{client_url, EtcdClient};
+use faultline_workloads::RegisterWorkload;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Runs worker `worker` until `deadline` or `stop`.
+pub async fn run_worker(
+    worker: u64,
+    config: Arc<TestConfig>,
+    recorder: Arc<Recorder>,
+    stop: Arc<AtomicBool>,
+    deadline: Instant,
+) {
+    let node = &config.nodes[worker as usize % config.nodes.len()];
+    let client = EtcdClient::new(
+        &client_url(node),
+        Duration::from_secs_f64(config.op_timeout),
+        config.serializable_reads,
+    );
+    let workload = RegisterWorkload {
+        processes_per_key: config.processes_per_key,
+        ops_per_key: config.ops_per_key,
+        values: 5,
+    };
+    let mut rng = Rng::stream(config.seed, worker);
+    let mut process = worker;
+    // With --rate R over C processes, each process starts an op every C/R s.
+    let pace = config
+        .rate
+        .map(|r| Duration::from_secs_f64(config.concurrency as f64 / r.max(0.001)));
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        let started = Instant::now();
+        let planned = workload.next(worker, n, &mut rng);
+        n += 1;
+        let mut invoke = Op::new(
+            Process::Client(process),
+            OpType::Invoke,
+            planned.f,
+            planned.value.clone(),
+        );
+        invoke.key = Some(planned.key.clone());
+        invoke.node = Some(node.name.clone());
+        recorder.record(invoke);
+        let done = client
+            .invoke(planned.f, Some(&planned.key), &planned.value)
+            .await;
+        let mut completion = Op::new(Process::Client(process), done.kind, planned.f, done.value);
+        completion.key = Some(planned.key);
+        completion.node = Some(node.name.clone());
+        completion.error = done.error;
+        recorder.record(completion);
+        if done.kind == OpType::Info {
+            process += config.concurrency;
+        }
+        if let Some(pace) = pace {
+            let left = pace.saturating_sub(started.elapsed());
+            if !left.is_zero() {
+                tokio::time::sleep(left.min(deadline.saturating_duration_since(Instant::now())))
+                    .await;
+            }
+        }
+    }
+}

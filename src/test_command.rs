@@ -1,0 +1,260 @@
+//! `faultline test etcd` and `faultline demo`.
+
+use crate::cluster::{self, ClusterSpec};
+use crate::cluster_command::SpecArgs;
+use crate::exit::Failure;
+use crate::runner::config::TestConfig;
+use crate::runner::run_test;
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use faultline_core::{Node, NodesFile, SshSettings};
+use std::path::PathBuf;
+
+/// Options of `faultline test`.
+#[derive(Args)]
+pub struct TestArgs {
+    #[command(subcommand)]
+    system: System,
+}
+
+#[derive(Subcommand)]
+enum System {
+    /// Test an etcd cluster reachable over SSH.
+    Etcd {
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+    },
+}
+
+/// What the test does (shared by `test` and `demo`).
+#[derive(Args, Clone)]
+pub struct TestOptions {
+    /// The workload: register (read / write / cas on independent keys).
+    #[arg(long, default_value = "register")]
+    workload: String,
+    /// Faults: partition (random halves on an interval) or none.
+    #[arg(long, default_value = "partition")]
+    nemesis: String,
+    /// Seconds of workload.
+    #[arg(long, default_value_t = 60.0)]
+    time_limit: f64,
+    /// Client processes at once.
+    #[arg(long, default_value_t = 10)]
+    concurrency: u64,
+    /// Operations per second over all clients (default: as fast as they go).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seed of the schedule (printed; the same seed replays the same schedule).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Operations on a key before its processes move to a fresh key.
+    #[arg(long, default_value_t = 200)]
+    ops_per_key: u64,
+    /// Processes that share a key.
+    #[arg(long, default_value_t = 3)]
+    processes_per_key: u64,
+    /// Seconds between fault changes.
+    #[arg(long, default_value_t = 5.0)]
+    nemesis_interval: f64,
+    /// Read with etcd's serializable (local, possibly stale) reads.
+    #[arg(long)]
+    serializable_reads: bool,
+    /// Seconds before an operation's outcome counts as unknown.
+    #[arg(long, default_value_t = 5.0)]
+    op_timeout: f64,
+    /// Leave etcd running after the test.
+    #[arg(long)]
+    leave_db_running: bool,
+    /// Upload this etcd binary instead of using the nodes' own.
+    #[arg(long)]
+    etcd_binary: Option<PathBuf>,
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    store: PathBuf,
+}
+
+/// Which nodes, and how to reach them (Jepsen's flags).
+#[derive(Args, Clone)]
+pub struct NodeOptions {
+    /// Nodes as host names or addresses, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    nodes: Vec<String>,
+    /// A nodes file (default: the local cluster's, from `faultline cluster up`).
+    #[arg(long)]
+    nodes_file: Option<PathBuf>,
+    /// SSH login name (commands run through sudo when not root).
+    #[arg(long, default_value = "root")]
+    username: String,
+    /// SSH private key (default: the SSH agent).
+    #[arg(long)]
+    ssh_key: Option<PathBuf>,
+    /// Do not check host keys against known_hosts.
+    #[arg(long)]
+    no_strict_host_key_checking: bool,
+    /// Directory faultline owns on each node (with --nodes).
+    #[arg(long, default_value = "/var/lib/faultline")]
+    node_dir: PathBuf,
+}
+
+impl NodeOptions {
+    fn resolve(&self) -> anyhow::Result<NodesFile> {
+        if !self.nodes.is_empty() {
+            let nodes = self
+                .nodes
+                .iter()
+                .map(|h| Node {
+                    name: h.clone(),
+                    host: h.clone(),
+                    dir: self.node_dir.clone(),
+                })
+                .collect();
+            let ssh = SshSettings {
+                username: self.username.clone(),
+                private_key: self.ssh_key.clone(),
+                known_hosts: None,
+                strict_host_key_checking: !self.no_strict_host_key_checking,
+                port: 22,
+            };
+            return Ok(NodesFile { nodes, ssh });
+        }
+        let file = self
+            .nodes_file
+            .clone()
+            .unwrap_or_else(|| ClusterSpec::dir_of("local").join("nodes.json"));
+        let text = std::fs::read_to_string(&file).with_context(|| {
+            format!("cannot read nodes file {}: pass --nodes or --nodes-file, or build a local cluster with `faultline cluster up`", file.display())
+        })?;
+        let mut nodes: NodesFile = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a nodes file", file.display()))?;
+        if self.no_strict_host_key_checking {
+            nodes.ssh.strict_host_key_checking = false;
+        }
+        Ok(nodes)
+    }
+}
+
+impl TestOptions {
+    fn config(&self, nodes: NodesFile) -> anyhow::Result<TestConfig> {
+        if self.workload != "register" {
+            bail!(
+                "unknown workload `{}`; etcd offers: register",
+                self.workload
+            );
+        }
+        if !["partition", "none"].contains(&self.nemesis.as_str()) {
+            bail!(
+                "unknown nemesis `{}`; choose partition or none (more faults are coming)",
+                self.nemesis
+            );
+        }
+        let positive = |x: f64| x.is_finite() && x > 0.0;
+        let all_positive = [self.time_limit, self.nemesis_interval, self.op_timeout]
+            .into_iter()
+            .all(positive);
+        if !all_positive || self.concurrency == 0 {
+            bail!(
+                "--time-limit, --concurrency, --nemesis-interval and --op-timeout must be positive"
+            );
+        }
+        if nodes.nodes.is_empty() {
+            bail!("no nodes to test: pass --nodes or a nodes file that lists some");
+        }
+        let seed = self.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+        Ok(TestConfig {
+            name: format!("etcd-{}", self.workload),
+            nodes: nodes.nodes,
+            ssh: nodes.ssh,
+            concurrency: self.concurrency,
+            rate: self.rate,
+            time_limit: self.time_limit,
+            seed,
+            processes_per_key: self.processes_per_key.max(1),
+            ops_per_key: self.ops_per_key.max(1),
+            nemesis: self.nemesis.clone(),
+            nemesis_interval: self.nemesis_interval,
+            serializable_reads: self.serializable_reads,
+            op_timeout: self.op_timeout,
+            leave_db_running: self.leave_db_running,
+            etcd_binary: self.etcd_binary.clone(),
+            store: self.store.clone(),
+            command_line: std::env::args().collect(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        })
+    }
+}
+
+/// Runs `faultline test`.
+pub fn run(args: &TestArgs) -> Result<i32, Failure> {
+    match &args.system {
+        System::Etcd { test, nodes } => {
+            let nodes = nodes.resolve().map_err(Failure::bad_input)?;
+            run_test(test.config(nodes).map_err(Failure::bad_input)?)
+        }
+    }
+}
+
+/// Options of `faultline demo`.
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    test: TestOptions,
+    /// The local cluster the demo builds (and removes afterwards).
+    #[command(flatten)]
+    cluster: DemoCluster,
+}
+
+/// The demo's own cluster (named so as not to touch `local`).
+#[derive(Args, Clone)]
+pub struct DemoCluster {
+    /// Name of the demo's cluster.
+    #[arg(long = "cluster-name", default_value = "demo")]
+    name: String,
+    /// Nodes in the demo's cluster.
+    #[arg(long = "cluster-nodes", default_value_t = 5)]
+    nodes: usize,
+    /// Subnet of the demo's cluster.
+    #[arg(long = "cluster-subnet", default_value = "10.79.0")]
+    subnet: String,
+}
+
+/// Runs `faultline demo`: cluster up, the etcd register test, cluster down.
+pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
+    if !cluster::is_root() {
+        return Err(Failure::bad_input(anyhow!(
+            "the demo builds a local cluster of network namespaces and needs root: run it as root"
+        )));
+    }
+    let spec = SpecArgs {
+        name: args.cluster.name.clone(),
+        nodes: args.cluster.nodes,
+        subnet: args.cluster.subnet.clone(),
+    }
+    .spec();
+    let nodes = cluster::up(&spec).map_err(Failure::bad_input)?;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        args.test
+            .config(nodes)
+            .map_err(Failure::bad_input)
+            .and_then(run_test)
+    }));
+    // The cluster goes, whatever the test did.
+    if let Err(e) = cluster::down(&spec.name) {
+        eprintln!("error: {e:#}");
+    }
+    let code = result.unwrap_or(Err(Failure {
+        code: crate::exit::EXIT_INTERNAL,
+        error: anyhow!("the test panicked"),
+    }))?;
+    let latest = args.test.store.join("latest");
+    println!(
+        "report: {} (history.jsonl, results.json, test.json, node logs)",
+        latest.display()
+    );
+    Ok(code)
+}

@@ -1,0 +1,228 @@
+//! The real thing: `faultline demo` builds a 5-node etcd cluster in network
+//! namespaces, runs the register workload under partitions, checks the
+//! history and removes everything. Needs root (CI runs as root).
+
+use crate::local_cluster::root_or_skip;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn demo(store: &Path, cluster: &str, subnet: &str, extra: &[&str]) -> Output {
+    let _ = std::fs::remove_dir_all(store);
+    // One partition of 6 s, longer than the 5 s operation timeout, so that
+    // operations on the minority time out while it lasts.
+    let mut args = vec!["demo", "--time-limit", "18", "--nemesis-interval", "6"];
+    args.extend([
+        "--store",
+        store.to_str().unwrap(),
+        "--cluster-name",
+        cluster,
+        "--cluster-subnet",
+        subnet,
+    ]);
+    args.extend(extra);
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(&args)
+        .output()
+        .expect("faultline runs")
+}
+
+fn history(store: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(store.join("latest/history.jsonl"))
+        .expect("the run kept its history");
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn store_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("faultline-it-{}-{name}", std::process::id()))
+}
+
+/// Nothing of cluster `name` is left: namespaces, state, processes.
+fn assert_nothing_left(name: &str) {
+    let namespaces = String::from_utf8_lossy(
+        &Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .to_string();
+    assert!(
+        !namespaces.contains(&format!("fl-{name}-")),
+        "namespaces left: {namespaces}"
+    );
+    assert!(
+        !Path::new(&format!("/run/faultline/{name}")).exists(),
+        "state directory left"
+    );
+    let ps = String::from_utf8_lossy(
+        &Command::new("ps")
+            .args(["-eo", "args"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .to_string();
+    assert!(
+        !ps.contains(&format!("/run/faultline/{name}/")),
+        "processes left:\n{ps}"
+    );
+}
+
+#[test]
+fn demo_partitions_every_node_and_stays_valid_leaving_nothing_behind() {
+    if !root_or_skip("demo_partitions_every_node_and_stays_valid_leaving_nothing_behind") {
+        return;
+    }
+    let store = store_dir("demo");
+    let out = demo(&store, "itdemo", "10.82.0", &["--seed", "11"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("== faultline etcd-register: VALID =="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("report: "),
+        "the demo says where the results are"
+    );
+
+    let events = history(&store);
+    // Every node was cut off from the others at some point.
+    let mut partitioned = std::collections::BTreeSet::new();
+    let mut windows = Vec::new();
+    let mut open: Option<(u64, Vec<String>)> = None;
+    for e in &events {
+        let (time, f, kind) = (
+            e["time"].as_u64().unwrap(),
+            e["f"].as_str().unwrap(),
+            e["type"].as_str().unwrap(),
+        );
+        if e["process"] == "nemesis" && f == "start-partition" && kind == "info" {
+            let grudge = e["value"]["grudge"]
+                .as_object()
+                .expect("the grudge is recorded");
+            let minority: Vec<String> = grudge
+                .iter()
+                .filter(|(_, d)| d.as_array().unwrap().len() > 2)
+                .map(|(n, _)| n.clone())
+                .collect();
+            partitioned.extend(
+                grudge
+                    .iter()
+                    .filter(|(_, d)| !d.as_array().unwrap().is_empty())
+                    .map(|(n, _)| n.clone()),
+            );
+            open = Some((time, minority));
+        }
+        if e["process"] == "nemesis" && f == "stop-partition" && kind == "invoke" {
+            if let Some((start, minority)) = open.take() {
+                windows.push((start, time, minority));
+            }
+        }
+    }
+    assert_eq!(
+        partitioned.len(),
+        5,
+        "every node partitioned: {partitioned:?}"
+    );
+    assert!(!windows.is_empty());
+    // The minority could not commit: operations invoked on it during a
+    // partition timed out (unknown outcome) or failed with a time-out.
+    let mut invoked: std::collections::HashMap<String, (u64, String)> = Default::default();
+    let mut minority_trouble = 0;
+    for e in events.iter().filter(|e| e["process"] != "nemesis") {
+        let process = e["process"].to_string();
+        if e["type"] == "invoke" {
+            invoked.insert(
+                process,
+                (
+                    e["time"].as_u64().unwrap(),
+                    e["node"].as_str().unwrap_or("").to_owned(),
+                ),
+            );
+            continue;
+        }
+        let Some((time, node)) = invoked.remove(&process) else {
+            continue;
+        };
+        let troubled = e["type"] == "info"
+            || e["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("timeout") || m.contains("HTTP 5"));
+        let on_minority = windows
+            .iter()
+            .any(|(a, b, minority)| *a <= time && time <= *b && minority.contains(&node));
+        minority_trouble += usize::from(troubled && on_minority);
+    }
+    assert!(
+        minority_trouble > 0,
+        "no time-outs on the minority during partitions: {windows:?}"
+    );
+    let ok = events
+        .iter()
+        .filter(|e| e["type"] == "ok" && e["process"] != "nemesis")
+        .count();
+    assert!(ok >= 1000, "only {ok} ok operations");
+
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(store.join("latest/results.json")).unwrap())
+            .unwrap();
+    assert_eq!(results["valid"], true);
+    let test: Value =
+        serde_json::from_str(&std::fs::read_to_string(store.join("latest/test.json")).unwrap())
+            .unwrap();
+    assert_eq!(test["seed"], 11);
+    assert!(
+        store.join("latest/nodes/n1/etcd.log").exists(),
+        "node logs collected"
+    );
+    assert_nothing_left("itdemo");
+    let _ = std::fs::remove_dir_all(&store);
+}
+
+#[test]
+fn serializable_reads_on_a_partitioned_minority_are_caught_as_stale() {
+    if !root_or_skip("serializable_reads_on_a_partitioned_minority_are_caught_as_stale") {
+        return;
+    }
+    let store = store_dir("stale");
+    let out = demo(
+        &store,
+        "itstale",
+        "10.83.0",
+        &["--seed", "3", "--serializable-reads"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("INVALID"), "{stdout}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(store.join("latest/results.json")).unwrap())
+            .unwrap();
+    assert_eq!(results["valid"], false);
+    let failing = &results["checkers"]["linearizable"]["counterexample"]["failing_op"];
+    let description = failing["description"].as_str().unwrap();
+    // Only a read can be stale; the write it missed was on the majority.
+    assert!(description.starts_with("read → "), "{failing}");
+    assert!(stdout.contains("cannot be linearized"), "{stdout}");
+    // `analyze` reaches the same verdict from the stored history.
+    let again = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["analyze", store.join("latest").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert_nothing_left("itstale");
+    let _ = std::fs::remove_dir_all(&store);
+}

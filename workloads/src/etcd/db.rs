@@ -1,0 +1,179 @@
+//! etcd's lifecycle on a node, driven over the node's `Remote`: the same
+//! commands on local namespaces and on real hosts. Everything lives under
+//! `<node dir>/etcd` (data, log, pidfile), and processes are stopped by
+//! pidfile only.
+
+use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const SHORT: Duration = Duration::from_secs(15);
+
+/// etcd as the database under test.
+#[derive(Clone, Debug, Default)]
+pub struct EtcdDb {
+    /// A binary to upload instead of the node's `etcd` (`--etcd-binary`).
+    pub binary: Option<PathBuf>,
+}
+
+fn dir(node: &Node) -> PathBuf {
+    node.dir.join("etcd")
+}
+
+fn pidfile(node: &Node) -> PathBuf {
+    dir(node).join("etcd.pid")
+}
+
+/// The peer URL of `node`.
+pub fn peer_url(node: &Node) -> String {
+    format!("http://{}:2380", node.host)
+}
+
+/// The client URL of `node` (the v3 JSON gateway).
+pub fn client_url(node: &Node) -> String {
+    format!("http://{}:2379", node.host)
+}
+
+impl EtcdDb {
+    fn executable(&self, node: &Node) -> String {
+        match &self.binary {
+            Some(_) => dir(node).join("etcd").display().to_string(),
+            None => "etcd".to_owned(),
+        }
+    }
+
+    fn install(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        remote.run(&format!("mkdir -p {}", dir(node).display()), SHORT)?;
+        if let Some(binary) = &self.binary {
+            let target = dir(node).join("etcd");
+            remote.upload(binary, &target)?;
+            remote.run(&format!("chmod +x {}", target.display()), SHORT)?;
+            return Ok(());
+        }
+        let present = remote.exec("command -v etcd", SHORT)?.status == 0;
+        if !present {
+            let install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server";
+            remote.run(install, Duration::from_secs(300)).map_err(|e| DbError::NotRunning {
+                node: node.name.clone(),
+                message: format!("etcd is not installed and apt-get could not install it ({e}); pass --etcd-binary"),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Starts etcd in the background, its PID in the pidfile.
+    fn start(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
+        let initial: Vec<String> = cluster
+            .iter()
+            .map(|n| format!("{}={}", n.name, peer_url(n)))
+            .collect();
+        let d = dir(node);
+        let command = format!(
+            // Only etcd goes to the background, with every descriptor
+            // redirected: a backgrounded list would hold the SSH channel open.
+            "setsid nohup {exe} --name {name} --data-dir {d}/data \
+             --listen-client-urls {client} --advertise-client-urls {client} \
+             --listen-peer-urls {peer} --initial-advertise-peer-urls {peer} \
+             --initial-cluster {initial} --initial-cluster-state new --initial-cluster-token faultline \
+             --logger zap --log-outputs stderr >> {d}/etcd.log 2>&1 < /dev/null & echo $! > {pid}",
+            d = d.display(),
+            exe = self.executable(node),
+            name = node.name,
+            client = client_url(node),
+            peer = peer_url(node),
+            initial = initial.join(","),
+            pid = pidfile(node).display(),
+        );
+        remote.run(&command, SHORT)?;
+        Ok(())
+    }
+
+    /// Signals the process in the pidfile and waits (bounded) until it is gone.
+    fn signal_and_wait(
+        &self,
+        remote: &dyn Remote,
+        node: &Node,
+        signal: &str,
+        grace_s: u32,
+    ) -> Result<bool, DbError> {
+        // A zombie counts as gone: PID 1 may reap it late.
+        let script = format!(
+            "p=$(cat {pid} 2>/dev/null) || exit 0; kill -{signal} $p 2>/dev/null || exit 0; \
+             i=0; while [ $i -lt {ticks} ]; do \
+               s=$(ps -o stat= -p $p 2>/dev/null) || exit 0; case $s in Z*) exit 0;; esac; \
+               sleep 0.1; i=$((i+1)); done; exit 3",
+            pid = pidfile(node).display(),
+            ticks = grace_s * 10,
+        );
+        let out = remote.exec(&script, Duration::from_secs(u64::from(grace_s) + 10))?;
+        Ok(out.status == 0)
+    }
+
+    fn signal(&self, remote: &dyn Remote, node: &Node, signal: &str) -> Result<(), DbError> {
+        let command = format!("p=$(cat {}) && kill -{signal} $p", pidfile(node).display());
+        remote.run(&command, SHORT)?;
+        Ok(())
+    }
+}
+
+impl Db for EtcdDb {
+    fn setup(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
+        self.install(remote, node)?;
+        // A fresh cluster: no data from an earlier run.
+        remote.run(
+            &format!(
+                "rm -rf {}/data {}/etcd.log",
+                dir(node).display(),
+                dir(node).display()
+            ),
+            SHORT,
+        )?;
+        self.start(remote, node, cluster)
+    }
+
+    fn teardown(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        // etcd takes up to ~7 s to exit on SIGTERM when its peers are gone.
+        if !self.signal_and_wait(remote, node, "TERM", 10)? {
+            self.signal_and_wait(remote, node, "KILL", 5)?;
+        }
+        remote.run(
+            &format!(
+                "rm -rf {}/data {}",
+                dir(node).display(),
+                pidfile(node).display()
+            ),
+            SHORT,
+        )?;
+        Ok(())
+    }
+
+    fn log_files(&self, node: &Node) -> Vec<PathBuf> {
+        vec![dir(node).join("etcd.log")]
+    }
+}
+
+impl Kill for EtcdDb {
+    fn kill(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        self.signal_and_wait(remote, node, "KILL", 10)?;
+        Ok(())
+    }
+
+    fn restart(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
+        self.start(remote, node, cluster)
+    }
+}
+
+impl Pause for EtcdDb {
+    fn pause(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        self.signal(remote, node, "STOP")
+    }
+
+    fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        self.signal(remote, node, "CONT")
+    }
+}
+
+/// Where the database keeps its log on `node` (for downloading).
+pub fn log_path(node: &Node) -> PathBuf {
+    dir(node).join("etcd.log")
+}

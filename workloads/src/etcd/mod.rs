@@ -1,0 +1,7 @@
+//! etcd: its lifecycle on the nodes and a client of its v3 JSON gateway.
+
+mod client;
+mod db;
+
+pub use client::EtcdClient;
+pub use db::{client_url, log_path, peer_url, EtcdDb};
