@@ -3,18 +3,9 @@
 //! Exit codes, the same everywhere: 0 valid, 1 invalid, 2 unknown,
 //! 254 bad arguments or unreadable input, 255 internal error.
 
-mod analyze_command;
-mod check_command;
-mod cluster;
-mod cluster_command;
-mod control;
-mod exit;
-mod runner;
-mod store;
-mod test_command;
-
 use clap::{Parser, Subcommand};
-use exit::{Failure, EXIT_INTERNAL};
+use faultline::exit::{self, Failure, EXIT_INTERNAL};
+use faultline::{analyze_command, check_command, cluster_command, test_command};
 
 /// A Jepsen-style test harness for distributed databases.
 #[derive(Parser)]

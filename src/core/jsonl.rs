@@ -80,6 +80,11 @@ impl<W: Write> HistoryWriter<W> {
         self.next_index == 0
     }
 
+    /// Hands what was written to the operating system.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Flushes and returns the underlying writer.
     pub fn into_inner(mut self) -> io::Result<W> {
         self.out.flush()?;

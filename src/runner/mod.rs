@@ -5,8 +5,8 @@
 
 pub mod config;
 mod nemesis;
-mod recorder;
-mod workers;
+pub mod recorder;
+pub mod workers;
 
 use crate::analyze_command::{check_run, print_verdict};
 use crate::control::SshRemote;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Runs worker `worker` until `deadline` or `stop`.
+/// Runs worker `worker` against its etcd member until `deadline` or `stop`.
 pub async fn run_worker(
     worker: u64,
     config: Arc<TestConfig>,
@@ -21,11 +21,31 @@ pub async fn run_worker(
     deadline: Instant,
 ) {
     let node = &config.nodes[worker as usize % config.nodes.len()];
-    let client = EtcdClient::new(
-        &client_url(node),
-        Duration::from_secs_f64(config.op_timeout),
-        config.serializable_reads,
-    );
+    let timeout = Duration::from_secs_f64(config.op_timeout);
+    let client = EtcdClient::new(&client_url(node), timeout, config.serializable_reads);
+    let name = Some(node.name.clone());
+    run_client(
+        worker,
+        client,
+        name,
+        config.clone(),
+        recorder,
+        stop,
+        deadline,
+    )
+    .await
+}
+
+/// Runs worker `worker` with `client` until `deadline` or `stop`.
+pub async fn run_client<C: Client>(
+    worker: u64,
+    client: C,
+    node: Option<String>,
+    config: Arc<TestConfig>,
+    recorder: Arc<Recorder>,
+    stop: Arc<AtomicBool>,
+    deadline: Instant,
+) {
     let workload = RegisterWorkload {
         processes_per_key: config.processes_per_key,
         ops_per_key: config.ops_per_key,
@@ -49,14 +69,14 @@ pub async fn run_worker(
             planned.value.clone(),
         );
         invoke.key = Some(planned.key.clone());
-        invoke.node = Some(node.name.clone());
+        invoke.node = node.clone();
         recorder.record(invoke);
         let done = client
             .invoke(planned.f, Some(&planned.key), &planned.value)
             .await;
         let mut completion = Op::new(Process::Client(process), done.kind, planned.f, done.value);
         completion.key = Some(planned.key);
-        completion.node = Some(node.name.clone());
+        completion.node = node.clone();
         completion.error = done.error;
         recorder.record(completion);
         if done.kind == OpType::Info {
@@ -68,6 +88,9 @@ pub async fn run_worker(
                 tokio::time::sleep(left.min(deadline.saturating_duration_since(Instant::now())))
                     .await;
             }
+        } else {
+            // An in-process client never awaits: let the other workers run.
+            tokio::task::yield_now().await;
         }
     }
 }

@@ -1,0 +1,19 @@
+//! The `faultline` command's library: the local cluster, SSH control, the
+//! runner and the run store, and the subcommands that wire the member crates
+//! together. The binary (`src/main.rs`) only parses arguments and exits.
+//!
+//! ```
+//! // The run store names each run by its UTC start time.
+//! let stamp = faultline::store::utc_stamp(std::time::UNIX_EPOCH);
+//! assert_eq!(stamp, "19700101T000000Z");
+//! ```
+
+pub mod analyze_command;
+pub mod check_command;
+pub mod cluster;
+pub mod cluster_command;
+pub mod control;
+pub mod exit;
+pub mod runner;
+pub mod store;
+pub mod test_command;

@@ -1,0 +1,102 @@
+//! Benchmarks the runner with an in-process client that answers at once
+//! (no network, no database): how many operations per second the harness
+//! itself can generate and record to disk, so that it is never the
+//! bottleneck. `cargo bench --bench runner` (add `-- --seconds 5`).
+
+use faultline::runner::config::TestConfig;
+use faultline::runner::recorder::Recorder;
+use faultline::runner::workers::run_client;
+use faultline_core::{Client, Completion, SshSettings, Value};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// An in-process fake: every operation succeeds at once.
+#[derive(Clone)]
+struct NoopClient;
+
+impl Client for NoopClient {
+    async fn invoke(&self, _f: &str, _key: Option<&str>, value: &Value) -> Completion {
+        Completion::ok(value.clone())
+    }
+}
+
+fn config(concurrency: u64, seconds: f64) -> TestConfig {
+    TestConfig {
+        name: "bench".into(),
+        nodes: Vec::new(),
+        ssh: SshSettings::default(),
+        concurrency,
+        rate: None,
+        time_limit: seconds,
+        seed: 1,
+        processes_per_key: 3,
+        ops_per_key: 200,
+        nemesis: "none".into(),
+        nemesis_interval: 5.0,
+        serializable_reads: false,
+        op_timeout: 5.0,
+        leave_db_running: false,
+        etcd_binary: None,
+        store: std::env::temp_dir(),
+        command_line: Vec::new(),
+        version: String::new(),
+    }
+}
+
+fn main() {
+    let seconds: f64 = std::env::args()
+        .skip_while(|a| a != "--seconds")
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let dir = std::env::temp_dir().join(format!("faultline-bench-runner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    println!("| clients | ops/s recorded | events/s | history size |");
+    println!("|---|---|---|---|");
+    for concurrency in [1, 10, 100] {
+        let path = dir.join(format!("history-{concurrency}.jsonl"));
+        let recorder = Arc::new(Recorder::create(&path).unwrap());
+        let config = Arc::new(config(concurrency, seconds));
+        let stop = Arc::new(AtomicBool::new(false));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs_f64(seconds);
+        runtime.block_on(async {
+            let tasks: Vec<_> = (0..concurrency)
+                .map(|w| {
+                    tokio::spawn(run_client(
+                        w,
+                        NoopClient,
+                        None,
+                        config.clone(),
+                        recorder.clone(),
+                        stop.clone(),
+                        deadline,
+                    ))
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        // Until every event is in the file.
+        drop(recorder);
+        let elapsed = start.elapsed().as_secs_f64();
+        // Count what is on disk, not what was meant to be written.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let events = text.lines().count();
+        let ops = events / 2;
+        println!(
+            "| {concurrency} | {:.0} | {:.0} | {:.1} MB |",
+            ops as f64 / elapsed,
+            events as f64 / elapsed,
+            text.len() as f64 / 1e6
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
