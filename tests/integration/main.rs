@@ -3,6 +3,7 @@
 //! user runs it.
 
 mod cli;
+mod etcd_abilities;
 mod etcd_demo;
 mod local_cluster;
 mod reference_histories;

@@ -173,6 +173,11 @@ impl Pause for EtcdDb {
     }
 }
 
+/// The pidfile of etcd on `node`.
+pub fn pid_file(node: &Node) -> PathBuf {
+    pidfile(node)
+}
+
 /// Where the database keeps its log on `node` (for downloading).
 pub fn log_path(node: &Node) -> PathBuf {
     dir(node).join("etcd.log")

@@ -2,6 +2,8 @@
 
 mod client;
 mod db;
+mod leader;
 
 pub use client::EtcdClient;
-pub use db::{client_url, log_path, peer_url, EtcdDb};
+pub use db::{client_url, log_path, peer_url, pid_file, EtcdDb};
+pub use leader::find_leader;
