@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod cluster_command;
 pub mod control;
 pub mod exit;
+pub mod interrupt;
 pub mod runner;
 pub mod store;
 pub mod test_command;

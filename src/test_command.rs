@@ -34,7 +34,7 @@ pub struct TestOptions {
     /// The workload: register (read / write / cas on independent keys).
     #[arg(long, default_value = "register")]
     workload: String,
-    /// Faults: partition (random halves on an interval) or none.
+    /// Faults, comma-separated: partition (random halves), kill, pause; or all, none.
     #[arg(long, default_value = "partition")]
     nemesis: String,
     /// Seconds of workload.
@@ -143,12 +143,7 @@ impl TestOptions {
                 self.workload
             );
         }
-        if !["partition", "none"].contains(&self.nemesis.as_str()) {
-            bail!(
-                "unknown nemesis `{}`; choose partition or none (more faults are coming)",
-                self.nemesis
-            );
-        }
+        crate::runner::faults::parse_faults(&self.nemesis)?;
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let all_positive = [self.time_limit, self.nemesis_interval, self.op_timeout]
             .into_iter()
@@ -230,6 +225,8 @@ pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
             "the demo builds a local cluster of network namespaces and needs root: run it as root"
         )));
     }
+    // From here on, Ctrl-C ends the current phase and the cluster still goes.
+    crate::interrupt::install();
     let spec = SpecArgs {
         name: args.cluster.name.clone(),
         nodes: args.cluster.nodes,

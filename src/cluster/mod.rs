@@ -311,8 +311,13 @@ pub fn down(name: &str) -> Result<()> {
     for &pid in &state.sshd_pids {
         host::stop_pid(pid, Duration::from_secs(5));
     }
-    for ns in &state.netns {
+    for (i, ns) in state.netns.iter().enumerate() {
         host::try_run("ip", &["netns", "delete", ns]);
+        // The kernel destroys a namespace (and so its veth) asynchronously,
+        // slowly under load; deleting our end of the pair needs no waiting.
+        if let Some(bridge) = &state.bridge {
+            host::try_run("ip", &["link", "delete", &format!("{bridge}-{}", i + 1)]);
+        }
     }
     if let Some(bridge) = &state.bridge {
         if state.forward_rule {
@@ -324,14 +329,34 @@ pub fn down(name: &str) -> Result<()> {
         host::try_run("ip", &["link", "delete", bridge]);
     }
     // The kernel removes a deleted namespace's interfaces asynchronously.
-    host::wait_until(Duration::from_secs(10), || leftovers(&state).is_empty());
+    host::wait_until(Duration::from_secs(60), || leftovers(&state).is_empty());
     let left = leftovers(&state);
     if !left.is_empty() {
         bail!("cluster `{name}` is not fully removed: {} still exist; run `faultline cluster down --name {name}` again", left.join(", "));
     }
-    std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    remove_dir(&dir)?;
     eprintln!("cluster `{name}` removed: no namespace, interface, rule or process of it is left");
     Ok(())
+}
+
+/// Removes the state directory. A process that was just stopped may still
+/// have been writing or deleting files in it, so a failure is retried a few
+/// times before it is reported.
+fn remove_dir(dir: &Path) -> Result<()> {
+    let mut last = None;
+    for _ in 0..10 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let e = last.map(|e| e.to_string()).unwrap_or_default();
+    bail!(
+        "cannot remove {}: {e}; remove it by hand once nothing uses it",
+        dir.display()
+    )
 }
 
 /// What of the cluster still exists.

@@ -4,6 +4,7 @@
 //! down, and check the history written on the way.
 
 pub mod config;
+pub mod faults;
 mod nemesis;
 pub mod recorder;
 pub mod workers;
@@ -28,6 +29,7 @@ const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
 
 /// Runs the test `config` describes; returns the exit code.
 pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
+    crate::interrupt::install();
     let run_dir =
         crate::store::create_run_dir(&config.store, &config.name).map_err(Failure::bad_input)?;
     std::fs::write(
@@ -121,11 +123,15 @@ async fn drive(config: &TestConfig, remotes: &Remotes, run_dir: &Path) -> anyhow
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: stopping clients, healing the network, tearing down (the history is kept)");
-            on_signal.store(true, Ordering::Relaxed);
+        while !crate::interrupt::requested() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        eprintln!("\ninterrupted: stopping clients, healing the network, tearing down (the history is kept)");
+        on_signal.store(true, Ordering::Relaxed);
     });
+    if crate::interrupt::requested() {
+        return Ok(()); // interrupted during set-up: no workload at all
+    }
     let deadline = Instant::now() + Duration::from_secs_f64(config.time_limit);
     eprintln!(
         "running {} clients for {} s, nemesis: {}",
@@ -141,15 +147,18 @@ async fn drive(config: &TestConfig, remotes: &Remotes, run_dir: &Path) -> anyhow
             deadline,
         )));
     }
-    if config.nemesis == "partition" {
-        tasks.push(tokio::spawn(nemesis::run_partitions(
-            config.clone(),
-            remotes.clone(),
-            recorder.clone(),
-            stop.clone(),
-            deadline,
-        )));
-    }
+    let db = Arc::new(EtcdDb {
+        binary: config.etcd_binary.clone(),
+    });
+    let nemesis = nemesis::run_nemesis(
+        config.clone(),
+        remotes.clone(),
+        db,
+        recorder.clone(),
+        stop.clone(),
+        deadline,
+    );
+    tasks.push(tokio::spawn(nemesis));
     let progress = tokio::spawn(report_progress(recorder.clone(), stop.clone(), deadline));
     let mut failure = None;
     for task in tasks {
@@ -275,6 +284,9 @@ fn clean_node(
         Ok(n) => notes.push(format!("{}: {n} faultline rules remain", node.name)),
         Err(e) => notes.push(format!("{}: could not verify the rules: {e}", node.name)),
     }
+    // A paused database would not exit, nor a killed one serve: resume it
+    // (harmless when it runs) before anything else.
+    let _ = faultline_core::Pause::resume(db, remote, node);
     let logs = run_dir.join("nodes").join(&node.name);
     let _ = std::fs::create_dir_all(&logs);
     for file in db.log_files(node) {

@@ -3,10 +3,13 @@
 //! history (invoke, then info with what was done to which nodes).
 
 use super::config::TestConfig;
+use super::faults::{parse_faults, Fault};
 use super::recorder::Recorder;
-use faultline_core::{Op, OpType, Process, Remote, Rng};
+use faultline_core::{Kill, Op, OpType, Pause, Process, Remote, Rng};
 use faultline_nemeses::{describe, partition, random_halves, Grudge};
+use faultline_workloads::etcd::EtcdDb;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,34 +17,127 @@ use std::time::{Duration, Instant};
 /// The remotes, shared with blocking tasks.
 pub type Remotes = Arc<Vec<Arc<dyn Remote>>>;
 
-/// Alternates partitions and healing until `deadline` or `stop`, and heals
-/// before returning.
-pub async fn run_partitions(
+/// Every `--nemesis-interval`, picks one of the requested faults at
+/// random: starts it if it is not active, stops it if it is (so each kind
+/// has one change at a time, and every start is matched by a stop). Before
+/// returning, stops whatever is still active.
+pub async fn run_nemesis(
     config: Arc<TestConfig>,
     remotes: Remotes,
+    db: Arc<EtcdDb>,
     recorder: Arc<Recorder>,
     stop: Arc<AtomicBool>,
     deadline: Instant,
 ) {
+    let faults = parse_faults(&config.nemesis).unwrap_or_default();
+    if faults.is_empty() {
+        return;
+    }
     let mut rng = Rng::stream(config.seed, u64::MAX);
     let names: Vec<String> = config.nodes.iter().map(|n| n.name.clone()).collect();
     let interval = Duration::from_secs_f64(config.nemesis_interval);
-    let mut partitioned = false;
+    let mut active: BTreeMap<Fault, usize> = BTreeMap::new();
+    let ctx = Context {
+        config: &config,
+        remotes: &remotes,
+        db: &db,
+        recorder: &recorder,
+    };
     loop {
         if !sleep_until_or_stop(interval, deadline, &stop).await {
             break;
         }
-        if partitioned {
-            heal_all(&config, &remotes, &recorder).await;
-            partitioned = false;
+        let fault = faults[rng.below(faults.len() as u64) as usize];
+        if let Some(target) = active.remove(&fault) {
+            ctx.stop(fault, target).await;
         } else if !stop.load(Ordering::Relaxed) {
-            let grudge = random_halves(&names, &mut rng);
-            partitioned = true;
-            start_partition(&config, &remotes, &recorder, grudge).await;
+            let target = rng.below(names.len() as u64) as usize;
+            if fault == Fault::Partition {
+                start_partition(
+                    &config,
+                    &remotes,
+                    &recorder,
+                    random_halves(&names, &mut rng),
+                )
+                .await;
+            } else {
+                ctx.start(fault, target).await;
+            }
+            active.insert(fault, target);
         }
     }
-    if partitioned {
-        heal_all(&config, &remotes, &recorder).await;
+    for (fault, target) in active {
+        ctx.stop(fault, target).await;
+    }
+}
+
+/// What process faults need.
+struct Context<'a> {
+    config: &'a TestConfig,
+    remotes: &'a Remotes,
+    db: &'a Arc<EtcdDb>,
+    recorder: &'a Recorder,
+}
+
+impl Context<'_> {
+    async fn start(&self, fault: Fault, target: usize) {
+        let f = if fault == Fault::Kill {
+            "kill"
+        } else {
+            "pause"
+        };
+        self.act(f, target).await;
+    }
+
+    async fn stop(&self, fault: Fault, target: usize) {
+        match fault {
+            Fault::Partition => heal_all(self.config, self.remotes, self.recorder).await,
+            Fault::Kill => self.act("restart", target).await,
+            Fault::Pause => self.act("resume", target).await,
+        }
+    }
+
+    /// Runs a process action on node `target`, recorded as nemesis operations.
+    async fn act(&self, f: &'static str, target: usize) {
+        let node = self.config.nodes[target].clone();
+        self.recorder.record(Op::new(
+            Process::Nemesis,
+            OpType::Invoke,
+            f,
+            json!([node.name]),
+        ));
+        let (remote, db, cluster) = (
+            self.remotes[target].clone(),
+            self.db.clone(),
+            self.config.nodes.clone(),
+        );
+        let result = tokio::task::spawn_blocking(move || match f {
+            "kill" => db.kill(remote.as_ref(), &node),
+            "restart" => db.restart(remote.as_ref(), &node, &cluster),
+            "pause" => db.pause(remote.as_ref(), &node),
+            _ => db.resume(remote.as_ref(), &node),
+        })
+        .await;
+        let name = &self.config.nodes[target].name;
+        let mut done = Op::new(
+            Process::Nemesis,
+            OpType::Info,
+            f,
+            json!({ "nodes": [name] }),
+        );
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => done.error = Some(e.to_string()),
+            Err(e) => done.error = Some(e.to_string()),
+        }
+        eprintln!(
+            "[{:>5.1}s] nemesis: {f} {name}{}",
+            self.recorder.elapsed_secs(),
+            done.error
+                .as_deref()
+                .map_or(String::new(), |e| format!(" failed: {e}"))
+        );
+        self.recorder.record(done);
     }
 }
 

@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long a client waits after its node refused a connection.
+const REFUSED_BACKOFF: Duration = Duration::from_millis(100);
+
 /// Runs worker `worker` against its etcd member until `deadline` or `stop`.
 pub async fn run_worker(
     worker: u64,
@@ -77,10 +80,18 @@ pub async fn run_client<C: Client>(
         let mut completion = Op::new(Process::Client(process), done.kind, planned.f, done.value);
         completion.key = Some(planned.key);
         completion.node = node.clone();
+        let refused =
+            done.kind == OpType::Fail && done.error.as_deref() == Some("connection refused");
         completion.error = done.error;
         recorder.record(completion);
         if done.kind == OpType::Info {
             process += config.concurrency;
+        }
+        // A node that refuses connections (killed, restarting) answers at
+        // once: back off a little instead of spinning on it.
+        if refused {
+            let left = deadline.saturating_duration_since(Instant::now());
+            tokio::time::sleep(REFUSED_BACKOFF.min(left)).await;
         }
         if let Some(pace) = pace {
             let left = pace.saturating_sub(started.elapsed());

@@ -105,7 +105,8 @@ impl EtcdDb {
             pid = pidfile(node).display(),
             ticks = grace_s * 10,
         );
-        let out = remote.exec(&script, Duration::from_secs(u64::from(grace_s) + 10))?;
+        // Generous: a loaded machine slows SSH as well as etcd's exit.
+        let out = remote.exec(&script, Duration::from_secs(2 * u64::from(grace_s) + 30))?;
         Ok(out.status == 0)
     }
 

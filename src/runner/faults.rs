@@ -1,0 +1,63 @@
+//! The faults a test can ask for, by name.
+
+use anyhow::{bail, Result};
+
+/// One kind of fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    /// Random halves of the network cut off from each other.
+    Partition,
+    /// A node's database process killed (SIGKILL), later restarted.
+    Kill,
+    /// A node's database process paused (SIGSTOP), later resumed.
+    Pause,
+}
+
+impl Fault {
+    /// Every fault this runner offers, in the order `all` lists them.
+    pub const ALL: [Fault; 3] = [Fault::Partition, Fault::Kill, Fault::Pause];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Partition => "partition",
+            Fault::Kill => "kill",
+            Fault::Pause => "pause",
+        }
+    }
+}
+
+/// Reads `--nemesis`: a comma-separated list, `all` or `none`.
+pub fn parse_faults(text: &str) -> Result<Vec<Fault>> {
+    let mut faults = Vec::new();
+    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        match word {
+            "none" => {}
+            "all" => faults.extend(Fault::ALL),
+            name => match Fault::ALL.into_iter().find(|f| f.name() == name) {
+                Some(fault) => faults.push(fault),
+                None => bail!("unknown nemesis `{name}`; choose from partition, kill, pause, all, none (clock and packet faults are coming)"),
+            },
+        }
+    }
+    faults.sort();
+    faults.dedup();
+    Ok(faults)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_lists_all_and_none() {
+        assert_eq!(
+            parse_faults("kill,partition").unwrap(),
+            [Fault::Partition, Fault::Kill]
+        );
+        assert_eq!(parse_faults("all").unwrap(), Fault::ALL);
+        assert!(parse_faults("none").unwrap().is_empty());
+        let err = parse_faults("partition,clokc").unwrap_err().to_string();
+        assert!(err.contains("unknown nemesis `clokc`"), "{err}");
+    }
+}

@@ -1,0 +1,211 @@
+//! Ctrl-C at random points of a run under every fault: each time the
+//! cluster is left healed (no faultline rule, no etcd, nothing paused) and
+//! the history is checkable. Also: `--nemesis all` keeps etcd valid.
+//! Needs root.
+
+use crate::local_cluster::root_or_skip;
+use faultline_core::Rng;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+/// Removes the cluster however the test ends.
+struct Down(&'static str);
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = faultline()
+            .args(["cluster", "down", "--name", self.0])
+            .output();
+    }
+}
+
+/// What is left in node `i`'s namespace: faultline's rules, and processes
+/// other than its sshd.
+fn leftovers(cluster: &str, i: usize) -> (usize, usize) {
+    let ns = format!("fl-{cluster}-n{i}");
+    let rules = Command::new("ip")
+        .args(["netns", "exec", &ns, "iptables", "-w", "-S", "FAULTLINE"])
+        .output()
+        .unwrap();
+    let rules = String::from_utf8_lossy(&rules.stdout)
+        .lines()
+        .filter(|l| l.starts_with("-A"))
+        .count();
+    let pids = Command::new("ip")
+        .args(["netns", "pids", &ns])
+        .output()
+        .unwrap();
+    let processes = String::from_utf8_lossy(&pids.stdout)
+        .split_whitespace()
+        .count();
+    (rules, processes.saturating_sub(1))
+}
+
+#[test]
+fn interrupting_a_run_anywhere_heals_the_cluster_and_keeps_a_checkable_history() {
+    if !root_or_skip("interrupting_a_run_anywhere_heals_the_cluster_and_keeps_a_checkable_history")
+    {
+        return;
+    }
+    let cluster = "itint";
+    let _ = faultline()
+        .args(["cluster", "down", "--name", cluster])
+        .output();
+    let up = faultline()
+        .args([
+            "cluster", "up", "--name", cluster, "--nodes", "3", "--subnet", "10.86.0",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let _down = Down("itint");
+    let nodes_file = format!("/run/faultline/{cluster}/nodes.json");
+    let store =
+        std::env::temp_dir().join(format!("faultline-it-{}-interrupts", std::process::id()));
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    println!("interrupt points drawn with seed {seed} (set FAULTLINE_INTERRUPT_SEED to replay)");
+    let seed = std::env::var("FAULTLINE_INTERRUPT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(seed);
+    let mut rng = Rng::new(seed);
+    for point in 0..5 {
+        // Between 1.5 s (set-up) and 9 s into the run.
+        let after = Duration::from_millis(1500 + rng.below(7500));
+        let mut child = faultline()
+            .args([
+                "test",
+                "etcd",
+                "--nodes-file",
+                &nodes_file,
+                "--nemesis",
+                "all",
+                "--nemesis-interval",
+                "1",
+            ])
+            .args([
+                "--time-limit",
+                "60",
+                "--store",
+                store.to_str().unwrap(),
+                "--seed",
+                &point.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(after);
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "point {point}: faultline did not stop after Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let code = status.code();
+        assert!(
+            matches!(code, Some(0..=2)),
+            "point {point} ({after:?}): exit {code:?}"
+        );
+        for i in 1..=3 {
+            assert_eq!(
+                leftovers(cluster, i),
+                (0, 0),
+                "point {point} ({after:?}): node n{i} not clean (rules, processes)"
+            );
+        }
+        let run = store.join("latest");
+        if Path::new(&run).join("history.jsonl").exists() {
+            let analyzed = faultline()
+                .args(["analyze", run.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(
+                matches!(analyzed.status.code(), Some(0..=2)),
+                "point {point}: {}",
+                String::from_utf8_lossy(&analyzed.stderr)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&store);
+}
+
+#[test]
+fn every_fault_at_once_keeps_etcd_valid_and_is_recorded() {
+    if !root_or_skip("every_fault_at_once_keeps_etcd_valid_and_is_recorded") {
+        return;
+    }
+    let store = std::env::temp_dir().join(format!("faultline-it-{}-all", std::process::id()));
+    let out = faultline()
+        .args([
+            "demo",
+            "--time-limit",
+            "20",
+            "--nemesis",
+            "all",
+            "--nemesis-interval",
+            "1.5",
+            "--seed",
+            "21",
+        ])
+        .args([
+            "--store",
+            store.to_str().unwrap(),
+            "--cluster-name",
+            "itall",
+            "--cluster-subnet",
+            "10.87.0",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let history = std::fs::read_to_string(store.join("latest/history.jsonl")).unwrap();
+    let nemesis: Vec<serde_json::Value> = history
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["process"] == "nemesis" && e["type"] == "info")
+        .collect();
+    let done = |f: &str| {
+        nemesis
+            .iter()
+            .filter(|e| e["f"] == f && e["error"].is_null())
+            .count()
+    };
+    // The seed draws every kind of fault; each start is matched by a stop.
+    assert!(
+        done("kill") > 0 && done("pause") > 0 && done("start-partition") > 0,
+        "{nemesis:?}"
+    );
+    assert_eq!(done("kill"), done("restart"));
+    assert_eq!(done("pause"), done("resume"));
+    assert_eq!(done("start-partition"), done("stop-partition"));
+    let _ = std::fs::remove_dir_all(&store);
+}
