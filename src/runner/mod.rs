@@ -94,17 +94,8 @@ fn setup_and_run(
     run_dir: &Path,
 ) -> anyhow::Result<()> {
     eprintln!("setting up etcd on {} nodes...", config.nodes.len());
-    let errors: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = remotes
-            .iter()
-            .zip(&config.nodes)
-            .map(|(r, n)| scope.spawn(move || db.setup(r.as_ref(), n, &config.nodes)))
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().ok()?.err())
-            .map(|e| e.to_string())
-            .collect()
+    let errors = on_every_node(remotes, |remote, i| {
+        db.setup(remote, &config.nodes[i], &config.nodes)
     });
     if !errors.is_empty() {
         return Err(anyhow!("etcd setup failed: {}", errors.join("; ")));
@@ -223,6 +214,28 @@ async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadlin
         );
         last = done;
     }
+}
+
+/// Runs `action` on every node at once (node index given); the errors, as text.
+pub(crate) fn on_every_node<T: Send, E: std::fmt::Display + Send>(
+    remotes: &Remotes,
+    action: impl Fn(&dyn Remote, usize) -> Result<T, E> + Sync,
+) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let action = &action;
+        let handles: Vec<_> = remotes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| scope.spawn(move || action(r.as_ref(), i)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| match h.join() {
+                Ok(result) => result.err().map(|e| e.to_string()),
+                Err(_) => Some("a node's action panicked".to_owned()),
+            })
+            .collect()
+    })
 }
 
 /// Puts the cluster back: heals and removes faultline's rules, collects the

@@ -4,6 +4,7 @@
 
 use super::config::TestConfig;
 use super::faults::{parse_faults, Fault};
+use super::on_every_node;
 use super::recorder::Recorder;
 use faultline_core::{Kill, Op, OpType, Pause, Process, Remote, Rng};
 use faultline_nemeses::{describe, partition, random_halves, Grudge};
@@ -168,20 +169,10 @@ async fn start_partition(
     ));
     let (remotes, nodes, g) = (remotes.clone(), config.nodes.clone(), grudge.clone());
     let errors = tokio::task::spawn_blocking(move || {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = remotes
-                .iter()
-                .map(|r| scope.spawn(|| partition::apply(r.as_ref(), &g, &nodes)))
-                .collect();
-            handles
-                .into_iter()
-                .filter_map(|h| h.join().ok()?.err())
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-        })
+        on_every_node(&remotes, |r, _| partition::apply(r, &g, &nodes))
     })
     .await
-    .unwrap_or_default();
+    .unwrap_or_else(|e| vec![e.to_string()]);
     let mut done = Op::new(
         Process::Nemesis,
         OpType::Info,
@@ -225,19 +216,7 @@ pub async fn heal_all(_config: &TestConfig, remotes: &Remotes, recorder: &Record
 
 /// Flushes faultline's chain on every node; the errors, if any.
 pub async fn heal_blocking(remotes: Remotes) -> Vec<String> {
-    tokio::task::spawn_blocking(move || {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = remotes
-                .iter()
-                .map(|r| scope.spawn(|| partition::heal(r.as_ref())))
-                .collect();
-            handles
-                .into_iter()
-                .filter_map(|h| h.join().ok()?.err())
-                .map(|e| e.to_string())
-                .collect()
-        })
-    })
-    .await
-    .unwrap_or_else(|e| vec![e.to_string()])
+    tokio::task::spawn_blocking(move || on_every_node(&remotes, |r, _| partition::heal(r)))
+        .await
+        .unwrap_or_else(|e| vec![e.to_string()])
 }

@@ -3,6 +3,7 @@
 //! history and removes everything. Needs root (CI runs as root).
 
 use crate::local_cluster::root_or_skip;
+use crate::stdout_of;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,14 +42,7 @@ fn store_dir(name: &str) -> PathBuf {
 
 /// Nothing of cluster `name` is left: namespaces, state, processes.
 fn assert_nothing_left(name: &str) {
-    let namespaces = String::from_utf8_lossy(
-        &Command::new("ip")
-            .args(["netns", "list"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .to_string();
+    let namespaces = stdout_of("ip", &["netns", "list"]);
     assert!(
         !namespaces.contains(&format!("fl-{name}-")),
         "namespaces left: {namespaces}"
@@ -57,14 +51,7 @@ fn assert_nothing_left(name: &str) {
         !Path::new(&format!("/run/faultline/{name}")).exists(),
         "state directory left"
     );
-    let ps = String::from_utf8_lossy(
-        &Command::new("ps")
-            .args(["-eo", "args"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .to_string();
+    let ps = stdout_of("ps", &["-eo", "args"]);
     assert!(
         !ps.contains(&format!("/run/faultline/{name}/")),
         "processes left:\n{ps}"

@@ -1,6 +1,7 @@
 //! A real local cluster: namespaces, bridge, sshd per node, reached over
 //! SSH; removed without a trace. Needs root (CI runs as root).
 
+use crate::stdout_of;
 use std::process::Command;
 
 /// True when the test may run; prints why it is skipped otherwise.
@@ -113,23 +114,9 @@ fn cluster_up_gives_reachable_nodes_and_down_leaves_nothing() {
             String::from_utf8_lossy(&down.stderr)
         );
     }
-    let namespaces = String::from_utf8_lossy(
-        &Command::new("ip")
-            .args(["netns", "list"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .to_string();
+    let namespaces = stdout_of("ip", &["netns", "list"]);
     assert!(!namespaces.contains(&format!("fl-{name}-")), "{namespaces}");
-    let links = String::from_utf8_lossy(
-        &Command::new("ip")
-            .args(["-o", "link"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .to_string();
+    let links = stdout_of("ip", &["-o", "link"]);
     assert!(!links.contains(&format!("fl-{name}")), "{links}");
     assert!(!std::path::Path::new(&format!("/run/faultline/{name}")).exists());
 }

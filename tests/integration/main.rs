@@ -28,3 +28,12 @@ pub fn test_data(name: &str) -> PathBuf {
         .join("tests/data")
         .join(name)
 }
+
+/// What `program args...` printed on stdout.
+pub fn stdout_of(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
