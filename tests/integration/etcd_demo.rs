@@ -10,6 +10,10 @@ use std::process::{Command, Output};
 
 fn demo(store: &Path, cluster: &str, subnet: &str, extra: &[&str]) -> Output {
     let _ = std::fs::remove_dir_all(store);
+    // A cluster of this name left by a crashed earlier run would be refused.
+    let _ = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["cluster", "down", "--name", cluster])
+        .output();
     // One partition of 6 s, longer than the 5 s operation timeout, so that
     // operations on the minority time out while it lasts.
     let mut args = vec!["demo", "--time-limit", "18", "--nemesis-interval", "6"];

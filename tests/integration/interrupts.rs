@@ -158,6 +158,9 @@ fn every_fault_at_once_keeps_etcd_valid_and_is_recorded() {
         return;
     }
     let store = std::env::temp_dir().join(format!("faultline-it-{}-all", std::process::id()));
+    let _ = faultline()
+        .args(["cluster", "down", "--name", "itall"])
+        .output();
     let out = faultline()
         .args([
             "demo",
