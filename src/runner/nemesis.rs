@@ -9,7 +9,7 @@ use super::recorder::Recorder;
 use faultline_core::{Kill, Op, OpType, Pause, Process, Remote, Rng};
 use faultline_nemeses::{describe, partition, random_halves, Grudge};
 use faultline_workloads::etcd::EtcdDb;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -92,7 +92,7 @@ impl Context<'_> {
 
     async fn stop(&self, fault: Fault, target: usize) {
         match fault {
-            Fault::Partition => heal_all(self.config, self.remotes, self.recorder).await,
+            Fault::Partition => heal_all(self.remotes, self.recorder).await,
             Fault::Kill => self.act("restart", target).await,
             Fault::Pause => self.act("resume", target).await,
         }
@@ -120,25 +120,18 @@ impl Context<'_> {
         })
         .await;
         let name = &self.config.nodes[target].name;
-        let mut done = Op::new(
-            Process::Nemesis,
-            OpType::Info,
+        let errors: Vec<String> = match result {
+            Ok(Ok(())) => Vec::new(),
+            Ok(Err(e)) => vec![e.to_string()],
+            Err(e) => vec![e.to_string()],
+        };
+        record_done(
+            self.recorder,
             f,
             json!({ "nodes": [name] }),
+            &errors,
+            &format!("{f} {name}"),
         );
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => done.error = Some(e.to_string()),
-            Err(e) => done.error = Some(e.to_string()),
-        }
-        eprintln!(
-            "[{:>5.1}s] nemesis: {f} {name}{}",
-            self.recorder.elapsed_secs(),
-            done.error
-                .as_deref()
-                .map_or(String::new(), |e| format!(" failed: {e}"))
-        );
-        self.recorder.record(done);
     }
 }
 
@@ -173,24 +166,18 @@ async fn start_partition(
     })
     .await
     .unwrap_or_else(|e| vec![e.to_string()]);
-    let mut done = Op::new(
-        Process::Nemesis,
-        OpType::Info,
+    let value = json!({"partition": text, "grudge": grudge});
+    record_done(
+        recorder,
         "start-partition",
-        json!({"partition": text, "grudge": grudge}),
+        value,
+        &errors,
+        &format!("partition {text}"),
     );
-    if !errors.is_empty() {
-        done.error = Some(errors.join("; "));
-    }
-    eprintln!(
-        "[{:>5.1}s] nemesis: partition {text}",
-        recorder.elapsed_secs()
-    );
-    recorder.record(done);
 }
 
 /// Removes faultline's rules on every node, recorded as a nemesis operation.
-pub async fn heal_all(_config: &TestConfig, remotes: &Remotes, recorder: &Recorder) {
+pub async fn heal_all(remotes: &Remotes, recorder: &Recorder) {
     recorder.record(Op::new(
         Process::Nemesis,
         OpType::Invoke,
@@ -198,17 +185,28 @@ pub async fn heal_all(_config: &TestConfig, remotes: &Remotes, recorder: &Record
         json!(null),
     ));
     let errors = heal_blocking(remotes.clone()).await;
-    let mut done = Op::new(
-        Process::Nemesis,
-        OpType::Info,
+    record_done(
+        recorder,
         "stop-partition",
         json!("network healed"),
+        &errors,
+        "network healed",
     );
+}
+
+/// Records the completion of nemesis action `f` (with any errors) and
+/// prints it as progress.
+fn record_done(recorder: &Recorder, f: &'static str, value: Value, errors: &[String], what: &str) {
+    let mut done = Op::new(Process::Nemesis, OpType::Info, f, value);
     if !errors.is_empty() {
         done.error = Some(errors.join("; "));
     }
+    let failed = done
+        .error
+        .as_deref()
+        .map_or(String::new(), |e| format!(" failed: {e}"));
     eprintln!(
-        "[{:>5.1}s] nemesis: network healed",
+        "[{:>5.1}s] nemesis: {what}{failed}",
         recorder.elapsed_secs()
     );
     recorder.record(done);

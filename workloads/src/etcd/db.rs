@@ -20,7 +20,8 @@ fn dir(node: &Node) -> PathBuf {
     node.dir.join("etcd")
 }
 
-fn pidfile(node: &Node) -> PathBuf {
+/// The pidfile of etcd on `node`.
+pub fn pid_file(node: &Node) -> PathBuf {
     dir(node).join("etcd.pid")
 }
 
@@ -82,7 +83,7 @@ impl EtcdDb {
             client = client_url(node),
             peer = peer_url(node),
             initial = initial.join(","),
-            pid = pidfile(node).display(),
+            pid = pid_file(node).display(),
         );
         remote.run(&command, SHORT)?;
         Ok(())
@@ -102,7 +103,7 @@ impl EtcdDb {
              i=0; while [ $i -lt {ticks} ]; do \
                s=$(ps -o stat= -p $p 2>/dev/null) || exit 0; case $s in Z*) exit 0;; esac; \
                sleep 0.1; i=$((i+1)); done; exit 3",
-            pid = pidfile(node).display(),
+            pid = pid_file(node).display(),
             ticks = grace_s * 10,
         );
         // Generous: a loaded machine slows SSH as well as etcd's exit.
@@ -111,7 +112,7 @@ impl EtcdDb {
     }
 
     fn signal(&self, remote: &dyn Remote, node: &Node, signal: &str) -> Result<(), DbError> {
-        let command = format!("p=$(cat {}) && kill -{signal} $p", pidfile(node).display());
+        let command = format!("p=$(cat {}) && kill -{signal} $p", pid_file(node).display());
         remote.run(&command, SHORT)?;
         Ok(())
     }
@@ -141,7 +142,7 @@ impl Db for EtcdDb {
             &format!(
                 "rm -rf {}/data {}",
                 dir(node).display(),
-                pidfile(node).display()
+                pid_file(node).display()
             ),
             SHORT,
         )?;
@@ -172,14 +173,4 @@ impl Pause for EtcdDb {
     fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
         self.signal(remote, node, "CONT")
     }
-}
-
-/// The pidfile of etcd on `node`.
-pub fn pid_file(node: &Node) -> PathBuf {
-    pidfile(node)
-}
-
-/// Where the database keeps its log on `node` (for downloading).
-pub fn log_path(node: &Node) -> PathBuf {
-    dir(node).join("etcd.log")
 }

@@ -5,5 +5,5 @@ mod db;
 mod leader;
 
 pub use client::EtcdClient;
-pub use db::{client_url, log_path, peer_url, pid_file, EtcdDb};
+pub use db::{client_url, peer_url, pid_file, EtcdDb};
 pub use leader::find_leader;
