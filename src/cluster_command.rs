@@ -2,6 +2,8 @@
 
 use crate::cluster::{self, ClusterSpec};
 use crate::exit::Failure;
+use crate::test_command::NodeOptions;
+use anyhow::anyhow;
 use clap::{Args, Subcommand};
 
 /// Options of `faultline cluster`.
@@ -23,6 +25,13 @@ enum ClusterAction {
         /// The cluster's name.
         #[arg(long, default_value = "local")]
         name: String,
+    },
+    /// Undo every fault on the nodes by hand: heal partitions and packet
+    /// faults, resume paused databases, reset clocks; then verify that no
+    /// rule or qdisc of faultline's is left.
+    Heal {
+        #[command(flatten)]
+        nodes: NodeOptions,
     },
     /// Show the cluster's nodes and whether their sshds run.
     Status {
@@ -76,6 +85,29 @@ pub fn run(args: &ClusterArgs) -> Result<i32, Failure> {
             println!("nodes file: {}", dir.join("nodes.json").display());
         }
         ClusterAction::Down { name } => cluster::down(name).map_err(Failure::bad_input)?,
+        ClusterAction::Heal { nodes } => {
+            let nodes = nodes.resolve().map_err(Failure::bad_input)?;
+            let mut unhealed = Vec::new();
+            for (name, problems) in crate::runner::heal::heal_cluster(&nodes) {
+                if problems.is_empty() {
+                    println!(
+                        "{name}: healed (no faultline rule, qdisc, delayer or clock offset left)"
+                    );
+                } else {
+                    println!("{name}: NOT healed: {}", problems.join("; "));
+                    unhealed.push(name);
+                }
+            }
+            if !unhealed.is_empty() {
+                return Err(Failure {
+                    code: crate::exit::EXIT_INTERNAL,
+                    error: anyhow!(
+                        "{} could not be healed (see above); check SSH access and run `faultline cluster heal` again",
+                        unhealed.join(", ")
+                    ),
+                });
+            }
+        }
         ClusterAction::Status { name } => {
             println!("{}", cluster::status(name).map_err(Failure::bad_input)?)
         }

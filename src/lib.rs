@@ -13,6 +13,7 @@ pub mod check_command;
 pub mod cluster;
 pub mod cluster_command;
 pub mod control;
+pub mod delayer;
 pub mod exit;
 pub mod interrupt;
 pub mod runner;

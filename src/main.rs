@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use faultline::exit::{self, Failure, EXIT_INTERNAL};
-use faultline::{analyze_command, check_command, cluster_command, test_command};
+use faultline::{analyze_command, check_command, cluster_command, delayer, test_command};
 
 /// A Jepsen-style test harness for distributed databases.
 #[derive(Parser)]
@@ -27,6 +27,9 @@ enum Command {
     Analyze(analyze_command::AnalyzeArgs),
     /// Build a local 5-node etcd cluster, test it under partitions, remove it.
     Demo(test_command::DemoArgs),
+    /// Hold packets from an NFQUEUE back (started on nodes by the packet nemesis).
+    #[command(hide = true)]
+    Delayer(delayer::DelayerArgs),
 }
 
 fn main() {
@@ -53,6 +56,10 @@ fn main() {
         Command::Test(args) => test_command::run(&args),
         Command::Analyze(args) => analyze_command::run(&args),
         Command::Demo(args) => test_command::demo(&args),
+        Command::Delayer(args) => delayer::run(&args).map_err(|e| Failure {
+            code: EXIT_INTERNAL,
+            error: e,
+        }),
     })
     .unwrap_or(Ok(EXIT_INTERNAL));
     match result {

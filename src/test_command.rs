@@ -3,7 +3,7 @@
 use crate::cluster::{self, ClusterSpec};
 use crate::cluster_command::SpecArgs;
 use crate::exit::Failure;
-use crate::runner::config::TestConfig;
+use crate::runner::config::{NemesisConfig, TestConfig};
 use crate::runner::run_test;
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
@@ -34,7 +34,7 @@ pub struct TestOptions {
     /// The workload: register (read / write / cas on independent keys).
     #[arg(long, default_value = "register")]
     workload: String,
-    /// Faults, comma-separated: partition (random halves), kill, pause; or all, none.
+    /// Faults, comma-separated: partition, kill, pause, clock, packet; or all, none.
     #[arg(long, default_value = "partition")]
     nemesis: String,
     /// Seconds of workload.
@@ -58,6 +58,45 @@ pub struct TestOptions {
     /// Seconds between fault changes.
     #[arg(long, default_value_t = 5.0)]
     nemesis_interval: f64,
+    /// Partition shapes drawn from: majority, one, ring, bridge, primaries; or all.
+    #[arg(long, default_value = "majority")]
+    partition: String,
+    /// Whom kills hit: one, minority, majority, all, primaries, some, or nodes joined by + (n1+n3); a list is drawn from.
+    #[arg(long, default_value = "one,minority,primaries")]
+    kill_targets: String,
+    /// Whom pauses hit (as --kill-targets).
+    #[arg(long, default_value = "one,minority,primaries")]
+    pause_targets: String,
+    /// Whose clocks move (as --kill-targets).
+    #[arg(long, default_value = "one,minority,all")]
+    clock_targets: String,
+    /// How clocks move: faketime (libfaketime, safe anywhere) or real (the nodes' system clocks).
+    #[arg(long, default_value = "faketime")]
+    clock_strategy: String,
+    /// The largest clock offset, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    clock_max_offset_ms: u64,
+    /// The nodes are disposable test machines whose real clocks may be changed.
+    #[arg(long)]
+    nodes_are_disposable: bool,
+    /// Packet behaviours drawn from: loss, delay, rate.
+    #[arg(long, default_value = "loss,delay,rate")]
+    packet: String,
+    /// Whose packets suffer (as --kill-targets).
+    #[arg(long, default_value = "all")]
+    packet_targets: String,
+    /// Fraction of packets lost by `loss`.
+    #[arg(long, default_value_t = 0.2)]
+    packet_loss: f64,
+    /// Milliseconds each packet is held by `delay`.
+    #[arg(long, default_value_t = 100)]
+    packet_delay_ms: u64,
+    /// Bandwidth in kilobits per second under `rate`.
+    #[arg(long, default_value_t = 1000)]
+    packet_rate_kbit: u64,
+    /// Seconds to wait after healing everything before the final reads.
+    #[arg(long, default_value_t = 5.0)]
+    recovery_time: f64,
     /// Read with etcd's serializable (local, possibly stale) reads.
     #[arg(long)]
     serializable_reads: bool,
@@ -99,7 +138,8 @@ pub struct NodeOptions {
 }
 
 impl NodeOptions {
-    fn resolve(&self) -> anyhow::Result<NodesFile> {
+    /// The nodes these options name.
+    pub fn resolve(&self) -> anyhow::Result<NodesFile> {
         if !self.nodes.is_empty() {
             let nodes = self
                 .nodes
@@ -143,19 +183,33 @@ impl TestOptions {
                 self.workload
             );
         }
-        crate::runner::faults::parse_faults(&self.nemesis)?;
         let positive = |x: f64| x.is_finite() && x > 0.0;
-        let all_positive = [self.time_limit, self.nemesis_interval, self.op_timeout]
-            .into_iter()
-            .all(positive);
+        let all_positive = [self.time_limit, self.op_timeout].into_iter().all(positive);
         if !all_positive || self.concurrency == 0 {
-            bail!(
-                "--time-limit, --concurrency, --nemesis-interval and --op-timeout must be positive"
-            );
+            bail!("--time-limit, --concurrency and --op-timeout must be positive");
         }
         if nodes.nodes.is_empty() {
             bail!("no nodes to test: pass --nodes or a nodes file that lists some");
         }
+        let nemesis = NemesisConfig {
+            faults: self.nemesis.clone(),
+            interval: self.nemesis_interval,
+            partition: self.partition.clone(),
+            kill_targets: self.kill_targets.clone(),
+            pause_targets: self.pause_targets.clone(),
+            clock_targets: self.clock_targets.clone(),
+            clock_strategy: self.clock_strategy.clone(),
+            clock_max_offset_ms: self.clock_max_offset_ms,
+            nodes_are_disposable: self.nodes_are_disposable,
+            packet: self.packet.clone(),
+            packet_targets: self.packet_targets.clone(),
+            packet_loss: self.packet_loss,
+            packet_delay_ms: self.packet_delay_ms,
+            packet_rate_kbit: self.packet_rate_kbit,
+            recovery_time: self.recovery_time,
+        };
+        let names: Vec<String> = nodes.nodes.iter().map(|n| n.name.clone()).collect();
+        nemesis.plan(&names)?;
         let seed = self.seed.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -171,8 +225,7 @@ impl TestOptions {
             seed,
             processes_per_key: self.processes_per_key.max(1),
             ops_per_key: self.ops_per_key.max(1),
-            nemesis: self.nemesis.clone(),
-            nemesis_interval: self.nemesis_interval,
+            nemesis,
             serializable_reads: self.serializable_reads,
             op_timeout: self.op_timeout,
             leave_db_running: self.leave_db_running,

@@ -1,18 +1,46 @@
-//! Nemeses: faults injected while a test runs. Partitions are plain data
-//! (a [`Grudge`]: node → nodes it drops), applied with iptables in a chain
-//! of faultline's own inside each node and healed by flushing only it.
+//! Nemeses: faults injected while a test runs, as plain data and the
+//! commands that apply and heal them on a node.
+//!
+//! - Partitions: a [`Grudge`] (node → nodes it drops), made by a [`Shape`]
+//!   and applied with iptables in a chain of faultline's own.
+//! - Process faults hit a [`Target`] (one, minority, majority, all,
+//!   primaries, some, or named nodes) through the database's abilities.
+//! - [`clock`] faults: libfaketime or (disposable hosts) the real clock.
+//! - [`packet`] faults: loss, delay, bandwidth with netem or fallbacks.
 //!
 //! ```
 //! use faultline_core::Rng;
-//! use faultline_nemeses::{describe, random_halves};
+//! use faultline_nemeses::{describe, Shape, Target};
 //!
 //! let nodes: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
-//! let grudge = random_halves(&nodes, &mut Rng::new(7));
+//! let grudge = Shape::Ring.grudge(&nodes, &[], &mut Rng::new(7));
 //! assert_eq!(grudge.len(), 5);
-//! println!("{}", describe(&grudge)); // e.g. [n2 n4] | [n1 n3 n5]
+//! println!("{}", describe(&grudge));
+//! let victims = Target::Minority.pick(&nodes, &[], &mut Rng::new(7));
+//! assert_eq!(victims.len(), 2);
 //! ```
 
+pub mod clock;
 mod grudge;
+pub mod packet;
 pub mod partition;
+mod shape;
+mod target;
+
+/// Whether `remote`'s node runs on this machine's kernel (a network
+/// namespace here): then it shares this machine's clock and files, so a
+/// clock change would hit the controller too.
+pub fn shares_controller_kernel(
+    remote: &dyn faultline_core::Remote,
+) -> Result<bool, faultline_core::RemoteError> {
+    let theirs = remote.run(
+        "cat /proc/sys/kernel/random/boot_id",
+        std::time::Duration::from_secs(20),
+    )?;
+    let ours = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    Ok(!ours.trim().is_empty() && theirs.trim() == ours.trim())
+}
 
 pub use grudge::{complete_grudge, describe, random_halves, Grudge};
+pub use shape::{parse_shapes, Shape};
+pub use target::{parse_targets, Target};

@@ -1,5 +1,6 @@
 //! Everything that defines a test run, saved as `test.json`.
 
+pub use super::nemesis_config::{NemesisConfig, NemesisPlan};
 use faultline_core::{Node, SshSettings};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -25,10 +26,8 @@ pub struct TestConfig {
     pub processes_per_key: u64,
     /// Operations on a key before moving to the next.
     pub ops_per_key: u64,
-    /// Faults: `partition` or `none`.
-    pub nemesis: String,
-    /// Seconds between fault changes.
-    pub nemesis_interval: f64,
+    /// The faults and their options.
+    pub nemesis: NemesisConfig,
     /// Reads answered by the member alone (may be stale).
     pub serializable_reads: bool,
     /// Seconds an operation may take before its outcome is unknown.
@@ -43,4 +42,11 @@ pub struct TestConfig {
     pub command_line: Vec<String>,
     /// faultline's version.
     pub version: String,
+}
+
+impl TestConfig {
+    /// The nodes' names, in order.
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
 }

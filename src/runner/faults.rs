@@ -11,11 +11,21 @@ pub enum Fault {
     Kill,
     /// A node's database process paused (SIGSTOP), later resumed.
     Pause,
+    /// A node's clock moved (bumped or strobed), later reset.
+    Clock,
+    /// A node's packets lost, delayed or throttled, later healed.
+    Packet,
 }
 
 impl Fault {
     /// Every fault this runner offers, in the order `all` lists them.
-    pub const ALL: [Fault; 3] = [Fault::Partition, Fault::Kill, Fault::Pause];
+    pub const ALL: [Fault; 5] = [
+        Fault::Partition,
+        Fault::Kill,
+        Fault::Pause,
+        Fault::Clock,
+        Fault::Packet,
+    ];
 
     /// Its name on the command line.
     pub fn name(self) -> &'static str {
@@ -23,6 +33,8 @@ impl Fault {
             Fault::Partition => "partition",
             Fault::Kill => "kill",
             Fault::Pause => "pause",
+            Fault::Clock => "clock",
+            Fault::Packet => "packet",
         }
     }
 }
@@ -36,7 +48,7 @@ pub fn parse_faults(text: &str) -> Result<Vec<Fault>> {
             "all" => faults.extend(Fault::ALL),
             name => match Fault::ALL.into_iter().find(|f| f.name() == name) {
                 Some(fault) => faults.push(fault),
-                None => bail!("unknown nemesis `{name}`; choose from partition, kill, pause, all, none (clock and packet faults are coming)"),
+                None => bail!("unknown nemesis `{name}`; choose from partition, kill, pause, clock, packet, all, none"),
             },
         }
     }

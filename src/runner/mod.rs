@@ -5,7 +5,10 @@
 
 pub mod config;
 pub mod faults;
+mod final_reads;
+pub mod heal;
 mod nemesis;
+mod nemesis_config;
 pub mod recorder;
 pub mod workers;
 
@@ -15,10 +18,11 @@ use crate::exit::Failure;
 use anyhow::anyhow;
 use config::TestConfig;
 use faultline_core::{Client, Db, Remote};
-use faultline_nemeses::partition;
+use faultline_nemeses::clock::{self, ClockStrategy};
 use faultline_workloads::etcd::{client_url, EtcdClient, EtcdDb};
 use nemesis::Remotes;
 use recorder::Recorder;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -47,6 +51,7 @@ pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
     let remotes = connect_all(&config).map_err(Failure::bad_input)?;
     let db = EtcdDb {
         binary: config.etcd_binary.clone(),
+        launch_prefix: prepare_clocks(&config, &remotes).map_err(Failure::bad_input)?,
     };
     let mut cleanup = Cleanup {
         config: config.clone(),
@@ -66,6 +71,32 @@ pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
         eprintln!("the history recorded so far is checked below");
     }
     summarize(&config, &run_dir, started.elapsed(), &cleanup_notes)
+}
+
+/// Readies every node for clock faults when they were asked for; per
+/// node, what etcd's command line starts with (libfaketime's preload).
+fn prepare_clocks(
+    config: &TestConfig,
+    remotes: &Remotes,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let plan = config.nemesis.plan(&config.node_names())?;
+    let mut prefixes = BTreeMap::new();
+    if !plan.faults.contains(&faults::Fault::Clock) {
+        return Ok(prefixes);
+    }
+    if plan.clock_strategy == ClockStrategy::Faketime {
+        eprintln!("warning: etcd is a Go program and reads the clock without libc, so libfaketime does not move its clock: clock faults will be applied and recorded, but etcd will not see them. Use --clock-strategy real --nodes-are-disposable on test machines whose clocks may change.");
+    }
+    for (remote, node) in remotes.iter().zip(&config.nodes) {
+        let prefix = clock::prepare(
+            remote.as_ref(),
+            node,
+            plan.clock_strategy,
+            config.nemesis.nodes_are_disposable,
+        )?;
+        prefixes.insert(node.name.clone(), prefix);
+    }
+    Ok(prefixes)
 }
 
 fn connect_all(config: &TestConfig) -> anyhow::Result<Remotes> {
@@ -104,10 +135,15 @@ fn setup_and_run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(drive(config, remotes, run_dir))
+    runtime.block_on(drive(config, remotes, db, run_dir))
 }
 
-async fn drive(config: &TestConfig, remotes: &Remotes, run_dir: &Path) -> anyhow::Result<()> {
+async fn drive(
+    config: &TestConfig,
+    remotes: &Remotes,
+    db: &EtcdDb,
+    run_dir: &Path,
+) -> anyhow::Result<()> {
     wait_healthy(config).await?;
     let config = Arc::new(config.clone());
     let recorder = Arc::new(Recorder::create(&run_dir.join("history.jsonl"))?);
@@ -126,7 +162,7 @@ async fn drive(config: &TestConfig, remotes: &Remotes, run_dir: &Path) -> anyhow
     let deadline = Instant::now() + Duration::from_secs_f64(config.time_limit);
     eprintln!(
         "running {} clients for {} s, nemesis: {}",
-        config.concurrency, config.time_limit, config.nemesis
+        config.concurrency, config.time_limit, config.nemesis.faults
     );
     let mut tasks = Vec::new();
     for worker in 0..config.concurrency {
@@ -138,25 +174,28 @@ async fn drive(config: &TestConfig, remotes: &Remotes, run_dir: &Path) -> anyhow
             deadline,
         )));
     }
-    let db = Arc::new(EtcdDb {
-        binary: config.etcd_binary.clone(),
-    });
-    let nemesis = nemesis::run_nemesis(
+    let nemesis = tokio::spawn(nemesis::run_nemesis(
         config.clone(),
         remotes.clone(),
-        db,
+        Arc::new(db.clone()),
         recorder.clone(),
         stop.clone(),
         deadline,
-    );
-    tasks.push(tokio::spawn(nemesis));
+    ));
     let progress = tokio::spawn(report_progress(recorder.clone(), stop.clone(), deadline));
     let mut failure = None;
+    let mut ends = Vec::new();
     for task in tasks {
-        if let Err(e) = task.await {
-            stop.store(true, Ordering::Relaxed);
-            failure.get_or_insert_with(|| anyhow!("a client task failed: {e}"));
+        match task.await {
+            Ok(end) => ends.push(end),
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                failure.get_or_insert_with(|| anyhow!("a client task failed: {e}"));
+            }
         }
+    }
+    if let Err(e) = nemesis.await {
+        failure.get_or_insert_with(|| anyhow!("the nemesis failed: {e}"));
     }
     progress.abort();
     // Whatever ended the run, the network is whole again before teardown.
@@ -166,6 +205,9 @@ async fn drive(config: &TestConfig, remotes: &Remotes, run_dir: &Path) -> anyhow
             "warning: healing failed on some nodes: {}",
             errors.join("; ")
         );
+    }
+    if failure.is_none() && !stop.load(Ordering::Relaxed) {
+        final_reads::run(&config, &recorder, &ends, &stop).await;
     }
     failure.map_or(Ok(()), Err)
 }
@@ -265,7 +307,8 @@ impl Cleanup {
                 .iter()
                 .zip(nodes)
                 .map(|(remote, node)| {
-                    scope.spawn(move || clean_node(remote.as_ref(), node, db, run_dir, leave))
+                    scope
+                        .spawn(move || clean_node(remote.as_ref(), node, nodes, db, run_dir, leave))
                 })
                 .collect();
             handles
@@ -281,25 +324,15 @@ impl Cleanup {
 fn clean_node(
     remote: &dyn Remote,
     node: &faultline_core::Node,
+    cluster: &[faultline_core::Node],
     db: &EtcdDb,
     run_dir: &Path,
     leave_running: bool,
 ) -> Vec<String> {
-    let mut notes = Vec::new();
-    if let Err(e) = partition::remove(remote) {
-        notes.push(format!(
-            "{}: could not remove faultline's iptables chain: {e}",
-            node.name
-        ));
-    }
-    match partition::rules_left(remote) {
-        Ok(0) => {}
-        Ok(n) => notes.push(format!("{}: {n} faultline rules remain", node.name)),
-        Err(e) => notes.push(format!("{}: could not verify the rules: {e}", node.name)),
-    }
-    // A paused database would not exit, nor a killed one serve: resume it
-    // (harmless when it runs) before anything else.
-    let _ = faultline_core::Pause::resume(db, remote, node);
+    let mut notes: Vec<String> = heal::heal_node(remote, node, cluster, db)
+        .into_iter()
+        .map(|problem| format!("{}: {problem}", node.name))
+        .collect();
     let logs = run_dir.join("nodes").join(&node.name);
     let _ = std::fs::create_dir_all(&logs);
     for file in db.log_files(node) {
@@ -359,7 +392,7 @@ fn summarize(
     print_verdict(&verdict);
     if notes.is_empty() {
         println!(
-            "cleanup: network healed, no faultline rule left, logs collected{}",
+            "cleanup: network healed, clocks reset, no faultline rule or qdisc left, logs collected{}",
             if config.leave_db_running {
                 ", etcd left running"
             } else {

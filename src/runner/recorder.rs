@@ -4,7 +4,7 @@
 //! events reach the file as fast as with a write per event, and workers
 //! never wait for each other's serialization.
 
-use faultline_core::{HistoryWriter, Op, OpType};
+use faultline_core::{HistoryWriter, Op, OpType, Process};
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,7 +75,12 @@ impl Recorder {
     /// Stamps `op` with the time and queues it for the file.
     pub fn record(&self, mut op: Op) {
         op.time = self.now();
-        match op.kind {
+        let counted = if matches!(op.process, Process::Client(_)) {
+            op.kind
+        } else {
+            OpType::Invoke // the nemesis's actions are not client operations
+        };
+        match counted {
             OpType::Ok => self.ok.fetch_add(1, Ordering::Relaxed),
             OpType::Fail => self.fail.fetch_add(1, Ordering::Relaxed),
             OpType::Info => self.info.fetch_add(1, Ordering::Relaxed),

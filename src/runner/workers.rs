@@ -15,6 +15,16 @@ use std::time::{Duration, Instant};
 /// How long a client waits after its node refused a connection.
 const REFUSED_BACKOFF: Duration = Duration::from_millis(100);
 
+/// Where a worker ended: the final reads use fresh process ids and read
+/// the keys the workers were last on.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerEnd {
+    /// The worker's last process id.
+    pub process: u64,
+    /// The key of its last operation.
+    pub key: Option<String>,
+}
+
 /// Runs worker `worker` against its etcd member until `deadline` or `stop`.
 pub async fn run_worker(
     worker: u64,
@@ -22,7 +32,7 @@ pub async fn run_worker(
     recorder: Arc<Recorder>,
     stop: Arc<AtomicBool>,
     deadline: Instant,
-) {
+) -> WorkerEnd {
     let node = &config.nodes[worker as usize % config.nodes.len()];
     let timeout = Duration::from_secs_f64(config.op_timeout);
     let client = EtcdClient::new(&client_url(node), timeout, config.serializable_reads);
@@ -48,7 +58,7 @@ pub async fn run_client<C: Client>(
     recorder: Arc<Recorder>,
     stop: Arc<AtomicBool>,
     deadline: Instant,
-) {
+) -> WorkerEnd {
     let workload = RegisterWorkload {
         processes_per_key: config.processes_per_key,
         ops_per_key: config.ops_per_key,
@@ -61,6 +71,7 @@ pub async fn run_client<C: Client>(
         .rate
         .map(|r| Duration::from_secs_f64(config.concurrency as f64 / r.max(0.001)));
     let mut n = 0;
+    let mut last_key = None;
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
         let started = Instant::now();
         let planned = workload.next(worker, n, &mut rng);
@@ -78,7 +89,8 @@ pub async fn run_client<C: Client>(
             .invoke(planned.f, Some(&planned.key), &planned.value)
             .await;
         let mut completion = Op::new(Process::Client(process), done.kind, planned.f, done.value);
-        completion.key = Some(planned.key);
+        completion.key = Some(planned.key.clone());
+        last_key = Some(planned.key);
         completion.node = node.clone();
         let refused =
             done.kind == OpType::Fail && done.error.as_deref() == Some("connection refused");
@@ -103,5 +115,9 @@ pub async fn run_client<C: Client>(
             // An in-process client never awaits: let the other workers run.
             tokio::task::yield_now().await;
         }
+    }
+    WorkerEnd {
+        process,
+        key: last_key,
     }
 }

@@ -3,6 +3,7 @@
 //! itself can generate and record to disk, so that it is never the
 //! bottleneck. `cargo bench --bench runner` (add `-- --seconds 5`).
 
+use faultline::runner::config::NemesisConfig;
 use faultline::runner::config::TestConfig;
 use faultline::runner::recorder::Recorder;
 use faultline::runner::workers::run_client;
@@ -32,8 +33,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         seed: 1,
         processes_per_key: 3,
         ops_per_key: 200,
-        nemesis: "none".into(),
-        nemesis_interval: 5.0,
+        nemesis: NemesisConfig::default(),
         serializable_reads: false,
         op_timeout: 5.0,
         leave_db_running: false,

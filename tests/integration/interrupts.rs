@@ -23,17 +23,29 @@ impl Drop for Down {
     }
 }
 
-/// What is left in node `i`'s namespace: faultline's rules, and processes
-/// other than its sshd.
+/// What is left in node `i`'s namespace: faultline's rules (partition and
+/// packet chains) and qdiscs, and processes other than its sshd (etcd, a
+/// delayer, a clock strobe).
 fn leftovers(cluster: &str, i: usize) -> (usize, usize) {
     let ns = format!("fl-{cluster}-n{i}");
-    let rules = Command::new("ip")
-        .args(["netns", "exec", &ns, "iptables", "-w", "-S", "FAULTLINE"])
-        .output()
-        .unwrap();
-    let rules = String::from_utf8_lossy(&rules.stdout)
+    let in_ns = |args: &[&str]| {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut rules = 0;
+    for chain in ["FAULTLINE", "FAULTLINE-PACKET"] {
+        rules += in_ns(&["iptables", "-w", "-S", chain])
+            .lines()
+            .filter(|l| l.starts_with("-A"))
+            .count();
+    }
+    rules += in_ns(&["tc", "qdisc", "show", "dev", "eth0"])
         .lines()
-        .filter(|l| l.starts_with("-A"))
+        .filter(|l| l.contains(" fa11:"))
         .count();
     let pids = Command::new("ip")
         .args(["netns", "pids", &ns])
@@ -165,11 +177,15 @@ fn every_fault_at_once_keeps_etcd_valid_and_is_recorded() {
         .args([
             "demo",
             "--time-limit",
-            "20",
+            "120",
             "--nemesis",
             "all",
+            "--partition",
+            "all",
             "--nemesis-interval",
-            "1.5",
+            "2",
+            "--recovery-time",
+            "10",
             "--seed",
             "21",
         ])
@@ -184,11 +200,15 @@ fn every_fault_at_once_keeps_etcd_valid_and_is_recorded() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("final reads: every node served"),
+        "the cluster recovered after healing: {stderr}"
+    );
+    assert!(
+        stdout.contains("no faultline rule or qdisc left"),
+        "{stdout}"
     );
     let history = std::fs::read_to_string(store.join("latest/history.jsonl")).unwrap();
     let nemesis: Vec<serde_json::Value> = history
@@ -203,12 +223,39 @@ fn every_fault_at_once_keeps_etcd_valid_and_is_recorded() {
             .count()
     };
     // The seed draws every kind of fault; each start is matched by a stop.
-    assert!(
-        done("kill") > 0 && done("pause") > 0 && done("start-partition") > 0,
-        "{nemesis:?}"
-    );
+    for f in [
+        "kill",
+        "pause",
+        "start-partition",
+        "start-packet",
+        "clock-reset",
+    ] {
+        assert!(done(f) > 0, "no successful {f}: {nemesis:?}");
+    }
     assert_eq!(done("kill"), done("restart"));
     assert_eq!(done("pause"), done("resume"));
     assert_eq!(done("start-partition"), done("stop-partition"));
+    assert_eq!(done("start-packet"), done("stop-packet"));
+    assert_eq!(
+        done("clock-bump") + done("clock-strobe"),
+        done("clock-reset")
+    );
+    // What each fault did is recorded: shapes, offsets, packet mechanisms.
+    let shapes: std::collections::BTreeSet<&str> = nemesis
+        .iter()
+        .filter(|e| e["f"] == "start-partition")
+        .filter_map(|e| e["value"]["shape"].as_str())
+        .collect();
+    assert!(shapes.len() >= 2, "several shapes drawn: {shapes:?}");
+    assert!(nemesis
+        .iter()
+        .filter(|e| e["f"] == "clock-bump" || e["f"] == "clock-strobe")
+        .all(|e| e["value"]["offsets_ms"].is_object()));
+    assert!(nemesis
+        .iter()
+        .filter(|e| e["f"] == "start-packet" && e["error"].is_null())
+        .all(|e| e["value"]["mechanism"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())));
     let _ = std::fs::remove_dir_all(&store);
 }

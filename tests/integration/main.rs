@@ -5,6 +5,7 @@
 mod cli;
 mod etcd_abilities;
 mod etcd_demo;
+mod faults;
 mod interrupts;
 mod local_cluster;
 mod reference_histories;

@@ -4,6 +4,7 @@
 //! pidfile only.
 
 use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ const SHORT: Duration = Duration::from_secs(15);
 pub struct EtcdDb {
     /// A binary to upload instead of the node's `etcd` (`--etcd-binary`).
     pub binary: Option<PathBuf>,
+    /// Per node name, words put before the etcd command (e.g. libfaketime's
+    /// `env LD_PRELOAD=…`), so that restarts run the same way.
+    pub launch_prefix: BTreeMap<String, String>,
 }
 
 fn dir(node: &Node) -> PathBuf {
@@ -72,13 +76,14 @@ impl EtcdDb {
         let command = format!(
             // Only etcd goes to the background, with every descriptor
             // redirected: a backgrounded list would hold the SSH channel open.
-            "setsid nohup {exe} --name {name} --data-dir {d}/data \
+            "setsid nohup {prefix}{exe} --name {name} --data-dir {d}/data \
              --listen-client-urls {client} --advertise-client-urls {client} \
              --listen-peer-urls {peer} --initial-advertise-peer-urls {peer} \
              --initial-cluster {initial} --initial-cluster-state new --initial-cluster-token faultline \
              --logger zap --log-outputs stderr >> {d}/etcd.log 2>&1 < /dev/null & echo $! > {pid}",
             d = d.display(),
             exe = self.executable(node),
+            prefix = self.launch_prefix.get(&node.name).map_or("", String::as_str),
             name = node.name,
             client = client_url(node),
             peer = peer_url(node),

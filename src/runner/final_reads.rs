@@ -1,0 +1,106 @@
+//! The final phase: with every fault healed, wait `--recovery-time`, then
+//! read the keys the workers were last on from every node. The reads are
+//! ordinary operations in the history (so the checker judges them), and a
+//! node whose reads do not succeed is named: it did not recover.
+
+use super::config::TestConfig;
+use super::recorder::Recorder;
+use super::workers::WorkerEnd;
+use faultline_core::{Client, Op, OpType, Process};
+use faultline_workloads::etcd::{client_url, EtcdClient};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Waits for recovery and runs the final reads; prints what they found.
+pub async fn run(
+    config: &TestConfig,
+    recorder: &Arc<Recorder>,
+    ends: &[WorkerEnd],
+    stop: &AtomicBool,
+) {
+    let keys: BTreeSet<&String> = ends.iter().filter_map(|e| e.key.as_ref()).collect();
+    if keys.is_empty() {
+        return;
+    }
+    let recovery = Duration::from_secs_f64(config.nemesis.recovery_time);
+    eprintln!(
+        "[{:>5.1}s] faults healed; waiting {:.1} s for recovery, then reading {} keys on every node",
+        recorder.elapsed_secs(),
+        recovery.as_secs_f64(),
+        keys.len()
+    );
+    let until = Instant::now() + recovery;
+    while Instant::now() < until {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50).min(until - Instant::now())).await;
+    }
+    // Fresh process ids, above every worker's.
+    let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
+    let nodes = config.nodes.len() as u64;
+    let timeout = Duration::from_secs_f64(config.op_timeout);
+    let mut reads = Vec::new();
+    for (i, node) in config.nodes.iter().enumerate() {
+        let client = EtcdClient::new(&client_url(node), timeout, config.serializable_reads);
+        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let (recorder, name) = (recorder.clone(), node.name.clone());
+        reads.push(tokio::spawn(async move {
+            let mut process = base + i as u64;
+            let mut failed = 0;
+            for key in keys {
+                let mut invoke = Op::new(
+                    Process::Client(process),
+                    OpType::Invoke,
+                    "read",
+                    Value::Null,
+                );
+                invoke.key = Some(key.clone());
+                invoke.node = Some(name.clone());
+                recorder.record(invoke);
+                let done = client.invoke("read", Some(&key), &Value::Null).await;
+                let mut completion =
+                    Op::new(Process::Client(process), done.kind, "read", done.value);
+                completion.key = Some(key);
+                completion.node = Some(name.clone());
+                completion.error = done.error;
+                recorder.record(completion);
+                if done.kind != OpType::Ok {
+                    failed += 1;
+                }
+                if done.kind == OpType::Info {
+                    process += nodes;
+                }
+            }
+            (name, failed)
+        }));
+    }
+    let mut results = Vec::new();
+    for read in reads {
+        if let Ok(result) = read.await {
+            results.push(result);
+        }
+    }
+    let unrecovered: Vec<String> = results
+        .iter()
+        .filter(|(_, failed)| *failed > 0)
+        .map(|(name, failed)| format!("{name} ({failed} of {} reads failed)", keys.len()))
+        .collect();
+    if unrecovered.is_empty() {
+        eprintln!(
+            "[{:>5.1}s] final reads: every node served all {} keys",
+            recorder.elapsed_secs(),
+            keys.len()
+        );
+    } else {
+        eprintln!(
+            "[{:>5.1}s] final reads: not recovered after {:.1} s: {}",
+            recorder.elapsed_secs(),
+            recovery.as_secs_f64(),
+            unrecovered.join(", ")
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! What every fault needs: the plan, the nodes and their remotes, the
+//! database's abilities, the recorder; and the one way a nemesis action
+//! is carried out on nodes and recorded.
+
+use crate::runner::config::{NemesisPlan, TestConfig};
+use crate::runner::recorder::Recorder;
+use faultline_core::{Node, Op, OpType, Process, Remote, Rng};
+use faultline_nemeses::packet::NodeNetwork;
+use faultline_nemeses::Target;
+use faultline_workloads::etcd::{find_leader, EtcdDb};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The remotes, shared with blocking tasks.
+pub type Remotes = Arc<Vec<Arc<dyn Remote>>>;
+
+/// The nemesis's world.
+pub struct Env {
+    pub config: Arc<TestConfig>,
+    pub plan: NemesisPlan,
+    pub remotes: Remotes,
+    pub db: Arc<EtcdDb>,
+    pub recorder: Arc<Recorder>,
+    /// Per node, its network as packet faults see it (packet faults only).
+    pub networks: Vec<Option<NodeNetwork>>,
+    /// Per node, the command that runs the delayer there (delay without netem).
+    pub delayers: Vec<Option<String>>,
+}
+
+impl Env {
+    pub async fn new(
+        config: Arc<TestConfig>,
+        plan: NemesisPlan,
+        remotes: Remotes,
+        db: Arc<EtcdDb>,
+        recorder: Arc<Recorder>,
+    ) -> Env {
+        let mut env = Env {
+            networks: vec![None; config.nodes.len()],
+            delayers: vec![None; config.nodes.len()],
+            config,
+            plan,
+            remotes,
+            db,
+            recorder,
+        };
+        if env.plan.faults.contains(&super::Fault::Packet) {
+            super::packet::prepare(&mut env);
+        }
+        env
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.config.node_names()
+    }
+
+    /// The nodes one of `targets` (drawn at random) picks now, as indices.
+    pub async fn pick(&self, targets: &[Target], rng: &mut Rng) -> Vec<usize> {
+        let target = &targets[rng.below(targets.len() as u64) as usize];
+        let primaries = if target.needs_primaries() {
+            find_leader(&self.config.nodes, Duration::from_secs(2))
+                .await
+                .into_iter()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let names = self.names();
+        target
+            .pick(&names, &primaries, rng)
+            .iter()
+            .filter_map(|n| names.iter().position(|m| m == n))
+            .collect()
+    }
+
+    /// The current primaries (etcd's leader), if any node says it leads.
+    pub async fn primaries(&self) -> Vec<String> {
+        find_leader(&self.config.nodes, Duration::from_secs(2))
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// Names of the nodes at `indices`.
+    pub fn names_of(&self, indices: &[usize]) -> Vec<String> {
+        indices
+            .iter()
+            .map(|&i| self.config.nodes[i].name.clone())
+            .collect()
+    }
+
+    /// Records the invocation of nemesis action `f`.
+    pub fn invoke(&self, f: &str, value: Value) {
+        self.recorder
+            .record(Op::new(Process::Nemesis, OpType::Invoke, f, value));
+    }
+
+    /// Records the completion of nemesis action `f` (with any errors) and
+    /// prints it as progress.
+    pub fn done(&self, f: &str, value: Value, errors: &[String], what: &str) {
+        let mut done = Op::new(Process::Nemesis, OpType::Info, f, value);
+        if !errors.is_empty() {
+            done.error = Some(errors.join("; "));
+        }
+        let failed = done
+            .error
+            .as_deref()
+            .map_or(String::new(), |e| format!(" failed: {e}"));
+        eprintln!(
+            "[{:>5.1}s] nemesis: {what}{failed}",
+            self.recorder.elapsed_secs()
+        );
+        self.recorder.record(done);
+    }
+
+    /// Runs `action` on the nodes at `indices` at once (blocking work, off
+    /// the async workers); the errors, as text.
+    pub async fn on_nodes<F>(&self, indices: &[usize], action: F) -> Vec<String>
+    where
+        F: Fn(&dyn Remote, &Node, usize) -> Result<(), String> + Send + Sync + 'static,
+    {
+        let remotes = self.remotes.clone();
+        let nodes = self.config.nodes.clone();
+        let indices = indices.to_vec();
+        tokio::task::spawn_blocking(move || {
+            std::thread::scope(|scope| {
+                let action = &action;
+                let handles: Vec<_> = indices
+                    .iter()
+                    .map(|&i| {
+                        let (remote, node) = (remotes[i].clone(), &nodes[i]);
+                        scope.spawn(move || action(remote.as_ref(), node, i))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .filter_map(|h| match h.join() {
+                        Ok(result) => result.err(),
+                        Err(_) => Some("a node's action panicked".to_owned()),
+                    })
+                    .collect()
+            })
+        })
+        .await
+        .unwrap_or_else(|e| vec![e.to_string()])
+    }
+
+    /// `{"nodes": [...]}` for the nodes at `indices`.
+    pub fn nodes_value(&self, indices: &[usize]) -> Value {
+        json!({ "nodes": self.names_of(indices) })
+    }
+}

@@ -1,0 +1,111 @@
+//! The nemesis schedule: every `--nemesis-interval`, one of the requested
+//! faults is drawn; it starts if it is not active and stops if it is, so
+//! each kind has one change at a time and every start is matched by a
+//! stop. Every change is an operation of the nemesis in the history
+//! (invoke, then info with what was done to which nodes). At the end
+//! everything still active is stopped.
+
+mod clock;
+mod env;
+mod packet;
+mod partition;
+mod process;
+
+pub use env::Remotes;
+pub use partition::heal_blocking;
+
+use super::config::TestConfig;
+use super::faults::Fault;
+use super::recorder::Recorder;
+use env::Env;
+use faultline_core::Rng;
+use faultline_workloads::etcd::EtcdDb;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a started fault needs to be stopped.
+enum Active {
+    Partition,
+    Killed(Vec<usize>),
+    Paused(Vec<usize>),
+    Clock(Vec<usize>),
+    Packet(Vec<usize>),
+}
+
+/// Runs the schedule until `deadline` or `stop`, then stops what is active.
+pub async fn run_nemesis(
+    config: Arc<TestConfig>,
+    remotes: Remotes,
+    db: Arc<EtcdDb>,
+    recorder: Arc<Recorder>,
+    stop: Arc<AtomicBool>,
+    deadline: Instant,
+) {
+    let Ok(plan) = config.nemesis.plan(&config.node_names()) else {
+        return; // checked when the test was configured
+    };
+    if plan.faults.is_empty() {
+        return;
+    }
+    let mut rng = Rng::stream(config.seed, u64::MAX);
+    let interval = plan.interval;
+    let env = Env::new(config, plan, remotes, db, recorder).await;
+    let mut active: BTreeMap<Fault, Active> = BTreeMap::new();
+    loop {
+        if !sleep_until_or_stop(interval, deadline, &stop).await {
+            break;
+        }
+        let fault = env.plan.faults[rng.below(env.plan.faults.len() as u64) as usize];
+        if let Some(started) = active.remove(&fault) {
+            stop_fault(&env, started).await;
+        } else if !stop.load(Ordering::Relaxed) {
+            let started = match fault {
+                Fault::Partition => partition::start(&env, &mut rng).await,
+                // A paused process is not killed, nor a dead one paused:
+                // the matching restart or resume would find another process.
+                Fault::Kill => process::kill(&env, &mut rng, affected(&active, Fault::Pause)).await,
+                Fault::Pause => {
+                    process::pause(&env, &mut rng, affected(&active, Fault::Kill)).await
+                }
+                Fault::Clock => clock::start(&env, &mut rng).await,
+                Fault::Packet => packet::start(&env, &mut rng).await,
+            };
+            active.insert(fault, started);
+        }
+    }
+    for (_, started) in active {
+        stop_fault(&env, started).await;
+    }
+}
+
+/// The nodes an active process fault of kind `fault` holds.
+fn affected(active: &BTreeMap<Fault, Active>, fault: Fault) -> &[usize] {
+    match active.get(&fault) {
+        Some(Active::Killed(nodes) | Active::Paused(nodes)) => nodes,
+        _ => &[],
+    }
+}
+
+async fn stop_fault(env: &Env, started: Active) {
+    match started {
+        Active::Partition => partition::heal(env).await,
+        Active::Killed(nodes) => process::restart(env, &nodes).await,
+        Active::Paused(nodes) => process::resume(env, &nodes).await,
+        Active::Clock(nodes) => clock::reset(env, &nodes).await,
+        Active::Packet(nodes) => packet::stop(env, &nodes).await,
+    }
+}
+
+/// Sleeps `interval` unless the deadline or a stop comes first; false then.
+async fn sleep_until_or_stop(interval: Duration, deadline: Instant, stop: &AtomicBool) -> bool {
+    let until = Instant::now() + interval;
+    while Instant::now() < until {
+        if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    !stop.load(Ordering::Relaxed) && Instant::now() < deadline
+}

@@ -1,0 +1,59 @@
+//! Partitions: a shape drawn from `--partition` becomes a grudge, applied
+//! on every node; healing flushes faultline's chain everywhere.
+
+use super::env::{Env, Remotes};
+use super::Active;
+use crate::runner::on_every_node;
+use faultline_core::Rng;
+use faultline_nemeses::{describe, partition, Shape};
+use serde_json::json;
+use std::sync::Arc;
+
+pub async fn start(env: &Env, rng: &mut Rng) -> Active {
+    let shape = env.plan.shapes[rng.below(env.plan.shapes.len() as u64) as usize];
+    let primaries = if shape == Shape::Primaries {
+        env.primaries().await
+    } else {
+        Vec::new()
+    };
+    let grudge = shape.grudge(&env.names(), &primaries, rng);
+    let text = describe(&grudge);
+    env.invoke(
+        "start-partition",
+        json!({"shape": shape.name(), "partition": text}),
+    );
+    let (nodes, g) = (env.config.nodes.clone(), Arc::new(grudge.clone()));
+    let all: Vec<usize> = (0..nodes.len()).collect();
+    let errors = env
+        .on_nodes(&all, move |remote, _, _| {
+            partition::apply(remote, &g, &nodes).map_err(|e| e.to_string())
+        })
+        .await;
+    let value = json!({"shape": shape.name(), "partition": text, "grudge": grudge});
+    env.done(
+        "start-partition",
+        value,
+        &errors,
+        &format!("partition ({shape}) {text}"),
+    );
+    Active::Partition
+}
+
+/// Removes faultline's rules on every node, recorded as a nemesis operation.
+pub async fn heal(env: &Env) {
+    env.invoke("stop-partition", json!(null));
+    let errors = heal_blocking(env.remotes.clone()).await;
+    env.done(
+        "stop-partition",
+        json!("network healed"),
+        &errors,
+        "network healed",
+    );
+}
+
+/// Flushes faultline's chain on every node; the errors, if any.
+pub async fn heal_blocking(remotes: Remotes) -> Vec<String> {
+    tokio::task::spawn_blocking(move || on_every_node(&remotes, |r, _| partition::heal(r)))
+        .await
+        .unwrap_or_else(|e| vec![e.to_string()])
+}

@@ -1,0 +1,54 @@
+//! Process faults through the database's abilities: kill / restart and
+//! pause / resume, on the nodes a target picks.
+
+use super::env::Env;
+use super::Active;
+use faultline_core::{Kill, Pause, Rng};
+
+/// Kills the database on the nodes a kill target picks, except `spared`.
+pub async fn kill(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
+    let mut nodes = env.pick(&env.plan.kill_targets, rng).await;
+    nodes.retain(|n| !spared.contains(n));
+    act(env, "kill", &nodes).await;
+    Active::Killed(nodes)
+}
+
+/// Pauses the database on the nodes a pause target picks, except `spared`.
+pub async fn pause(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
+    let mut nodes = env.pick(&env.plan.pause_targets, rng).await;
+    nodes.retain(|n| !spared.contains(n));
+    act(env, "pause", &nodes).await;
+    Active::Paused(nodes)
+}
+
+pub async fn restart(env: &Env, nodes: &[usize]) {
+    act(env, "restart", nodes).await;
+}
+
+pub async fn resume(env: &Env, nodes: &[usize]) {
+    act(env, "resume", nodes).await;
+}
+
+/// Runs process action `f` on `nodes`, recorded as a nemesis operation.
+async fn act(env: &Env, f: &'static str, nodes: &[usize]) {
+    let value = env.nodes_value(nodes);
+    env.invoke(f, value.clone());
+    let (db, cluster) = (env.db.clone(), env.config.nodes.clone());
+    let errors = env
+        .on_nodes(nodes, move |remote, node, _| {
+            match f {
+                "kill" => db.kill(remote, node),
+                "restart" => db.restart(remote, node, &cluster),
+                "pause" => db.pause(remote, node),
+                _ => db.resume(remote, node),
+            }
+            .map_err(|e| e.to_string())
+        })
+        .await;
+    let what = if nodes.is_empty() {
+        format!("{f}: no node to act on (the picked ones are held by another process fault)")
+    } else {
+        format!("{f} {}", env.names_of(nodes).join(" "))
+    };
+    env.done(f, value, &errors, &what);
+}
