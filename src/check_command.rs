@@ -4,6 +4,7 @@ use crate::exit::Failure;
 use anyhow::anyhow;
 use clap::Args;
 use faultline_checkers::linearizable::{Analysis, Counterexample, ModelKind};
+use faultline_checkers::serializable::{ConsistencyModel, Workload};
 use faultline_core::{Budget, Format, Validity};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,12 @@ use std::time::{Duration, Instant};
 /// Options of `faultline check`.
 #[derive(Args)]
 pub struct CheckArgs {
+    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model).
+    #[arg(long, default_value = "linearizable", value_parser = ["linearizable", "list-append", "rw-register"])]
+    pub(crate) checker: String,
+    /// For list-append and rw-register: the model required (read-uncommitted, read-committed, repeatable-read, snapshot-isolation, serializable, strict-serializable, strong-session-...).
+    #[arg(long, default_value = "strict-serializable", value_parser = parse_consistency_model)]
+    pub(crate) consistency_model: ConsistencyModel,
     /// The model: register, cas-register, kv, set, queue, mutex.
     #[arg(long, default_value = "cas-register", value_parser = parse_model)]
     model: ModelKind,
@@ -23,10 +30,14 @@ pub struct CheckArgs {
     time_limit: f64,
     /// Print one JSON object per file on stdout instead of text.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// The history files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+}
+
+fn parse_consistency_model(s: &str) -> Result<ConsistencyModel, String> {
+    s.parse()
 }
 
 fn parse_model(s: &str) -> Result<ModelKind, String> {
@@ -84,6 +95,21 @@ fn check_file(args: &CheckArgs, file: &Path, budget: &Budget) -> Result<Validity
         let reason = "the history is empty: nothing was recorded, so nothing can be judged";
         report(args, file, None, reason, start);
         return Ok(Validity::Unknown);
+    }
+    let workload = match args.checker.as_str() {
+        "list-append" => Some(Workload::ListAppend),
+        "rw-register" => Some(Workload::RwRegister),
+        _ => None,
+    };
+    if let Some(workload) = workload {
+        return crate::check_serial::check_history(
+            args,
+            file,
+            &parsed.history,
+            workload,
+            budget,
+            start,
+        );
     }
     let analysis = args.model.check(&parsed.history, budget).map_err(|e| {
         Failure::bad_input(anyhow!("{name}: {e} (checked with --model {})", args.model))

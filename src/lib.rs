@@ -10,6 +10,7 @@
 
 pub mod analyze_command;
 pub mod check_command;
+mod check_serial;
 pub mod cluster;
 pub mod cluster_command;
 pub mod control;

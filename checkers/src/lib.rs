@@ -26,5 +26,6 @@
 
 pub mod linearizable;
 mod linearizable_checker;
+pub mod serializable;
 
 pub use linearizable_checker::LinearizableChecker;

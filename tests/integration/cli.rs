@@ -156,3 +156,68 @@ fn a_truncated_last_line_is_tolerated_with_a_warning() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_list_append_history_from_elle_edn_names_its_anomaly_and_the_models_it_rules_out() {
+    let file = test_data("list-append-g-single.edn");
+    let file = file.to_str().unwrap();
+    let out = faultline(&["check", "--checker", "list-append", "--format", "edn", file]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("INVALID: not strict-serializable"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "G-single: T0 < T1 because T0 read key x as [] and did not see T1's append of 1"
+        ),
+        "{stdout}"
+    );
+    // Read committed allows read skew.
+    let out = faultline(&[
+        "check",
+        "--checker",
+        "list-append",
+        "--format",
+        "edn",
+        "--consistency-model",
+        "read-committed",
+        file,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // JSON: the cycle as graph data.
+    let out = faultline(&[
+        "check",
+        "--checker",
+        "list-append",
+        "--format",
+        "edn",
+        "--json",
+        file,
+    ]);
+    let result: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(result["valid"], false);
+    let cycle = &result["anomalies"][0]["cycle"];
+    assert_eq!(cycle.as_array().unwrap().len(), 2);
+    assert!(cycle.as_array().unwrap().iter().any(|e| e["label"] == "rw"));
+    assert!(result["not"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("serializable")));
+    // A typo in the model is one line naming the choices.
+    let out = faultline(&[
+        "check",
+        "--checker",
+        "list-append",
+        "--consistency-model",
+        "serialisable",
+        file,
+    ]);
+    assert_eq!(out.status.code(), Some(254));
+    assert!(
+        text(&out.stderr).contains("choose from read-uncommitted"),
+        "{}",
+        text(&out.stderr)
+    );
+}
