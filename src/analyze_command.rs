@@ -5,6 +5,7 @@ use crate::exit::Failure;
 use anyhow::{anyhow, Context};
 use clap::Args;
 use faultline_checkers::linearizable::{Analysis, ModelKind};
+use faultline_checkers::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
 use faultline_core::{parse_jsonl, Budget, OpType, Process, Validity};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -20,12 +21,20 @@ pub struct AnalyzeArgs {
     time_limit: f64,
 }
 
+/// A checker's analysis of a run.
+pub enum RunAnalysis {
+    /// Register workloads: linearizability per key.
+    Linearizable(Box<Analysis>),
+    /// Transactional workloads: serializability.
+    Serializable(Box<SerialAnalysis>),
+}
+
 /// What a run's history showed.
 pub struct RunVerdict {
     /// The merged verdict.
     pub valid: Validity,
     /// The checker's analysis.
-    pub analysis: Analysis,
+    pub analysis: RunAnalysis,
     /// Operations by outcome: ok, fail, info (client operations only).
     pub outcomes: [u64; 3],
     /// Nemesis operations completed.
@@ -64,19 +73,47 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
         time_limit: Some(time_limit),
         ..Budget::default()
     };
-    let analysis = ModelKind::CasRegister
-        .check(&history, &budget)
-        .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    // The workload (in test.json) decides the checker; runs from before
+    // transactional workloads existed are registers.
+    let workload = std::fs::read_to_string(run_dir.join("test.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["workload"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "register".into());
+    let transactions = match workload.as_str() {
+        "append" => Some(Workload::ListAppend),
+        "wr" => Some(Workload::RwRegister),
+        _ => None,
+    };
+    let (analysis, checked, checker) = match transactions {
+        Some(w) => {
+            let a = serializable::check(&history, w, ConsistencyModel::StrictSerializable, &budget)
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let json = serde_json::to_value(&a)?;
+            (RunAnalysis::Serializable(Box::new(a)), json, "serializable")
+        }
+        None => {
+            let a = ModelKind::CasRegister
+                .check(&history, &budget)
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let json = serde_json::to_value(&a)?;
+            (RunAnalysis::Linearizable(Box::new(a)), json, "linearizable")
+        }
+    };
     let check_time = start.elapsed();
+    let checked_valid = match &analysis {
+        RunAnalysis::Linearizable(a) => a.valid,
+        RunAnalysis::Serializable(a) => a.valid,
+    };
     // An empty history proves nothing.
     let valid = if outcomes.iter().sum::<u64>() == 0 {
         Validity::Unknown
     } else {
-        analysis.valid
+        checked_valid
     };
     let results = json!({
         "valid": valid,
-        "checkers": { "linearizable": &analysis },
+        "checkers": { checker: checked },
         "ops": { "ok": outcomes[0], "fail": outcomes[1], "info": outcomes[2] },
         "nemesis_events": nemesis_events,
         "check_ms": check_time.as_secs_f64() * 1e3,
@@ -113,7 +150,27 @@ pub fn print_verdict(v: &RunVerdict) {
         "ops:     {ok} ok, {fail} fail, {info} info (unknown); {} nemesis events",
         v.nemesis_events
     );
-    let a = &v.analysis;
+    let a = match &v.analysis {
+        RunAnalysis::Linearizable(a) => a,
+        RunAnalysis::Serializable(a) => {
+            println!(
+                "check:   {} ({}): {} — {} transactions, {} dependency edges, {:.0} ms",
+                a.model,
+                a.workload,
+                v.valid,
+                a.txns,
+                a.edges,
+                v.check_time.as_secs_f64() * 1e3
+            );
+            if let Some(reason) = &a.reason {
+                println!("         {reason}");
+            }
+            for anomaly in a.anomalies.iter().take(3) {
+                println!("         {}: {}", anomaly.name, anomaly.explanation);
+            }
+            return;
+        }
+    };
     println!(
         "check:   linearizable ({}, per key): {} — {} ops in {} keys, {:.0} ms",
         a.model,

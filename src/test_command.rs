@@ -31,7 +31,7 @@ enum System {
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
-    /// The workload: register (read / write / cas on independent keys).
+    /// The workload: register (read / write / cas on independent keys, checked for linearizability), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability.
     #[arg(long, default_value = "register")]
     workload: String,
     /// Faults, comma-separated: partition, kill, pause, clock, packet; or all, none.
@@ -177,9 +177,9 @@ impl NodeOptions {
 
 impl TestOptions {
     fn config(&self, nodes: NodesFile) -> anyhow::Result<TestConfig> {
-        if self.workload != "register" {
+        if !["register", "append", "wr"].contains(&self.workload.as_str()) {
             bail!(
-                "unknown workload `{}`; etcd offers: register",
+                "unknown workload `{}`; etcd offers: register, append, wr",
                 self.workload
             );
         }
@@ -217,6 +217,7 @@ impl TestOptions {
         });
         Ok(TestConfig {
             name: format!("etcd-{}", self.workload),
+            workload: self.workload.clone(),
             nodes: nodes.nodes,
             ssh: nodes.ssh,
             concurrency: self.concurrency,

@@ -10,6 +10,10 @@ use std::path::PathBuf;
 pub struct TestConfig {
     /// Names the run directory (`etcd-register`).
     pub name: String,
+    /// register (linearizable per key), append (list-append) or wr
+    /// (rw-register) transactions.
+    #[serde(default = "register")]
+    pub workload: String,
     /// The nodes.
     pub nodes: Vec<Node>,
     /// How to reach them.
@@ -42,6 +46,10 @@ pub struct TestConfig {
     pub command_line: Vec<String>,
     /// faultline's version.
     pub version: String,
+}
+
+fn register() -> String {
+    "register".into()
 }
 
 impl TestConfig {

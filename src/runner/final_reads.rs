@@ -8,6 +8,7 @@ use super::recorder::Recorder;
 use super::workers::WorkerEnd;
 use faultline_core::{Client, Op, OpType, Process};
 use faultline_workloads::etcd::{client_url, EtcdClient};
+use faultline_workloads::{Planned, TxnWorkload};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +22,7 @@ pub async fn run(
     ends: &[WorkerEnd],
     stop: &AtomicBool,
 ) {
-    let keys: BTreeSet<&String> = ends.iter().filter_map(|e| e.key.as_ref()).collect();
+    let keys: BTreeSet<&String> = ends.iter().flat_map(|e| e.keys.iter()).collect();
     if keys.is_empty() {
         return;
     }
@@ -43,6 +44,7 @@ pub async fn run(
     let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
     let nodes = config.nodes.len() as u64;
     let timeout = Duration::from_secs_f64(config.op_timeout);
+    let transactional = config.workload != "register";
     let mut reads = Vec::new();
     for (i, node) in config.nodes.iter().enumerate() {
         let client = EtcdClient::new(&client_url(node), timeout, config.serializable_reads);
@@ -51,20 +53,33 @@ pub async fn run(
         reads.push(tokio::spawn(async move {
             let mut process = base + i as u64;
             let mut failed = 0;
-            for key in keys {
+            // Registers: one read per key; transactions: one read-only
+            // transaction of every key.
+            let planned: Vec<Planned> = if transactional {
+                let numbers: Vec<u64> = keys.iter().filter_map(|k| k.parse().ok()).collect();
+                vec![TxnWorkload::read_all(&numbers)]
+            } else {
+                keys.into_iter()
+                    .map(|key| Planned {
+                        f: "read",
+                        key: Some(key),
+                        value: Value::Null,
+                    })
+                    .collect()
+            };
+            for op in planned {
                 let mut invoke = Op::new(
                     Process::Client(process),
                     OpType::Invoke,
-                    "read",
-                    Value::Null,
+                    op.f,
+                    op.value.clone(),
                 );
-                invoke.key = Some(key.clone());
+                invoke.key = op.key.clone();
                 invoke.node = Some(name.clone());
                 recorder.record(invoke);
-                let done = client.invoke("read", Some(&key), &Value::Null).await;
-                let mut completion =
-                    Op::new(Process::Client(process), done.kind, "read", done.value);
-                completion.key = Some(key);
+                let done = client.invoke(op.f, op.key.as_deref(), &op.value).await;
+                let mut completion = Op::new(Process::Client(process), done.kind, op.f, done.value);
+                completion.key = op.key;
                 completion.node = Some(name.clone());
                 completion.error = done.error;
                 recorder.record(completion);
@@ -87,7 +102,7 @@ pub async fn run(
     let unrecovered: Vec<String> = results
         .iter()
         .filter(|(_, failed)| *failed > 0)
-        .map(|(name, failed)| format!("{name} ({failed} of {} reads failed)", keys.len()))
+        .map(|(name, failed)| format!("{name} ({failed} reads failed)"))
         .collect();
     if unrecovered.is_empty() {
         eprintln!(

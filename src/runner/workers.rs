@@ -7,7 +7,7 @@ use super::config::TestConfig;
 use super::recorder::Recorder;
 use faultline_core::{Client, Op, OpType, Process, Rng};
 use faultline_workloads::etcd::{client_url, EtcdClient};
-use faultline_workloads::RegisterWorkload;
+use faultline_workloads::{RegisterWorkload, TxnKind, TxnWorkload};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,8 +21,8 @@ const REFUSED_BACKOFF: Duration = Duration::from_millis(100);
 pub struct WorkerEnd {
     /// The worker's last process id.
     pub process: u64,
-    /// The key of its last operation.
-    pub key: Option<String>,
+    /// The keys of its last operation.
+    pub keys: Vec<String>,
 }
 
 /// Runs worker `worker` against its etcd member until `deadline` or `stop`.
@@ -59,10 +59,15 @@ pub async fn run_client<C: Client>(
     stop: Arc<AtomicBool>,
     deadline: Instant,
 ) -> WorkerEnd {
-    let workload = RegisterWorkload {
+    let register = RegisterWorkload {
         processes_per_key: config.processes_per_key,
         ops_per_key: config.ops_per_key,
         values: 5,
+    };
+    let transactions = match config.workload.as_str() {
+        "append" => Some(TxnWorkload::new(TxnKind::Append)),
+        "wr" => Some(TxnWorkload::new(TxnKind::Wr)),
+        _ => None,
     };
     let mut rng = Rng::stream(config.seed, worker);
     let mut process = worker;
@@ -71,10 +76,13 @@ pub async fn run_client<C: Client>(
         .rate
         .map(|r| Duration::from_secs_f64(config.concurrency as f64 / r.max(0.001)));
     let mut n = 0;
-    let mut last_key = None;
+    let mut last_keys = Vec::new();
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
         let started = Instant::now();
-        let planned = workload.next(worker, n, &mut rng);
+        let planned = match &transactions {
+            Some(t) => t.next(worker, n, &mut rng),
+            None => register.next(worker, n, &mut rng),
+        };
         n += 1;
         let mut invoke = Op::new(
             Process::Client(process),
@@ -82,15 +90,21 @@ pub async fn run_client<C: Client>(
             planned.f,
             planned.value.clone(),
         );
-        invoke.key = Some(planned.key.clone());
+        invoke.key = planned.key.clone();
         invoke.node = node.clone();
         recorder.record(invoke);
         let done = client
-            .invoke(planned.f, Some(&planned.key), &planned.value)
+            .invoke(planned.f, planned.key.as_deref(), &planned.value)
             .await;
         let mut completion = Op::new(Process::Client(process), done.kind, planned.f, done.value);
-        completion.key = Some(planned.key.clone());
-        last_key = Some(planned.key);
+        last_keys = match planned.key {
+            Some(key) => vec![key],
+            None => TxnWorkload::keys_of(&planned.value)
+                .iter()
+                .map(u64::to_string)
+                .collect(),
+        };
+        completion.key = last_keys.first().filter(|_| planned.f != "txn").cloned();
         completion.node = node.clone();
         let refused =
             done.kind == OpType::Fail && done.error.as_deref() == Some("connection refused");
@@ -118,6 +132,6 @@ pub async fn run_client<C: Client>(
     }
     WorkerEnd {
         process,
-        key: last_key,
+        keys: last_keys,
     }
 }

@@ -8,10 +8,12 @@
 //! let workload = RegisterWorkload::default();
 //! let op = workload.next(0, 0, &mut Rng::new(42));
 //! assert!(["read", "write", "cas"].contains(&op.f));
-//! assert_eq!(op.key, "r0.0");
+//! assert_eq!(op.key.as_deref(), Some("r0.0"));
 //! ```
 
 pub mod etcd;
 mod register;
+mod transactional;
 
 pub use register::{Planned, RegisterWorkload};
+pub use transactional::{TxnKind, TxnWorkload};

@@ -31,8 +31,8 @@ impl Default for RegisterWorkload {
 pub struct Planned {
     /// `read`, `write` or `cas`.
     pub f: &'static str,
-    /// The key.
-    pub key: String,
+    /// The key (`None` for transactions, which name their keys inside).
+    pub key: Option<String>,
     /// The argument.
     pub value: Value,
 }
@@ -53,7 +53,11 @@ impl RegisterWorkload {
                 json!([rng.below(self.values), rng.below(self.values)]),
             ),
         };
-        Planned { f, key, value }
+        Planned {
+            f,
+            key: Some(key),
+            value,
+        }
     }
 }
 
@@ -69,10 +73,11 @@ mod tests {
             values: 5,
         };
         let mut rng = Rng::new(1);
-        assert_eq!(w.next(0, 0, &mut rng).key, "r0.0");
-        assert_eq!(w.next(1, 4, &mut rng).key, "r0.0");
-        assert_eq!(w.next(1, 5, &mut rng).key, "r0.1");
-        assert_eq!(w.next(2, 0, &mut rng).key, "r1.0");
+        let key = |worker, n, rng: &mut Rng| w.next(worker, n, rng).key.unwrap();
+        assert_eq!(key(0, 0, &mut rng), "r0.0");
+        assert_eq!(key(1, 4, &mut rng), "r0.0");
+        assert_eq!(key(1, 5, &mut rng), "r0.1");
+        assert_eq!(key(2, 0, &mut rng), "r1.0");
         let kinds: std::collections::BTreeSet<_> =
             (0..50).map(|n| w.next(0, n, &mut rng).f).collect();
         assert_eq!(kinds.len(), 3);

@@ -83,8 +83,10 @@ impl DepGraph {
         components
     }
 
-    /// The shortest cycle of `class` via `via` inside `component`, or
-    /// why there is none.
+    /// The shortest cycle of `class` via `via` inside `component` (the
+    /// shortest of those found from the first starts that have one), or
+    /// why there is none. Bounded: past `MAX_STEPS` edge visits, or the
+    /// deadline, a search without a find gives up (never "none").
     pub fn shortest_cycle(
         &self,
         component: &[u32],
@@ -99,18 +101,30 @@ impl DepGraph {
             .map(|(i, &t)| (t, i as u32))
             .collect();
         let mut best: Option<Vec<Step>> = None;
+        let mut steps_left = MAX_STEPS;
+        let mut starts_after_find = 0;
         for &start in component {
             if deadline.is_some_and(|d| Instant::now() > d) {
                 return best.map_or(Search::GaveUp, Search::Found);
             }
-            if let Some(cycle) = self.bfs_from(start, &local, &rules) {
-                if best.as_ref().is_none_or(|b| cycle.len() < b.len()) {
-                    let shortest_possible = cycle.len() == 2;
-                    best = Some(cycle);
-                    if shortest_possible {
-                        break;
+            if best.is_some() {
+                starts_after_find += 1;
+                if starts_after_find > STARTS_AFTER_FIND {
+                    break;
+                }
+            }
+            match self.bfs_from(start, &local, &rules, &mut steps_left) {
+                Some(Some(cycle)) => {
+                    if best.as_ref().is_none_or(|b| cycle.len() < b.len()) {
+                        let shortest_possible = cycle.len() == 2;
+                        best = Some(cycle);
+                        if shortest_possible {
+                            break;
+                        }
                     }
                 }
+                Some(None) => {}
+                None => return best.map_or(Search::GaveUp, Search::Found),
             }
         }
         best.map_or(Search::None, Search::Found)
@@ -118,8 +132,14 @@ impl DepGraph {
 
     /// Breadth-first from `start` back to it; the first label is the
     /// class's required one, so every cycle of the class is found from
-    /// one of its transactions.
-    fn bfs_from(&self, start: u32, local: &HashMap<u32, u32>, rules: &Rules) -> Option<Vec<Step>> {
+    /// one of its transactions. `None` when the step budget ran out.
+    fn bfs_from(
+        &self,
+        start: u32,
+        local: &HashMap<u32, u32>,
+        rules: &Rules,
+        steps_left: &mut usize,
+    ) -> Option<Option<Vec<Step>>> {
         type Key = (u32, u8);
         let mut parent: HashMap<Key, (Key, u8)> = HashMap::new();
         let mut queue: VecDeque<Key> = VecDeque::new();
@@ -127,6 +147,7 @@ impl DepGraph {
         queue.push_back(origin);
         while let Some((node, state)) = queue.pop_front() {
             for edge in self.graph.edges(NodeIndex::new(node as usize)) {
+                *steps_left = steps_left.checked_sub(1)?;
                 let to = edge.target().index() as u32;
                 if !local.contains_key(&to) {
                     continue;
@@ -157,7 +178,7 @@ impl DepGraph {
                                 at = prev;
                             }
                             steps.reverse();
-                            return Some(steps);
+                            return Some(Some(steps));
                         }
                         continue;
                     }
@@ -169,9 +190,14 @@ impl DepGraph {
                 }
             }
         }
-        None
+        Some(None)
     }
 }
+
+/// Edge visits one class's search in one component may make.
+const MAX_STEPS: usize = 5_000_000;
+/// Further starts tried for a shorter cycle once one is found.
+const STARTS_AFTER_FIND: usize = 32;
 
 /// What a path has used so far, in a few bits.
 struct State;

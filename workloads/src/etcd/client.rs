@@ -1,6 +1,6 @@
 //! A client of etcd's v3 JSON gateway (keys and values in base64, every
 //! request a POST). Register operations: read, write, and compare-and-set
-//! through a transaction.
+//! through a transaction; and transactions of micro-operations (`txn`).
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -13,7 +13,7 @@ use std::time::Duration;
 pub struct EtcdClient {
     http: reqwest::Client,
     url: String,
-    serializable_reads: bool,
+    pub(super) serializable_reads: bool,
 }
 
 impl EtcdClient {
@@ -35,7 +35,12 @@ impl EtcdClient {
 
     /// POSTs `body` to `path`; the parsed answer, or the completion that
     /// says why there is none.
-    async fn post(&self, path: &str, body: Value, echo: &Value) -> Result<Value, Completion> {
+    pub(super) async fn post(
+        &self,
+        path: &str,
+        body: Value,
+        echo: &Value,
+    ) -> Result<Value, Completion> {
         let response = self
             .http
             .post(format!("{}{path}", self.url))
@@ -130,6 +135,7 @@ impl Client for EtcdClient {
             "read" => self.read(key).await,
             "write" => self.write(key, value).await,
             "cas" => self.cas(key, value).await,
+            "txn" => self.txn(value).await,
             other => Completion::fail(
                 value.clone(),
                 format!("the etcd client has no operation `{other}`"),

@@ -3,6 +3,7 @@
 mod client;
 mod db;
 mod leader;
+mod txn;
 
 pub use client::EtcdClient;
 pub use db::{client_url, peer_url, pid_file, EtcdDb};
