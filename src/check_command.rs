@@ -1,6 +1,7 @@
 //! `faultline check`: judge histories recorded by faultline or by Jepsen.
 
 use crate::exit::Failure;
+use crate::junit::{write_junit, write_summary, Case, CaseOutcome};
 use anyhow::anyhow;
 use clap::Args;
 use faultline_checkers::linearizable::{Analysis, Counterexample, ModelKind};
@@ -31,6 +32,12 @@ pub struct CheckArgs {
     /// Print one JSON object per file on stdout instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Also write a JUnit XML file: one test case per history file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Also write a JSON summary: every file's verdict and anomalies.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
     /// The history files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -63,19 +70,52 @@ pub fn run(args: &CheckArgs) -> Result<i32, Failure> {
     };
     let mut verdict = Validity::Valid;
     let mut unreadable = None;
+    let mut cases = Vec::new();
     for file in &args.files {
+        let start = Instant::now();
+        let case = |outcome, message: String| Case {
+            name: file.display().to_string(),
+            classname: format!("faultline.check.{}", args.checker),
+            time_s: start.elapsed().as_secs_f64(),
+            outcome,
+            message,
+            details: String::new(),
+        };
         match check_file(args, file, &budget) {
-            Ok(v) => verdict = verdict.merge(v),
+            Ok((v, message)) => {
+                verdict = verdict.merge(v);
+                let outcome = match v {
+                    Validity::Valid => CaseOutcome::Passed,
+                    Validity::Invalid => CaseOutcome::Failed,
+                    Validity::Unknown => CaseOutcome::Error,
+                };
+                cases.push(case(outcome, message));
+            }
             Err(failure) => {
                 eprintln!("error: {:#}", failure.error);
+                cases.push(case(CaseOutcome::Error, format!("{:#}", failure.error)));
                 unreadable = Some(failure.code);
             }
         }
     }
-    Ok(unreadable.unwrap_or(verdict.exit_code()))
+    let code = unreadable.unwrap_or(verdict.exit_code());
+    if let Some(path) = &args.junit {
+        write_junit(path, "faultline check", &cases)
+            .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &args.summary_json {
+        write_summary(path, &cases, code)
+            .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(code)
 }
 
-fn check_file(args: &CheckArgs, file: &Path, budget: &Budget) -> Result<Validity, Failure> {
+/// Checks one file: its verdict and a one-line summary.
+fn check_file(
+    args: &CheckArgs,
+    file: &Path,
+    budget: &Budget,
+) -> Result<(Validity, String), Failure> {
     let name = file.display();
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
@@ -94,7 +134,7 @@ fn check_file(args: &CheckArgs, file: &Path, budget: &Budget) -> Result<Validity
     if parsed.history.is_empty() {
         let reason = "the history is empty: nothing was recorded, so nothing can be judged";
         report(args, file, None, reason, start);
-        return Ok(Validity::Unknown);
+        return Ok((Validity::Unknown, reason.to_owned()));
     }
     let workload = match args.checker.as_str() {
         "list-append" => Some(Workload::ListAppend),
@@ -115,7 +155,29 @@ fn check_file(args: &CheckArgs, file: &Path, budget: &Budget) -> Result<Validity
         Failure::bad_input(anyhow!("{name}: {e} (checked with --model {})", args.model))
     })?;
     report(args, file, Some(&analysis), "", start);
-    Ok(analysis.valid)
+    let message = match (&analysis.valid, &analysis.counterexample) {
+        (Validity::Invalid, Some(c)) => match &c.failing_op {
+            Some(op) => format!(
+                "not linearizable ({}): process {} `{}` cannot be linearized{}",
+                analysis.model,
+                op.process,
+                op.description,
+                c.key
+                    .as_deref()
+                    .map_or(String::new(), |k| format!(" (key {k})"))
+            ),
+            None => format!("not linearizable ({})", analysis.model),
+        },
+        (v, _) => format!(
+            "{v} ({}){}",
+            analysis.model,
+            analysis
+                .reason
+                .as_deref()
+                .map_or(String::new(), |r| format!(": {r}"))
+        ),
+    };
+    Ok((analysis.valid, message))
 }
 
 fn report(

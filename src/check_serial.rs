@@ -21,7 +21,7 @@ pub fn check_history(
     workload: Workload,
     budget: &Budget,
     start: Instant,
-) -> Result<Validity, Failure> {
+) -> Result<(Validity, String), Failure> {
     let name = file.display().to_string();
     let analysis = check(history, workload, args.consistency_model, budget).map_err(|e| {
         Failure::bad_input(anyhow!(
@@ -37,7 +37,23 @@ pub fn check_history(
     } else {
         print_text(&name, &analysis);
     }
-    Ok(analysis.valid)
+    let message = if analysis.counts.is_empty() {
+        format!("{} ({})", analysis.valid, analysis.model)
+    } else {
+        let counts: Vec<String> = analysis
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{k} ×{n}"))
+            .collect();
+        format!(
+            "{} ({}): {}; rules out {}",
+            analysis.valid,
+            analysis.model,
+            counts.join(", "),
+            analysis.not.join(", ")
+        )
+    };
+    Ok((analysis.valid, message))
 }
 
 fn print_text(name: &str, a: &SerialAnalysis) {

@@ -17,6 +17,7 @@ pub mod control;
 pub mod delayer;
 pub mod exit;
 pub mod interrupt;
+pub mod junit;
 pub mod runner;
 pub mod store;
 pub mod test_command;

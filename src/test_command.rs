@@ -112,6 +112,12 @@ pub struct TestOptions {
     /// Where runs are stored.
     #[arg(long, default_value = "store")]
     store: PathBuf,
+    /// Also write a JUnit XML file: one test case per checker, a failure carrying the anomalies and the run directory.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Also write a JSON summary of the verdict for other tools.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
 }
 
 /// Which nodes, and how to reach them (Jepsen's flags).
@@ -232,6 +238,8 @@ impl TestOptions {
             leave_db_running: self.leave_db_running,
             etcd_binary: self.etcd_binary.clone(),
             store: self.store.clone(),
+            junit: self.junit.clone(),
+            summary_json: self.summary_json.clone(),
             command_line: std::env::args().collect(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         })

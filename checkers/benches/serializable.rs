@@ -42,6 +42,9 @@ static ALLOC: PeakAlloc = PeakAlloc;
 const ACTIVE_KEYS: u64 = 16;
 const APPENDS_PER_KEY: i64 = 12;
 
+/// A planned micro-operation: (is a read, key, appended value).
+type Planned = (bool, u64, i64);
+
 /// A strict-serializable list-append history of `txns` transactions.
 fn generate(txns: usize, concurrency: u64, seed: u64) -> History {
     let mut rng = Rng::new(seed);
@@ -51,12 +54,12 @@ fn generate(txns: usize, concurrency: u64, seed: u64) -> History {
     let mut active: Vec<u64> = (0..ACTIVE_KEYS).collect();
     let mut events = Vec::with_capacity(txns * 2);
     // Each in-flight transaction: (process, planned micro-ops).
-    let mut in_flight: Vec<(u64, Vec<(bool, u64, i64)>)> = Vec::new();
+    let mut in_flight: Vec<(u64, Vec<Planned>)> = Vec::new();
     let mut started = 0;
-    let mut plan = |rng: &mut Rng,
-                    appended: &mut HashMap<u64, i64>,
-                    active: &mut Vec<u64>,
-                    next_key: &mut u64| {
+    let plan = |rng: &mut Rng,
+                appended: &mut HashMap<u64, i64>,
+                active: &mut Vec<u64>,
+                next_key: &mut u64| {
         let mut mops = Vec::new();
         for _ in 0..1 + rng.below(4) {
             let slot = rng.below(active.len() as u64) as usize;
@@ -75,7 +78,7 @@ fn generate(txns: usize, concurrency: u64, seed: u64) -> History {
         }
         mops
     };
-    let invoke = |p: u64, mops: &[(bool, u64, i64)]| {
+    let invoke = |p: u64, mops: &[Planned]| {
         let value: Vec<Value> = mops
             .iter()
             .map(|&(read, k, v)| {

@@ -6,6 +6,13 @@
 //! time. It is a Porcupine-style search, P-compositional (each key on its
 //! own, in parallel), three-valued, and explains every illegal history.
 //!
+//! [`serializable`] decides which isolation anomalies a history of
+//! transactions (list-append or rw-register micro-operations) shows, Elle's
+//! way: dependencies inferred from what reads saw, a dependency graph, its
+//! cycles named (G0, G1c, G-single, G-nonadjacent, G2-item, with process and
+//! real-time variants) next to G1a, G1b, internal and other anomalies, each
+//! explained step by step and judged against a chosen consistency model.
+//!
 //! ```
 //! use faultline_checkers::linearizable::ModelKind;
 //! use faultline_core::{Budget, Format, Validity};

@@ -42,6 +42,12 @@ pub struct TestConfig {
     pub etcd_binary: Option<PathBuf>,
     /// The store's root.
     pub store: PathBuf,
+    /// Where to write a JUnit XML file for the run, if anywhere.
+    #[serde(default)]
+    pub junit: Option<PathBuf>,
+    /// Where to write a JSON summary of the run, if anywhere.
+    #[serde(default)]
+    pub summary_json: Option<PathBuf>,
     /// The command line that started the run.
     pub command_line: Vec<String>,
     /// faultline's version.

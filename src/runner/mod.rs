@@ -405,5 +405,89 @@ fn summarize(
         }
     }
     println!("history: {}", run_dir.join("history.jsonl").display());
-    Ok(verdict.valid.exit_code())
+    let code = verdict.valid.exit_code();
+    let case = run_case(config, run_dir, took, &verdict);
+    if let Some(path) = &config.junit {
+        crate::junit::write_junit(
+            path,
+            &format!("faultline test {}", config.name),
+            std::slice::from_ref(&case),
+        )
+        .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &config.summary_json {
+        crate::junit::write_summary(path, &[case], code)
+            .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(code)
+}
+
+/// The run as one JUnit test case: the checker's verdict, the anomalies,
+/// where the run is.
+pub(crate) fn run_case(
+    config: &TestConfig,
+    run_dir: &Path,
+    took: Duration,
+    verdict: &crate::analyze_command::RunVerdict,
+) -> crate::junit::Case {
+    use crate::analyze_command::RunAnalysis;
+    use crate::junit::{Case, CaseOutcome};
+    use faultline_core::Validity;
+    let (checker, message, details) = match &verdict.analysis {
+        RunAnalysis::Linearizable(a) => {
+            let what = a
+                .counterexample
+                .as_ref()
+                .and_then(|c| c.failing_op.as_ref().map(|op| (c.key.clone(), op)))
+                .map_or(String::new(), |(key, op)| {
+                    format!(
+                        ": key {} process {} `{}` cannot be linearized",
+                        key.unwrap_or_default(),
+                        op.process,
+                        op.description
+                    )
+                });
+            (
+                "linearizable",
+                format!("{} ({}){what}", verdict.valid, a.model),
+                a.reason.clone().unwrap_or_default(),
+            )
+        }
+        RunAnalysis::Serializable(a) => {
+            let counts: Vec<String> = a.counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+            let explained: Vec<String> = a
+                .anomalies
+                .iter()
+                .take(3)
+                .map(|x| format!("{}: {}", x.name, x.explanation))
+                .collect();
+            (
+                "serializable",
+                format!(
+                    "{} ({}, {}){}",
+                    verdict.valid,
+                    a.model,
+                    a.workload,
+                    if counts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", counts.join(", "))
+                    }
+                ),
+                explained.join("\n"),
+            )
+        }
+    };
+    Case {
+        name: format!("{} {checker} (seed {})", config.name, config.seed),
+        classname: format!("faultline.test.{}", config.name),
+        time_s: took.as_secs_f64(),
+        outcome: match verdict.valid {
+            Validity::Valid => CaseOutcome::Passed,
+            Validity::Invalid => CaseOutcome::Failed,
+            Validity::Unknown => CaseOutcome::Error,
+        },
+        message,
+        details: format!("run directory: {}\n{details}", run_dir.display()),
+    }
 }

@@ -40,6 +40,8 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         leave_db_running: false,
         etcd_binary: None,
         store: std::env::temp_dir(),
+        junit: None,
+        summary_json: None,
         command_line: Vec::new(),
         version: String::new(),
     }

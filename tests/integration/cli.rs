@@ -221,3 +221,48 @@ fn a_list_append_history_from_elle_edn_names_its_anomaly_and_the_models_it_rules
         text(&out.stderr)
     );
 }
+
+#[test]
+fn junit_and_summary_json_have_one_case_per_file_and_are_well_formed() {
+    let dir = std::env::temp_dir().join(format!("faultline-it-{}-junit", std::process::id()));
+    let (junit, summary) = (dir.join("check.xml"), dir.join("summary.json"));
+    let ok = test_data("concurrent-ok.jsonl");
+    let stale = test_data("stale-read.jsonl");
+    let out = faultline(&[
+        "check",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--summary-json",
+        summary.to_str().unwrap(),
+        ok.to_str().unwrap(),
+        stale.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("tests"), Some("2"));
+    assert_eq!(suite.attribute("failures"), Some("1"));
+    let failed: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .collect();
+    assert_eq!(failed.len(), 1);
+    let message = failed[0].attribute("message").unwrap();
+    assert!(message.contains("not linearizable"), "{message}");
+    assert!(failed[0]
+        .parent()
+        .unwrap()
+        .attribute("name")
+        .unwrap()
+        .ends_with("stale-read.jsonl"));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(summary["exit_code"], 1);
+    assert_eq!(summary["cases"][0]["outcome"], "passed");
+    assert_eq!(summary["cases"][1]["outcome"], "failed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -89,18 +89,14 @@ fn replays(txns: &Txns, order: &[usize]) -> bool {
                 Mop::ReadList {
                     key,
                     values: Some(read),
-                } if checks => {
-                    if lists.get(key).map_or(&[][..], Vec::as_slice) != read.as_slice() {
-                        return false;
-                    }
+                } if checks && lists.get(key).map_or(&[][..], Vec::as_slice) != read.as_slice() => {
+                    return false;
                 }
                 Mop::ReadRegister {
                     key,
                     value: Some(read),
-                } if checks => {
-                    if registers.get(key).copied() != *read {
-                        return false;
-                    }
+                } if checks && registers.get(key).copied() != *read => {
+                    return false;
                 }
                 _ => {}
             }
