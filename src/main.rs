@@ -23,6 +23,8 @@ enum Command {
     Cluster(cluster_command::ClusterArgs),
     /// Run a test against a cluster: workload, faults, history, verdict.
     Test(test_command::TestArgs),
+    /// Run a matrix of tests (workloads × nemeses × --test-count) and merge the verdicts.
+    TestAll(test_command::TestAllArgs),
     /// Check a stored run again (also one that was interrupted).
     Analyze(analyze_command::AnalyzeArgs),
     /// Build a local 5-node etcd cluster, test it under partitions, remove it.
@@ -54,6 +56,7 @@ fn main() {
         Command::Check(args) => check_command::run(&args),
         Command::Cluster(args) => cluster_command::run(&args),
         Command::Test(args) => test_command::run(&args),
+        Command::TestAll(args) => test_command::run_all(&args),
         Command::Analyze(args) => analyze_command::run(&args),
         Command::Demo(args) => test_command::demo(&args),
         Command::Delayer(args) => delayer::run(&args).map_err(|e| Failure {

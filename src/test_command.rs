@@ -28,6 +28,33 @@ enum System {
     },
 }
 
+/// Options of `faultline test-all`.
+#[derive(Args)]
+pub struct TestAllArgs {
+    #[command(subcommand)]
+    system: AllSystem,
+}
+
+#[derive(Subcommand)]
+enum AllSystem {
+    /// A matrix of etcd tests: every workload under every nemesis.
+    Etcd {
+        /// Workloads, comma-separated (default: --workload).
+        #[arg(long, value_delimiter = ',')]
+        workloads: Vec<String>,
+        /// A nemesis for one column of the matrix, e.g. `partition` or `kill,pause`; repeat for more columns (default: --nemesis).
+        #[arg(long)]
+        nemeses: Vec<String>,
+        /// Runs of each combination.
+        #[arg(long, default_value_t = 1)]
+        test_count: u32,
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+    },
+}
+
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
@@ -315,5 +342,128 @@ pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
         "report: {} (history.jsonl, results.json, test.json, node logs)",
         latest.display()
     );
+    Ok(code)
+}
+
+/// Runs `faultline test-all`: every workload × nemesis, `--test-count`
+/// times, one run directory each; the exit code merges the verdicts.
+pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
+    let AllSystem::Etcd {
+        workloads,
+        nemeses,
+        test_count,
+        test,
+        nodes,
+    } = &args.system;
+    let nodes = nodes.resolve().map_err(Failure::bad_input)?;
+    let workloads = if workloads.is_empty() {
+        vec![test.workload.clone()]
+    } else {
+        workloads.clone()
+    };
+    let nemeses = if nemeses.is_empty() {
+        vec![test.nemesis.clone()]
+    } else {
+        nemeses.clone()
+    };
+    // Check every combination before the first run starts.
+    let mut configs = Vec::new();
+    for workload in &workloads {
+        for nemesis in &nemeses {
+            let mut options = test.clone();
+            options.workload = workload.clone();
+            options.nemesis = nemesis.clone();
+            options.junit = None;
+            options.summary_json = None;
+            let config = options.config(nodes.clone()).map_err(Failure::bad_input)?;
+            for run in 0..*test_count {
+                let mut config = config.clone();
+                config.seed = config.seed.wrapping_add(configs.len() as u64);
+                configs.push((workload.clone(), nemesis.clone(), run, config));
+            }
+        }
+    }
+    crate::interrupt::install();
+    let total = configs.len();
+    let mut verdict = faultline_core::Validity::Valid;
+    let mut cases = Vec::new();
+    let mut rows = Vec::new();
+    let mut bad_input = None;
+    for (i, (workload, nemesis, run, config)) in configs.into_iter().enumerate() {
+        if crate::interrupt::requested() {
+            eprintln!("interrupted: {} of {total} runs not started", total - i);
+            break;
+        }
+        eprintln!(
+            "\n=== test-all: run {}/{total}: workload {workload}, nemesis {nemesis}, run {} (seed {}) ===",
+            i + 1,
+            run + 1,
+            config.seed
+        );
+        match crate::runner::run_test_case(config) {
+            Ok((code, case)) => {
+                verdict = verdict.merge(match code {
+                    0 => faultline_core::Validity::Valid,
+                    1 => faultline_core::Validity::Invalid,
+                    _ => faultline_core::Validity::Unknown,
+                });
+                rows.push((
+                    workload,
+                    nemesis,
+                    run,
+                    case.message.clone(),
+                    case.details.clone(),
+                ));
+                cases.push(case);
+            }
+            Err(failure) => {
+                eprintln!("error: {:#}", failure.error);
+                cases.push(crate::junit::Case {
+                    name: format!("etcd-{workload} under {nemesis}, run {}", run + 1),
+                    classname: format!("faultline.test.etcd-{workload}"),
+                    time_s: 0.0,
+                    outcome: crate::junit::CaseOutcome::Error,
+                    message: format!("{:#}", failure.error),
+                    details: String::new(),
+                });
+                // The nodes or the set-up are broken: the other runs would fail alike.
+                bad_input = Some(failure.code);
+                break;
+            }
+        }
+    }
+    let code = bad_input.unwrap_or(verdict.exit_code());
+    println!(
+        "\n== faultline test-all: {} ({} of {total} runs) ==",
+        if bad_input.is_some() {
+            "ERROR".to_owned()
+        } else {
+            verdict.to_string().to_uppercase()
+        },
+        cases.len()
+    );
+    println!("| workload | nemesis | run | verdict | run directory |");
+    println!("|---|---|---|---|---|");
+    for (workload, nemesis, run, message, details) in rows {
+        let dir = details
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("run directory: ");
+        println!(
+            "| {workload} | {nemesis} | {} | {message} | {dir} |",
+            run + 1
+        );
+    }
+    if let Some(path) = &test.junit {
+        crate::junit::write_junit(path, "faultline test-all", &cases)
+            .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
+        println!("junit:   {}", path.display());
+    }
+    if let Some(path) = &test.summary_json {
+        crate::junit::write_summary(path, &cases, code)
+            .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
+        println!("summary: {}", path.display());
+    }
     Ok(code)
 }

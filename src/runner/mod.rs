@@ -33,6 +33,12 @@ const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
 
 /// Runs the test `config` describes; returns the exit code.
 pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
+    run_test_case(config).map(|(code, _)| code)
+}
+
+/// Runs the test `config` describes; returns the exit code and the run as
+/// a JUnit test case.
+pub fn run_test_case(config: TestConfig) -> Result<(i32, crate::junit::Case), Failure> {
     crate::interrupt::install();
     let run_dir =
         crate::store::create_run_dir(&config.store, &config.name).map_err(Failure::bad_input)?;
@@ -366,7 +372,7 @@ fn summarize(
     run_dir: &Path,
     took: Duration,
     notes: &[String],
-) -> Result<i32, Failure> {
+) -> Result<(i32, crate::junit::Case), Failure> {
     let verdict = check_run(run_dir, Duration::from_secs(300)).map_err(|e| Failure {
         code: 255,
         error: e,
@@ -416,10 +422,10 @@ fn summarize(
         .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
     }
     if let Some(path) = &config.summary_json {
-        crate::junit::write_summary(path, &[case], code)
+        crate::junit::write_summary(path, std::slice::from_ref(&case), code)
             .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
     }
-    Ok(code)
+    Ok((code, case))
 }
 
 /// The run as one JUnit test case: the checker's verdict, the anomalies,

@@ -266,3 +266,33 @@ fn junit_and_summary_json_have_one_case_per_file_and_are_well_formed() {
     assert_eq!(summary["cases"][1]["outcome"], "failed");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn test_all_checks_every_combination_before_running_any() {
+    let out = faultline(&[
+        "test-all",
+        "etcd",
+        "--nodes",
+        "n1,n2,n3",
+        "--workloads",
+        "register,apend",
+        "--nemeses",
+        "partition",
+    ]);
+    assert_eq!(out.status.code(), Some(254));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("unknown workload `apend`"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let out = faultline(&[
+        "test-all",
+        "etcd",
+        "--nodes",
+        "n1,n2",
+        "--nemeses",
+        "kill",
+        "--nemeses",
+        "clokc",
+    ]);
+    assert_eq!(out.status.code(), Some(254));
+    assert!(text(&out.stderr).contains("unknown nemesis `clokc`"));
+}

@@ -8,6 +8,7 @@ mod etcd_demo;
 mod faults;
 mod interrupts;
 mod local_cluster;
+mod nightly;
 mod reference_histories;
 
 use std::path::PathBuf;
