@@ -75,11 +75,16 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
     };
     // The workload (in test.json) decides the checker; runs from before
     // transactional workloads existed are registers.
-    let workload = std::fs::read_to_string(run_dir.join("test.json"))
+    let test = std::fs::read_to_string(run_dir.join("test.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["workload"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "register".into());
+        .unwrap_or_default();
+    let workload = test["workload"].as_str().unwrap_or("register").to_owned();
+    // A custom system may ask for another model; etcd promises strict.
+    let model = test["custom"]["workload"]["consistency_model"]
+        .as_str()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(ConsistencyModel::StrictSerializable);
     let transactions = match workload.as_str() {
         "append" => Some(Workload::ListAppend),
         "wr" => Some(Workload::RwRegister),
@@ -87,7 +92,7 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
     };
     let (analysis, checked, checker) = match transactions {
         Some(w) => {
-            let a = serializable::check(&history, w, ConsistencyModel::StrictSerializable, &budget)
+            let a = serializable::check(&history, w, model, &budget)
                 .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             let json = serde_json::to_value(&a)?;
             (RunAnalysis::Serializable(Box::new(a)), json, "serializable")

@@ -14,6 +14,7 @@ mod check_serial;
 pub mod cluster;
 pub mod cluster_command;
 pub mod control;
+pub mod custom;
 pub mod delayer;
 pub mod exit;
 pub mod interrupt;

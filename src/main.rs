@@ -29,6 +29,11 @@ enum Command {
     Analyze(analyze_command::AnalyzeArgs),
     /// Build a local 5-node etcd cluster, test it under partitions, remove it.
     Demo(test_command::DemoArgs),
+    /// Check a custom system's TOML file: one line per problem, exit 254.
+    ValidateConfig {
+        /// The file.
+        file: std::path::PathBuf,
+    },
     /// Hold packets from an NFQUEUE back (started on nodes by the packet nemesis).
     #[command(hide = true)]
     Delayer(delayer::DelayerArgs),
@@ -59,6 +64,22 @@ fn main() {
         Command::TestAll(args) => test_command::run_all(&args),
         Command::Analyze(args) => analyze_command::run(&args),
         Command::Demo(args) => test_command::demo(&args),
+        Command::ValidateConfig { file } => faultline::custom::CustomConfig::load(&file)
+            .map(|c| {
+                println!(
+                    "{}: ok: system `{}`, {}, workload {}, client `{}`",
+                    file.display(),
+                    c.name,
+                    c.nodes.file.as_ref().map_or_else(
+                        || format!("{} node(s)", c.nodes.hosts.len()),
+                        |f| format!("nodes from {}", f.display())
+                    ),
+                    c.workload.name,
+                    c.client.program
+                );
+                0
+            })
+            .map_err(Failure::bad_input),
         Command::Delayer(args) => delayer::run(&args).map_err(|e| Failure {
             code: EXIT_INTERNAL,
             error: e,

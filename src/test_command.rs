@@ -19,6 +19,14 @@ pub struct TestArgs {
 
 #[derive(Subcommand)]
 enum System {
+    /// Test any system described by a TOML file: nodes, lifecycle commands, client program, workload.
+    Custom {
+        /// The system's TOML file (check it with `faultline validate-config`).
+        #[arg(long)]
+        config: PathBuf,
+        #[command(flatten)]
+        test: TestOptions,
+    },
     /// Test an etcd cluster reachable over SSH.
     Etcd {
         #[command(flatten)]
@@ -266,6 +274,7 @@ impl TestOptions {
             etcd_binary: self.etcd_binary.clone(),
             store: self.store.clone(),
             junit: self.junit.clone(),
+            custom: None,
             summary_json: self.summary_json.clone(),
             command_line: std::env::args().collect(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -276,6 +285,16 @@ impl TestOptions {
 /// Runs `faultline test`.
 pub fn run(args: &TestArgs) -> Result<i32, Failure> {
     match &args.system {
+        System::Custom { config, test } => {
+            let custom = crate::custom::CustomConfig::load(config).map_err(Failure::bad_input)?;
+            let nodes = custom_nodes(&custom).map_err(Failure::bad_input)?;
+            let mut options = test.clone();
+            options.workload = custom.workload.name.clone();
+            let mut config = options.config(nodes).map_err(Failure::bad_input)?;
+            config.name = format!("{}-{}", custom.name, custom.workload.name);
+            config.custom = Some(custom);
+            run_test(config)
+        }
         System::Etcd { test, nodes } => {
             let nodes = nodes.resolve().map_err(Failure::bad_input)?;
             run_test(test.config(nodes).map_err(Failure::bad_input)?)
@@ -466,4 +485,18 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
         println!("summary: {}", path.display());
     }
     Ok(code)
+}
+
+/// The nodes a custom system's `[nodes]` names.
+fn custom_nodes(custom: &crate::custom::CustomConfig) -> anyhow::Result<NodesFile> {
+    let section = &custom.nodes;
+    NodeOptions {
+        nodes: section.hosts.clone(),
+        nodes_file: section.file.clone(),
+        username: section.username.clone(),
+        ssh_key: section.ssh_key.clone(),
+        no_strict_host_key_checking: !section.strict_host_key_checking,
+        node_dir: section.dir.clone(),
+    }
+    .resolve()
 }

@@ -8,35 +8,16 @@
 //! `cargo bench -p faultline-checkers --bench serializable` (add
 //! `-- --max 1000000` for the million-transaction case).
 
-// The counting allocator below is the only unsafe code in faultline.
-#![allow(unsafe_code)]
-
 use faultline_checkers::serializable::{check, ConsistencyModel, Workload};
 use faultline_core::{Budget, History, Op, OpType, Process, Rng, Validity};
 use serde_json::{json, Value};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-struct PeakAlloc;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for PeakAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-}
-
-#[global_allocator]
-static ALLOC: PeakAlloc = PeakAlloc;
+#[path = "support/peak_alloc.rs"]
+mod peak_alloc;
+use peak_alloc::{LIVE, PEAK};
 
 /// Keys live at once; each retires after this many appends.
 const ACTIVE_KEYS: u64 = 16;

@@ -50,3 +50,9 @@ pub trait Pause: Db {
     /// Resumes it.
     fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
 }
+
+/// A database with the abilities the process nemeses use; what the runner
+/// holds (`Arc<dyn Abilities>`), whichever database it tests.
+pub trait Abilities: Kill + Pause {}
+
+impl<T: Kill + Pause> Abilities for T {}

@@ -35,7 +35,7 @@ mod validity;
 
 pub use checker::{Budget, CheckError, CheckResult, Checker};
 pub use client::{Client, Completion};
-pub use db::{Db, DbError, Kill, Pause};
+pub use db::{Abilities, Db, DbError, Kill, Pause};
 pub use error::{HistoryError, ParseError};
 pub use format::{Format, Parsed};
 pub use history::{History, Operation, Outcome};

@@ -48,6 +48,9 @@ pub struct TestConfig {
     /// Where to write a JSON summary of the run, if anywhere.
     #[serde(default)]
     pub summary_json: Option<PathBuf>,
+    /// A custom system (`faultline test custom --config`), or etcd when absent.
+    #[serde(default)]
+    pub custom: Option<crate::custom::CustomConfig>,
     /// The command line that started the run.
     pub command_line: Vec<String>,
     /// faultline's version.

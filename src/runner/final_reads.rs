@@ -7,7 +7,6 @@ use super::config::TestConfig;
 use super::recorder::Recorder;
 use super::workers::WorkerEnd;
 use faultline_core::{Client, Op, OpType, Process};
-use faultline_workloads::etcd::{client_url, EtcdClient};
 use faultline_workloads::{Planned, TxnWorkload};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -47,7 +46,7 @@ pub async fn run(
     let transactional = config.workload != "register";
     let mut reads = Vec::new();
     for (i, node) in config.nodes.iter().enumerate() {
-        let client = EtcdClient::new(&client_url(node), timeout, config.serializable_reads);
+        let client = super::system::client_for(config, node, timeout);
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
         let (recorder, name) = (recorder.clone(), node.name.clone());
         reads.push(tokio::spawn(async move {

@@ -10,6 +10,7 @@ pub mod heal;
 mod nemesis;
 mod nemesis_config;
 pub mod recorder;
+pub mod system;
 pub mod workers;
 
 use crate::analyze_command::{check_run, print_verdict};
@@ -17,9 +18,9 @@ use crate::control::SshRemote;
 use crate::exit::Failure;
 use anyhow::anyhow;
 use config::TestConfig;
-use faultline_core::{Client, Db, Remote};
+use faultline_core::Abilities;
+use faultline_core::Remote;
 use faultline_nemeses::clock::{self, ClockStrategy};
-use faultline_workloads::etcd::{client_url, EtcdClient, EtcdDb};
 use nemesis::Remotes;
 use recorder::Recorder;
 use std::collections::BTreeMap;
@@ -55,10 +56,10 @@ pub fn run_test_case(config: TestConfig) -> Result<(i32, crate::junit::Case), Fa
         run_dir.display()
     );
     let remotes = connect_all(&config).map_err(Failure::bad_input)?;
-    let db = EtcdDb {
-        binary: config.etcd_binary.clone(),
-        launch_prefix: prepare_clocks(&config, &remotes).map_err(Failure::bad_input)?,
-    };
+    let db = system::database(
+        &config,
+        prepare_clocks(&config, &remotes).map_err(Failure::bad_input)?,
+    );
     let mut cleanup = Cleanup {
         config: config.clone(),
         remotes: remotes.clone(),
@@ -127,30 +128,30 @@ fn connect_all(config: &TestConfig) -> anyhow::Result<Remotes> {
 fn setup_and_run(
     config: &TestConfig,
     remotes: &Remotes,
-    db: &EtcdDb,
+    db: &Arc<dyn Abilities>,
     run_dir: &Path,
 ) -> anyhow::Result<()> {
-    eprintln!("setting up etcd on {} nodes...", config.nodes.len());
+    eprintln!("setting up the database on {} nodes...", config.nodes.len());
     let errors = on_every_node(remotes, |remote, i| {
         db.setup(remote, &config.nodes[i], &config.nodes)
     });
     if !errors.is_empty() {
-        return Err(anyhow!("etcd setup failed: {}", errors.join("; ")));
+        return Err(anyhow!("database setup failed: {}", errors.join("; ")));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(drive(config, remotes, db, run_dir))
+    runtime.block_on(drive(config, remotes, db.clone(), run_dir))
 }
 
 async fn drive(
     config: &TestConfig,
     remotes: &Remotes,
-    db: &EtcdDb,
+    db: Arc<dyn Abilities>,
     run_dir: &Path,
 ) -> anyhow::Result<()> {
-    wait_healthy(config).await?;
+    system::wait_healthy(config, remotes, HEALTHY_WITHIN).await?;
     let config = Arc::new(config.clone());
     let recorder = Arc::new(Recorder::create(&run_dir.join("history.jsonl"))?);
     let stop = Arc::new(AtomicBool::new(false));
@@ -183,7 +184,7 @@ async fn drive(
     let nemesis = tokio::spawn(nemesis::run_nemesis(
         config.clone(),
         remotes.clone(),
-        Arc::new(db.clone()),
+        db,
         recorder.clone(),
         stop.clone(),
         deadline,
@@ -216,35 +217,6 @@ async fn drive(
         final_reads::run(&config, &recorder, &ends, &stop).await;
     }
     failure.map_or(Ok(()), Err)
-}
-
-async fn wait_healthy(config: &TestConfig) -> anyhow::Result<()> {
-    let start = Instant::now();
-    for node in &config.nodes {
-        let client = EtcdClient::new(&client_url(node), Duration::from_secs(2), false);
-        loop {
-            let probe = client
-                .invoke("read", Some("faultline-health"), &serde_json::Value::Null)
-                .await;
-            if probe.kind == faultline_core::OpType::Ok {
-                break;
-            }
-            if start.elapsed() > HEALTHY_WITHIN {
-                return Err(anyhow!(
-                    "etcd on {} did not serve within {} s ({}); see its log in the run directory",
-                    node.name,
-                    HEALTHY_WITHIN.as_secs(),
-                    probe.error.unwrap_or_default()
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    eprintln!(
-        "etcd healthy on every node after {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadline: Instant) {
@@ -292,7 +264,7 @@ pub(crate) fn on_every_node<T: Send, E: std::fmt::Display + Send>(
 struct Cleanup {
     config: TestConfig,
     remotes: Remotes,
-    db: EtcdDb,
+    db: Arc<dyn Abilities>,
     run_dir: PathBuf,
     done: bool,
 }
@@ -306,7 +278,11 @@ impl Cleanup {
         self.done = true;
         let mut notes = Vec::new();
         let nodes = &self.config.nodes;
-        let (db, run_dir, leave) = (&self.db, &self.run_dir, self.config.leave_db_running);
+        let (db, run_dir, leave) = (
+            self.db.as_ref(),
+            &self.run_dir,
+            self.config.leave_db_running,
+        );
         let results: Vec<Vec<String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .remotes
@@ -331,7 +307,7 @@ fn clean_node(
     remote: &dyn Remote,
     node: &faultline_core::Node,
     cluster: &[faultline_core::Node],
-    db: &EtcdDb,
+    db: &dyn Abilities,
     run_dir: &Path,
     leave_running: bool,
 ) -> Vec<String> {

@@ -6,7 +6,6 @@
 use super::config::TestConfig;
 use super::recorder::Recorder;
 use faultline_core::{Client, Op, OpType, Process, Rng};
-use faultline_workloads::etcd::{client_url, EtcdClient};
 use faultline_workloads::{RegisterWorkload, TxnKind, TxnWorkload};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -35,7 +34,7 @@ pub async fn run_worker(
 ) -> WorkerEnd {
     let node = &config.nodes[worker as usize % config.nodes.len()];
     let timeout = Duration::from_secs_f64(config.op_timeout);
-    let client = EtcdClient::new(&client_url(node), timeout, config.serializable_reads);
+    let client = super::system::client_for(&config, node, timeout);
     let name = Some(node.name.clone());
     run_client(
         worker,

@@ -41,6 +41,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         etcd_binary: None,
         store: std::env::temp_dir(),
         junit: None,
+        custom: None,
         summary_json: None,
         command_line: Vec::new(),
         version: String::new(),

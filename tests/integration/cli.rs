@@ -296,3 +296,47 @@ fn test_all_checks_every_combination_before_running_any() {
     assert_eq!(out.status.code(), Some(254));
     assert!(text(&out.stderr).contains("unknown nemesis `clokc`"));
 }
+
+#[test]
+fn validate_config_gives_one_line_naming_the_key() {
+    let dir = std::env::temp_dir().join(format!("faultline-it-{}-config", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/examples/etcd.toml"),
+    )
+    .unwrap();
+    let cases = [
+        (example.clone(), None),
+        (
+            example.replace("health =", "healthcheck ="),
+            Some("unknown field `healthcheck`"),
+        ),
+        (
+            example.replace("{data_dir}", "{datadir}"),
+            Some("db.start: unknown placeholder {datadir}"),
+        ),
+        (
+            example.replace("name = \"register\"", "name = \"bank\""),
+            Some("workload.name = \"bank\" is unknown"),
+        ),
+    ];
+    for (i, (text, expected)) in cases.iter().enumerate() {
+        let file = dir.join(format!("c{i}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let out = faultline(&["validate-config", file.to_str().unwrap()]);
+        match expected {
+            None => assert_eq!(out.status.code(), Some(0), "{}", text_of(&out.stderr)),
+            Some(expected) => {
+                assert_eq!(out.status.code(), Some(254));
+                let stderr = text_of(&out.stderr);
+                assert!(stderr.contains(expected), "{stderr}");
+                assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

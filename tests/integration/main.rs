@@ -3,6 +3,7 @@
 //! user runs it.
 
 mod cli;
+mod custom_system;
 mod etcd_abilities;
 mod etcd_demo;
 mod faults;

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod etcd;
+pub mod pidfile;
 mod register;
 mod transactional;
 

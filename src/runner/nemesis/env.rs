@@ -4,13 +4,12 @@
 
 use crate::runner::config::{NemesisPlan, TestConfig};
 use crate::runner::recorder::Recorder;
+use faultline_core::Abilities;
 use faultline_core::{Node, Op, OpType, Process, Remote, Rng};
 use faultline_nemeses::packet::NodeNetwork;
 use faultline_nemeses::Target;
-use faultline_workloads::etcd::{find_leader, EtcdDb};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The remotes, shared with blocking tasks.
 pub type Remotes = Arc<Vec<Arc<dyn Remote>>>;
@@ -20,7 +19,7 @@ pub struct Env {
     pub config: Arc<TestConfig>,
     pub plan: NemesisPlan,
     pub remotes: Remotes,
-    pub db: Arc<EtcdDb>,
+    pub db: Arc<dyn Abilities>,
     pub recorder: Arc<Recorder>,
     /// Per node, its network as packet faults see it (packet faults only).
     pub networks: Vec<Option<NodeNetwork>>,
@@ -33,7 +32,7 @@ impl Env {
         config: Arc<TestConfig>,
         plan: NemesisPlan,
         remotes: Remotes,
-        db: Arc<EtcdDb>,
+        db: Arc<dyn Abilities>,
         recorder: Arc<Recorder>,
     ) -> Env {
         let mut env = Env {
@@ -59,10 +58,7 @@ impl Env {
     pub async fn pick(&self, targets: &[Target], rng: &mut Rng) -> Vec<usize> {
         let target = &targets[rng.below(targets.len() as u64) as usize];
         let primaries = if target.needs_primaries() {
-            find_leader(&self.config.nodes, Duration::from_secs(2))
-                .await
-                .into_iter()
-                .collect()
+            self.primaries().await
         } else {
             Vec::new()
         };
@@ -76,10 +72,7 @@ impl Env {
 
     /// The current primaries (etcd's leader), if any node says it leads.
     pub async fn primaries(&self) -> Vec<String> {
-        find_leader(&self.config.nodes, Duration::from_secs(2))
-            .await
-            .into_iter()
-            .collect()
+        crate::runner::system::primaries(&self.config, &self.remotes).await
     }
 
     /// Names of the nodes at `indices`.

@@ -18,8 +18,8 @@ use super::config::TestConfig;
 use super::faults::Fault;
 use super::recorder::Recorder;
 use env::Env;
+use faultline_core::Abilities;
 use faultline_core::Rng;
-use faultline_workloads::etcd::EtcdDb;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -38,7 +38,7 @@ enum Active {
 pub async fn run_nemesis(
     config: Arc<TestConfig>,
     remotes: Remotes,
-    db: Arc<EtcdDb>,
+    db: Arc<dyn Abilities>,
     recorder: Arc<Recorder>,
     stop: Arc<AtomicBool>,
     deadline: Instant,

@@ -3,7 +3,7 @@
 
 use super::env::Env;
 use super::Active;
-use faultline_core::{Kill, Pause, Rng};
+use faultline_core::Rng;
 
 /// Kills the database on the nodes a kill target picks, except `spared`.
 pub async fn kill(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {

@@ -3,6 +3,7 @@
 //! `<node dir>/etcd` (data, log, pidfile), and processes are stopped by
 //! pidfile only.
 
+use crate::pidfile;
 use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -93,34 +94,6 @@ impl EtcdDb {
         remote.run(&command, SHORT)?;
         Ok(())
     }
-
-    /// Signals the process in the pidfile and waits (bounded) until it is gone.
-    fn signal_and_wait(
-        &self,
-        remote: &dyn Remote,
-        node: &Node,
-        signal: &str,
-        grace_s: u32,
-    ) -> Result<bool, DbError> {
-        // A zombie counts as gone: PID 1 may reap it late.
-        let script = format!(
-            "p=$(cat {pid} 2>/dev/null) || exit 0; kill -{signal} $p 2>/dev/null || exit 0; \
-             i=0; while [ $i -lt {ticks} ]; do \
-               s=$(ps -o stat= -p $p 2>/dev/null) || exit 0; case $s in Z*) exit 0;; esac; \
-               sleep 0.1; i=$((i+1)); done; exit 3",
-            pid = pid_file(node).display(),
-            ticks = grace_s * 10,
-        );
-        // Generous: a loaded machine slows SSH as well as etcd's exit.
-        let out = remote.exec(&script, Duration::from_secs(2 * u64::from(grace_s) + 30))?;
-        Ok(out.status == 0)
-    }
-
-    fn signal(&self, remote: &dyn Remote, node: &Node, signal: &str) -> Result<(), DbError> {
-        let command = format!("p=$(cat {}) && kill -{signal} $p", pid_file(node).display());
-        remote.run(&command, SHORT)?;
-        Ok(())
-    }
 }
 
 impl Db for EtcdDb {
@@ -140,9 +113,7 @@ impl Db for EtcdDb {
 
     fn teardown(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
         // etcd takes up to ~7 s to exit on SIGTERM when its peers are gone.
-        if !self.signal_and_wait(remote, node, "TERM", 10)? {
-            self.signal_and_wait(remote, node, "KILL", 5)?;
-        }
+        pidfile::stop(remote, &pid_file(node))?;
         remote.run(
             &format!(
                 "rm -rf {}/data {}",
@@ -161,7 +132,7 @@ impl Db for EtcdDb {
 
 impl Kill for EtcdDb {
     fn kill(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        self.signal_and_wait(remote, node, "KILL", 10)?;
+        pidfile::signal_and_wait(remote, &pid_file(node), "KILL", 10)?;
         Ok(())
     }
 
@@ -172,10 +143,10 @@ impl Kill for EtcdDb {
 
 impl Pause for EtcdDb {
     fn pause(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        self.signal(remote, node, "STOP")
+        pidfile::signal(remote, &pid_file(node), "STOP")
     }
 
     fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        self.signal(remote, node, "CONT")
+        pidfile::signal(remote, &pid_file(node), "CONT")
     }
 }

@@ -1,0 +1,311 @@
+//! `my-db.toml`: a system under test described without Rust — its nodes,
+//! its lifecycle as shell commands run on each node (templated), a client
+//! program that speaks one JSON object per line, and the workload. Every
+//! mistake is one line naming the key and the fix.
+
+use anyhow::{anyhow, bail, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomConfig {
+    /// Names the runs (`store/<name>-<workload>/...`).
+    pub name: String,
+    /// Which nodes and how to reach them.
+    pub nodes: NodesSection,
+    /// The database's lifecycle.
+    pub db: DbSection,
+    /// The client program.
+    pub client: ClientSection,
+    /// What the clients do and how it is checked.
+    #[serde(default)]
+    pub workload: WorkloadSection,
+}
+
+/// `[nodes]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodesSection {
+    /// Host names or addresses (or use `file`).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// A nodes file, as `faultline cluster up` writes.
+    pub file: Option<PathBuf>,
+    /// SSH login.
+    #[serde(default = "root")]
+    pub username: String,
+    /// SSH private key (default: the agent).
+    pub ssh_key: Option<PathBuf>,
+    /// Check host keys against known_hosts.
+    #[serde(default = "yes")]
+    pub strict_host_key_checking: bool,
+    /// Directory faultline owns on each node (with `hosts`).
+    #[serde(default = "node_dir")]
+    pub dir: PathBuf,
+}
+
+/// `[db]`: shell commands run on each node, with placeholders.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbSection {
+    /// Installs the database if missing (run once per node before start).
+    pub install: Option<String>,
+    /// Starts it in the background, writing its process id to `{pidfile}`.
+    pub start: String,
+    /// Exits 0 once the node serves.
+    pub health: String,
+    /// Stops it (default: SIGTERM, then SIGKILL, to the pid in `{pidfile}`).
+    pub stop: Option<String>,
+    /// Removes its data after the test (default: `rm -rf {data_dir}`).
+    pub wipe: Option<String>,
+    /// Files worth keeping with the run.
+    #[serde(default)]
+    pub log_files: Vec<String>,
+    /// Exits 0 on the node that is primary now (for `primaries` targets).
+    pub primary: Option<String>,
+    /// How one peer appears in `{peers}` (default `{node}={host}`).
+    #[serde(default = "peer")]
+    pub peer: String,
+}
+
+/// `[client]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSection {
+    /// A command run on the controller, once per client process, with
+    /// `{node}` and `{host}` filled in: it reads one JSON request per line on
+    /// stdin and answers one JSON reply per line on stdout.
+    pub program: String,
+}
+
+/// `[workload]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSection {
+    /// register, append or wr.
+    #[serde(default = "register")]
+    pub name: String,
+    /// For append and wr: the model required.
+    #[serde(default = "strict_serializable")]
+    pub consistency_model: String,
+}
+
+impl Default for WorkloadSection {
+    fn default() -> WorkloadSection {
+        WorkloadSection {
+            name: register(),
+            consistency_model: strict_serializable(),
+        }
+    }
+}
+
+fn root() -> String {
+    "root".into()
+}
+fn yes() -> bool {
+    true
+}
+fn node_dir() -> PathBuf {
+    PathBuf::from("/var/lib/faultline")
+}
+fn peer() -> String {
+    "{node}={host}".into()
+}
+fn register() -> String {
+    "register".into()
+}
+fn strict_serializable() -> String {
+    "strict-serializable".into()
+}
+
+/// The placeholders a template may use.
+pub const PLACEHOLDERS: [&str; 8] = [
+    "node", "host", "nodes", "hosts", "peers", "dir", "data_dir", "pidfile",
+];
+
+/// Fills `{name}` placeholders from `values`.
+pub fn render(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// The first `{word}` in `template` that is not a placeholder.
+fn unknown_placeholder(template: &str) -> Option<String> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let word = &after[..close];
+        // Shell's own braces (`${x}`, `{ a; }`) are not ours.
+        let ours = !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        let shell = open > 0 && rest.as_bytes()[open - 1] == b'$';
+        if ours && !shell && !PLACEHOLDERS.contains(&word) {
+            return Some(word.to_owned());
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+impl CustomConfig {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<CustomConfig> {
+        let name = path.display();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
+        let config: CustomConfig = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let message = e.message().replace('\n', " ");
+            match line {
+                Some(line) => anyhow!("{name}: line {line}: {message}"),
+                None => anyhow!("{name}: {message}"),
+            }
+        })?;
+        config.check().map_err(|e| anyhow!("{name}: {e}"))?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot.
+    fn check(&self) -> Result<()> {
+        match (self.nodes.hosts.is_empty(), &self.nodes.file) {
+            (true, None) => {
+                bail!("[nodes] needs `hosts = [\"a\", \"b\", ...]` or `file = \"nodes.json\"`")
+            }
+            (false, Some(_)) => bail!("[nodes] has both `hosts` and `file`: keep one"),
+            _ => {}
+        }
+        if !self.db.start.contains("{pidfile}") {
+            bail!("db.start must write the process id to {{pidfile}} (end it with `& echo $! > {{pidfile}}`) so that kill and pause can find the process");
+        }
+        let mut templates: Vec<(String, &str)> = vec![
+            ("db.start".into(), &self.db.start),
+            ("db.health".into(), &self.db.health),
+            ("db.peer".into(), &self.db.peer),
+            ("client.program".into(), &self.client.program),
+        ];
+        for (key, value) in [
+            ("db.install", &self.db.install),
+            ("db.stop", &self.db.stop),
+            ("db.wipe", &self.db.wipe),
+            ("db.primary", &self.db.primary),
+        ] {
+            if let Some(v) = value {
+                templates.push((key.into(), v));
+            }
+        }
+        for (i, file) in self.db.log_files.iter().enumerate() {
+            templates.push((format!("db.log_files[{i}]"), file));
+        }
+        for (key, template) in templates {
+            if template.trim().is_empty() {
+                bail!("{key} is empty: give the shell command");
+            }
+            if let Some(word) = unknown_placeholder(template) {
+                bail!(
+                    "{key}: unknown placeholder {{{word}}}; use {}",
+                    PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                );
+            }
+        }
+        if !["register", "append", "wr"].contains(&self.workload.name.as_str()) {
+            bail!(
+                "workload.name = \"{}\" is unknown; use register, append or wr",
+                self.workload.name
+            );
+        }
+        self.workload
+            .consistency_model
+            .parse::<faultline_checkers::serializable::ConsistencyModel>()
+            .map_err(|e| anyhow!("workload.consistency_model: {e}"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "kv"
+[nodes]
+hosts = ["a", "b", "c"]
+[db]
+start = "setsid mydb --name {node} --peers {peers} > {dir}/log 2>&1 & echo $! > {pidfile}"
+health = "curl -sf http://{host}:8080/health"
+log_files = ["{dir}/log"]
+[client]
+program = "./client --url http://{host}:8080"
+"#;
+
+    fn load(text: &str) -> Result<CustomConfig> {
+        let path = std::env::temp_dir().join(format!(
+            "faultline-config-test-{}-{}.toml",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::write(&path, text).unwrap();
+        let result = CustomConfig::load(&path);
+        let _ = std::fs::remove_file(&path);
+        result
+    }
+
+    #[test]
+    fn a_good_file_loads_with_defaults() {
+        let config = load(GOOD).unwrap();
+        assert_eq!(config.workload.name, "register");
+        assert_eq!(config.nodes.username, "root");
+        assert_eq!(
+            render(
+                &config.db.peer,
+                &[("node", "a".into()), ("host", "10.0.0.1".into())]
+            ),
+            "a=10.0.0.1"
+        );
+    }
+
+    #[test]
+    fn every_mistake_is_one_line_naming_the_key() {
+        let cases = [
+            (GOOD.replace("health =", "helth ="), "unknown field `helth`"),
+            (
+                GOOD.replace("& echo $! > {pidfile}", ""),
+                "db.start must write the process id",
+            ),
+            (
+                GOOD.replace("{host}:8080/health", "{hots}:8080/health"),
+                "db.health: unknown placeholder {hots}",
+            ),
+            (
+                GOOD.replace("hosts = [\"a\", \"b\", \"c\"]", ""),
+                "[nodes] needs `hosts",
+            ),
+            (
+                format!("{GOOD}[workload]\nname = \"bank\"\n"),
+                "workload.name = \"bank\" is unknown",
+            ),
+            (
+                format!("{GOOD}[workload]\nconsistency_model = \"serialisable\"\n"),
+                "unknown consistency model",
+            ),
+            (GOOD.replace("name = \"kv\"", "name = kv"), "line 2"),
+        ];
+        for (text, expected) in cases {
+            let err = format!("{:#}", load(&text).unwrap_err());
+            assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+
+    #[test]
+    fn shell_braces_are_not_placeholders() {
+        assert_eq!(unknown_placeholder("a ${HOME} { true; } {node}"), None);
+        assert_eq!(unknown_placeholder("{nodez}").as_deref(), Some("nodez"));
+    }
+}

@@ -1,0 +1,161 @@
+//! A database described by `[db]` commands: each run on the node over its
+//! `Remote`, with the placeholders filled in for that node. Kill and pause
+//! act on the pid the start command wrote to `{pidfile}`.
+
+use super::config::{render, DbSection};
+use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
+use faultline_workloads::pidfile;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const SHORT: Duration = Duration::from_secs(30);
+const INSTALL: Duration = Duration::from_secs(300);
+
+/// The custom database.
+#[derive(Clone, Debug)]
+pub struct CustomDb {
+    /// The commands.
+    pub db: DbSection,
+    /// Every node (for `{nodes}`, `{hosts}`, `{peers}`).
+    pub cluster: Vec<Node>,
+    /// Per node name, environment exported before the start command
+    /// (libfaketime for clock faults).
+    pub launch_env: BTreeMap<String, String>,
+}
+
+impl CustomDb {
+    fn pidfile(node: &Node) -> PathBuf {
+        node.dir.join("db.pid")
+    }
+
+    /// The placeholder values for `node`.
+    pub fn values(&self, node: &Node) -> Vec<(&'static str, String)> {
+        let names: Vec<&str> = self.cluster.iter().map(|n| n.name.as_str()).collect();
+        let hosts: Vec<&str> = self.cluster.iter().map(|n| n.host.as_str()).collect();
+        let peers: Vec<String> = self
+            .cluster
+            .iter()
+            .map(|n| {
+                render(
+                    &self.db.peer,
+                    &[("node", n.name.clone()), ("host", n.host.clone())],
+                )
+            })
+            .collect();
+        vec![
+            ("node", node.name.clone()),
+            ("host", node.host.clone()),
+            ("nodes", names.join(",")),
+            ("hosts", hosts.join(",")),
+            ("peers", peers.join(",")),
+            ("data_dir", node.dir.join("db").display().to_string()),
+            ("dir", node.dir.display().to_string()),
+            ("pidfile", Self::pidfile(node).display().to_string()),
+        ]
+    }
+
+    fn command(&self, template: &str, node: &Node) -> String {
+        render(template, &self.values(node))
+    }
+
+    fn start(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        let env = self
+            .launch_env
+            .get(&node.name)
+            .map_or(String::new(), |e| format!("export {e}; "));
+        remote.run(
+            &format!("{env}{}", self.command(&self.db.start, node)),
+            SHORT,
+        )?;
+        Ok(())
+    }
+
+    /// Whether the health command passes on `node` now.
+    pub fn healthy(&self, remote: &dyn Remote, node: &Node) -> bool {
+        remote
+            .exec(&self.command(&self.db.health, node), SHORT)
+            .is_ok_and(|out| out.status == 0)
+    }
+
+    /// Whether the primary command says `node` is primary now.
+    pub fn is_primary(&self, remote: &dyn Remote, node: &Node) -> bool {
+        self.db.primary.as_ref().is_some_and(|p| {
+            remote
+                .exec(&self.command(p, node), SHORT)
+                .is_ok_and(|out| out.status == 0)
+        })
+    }
+}
+
+impl Db for CustomDb {
+    fn setup(&self, remote: &dyn Remote, node: &Node, _cluster: &[Node]) -> Result<(), DbError> {
+        let data = node.dir.join("db");
+        remote.run(
+            &format!(
+                "mkdir -p {} && rm -rf {}/* {}",
+                node.dir.display(),
+                data.display(),
+                Self::pidfile(node).display()
+            ),
+            SHORT,
+        )?;
+        remote.run(&format!("mkdir -p {}", data.display()), SHORT)?;
+        if let Some(install) = &self.db.install {
+            remote.run(&self.command(install, node), INSTALL)?;
+        }
+        self.start(remote, node)
+    }
+
+    fn teardown(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        match &self.db.stop {
+            Some(stop) => {
+                remote.run(&self.command(stop, node), SHORT)?;
+            }
+            None => pidfile::stop(remote, &Self::pidfile(node))?,
+        }
+        let wipe = self
+            .db
+            .wipe
+            .clone()
+            .unwrap_or_else(|| "rm -rf {data_dir}".into());
+        remote.run(
+            &format!(
+                "{}; rm -f {}",
+                self.command(&wipe, node),
+                Self::pidfile(node).display()
+            ),
+            SHORT,
+        )?;
+        Ok(())
+    }
+
+    fn log_files(&self, node: &Node) -> Vec<PathBuf> {
+        self.db
+            .log_files
+            .iter()
+            .map(|f| PathBuf::from(self.command(f, node)))
+            .collect()
+    }
+}
+
+impl Kill for CustomDb {
+    fn kill(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        pidfile::signal_and_wait(remote, &Self::pidfile(node), "KILL", 10)?;
+        Ok(())
+    }
+
+    fn restart(&self, remote: &dyn Remote, node: &Node, _cluster: &[Node]) -> Result<(), DbError> {
+        self.start(remote, node)
+    }
+}
+
+impl Pause for CustomDb {
+    fn pause(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        pidfile::signal(remote, &Self::pidfile(node), "STOP")
+    }
+
+    fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        pidfile::signal(remote, &Self::pidfile(node), "CONT")
+    }
+}

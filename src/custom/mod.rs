@@ -1,0 +1,8 @@
+//! Custom systems: a database described by a TOML file (`faultline
+//! validate-config`, `faultline test custom`).
+
+pub mod config;
+pub mod db;
+pub mod program_client;
+
+pub use config::CustomConfig;

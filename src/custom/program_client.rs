@@ -1,0 +1,201 @@
+//! A client that is any program: started once per client process (on the
+//! controller, `sh -c <program>`), it gets one JSON request per line on
+//! stdin — `{"f": "write", "key": "k", "value": 3, "node": "n1"}` — and
+//! answers one JSON reply per line on stdout — `{"type": "ok" | "fail" |
+//! "info", "value": ..., "error": ...}`. No reply within the operation
+//! timeout is `info`, and the program is restarted (a late reply would be
+//! taken for the next request's).
+
+use faultline_core::{Client, Completion, OpType, Value};
+use serde_json::json;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::Mutex;
+
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+/// One client process's program.
+pub struct ProgramClient {
+    command: String,
+    node: String,
+    timeout: Duration,
+    running: Mutex<Option<Running>>,
+}
+
+impl ProgramClient {
+    /// A client running `command` (placeholders already filled) for `node`.
+    pub fn new(command: String, node: String, timeout: Duration) -> ProgramClient {
+        ProgramClient {
+            command,
+            node,
+            timeout,
+            running: Mutex::new(None),
+        }
+    }
+
+    fn spawn(&self) -> std::io::Result<Running> {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(&self.command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdin"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?;
+        Ok(Running {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+        })
+    }
+}
+
+/// Reads a reply line into a completion.
+fn completion(line: &str, echo: &Value) -> Completion {
+    let Ok(reply) = serde_json::from_str::<Value>(line) else {
+        return Completion::info(
+            echo.clone(),
+            format!("the client program's reply is not JSON: {}", line.trim()),
+        );
+    };
+    let value = reply.get("value").cloned().unwrap_or(Value::Null);
+    let error = reply
+        .get("error")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let kind = match reply.get("type").and_then(Value::as_str) {
+        Some("ok") => OpType::Ok,
+        Some("fail") => OpType::Fail,
+        Some("info") => OpType::Info,
+        _ => {
+            return Completion::info(
+                echo.clone(),
+                format!(
+                    "the client program's reply needs \"type\": \"ok\", \"fail\" or \"info\": {}",
+                    line.trim()
+                ),
+            )
+        }
+    };
+    Completion {
+        kind,
+        value: if kind == OpType::Ok {
+            value
+        } else {
+            echo.clone()
+        },
+        error,
+    }
+}
+
+impl Client for ProgramClient {
+    async fn invoke(&self, f: &str, key: Option<&str>, value: &Value) -> Completion {
+        let mut running = self.running.lock().await;
+        if running.is_none() {
+            match self.spawn() {
+                Ok(r) => *running = Some(r),
+                Err(e) => {
+                    return Completion::fail(
+                        value.clone(),
+                        format!("cannot start the client program: {e}"),
+                    )
+                }
+            }
+        }
+        let Some(r) = running.as_mut() else {
+            return Completion::fail(value.clone(), "no client program");
+        };
+        let request = json!({ "f": f, "key": key, "value": value, "node": self.node });
+        let line = format!("{request}\n");
+        if let Err(e) = r.stdin.write_all(line.as_bytes()).await {
+            // Not delivered: it cannot have taken effect.
+            *running = None;
+            return Completion::fail(value.clone(), format!("the client program is gone: {e}"));
+        }
+        let _ = r.stdin.flush().await;
+        let mut reply = String::new();
+        match tokio::time::timeout(self.timeout, r.stdout.read_line(&mut reply)).await {
+            Ok(Ok(n)) if n > 0 => completion(&reply, value),
+            Ok(_) => {
+                let _ = r.child.start_kill();
+                *running = None;
+                Completion::info(value.clone(), "the client program exited without replying")
+            }
+            Err(_) => {
+                let _ = r.child.start_kill();
+                *running = None;
+                Completion::info(
+                    value.clone(),
+                    format!("no reply within {} s", self.timeout.as_secs_f64()),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The programs here are tiny shell scripts standing in for real clients.
+    #[tokio::test]
+    async fn replies_map_to_outcomes_and_silence_is_unknown() {
+        let echo_ok = ProgramClient::new(
+            r#"while read line; do echo '{"type":"ok","value":7}'; done"#.into(),
+            "n1".into(),
+            Duration::from_secs(5),
+        );
+        let done = echo_ok.invoke("read", Some("k"), &Value::Null).await;
+        assert_eq!((done.kind, done.value), (OpType::Ok, json!(7)));
+        let fails = ProgramClient::new(
+            r#"while read line; do echo '{"type":"fail","error":"refused"}'; done"#.into(),
+            "n1".into(),
+            Duration::from_secs(5),
+        );
+        let done = fails.invoke("write", Some("k"), &json!(3)).await;
+        assert_eq!(
+            (done.kind, done.error.as_deref()),
+            (OpType::Fail, Some("refused"))
+        );
+        let silent = ProgramClient::new("sleep 30".into(), "n1".into(), Duration::from_millis(200));
+        let done = silent.invoke("write", Some("k"), &json!(3)).await;
+        assert_eq!(done.kind, OpType::Info);
+        let garbage = ProgramClient::new(
+            "while read line; do echo nope; done".into(),
+            "n1".into(),
+            Duration::from_secs(5),
+        );
+        let done = garbage.invoke("read", Some("k"), &Value::Null).await;
+        assert_eq!(done.kind, OpType::Info);
+        assert!(done.error.unwrap().contains("not JSON"));
+    }
+
+    #[tokio::test]
+    async fn the_request_carries_f_key_value_and_node() {
+        // Echoes the request back as the value.
+        let echo = ProgramClient::new(
+            r#"while read line; do printf '{"type":"ok","value":%s}\n' "$line"; done"#.into(),
+            "n2".into(),
+            Duration::from_secs(5),
+        );
+        let done = echo.invoke("cas", Some("k"), &json!([1, 2])).await;
+        assert_eq!(
+            done.value,
+            json!({"f": "cas", "key": "k", "value": [1, 2], "node": "n2"})
+        );
+    }
+}

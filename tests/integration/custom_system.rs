@@ -1,0 +1,123 @@
+//! A custom system from a TOML file: etcd's lifecycle as commands and a
+//! small client program (`workloads/examples/`), tested on a local cluster
+//! under partitions and kills, gives the same kind of result as the
+//! built-in etcd suite. Needs root (and python3 for the client program).
+
+use crate::local_cluster::root_or_skip;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn faultline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
+}
+
+#[test]
+fn etcd_described_in_toml_runs_under_faults_and_checks_valid() {
+    if !root_or_skip("etcd_described_in_toml_runs_under_faults_and_checks_valid") {
+        return;
+    }
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workloads/examples");
+    let _ = faultline(&["cluster", "down", "--name", "itcus"]);
+    let up = faultline(&[
+        "cluster", "up", "--name", "itcus", "--nodes", "3", "--subnet", "10.96.0",
+    ]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    struct Down;
+    impl Drop for Down {
+        fn drop(&mut self) {
+            let _ = faultline(&["cluster", "down", "--name", "itcus"]);
+        }
+    }
+    let _down = Down;
+    // The example, pointed at this cluster and at the client by full path.
+    let text = std::fs::read_to_string(examples.join("etcd.toml"))
+        .unwrap()
+        .replace(
+            "/run/faultline/local/nodes.json",
+            "/run/faultline/itcus/nodes.json",
+        )
+        .replace(
+            "workloads/examples/etcd-client.py",
+            examples.join("etcd-client.py").to_str().unwrap(),
+        );
+    let dir = std::env::temp_dir().join(format!("faultline-it-{}-custom", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("etcd.toml");
+    std::fs::write(&config, text).unwrap();
+    let valid = faultline(&["validate-config", config.to_str().unwrap()]);
+    assert!(
+        valid.status.success(),
+        "{}",
+        String::from_utf8_lossy(&valid.stderr)
+    );
+    let store = dir.join("store");
+    let out = faultline(&[
+        "test",
+        "custom",
+        "--config",
+        config.to_str().unwrap(),
+        "--nemesis",
+        "partition,kill",
+        "--kill-targets",
+        "primaries,one",
+        "--nemesis-interval",
+        "4",
+        "--time-limit",
+        "16",
+        "--recovery-time",
+        "2",
+        "--seed",
+        "3",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("== faultline etcd-custom-register: VALID =="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("linearizable (cas-register, per key): valid"),
+        "{stdout}"
+    );
+    let history = std::fs::read_to_string(store.join("latest/history.jsonl")).unwrap();
+    let ok = history
+        .lines()
+        .filter(|l| l.contains("\"type\":\"ok\""))
+        .count();
+    assert!(
+        ok > 200,
+        "{ok} operations succeeded through the client program"
+    );
+    let kills = history
+        .lines()
+        .filter(|l| {
+            l.contains("\"process\":\"nemesis\"")
+                && l.contains("\"type\":\"info\"")
+                && l.contains("\"f\":\"kill\"")
+                && !l.contains("\"error\"")
+        })
+        .count();
+    assert!(
+        kills > 0,
+        "kills went through the pidfile the start command wrote"
+    );
+    assert!(
+        store.join("latest/nodes/n1/etcd.log").exists(),
+        "the log files were collected"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

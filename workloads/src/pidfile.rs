@@ -1,0 +1,43 @@
+//! Processes found through a pidfile on the node: signal them, wait until
+//! they are gone. Shared by every database whose abilities work by pid.
+
+use faultline_core::{DbError, Remote};
+use std::path::Path;
+use std::time::Duration;
+
+/// Sends `signal` to the process in `pidfile` and waits (bounded by
+/// `grace_s`) until it is gone; true if it is (or never ran).
+pub fn signal_and_wait(
+    remote: &dyn Remote,
+    pidfile: &Path,
+    signal: &str,
+    grace_s: u32,
+) -> Result<bool, DbError> {
+    // A zombie counts as gone: PID 1 may reap it late.
+    let script = format!(
+        "p=$(cat {pid} 2>/dev/null) || exit 0; kill -{signal} $p 2>/dev/null || exit 0; \
+         i=0; while [ $i -lt {ticks} ]; do \
+           s=$(ps -o stat= -p $p 2>/dev/null) || exit 0; case $s in Z*) exit 0;; esac; \
+           sleep 0.1; i=$((i+1)); done; exit 3",
+        pid = pidfile.display(),
+        ticks = grace_s * 10,
+    );
+    // Generous: a loaded machine slows SSH as well as the process's exit.
+    let out = remote.exec(&script, Duration::from_secs(2 * u64::from(grace_s) + 30))?;
+    Ok(out.status == 0)
+}
+
+/// Sends `signal` to the process in `pidfile` (an error if there is none).
+pub fn signal(remote: &dyn Remote, pidfile: &Path, signal: &str) -> Result<(), DbError> {
+    let command = format!("p=$(cat {}) && kill -{signal} $p", pidfile.display());
+    remote.run(&command, Duration::from_secs(15))?;
+    Ok(())
+}
+
+/// Stops the process in `pidfile`: TERM, then KILL if it lingers.
+pub fn stop(remote: &dyn Remote, pidfile: &Path) -> Result<(), DbError> {
+    if !signal_and_wait(remote, pidfile, "TERM", 10)? {
+        signal_and_wait(remote, pidfile, "KILL", 5)?;
+    }
+    Ok(())
+}
