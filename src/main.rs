@@ -75,7 +75,7 @@ fn main() {
                         |f| format!("nodes from {}", f.display())
                     ),
                     c.workload.name,
-                    c.client.program
+                    c.client.program.as_deref().unwrap_or("built-in HTTP")
                 );
                 0
             })

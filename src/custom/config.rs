@@ -77,7 +77,56 @@ pub struct ClientSection {
     /// A command run on the controller, once per client process, with
     /// `{node}` and `{host}` filled in: it reads one JSON request per line on
     /// stdin and answers one JSON reply per line on stdout.
-    pub program: String,
+    pub program: Option<String>,
+    /// Or: the built-in HTTP client for a simple REST key-value API.
+    pub http: Option<HttpSection>,
+}
+
+/// `[client.http]`: requests for read, write and cas, as templates.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// `http://{host}:8080`
+    pub base: String,
+    /// Reads `{key}`.
+    pub read: HttpRequest,
+    /// Writes `{value}` to `{key}`.
+    pub write: HttpRequest,
+    /// Sets `{key}` to `{new}` if it holds `{old}`.
+    pub cas: Option<HttpRequest>,
+}
+
+/// One request template and what its answers mean.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    /// GET, PUT, POST...
+    #[serde(default = "get")]
+    pub method: String,
+    /// `/kv/{key}`
+    pub path: String,
+    /// A JSON body with `{key}`, `{value}`, `{old}`, `{new}` (JSON text).
+    pub body: Option<String>,
+    /// Statuses meaning it took effect (default 200, 201, 204).
+    #[serde(default = "ok_statuses")]
+    pub ok: Vec<u16>,
+    /// For reads: statuses meaning the key has no value (e.g. 404).
+    #[serde(default)]
+    pub absent: Vec<u16>,
+    /// Statuses meaning it certainly did not take effect (e.g. 409, 412);
+    /// other 4xx do too; 5xx and time-outs are unknown.
+    #[serde(default)]
+    pub fail: Vec<u16>,
+    /// For reads: a JSON pointer to the value in the reply (`/value`);
+    /// default the whole reply.
+    pub value: Option<String>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+fn ok_statuses() -> Vec<u16> {
+    vec![200, 201, 204]
 }
 
 /// `[workload]`
@@ -188,8 +237,26 @@ impl CustomConfig {
             ("db.start".into(), &self.db.start),
             ("db.health".into(), &self.db.health),
             ("db.peer".into(), &self.db.peer),
-            ("client.program".into(), &self.client.program),
         ];
+        match (&self.client.program, &self.client.http) {
+            (Some(program), None) => templates.push(("client.program".into(), program)),
+            (None, Some(http)) => {
+                templates.push(("client.http.base".into(), &http.base));
+                for (name, request) in [("read", Some(&http.read)), ("write", Some(&http.write)), ("cas", http.cas.as_ref())] {
+                    let Some(request) = request else { continue };
+                    if !request.path.starts_with('/') {
+                        bail!("client.http.{name}.path must start with / (it follows client.http.base)");
+                    }
+                    if let Some(pointer) = &request.value {
+                        if !pointer.is_empty() && !pointer.starts_with('/') {
+                            bail!("client.http.{name}.value is a JSON pointer such as \"/value\"");
+                        }
+                    }
+                }
+            }
+            (None, None) => bail!("[client] needs `program = \"...\"` (a line-JSON client) or a [client.http] section"),
+            (Some(_), Some(_)) => bail!("[client] has both `program` and [client.http]: keep one"),
+        }
         for (key, value) in [
             ("db.install", &self.db.install),
             ("db.stop", &self.db.stop),
@@ -295,12 +362,33 @@ program = "./client --url http://{host}:8080"
                 "unknown consistency model",
             ),
             (GOOD.replace("name = \"kv\"", "name = kv"), "line 2"),
+            (GOOD.replace("program = \"./client --url http://{host}:8080\"", ""), "[client] needs `program"),
+            (
+                GOOD.replace(
+                    "program = \"./client --url http://{host}:8080\"",
+                    "[client.http]\nbase = \"http://{host}:8080\"\nread = { path = \"kv/{key}\" }\nwrite = { method = \"PUT\", path = \"/kv/{key}\", body = '{\"value\": {value}}' }",
+                ),
+                "client.http.read.path must start with /",
+            ),
         ];
         for (text, expected) in cases {
             let err = format!("{:#}", load(&text).unwrap_err());
             assert!(err.contains(expected), "expected {expected:?} in {err:?}");
             assert_eq!(err.lines().count(), 1, "{err}");
         }
+    }
+
+    #[test]
+    fn an_http_client_section_loads() {
+        let text = GOOD.replace(
+            "program = \"./client --url http://{host}:8080\"",
+            "[client.http]\nbase = \"http://{host}:8080\"\nread = { path = \"/kv/{key}\", absent = [404], value = \"/value\" }\nwrite = { method = \"PUT\", path = \"/kv/{key}\", body = '{\"value\": {value}}' }",
+        );
+        let config = load(&text).unwrap();
+        let http = config.client.http.unwrap();
+        assert_eq!(http.read.method, "GET");
+        assert_eq!(http.read.ok, [200, 201, 204]);
+        assert_eq!(http.write.body.as_deref(), Some("{\"value\": {value}}"));
     }
 
     #[test]

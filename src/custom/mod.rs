@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod db;
+pub mod http_client;
 pub mod program_client;
 
 pub use config::CustomConfig;

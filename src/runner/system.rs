@@ -5,6 +5,7 @@
 use super::config::TestConfig;
 use super::nemesis::Remotes;
 use crate::custom::db::CustomDb;
+use crate::custom::http_client::HttpClient;
 use crate::custom::program_client::ProgramClient;
 use faultline_core::{Abilities, Client, Completion, Node, OpType, Value};
 use faultline_workloads::etcd::{client_url, find_leader, EtcdClient, EtcdDb};
@@ -18,6 +19,8 @@ pub enum AnyClient {
     Etcd(EtcdClient),
     /// A custom system's client program.
     Program(Box<ProgramClient>),
+    /// A custom system's REST API.
+    Http(Box<HttpClient>),
 }
 
 impl Client for AnyClient {
@@ -25,6 +28,7 @@ impl Client for AnyClient {
         match self {
             AnyClient::Etcd(c) => c.invoke(f, key, value).await,
             AnyClient::Program(c) => c.invoke(f, key, value).await,
+            AnyClient::Http(c) => c.invoke(f, key, value).await,
         }
     }
 }
@@ -44,12 +48,24 @@ pub fn client_for(config: &TestConfig, node: &Node, timeout: Duration) -> AnyCli
     match &config.custom {
         Some(custom) => {
             let db = commands(config, custom);
-            let command = crate::custom::config::render(&custom.client.program, &db.values(node));
-            AnyClient::Program(Box::new(ProgramClient::new(
-                command,
-                node.name.clone(),
-                timeout,
-            )))
+            let values = db.values(node);
+            match (&custom.client.http, &custom.client.program) {
+                (Some(http), _) => {
+                    let base = crate::custom::config::render(&http.base, &values);
+                    AnyClient::Http(Box::new(HttpClient::new(http.clone(), base, timeout)))
+                }
+                (None, program) => {
+                    let command = crate::custom::config::render(
+                        program.as_deref().unwrap_or("false"),
+                        &values,
+                    );
+                    AnyClient::Program(Box::new(ProgramClient::new(
+                        command,
+                        node.name.clone(),
+                        timeout,
+                    )))
+                }
+            }
         }
         None => AnyClient::Etcd(EtcdClient::new(
             &client_url(node),
