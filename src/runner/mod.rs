@@ -190,6 +190,7 @@ async fn drive(
         deadline,
     ));
     let progress = tokio::spawn(report_progress(recorder.clone(), stop.clone(), deadline));
+    crash_if_asked().await;
     let mut failure = None;
     let mut ends = Vec::new();
     for task in tasks {
@@ -217,6 +218,22 @@ async fn drive(
         final_reads::run(&config, &recorder, &ends, &stop).await;
     }
     failure.map_or(Ok(()), Err)
+}
+
+/// Crash injection for testing the way out of a panic: with
+/// `FAULTLINE_INJECT_PANIC_AFTER_S=N`, the run panics N seconds into the
+/// workload, as a bug in faultline would; the network must still be
+/// healed, the history kept and the exit code 255.
+async fn crash_if_asked() {
+    let Some(after) = std::env::var("FAULTLINE_INJECT_PANIC_AFTER_S")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+    else {
+        return;
+    };
+    tokio::time::sleep(Duration::from_secs_f64(after)).await;
+    panic!("injected panic (FAULTLINE_INJECT_PANIC_AFTER_S={after})");
 }
 
 async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadline: Instant) {

@@ -259,3 +259,58 @@ fn every_fault_at_once_keeps_etcd_valid_and_is_recorded() {
             .is_some_and(|m| !m.is_empty())));
     let _ = std::fs::remove_dir_all(&store);
 }
+
+#[test]
+fn a_panic_mid_run_exits_255_heals_and_keeps_the_history() {
+    if !root_or_skip("a_panic_mid_run_exits_255_heals_and_keeps_the_history") {
+        return;
+    }
+    let store = std::env::temp_dir().join(format!("faultline-it-{}-panic", std::process::id()));
+    let _ = faultline()
+        .args(["cluster", "down", "--name", "itpanic"])
+        .output();
+    let out = faultline()
+        .env("FAULTLINE_INJECT_PANIC_AFTER_S", "4")
+        .args([
+            "demo",
+            "--time-limit",
+            "30",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
+            "--cluster-nodes",
+            "3",
+            "--cluster-name",
+            "itpanic",
+            "--cluster-subnet",
+            "10.97.0",
+            "--store",
+            store.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(255), "{stderr}");
+    assert!(stderr.contains("internal error"), "{stderr}");
+    assert!(
+        !Path::new("/run/faultline/itpanic").exists(),
+        "cluster removed"
+    );
+    let run = store.join("latest");
+    let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
+    assert!(
+        history.lines().count() > 10,
+        "the history written before the panic is kept"
+    );
+    let analyzed = faultline()
+        .args(["analyze", run.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(analyzed.status.code(), Some(0..=2)),
+        "{}",
+        String::from_utf8_lossy(&analyzed.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&store);
+}
