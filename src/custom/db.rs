@@ -25,7 +25,8 @@ pub struct CustomDb {
 }
 
 impl CustomDb {
-    fn pidfile(node: &Node) -> PathBuf {
+    /// Where the start command writes the process id on `node`.
+    pub fn pidfile(node: &Node) -> PathBuf {
         node.dir.join("db.pid")
     }
 

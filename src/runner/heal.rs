@@ -65,7 +65,13 @@ pub fn heal_cluster(nodes: &NodesFile) -> Vec<(String, Vec<String>)> {
             .map(|node| {
                 let db = &db;
                 scope.spawn(move || match SshRemote::connect(node, &nodes.ssh) {
-                    Ok(remote) => heal_node(&remote, node, &nodes.nodes, db),
+                    Ok(remote) => {
+                        // By hand nobody says which database ran: resume a
+                        // custom system's process too (harmless if none).
+                        let custom = crate::custom::db::CustomDb::pidfile(node);
+                        let _ = faultline_workloads::pidfile::signal(&remote, &custom, "CONT");
+                        heal_node(&remote, node, &nodes.nodes, db)
+                    }
                     Err(e) => vec![e.to_string()],
                 })
             })
