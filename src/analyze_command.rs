@@ -145,6 +145,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
     )
     .map_err(Failure::bad_input)?;
     print_verdict(&verdict);
+    match faultline_reports::write_run_report(&args.run_dir) {
+        Ok(page) => println!("page:    {}", page.display()),
+        Err(e) => eprintln!("warning: the run's page could not be written: {e}"),
+    }
     Ok(verdict.valid.exit_code())
 }
 

@@ -358,8 +358,8 @@ pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
     }))?;
     let latest = args.test.store.join("latest");
     println!(
-        "report: {} (history.jsonl, results.json, test.json, node logs)",
-        latest.display()
+        "report: {} (open it in a browser; history.jsonl, results.json, test.json and node logs beside it)",
+        latest.join("index.html").display()
     );
     Ok(code)
 }

@@ -404,6 +404,10 @@ fn summarize(
         }
     }
     println!("history: {}", run_dir.join("history.jsonl").display());
+    match faultline_reports::write_run_report(run_dir) {
+        Ok(page) => println!("page:    {}", page.display()),
+        Err(e) => eprintln!("warning: the run's page could not be written: {e}"),
+    }
     let code = verdict.valid.exit_code();
     let case = run_case(config, run_dir, took, &verdict);
     if let Some(path) = &config.junit {

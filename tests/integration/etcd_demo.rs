@@ -84,8 +84,20 @@ fn demo_partitions_every_node_and_stays_valid_leaving_nothing_behind() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("report: "),
+        stdout.contains("report: ") && stdout.contains("index.html"),
         "the demo says where the results are"
+    );
+    // The run's page: verdict, faults, links, nothing fetched from outside.
+    let page = std::fs::read_to_string(store.join("latest/index.html")).expect("the run's page");
+    assert!(
+        page.contains("<span class=\"verdict valid\">VALID</span>"),
+        "{page}"
+    );
+    assert!(page.contains("start-partition"), "faults listed");
+    assert!(page.contains("<a href=\"history.jsonl\">") && page.contains("nodes/n1/etcd.log"));
+    assert!(
+        !page.contains("<script src") && !page.contains("<link "),
+        "self-contained"
     );
 
     let events = history(&store);
