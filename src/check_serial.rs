@@ -40,16 +40,11 @@ pub fn check_history(
     let message = if analysis.counts.is_empty() {
         format!("{} ({})", analysis.valid, analysis.model)
     } else {
-        let counts: Vec<String> = analysis
-            .counts
-            .iter()
-            .map(|(k, n)| format!("{k} ×{n}"))
-            .collect();
         format!(
             "{} ({}): {}; rules out {}",
             analysis.valid,
             analysis.model,
-            counts.join(", "),
+            analysis.counts_text(),
             analysis.not.join(", ")
         )
     };
@@ -73,8 +68,7 @@ fn print_text(name: &str, a: &SerialAnalysis) {
         Validity::Invalid => println!("{name}: INVALID: not {} ({took})", a.model),
     }
     if !a.counts.is_empty() {
-        let counts: Vec<String> = a.counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
-        println!("  anomalies: {}", counts.join(", "));
+        println!("  anomalies: {}", a.counts_text());
         println!("  rules out: {}", a.not.join(", "));
     }
     let mut shown: std::collections::BTreeMap<&str, usize> = Default::default();

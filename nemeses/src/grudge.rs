@@ -8,12 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub type Grudge = BTreeMap<String, BTreeSet<String>>;
 
 /// Cuts `nodes` into two halves (the first `nodes.len() / 2` in a random
-/// order against the rest), each dropping the other.
+/// order against the rest), each dropping the other: the `majority` shape.
 pub fn random_halves(nodes: &[String], rng: &mut Rng) -> Grudge {
-    let mut shuffled = nodes.to_vec();
-    rng.shuffle(&mut shuffled);
-    let (minority, majority) = shuffled.split_at(nodes.len() / 2);
-    complete_grudge(&[minority, majority])
+    crate::Shape::Majority.grudge(nodes, &[], rng)
 }
 
 /// Every node drops every node outside its own component.

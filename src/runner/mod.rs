@@ -457,7 +457,6 @@ pub(crate) fn run_case(
             )
         }
         RunAnalysis::Serializable(a) => {
-            let counts: Vec<String> = a.counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
             let explained: Vec<String> = a
                 .anomalies
                 .iter()
@@ -471,10 +470,10 @@ pub(crate) fn run_case(
                     verdict.valid,
                     a.model,
                     a.workload,
-                    if counts.is_empty() {
+                    if a.counts.is_empty() {
                         String::new()
                     } else {
-                        format!(": {}", counts.join(", "))
+                        format!(": {}", a.counts_text())
                     }
                 ),
                 explained.join("\n"),

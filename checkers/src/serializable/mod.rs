@@ -135,6 +135,18 @@ pub struct SerialAnalysis {
     pub elapsed_ms: f64,
 }
 
+impl SerialAnalysis {
+    /// `G-single ×2, lost-update ×1` (empty when nothing was found).
+    pub fn counts_text(&self) -> String {
+        let counts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{k} ×{n}"))
+            .collect();
+        counts.join(", ")
+    }
+}
+
 /// `T12`: a transaction's name (its invocation's position).
 pub(crate) fn txn_name(txns: &Txns, t: usize) -> String {
     format!("T{}", txns.txns[t].invoke)
