@@ -122,6 +122,7 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
         "ops": { "ok": outcomes[0], "fail": outcomes[1], "info": outcomes[2] },
         "nemesis_events": nemesis_events,
         "check_ms": check_time.as_secs_f64() * 1e3,
+        "duration_s": duration_s,
     });
     std::fs::write(
         run_dir.join("results.json"),

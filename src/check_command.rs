@@ -38,6 +38,9 @@ pub struct CheckArgs {
     /// Also write a JSON summary: every file's verdict and anomalies.
     #[arg(long)]
     summary_json: Option<PathBuf>,
+    /// Also write a report (page, plots, timeline, counterexample or anomalies drawn) into this directory; one subdirectory per file when there are several.
+    #[arg(long)]
+    pub(crate) report: Option<PathBuf>,
     /// The history files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -110,6 +113,32 @@ pub fn run(args: &CheckArgs) -> Result<i32, Failure> {
     Ok(code)
 }
 
+/// With `--report`, writes the file's run directory and page.
+pub(crate) fn write_report(
+    args: &CheckArgs,
+    file: &Path,
+    history: &faultline_core::History,
+    checker: &str,
+    valid: Validity,
+    analysis: serde_json::Value,
+    check_ms: f64,
+) -> Result<(), Failure> {
+    let Some(base) = &args.report else {
+        return Ok(());
+    };
+    let dir = crate::check_report::report_dir(base, file, args.files.len() > 1);
+    let page = crate::check_report::write_check_report(
+        &dir, file, history, checker, valid, analysis, check_ms,
+    )
+    .map_err(Failure::bad_input)?;
+    if args.json {
+        eprintln!("report: {}", page.display());
+    } else {
+        println!("  report: {}", page.display());
+    }
+    Ok(())
+}
+
 /// Checks one file: its verdict and a one-line summary.
 fn check_file(
     args: &CheckArgs,
@@ -154,7 +183,17 @@ fn check_file(
     let analysis = args.model.check(&parsed.history, budget).map_err(|e| {
         Failure::bad_input(anyhow!("{name}: {e} (checked with --model {})", args.model))
     })?;
+    let check_ms = start.elapsed().as_secs_f64() * 1e3;
     report(args, file, Some(&analysis), "", start);
+    write_report(
+        args,
+        file,
+        &parsed.history,
+        "linearizable",
+        analysis.valid,
+        serde_json::to_value(&analysis).unwrap_or_default(),
+        check_ms,
+    )?;
     let message = match (&analysis.valid, &analysis.counterexample) {
         (Validity::Invalid, Some(c)) => match &c.failing_op {
             Some(op) => format!(

@@ -29,6 +29,7 @@ pub fn check_history(
             workload.name()
         ))
     })?;
+    let check_ms = start.elapsed().as_secs_f64() * 1e3;
     if args.json {
         let mut line = serde_json::to_value(&analysis).unwrap_or_default();
         line["file"] = json!(name);
@@ -37,6 +38,15 @@ pub fn check_history(
     } else {
         print_text(&name, &analysis);
     }
+    crate::check_command::write_report(
+        args,
+        file,
+        history,
+        "serializable",
+        analysis.valid,
+        serde_json::to_value(&analysis).unwrap_or_default(),
+        check_ms,
+    )?;
     let message = if analysis.counts.is_empty() {
         format!("{} ({})", analysis.valid, analysis.model)
     } else {

@@ -10,6 +10,7 @@
 
 pub mod analyze_command;
 pub mod check_command;
+mod check_report;
 mod check_serial;
 pub mod cluster;
 pub mod cluster_command;
@@ -19,6 +20,8 @@ pub mod delayer;
 pub mod exit;
 pub mod interrupt;
 pub mod junit;
+pub mod report_command;
 pub mod runner;
+pub mod serve_command;
 pub mod store;
 pub mod test_command;

@@ -5,7 +5,10 @@
 
 use clap::{Parser, Subcommand};
 use faultline::exit::{self, Failure, EXIT_INTERNAL};
-use faultline::{analyze_command, check_command, cluster_command, delayer, test_command};
+use faultline::{
+    analyze_command, check_command, cluster_command, delayer, report_command, serve_command,
+    test_command,
+};
 
 /// A Jepsen-style test harness for distributed databases.
 #[derive(Parser)]
@@ -17,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check recorded histories for linearizability.
+    /// Check recorded histories (linearizability, or serializability of transactions).
     Check(check_command::CheckArgs),
     /// Build, inspect or remove a local cluster (network namespaces, as root).
     Cluster(cluster_command::ClusterArgs),
@@ -27,6 +30,10 @@ enum Command {
     TestAll(test_command::TestAllArgs),
     /// Check a stored run again (also one that was interrupted).
     Analyze(analyze_command::AnalyzeArgs),
+    /// Re-render run pages (RUN-DIR...) or a store's index (--store DIR).
+    Report(report_command::ReportArgs),
+    /// Browse a store's runs and files over HTTP (nothing outside the store is served).
+    Serve(serve_command::ServeArgs),
     /// Build a local 5-node etcd cluster, test it under partitions, remove it.
     Demo(test_command::DemoArgs),
     /// Check a custom system's TOML file: one line per problem, exit 254.
@@ -64,6 +71,8 @@ fn main() {
         Command::TestAll(args) => test_command::run_all(&args),
         Command::Analyze(args) => analyze_command::run(&args),
         Command::Demo(args) => test_command::demo(&args),
+        Command::Report(args) => report_command::run(&args),
+        Command::Serve(args) => serve_command::run(&args),
         Command::ValidateConfig { file } => faultline::custom::CustomConfig::load(&file)
             .map(|c| {
                 println!(

@@ -1,8 +1,11 @@
-//! Reports: what a person reads after a run. For now, the run's own page
-//! (`<run-dir>/index.html`): the verdict of each checker, the configuration
-//! and the command to reproduce it, the faults applied, the checker's
-//! explanation, links to the history and node logs; self-contained, opened
-//! from disk. Plots, the operation timeline and the store index come next.
+//! Reports: what a person reads after a run. Every run directory gets
+//! `index.html`: the verdict of each checker, the configuration and the
+//! command to reproduce it, plots (latency, quantiles, throughput, clock
+//! offsets) with fault windows shaded, a timeline of every operation that
+//! draws only what is visible, the counterexample or the anomalies drawn,
+//! and links to the history and node logs. The store gets `index.html`
+//! too: every run, filterable, with trends. Pages work from disk
+//! (file://) and fetch nothing.
 //!
 //! ```
 //! let dir = std::env::temp_dir().join(format!("faultline-doc-{}", std::process::id()));
@@ -13,7 +16,22 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod colors;
+mod counterexample_svg;
+mod cycle_svg;
+mod font;
 mod html;
+mod plots;
+mod run_data;
 mod run_report;
+mod store_index;
+mod timeline;
 
+pub use counterexample_svg::counterexample_svg;
+pub use cycle_svg::cycle_svg;
+pub use html::fetches_nothing;
+pub use plots::{draw_plots, Plot};
+pub use run_data::{ClockChange, FaultWindow, RunData, TimedOp};
 pub use run_report::write_run_report;
+pub use store_index::{list_runs, write_store_index, RunSummary};
+pub use timeline::write_timeline_data;

@@ -1,11 +1,18 @@
 //! `<run-dir>/index.html`: one run, summary first — the verdict of each
 //! checker, the configuration and the command to reproduce it, nodes,
-//! duration, operations by outcome — then every fault applied, the
-//! checker's explanation (counterexample or anomalies), and links to the
-//! raw history, results and node logs. Built from the run directory's files
-//! alone, so it can be rebuilt any time and opened from disk.
+//! duration, operations by outcome — then the plots, the timeline, every
+//! fault applied, the checker's explanation (the counterexample or the
+//! anomalies, drawn), and links to the raw history, results and node logs.
+//! Built from the run directory's files alone, so it can be rebuilt any
+//! time and opened from disk.
 
+use crate::counterexample_svg::counterexample_svg;
+use crate::cycle_svg::cycle_svg;
 use crate::html::{escape, page};
+use crate::plots::draw_plots;
+use crate::run_data::RunData;
+use crate::timeline::{timeline_section, write_timeline_data};
+use faultline_core::{OpType, Process};
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -38,23 +45,31 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// Writes the report of `run_dir`; returns its path.
+/// Writes the report of `run_dir` (`index.html`, `timeline.js` and
+/// `plots/*.png`); returns the page's path.
 pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     let test = read_json(&run_dir.join("test.json"));
     let results = read_json(&run_dir.join("results.json"));
     let history = std::fs::read_to_string(run_dir.join("history.jsonl")).unwrap_or_default();
+    let run = RunData::from_jsonl(&history);
+    drop(history);
     let name = test["name"].as_str().unwrap_or("faultline run");
     let (class, word) = verdict_class(&results["valid"]);
     let mut body = String::new();
     let _ = write!(
         body,
-        "<h1>faultline {} <span class=\"verdict {class}\">{word}</span></h1>\n<p class=\"muted\">{}</p>\n",
+        "<h1>faultline {} <span class=\"verdict {class}\">{word}</span></h1>\n<p class=\"muted\">{}</p>\n\
+<nav><a href=\"#summary\">summary</a> · <a href=\"#plots\">plots</a> · <a href=\"#timeline\">timeline</a> · \
+<a href=\"#faults\">faults</a> · <a href=\"#checkers\">checkers</a> · <a href=\"#files\">files</a></nav>\n",
         escape(name),
         escape(&run_dir.display().to_string())
     );
+    for warning in &run.warnings {
+        let _ = writeln!(body, "<p class=\"warning\">{}</p>", escape(warning));
+    }
 
     // Summary.
-    body += "<h2>Summary</h2>\n<table>\n";
+    body += "<h2 id=\"summary\">Summary</h2>\n<table>\n";
     let mut row = |key: &str, value: String| {
         let _ = writeln!(body, "<tr><th>{}</th><td>{value}</td></tr>", escape(key));
     };
@@ -62,9 +77,19 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
         for (checker, analysis) in checkers {
             let (c, w) = verdict_class(&analysis["valid"]);
             let model = analysis["model"].as_str().unwrap_or("");
+            let jump = if analysis["counterexample"]["failing_op"].is_object() {
+                " <a href=\"#counterexample\">see the counterexample</a>".to_owned()
+            } else if analysis["anomalies"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+            {
+                " <a href=\"#anomalies\">see the anomalies</a>".to_owned()
+            } else {
+                String::new()
+            };
             row(
                 &format!("{checker} ({model})"),
-                format!("<span class=\"verdict {c}\">{w}</span>"),
+                format!("<span class=\"verdict {c}\">{w}</span>{jump}"),
             );
         }
     }
@@ -79,7 +104,10 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
             escape(test["nemesis"]["faults"].as_str().unwrap_or("none"))
         ),
     );
-    row("seed", escape(&test["seed"].to_string()));
+    let seed = (!test["seed"].is_null()).then(|| test["seed"].to_string());
+    if let Some(seed) = &seed {
+        row("seed", escape(seed));
+    }
     let command: Vec<String> = test["command_line"]
         .as_array()
         .into_iter()
@@ -87,14 +115,19 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
         .filter_map(Value::as_str)
         .map(shell_word)
         .collect();
-    row(
-        "reproduce",
-        format!(
-            "<code>{}</code> (add <code>--seed {}</code> if it is not there)",
-            escape(&command.join(" ")),
-            escape(&test["seed"].to_string())
-        ),
-    );
+    if !command.is_empty() {
+        row(
+            "reproduce",
+            match &seed {
+                Some(seed) => format!(
+                    "<code>{}</code> (add <code>--seed {}</code> if it is not there)",
+                    escape(&command.join(" ")),
+                    escape(seed)
+                ),
+                None => format!("<code>{}</code>", escape(&command.join(" "))),
+            },
+        );
+    }
     let nodes: Vec<String> = test["nodes"]
         .as_array()
         .into_iter()
@@ -107,13 +140,22 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
             )
         })
         .collect();
-    row("nodes", escape(&nodes.join(", ")));
-    let events: Vec<Value> = history
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let duration = events.last().and_then(|e| e["time"].as_u64()).unwrap_or(0) as f64 / 1e9;
-    row("duration", format!("{duration:.1} s of history"));
+    if !nodes.is_empty() {
+        row("nodes", escape(&nodes.join(", ")));
+    }
+    let completed = run.ops.iter().filter(|o| o.completed).count();
+    row(
+        "duration",
+        if run.timed {
+            format!(
+                "{:.1} s of history, {:.0} ops/s",
+                run.duration,
+                completed as f64 / run.duration.max(0.001)
+            )
+        } else {
+            format!("{} events, no times recorded", run.history.len())
+        },
+    );
     row(
         "operations",
         format!(
@@ -127,40 +169,119 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     );
     body += "</table>\n";
 
+    // Plots.
+    body += "<h2 id=\"plots\">Plots</h2>\n";
+    let plot_dir = run_dir.join("plots");
+    std::fs::create_dir_all(&plot_dir)?;
+    match draw_plots(&run, Some(&plot_dir)) {
+        Ok(plots) if plots.is_empty() => {
+            body += "<p class=\"muted\">No plots: the history records no times (as histories imported from Jepsen's logs or EDN files); the timeline below uses event order instead.</p>\n";
+        }
+        Ok(plots) => {
+            for plot in plots {
+                let (drawing, note) = match &plot.svg {
+                    Some(svg) => (
+                        svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+                            .trim()
+                            .to_owned(),
+                        String::new(),
+                    ),
+                    // Too many points for an SVG a browser lays out quickly.
+                    None => (
+                        format!(
+                            "<img src=\"plots/{}.png\" width=\"1100\" height=\"340\" alt=\"{}\">",
+                            plot.name,
+                            escape(plot.title)
+                        ),
+                        format!("; {} distinct points, shown as PNG", plot.points),
+                    ),
+                };
+                let _ = writeln!(
+                    body,
+                    "<figure id=\"plot-{0}\" class=\"plot\">{drawing}<figcaption>{1} (<a href=\"plots/{0}.png\">PNG</a>{note})</figcaption></figure>",
+                    plot.name,
+                    escape(plot.title)
+                );
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(
+                body,
+                "<p class=\"warning\">Plots not drawn: {}</p>",
+                escape(&e)
+            );
+        }
+    }
+
+    // Timeline.
+    let _ = writeln!(
+        body,
+        "<h2 id=\"timeline\">Timeline ({} operations, {} processes)</h2>",
+        run.ops.len(),
+        {
+            let mut p: Vec<u64> = run.ops.iter().map(|o| o.process).collect();
+            p.sort_unstable();
+            p.dedup();
+            p.len()
+        }
+    );
+    write_timeline_data(&run, run_dir)?;
+    body += &timeline_section(&run);
+
     // Faults applied.
-    let faults: Vec<&Value> = events
+    let events = run.history.events();
+    let faults: Vec<_> = events
         .iter()
-        .filter(|e| e["process"] == "nemesis" && e["type"] == "info")
+        .filter(|e| e.process == Process::Nemesis && e.kind == OpType::Info)
         .collect();
-    let _ = writeln!(body, "<h2>Faults applied ({})</h2>", faults.len());
+    let _ = writeln!(
+        body,
+        "<h2 id=\"faults\">Faults applied ({})</h2>",
+        faults.len()
+    );
     if faults.is_empty() {
         body += "<p class=\"muted\">None.</p>\n";
     } else {
+        let origin = events.first().map_or(0, |e| e.time);
         body += "<table>\n<tr><th>time</th><th>action</th><th>what</th><th>error</th></tr>\n";
         for e in faults {
             let _ = writeln!(
                 body,
                 "<tr><td>{:.1} s</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                e["time"].as_u64().unwrap_or(0) as f64 / 1e9,
-                escape(e["f"].as_str().unwrap_or("")),
-                escape(&e["value"].to_string()),
-                escape(e["error"].as_str().unwrap_or(""))
+                e.time.saturating_sub(origin) as f64 / 1e9,
+                escape(&e.f),
+                escape(&e.value.to_string()),
+                escape(e.error.as_deref().unwrap_or(""))
             );
         }
         body += "</table>\n";
     }
 
     // What the checkers found.
+    body += "<h2 id=\"checkers\">Checkers</h2>\n";
     if let Some(checkers) = results["checkers"].as_object() {
         for (checker, analysis) in checkers {
-            let _ = writeln!(body, "<h2>{} checker</h2>", escape(checker));
+            let (c, w) = verdict_class(&analysis["valid"]);
+            let _ = writeln!(
+                body,
+                "<h3>{} <span class=\"verdict {c}\">{w}</span></h3>",
+                escape(checker)
+            );
             explain(&mut body, analysis);
         }
+    } else {
+        body += "<p class=\"muted\">Not checked yet: run <code>faultline analyze</code> on this directory.</p>\n";
     }
 
     // Files.
-    body += "<h2>Files</h2>\n<ul>\n";
-    for file in ["history.jsonl", "results.json", "test.json"] {
+    body += "<h2 id=\"files\">Files</h2>\n<ul>\n";
+    for file in [
+        "history.jsonl",
+        "results.json",
+        "test.json",
+        "timeline.js",
+        "timeline-details",
+    ] {
         if run_dir.join(file).exists() {
             let _ = writeln!(body, "<li><a href=\"{file}\">{file}</a></li>");
         }
@@ -195,8 +316,17 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
+/// Text of a JSON scalar: strings without their quotes.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 /// The checker's own explanation: a linearizability counterexample or the
-/// serializability anomalies.
+/// serializability anomalies, each drawn.
 fn explain(body: &mut String, analysis: &Value) {
     if let Some(reason) = analysis["reason"].as_str() {
         let _ = writeln!(body, "<p>{}</p>", escape(reason));
@@ -205,31 +335,60 @@ fn explain(body: &mut String, analysis: &Value) {
     if let Some(op) = c["failing_op"].as_object() {
         let _ = writeln!(
             body,
-            "<p>Key <code>{}</code>: process {} <code>{}</code> (event {}) cannot be linearized.</p>",
-            escape(c["key"].as_str().unwrap_or("-")),
-            escape(&op.get("process").map(Value::to_string).unwrap_or_default()),
+            "<div id=\"counterexample\"><p>{}: process {} <code>{}</code> (event {}) cannot be linearized.</p>",
+            c["key"].as_str().map_or("The history".to_owned(), |k| format!("Key <code>{}</code>", escape(k))),
+            escape(&op.get("process").map(plain).unwrap_or_default()),
             escape(op.get("description").and_then(Value::as_str).unwrap_or("")),
-            escape(&op.get("invoke").map(Value::to_string).unwrap_or_default())
+            escape(&op.get("invoke").map(plain).unwrap_or_default())
         );
+        if let Some(svg) = counterexample_svg(c) {
+            let _ = writeln!(
+                body,
+                "<p class=\"muted\">Operations of this key {}, one lane per process in event order; \
+the numbered points are the longest partial linearization (hover for the state after each step); \
+the red one cannot be placed.</p>\n<div class=\"drawing\">{svg}</div>",
+                if c["window"].is_object() { "in the smallest failing window" } else { "named by the explanation" }
+            );
+        }
         if let Some(steps) = c["partial_linearizations"][0]["steps"].as_array() {
-            *body += "<p>The longest partial linearization, with the state after each step:</p>\n<table>\n<tr><th>process</th><th>operation</th><th>state after</th></tr>\n";
-            for step in steps {
+            *body += "<p>The longest partial linearization, with the state after each step:</p>\n<table>\n<tr><th>step</th><th>process</th><th>operation</th><th>state after</th></tr>\n";
+            for (k, step) in steps.iter().enumerate() {
                 let _ = writeln!(
                     body,
-                    "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                    escape(&step["op"]["process"].to_string()),
+                    "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                    k + 1,
+                    escape(&plain(&step["op"]["process"])),
                     escape(step["op"]["description"].as_str().unwrap_or("")),
-                    escape(&step["state_after"].to_string())
+                    escape(&plain(&step["state_after"]))
                 );
             }
             *body += "</table>\n";
         }
+        if let Some(w) = c["window"].as_object() {
+            let _ = writeln!(
+                body,
+                "<p>Smallest failing window: events {} to {} ({} operations), starting from state {}.</p>",
+                escape(&w.get("from_event").map(plain).unwrap_or_default()),
+                escape(&w.get("to_event").map(plain).unwrap_or_default()),
+                escape(&w.get("op_count").map(plain).unwrap_or_default()),
+                escape(
+                    &w.get("start_states")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .map(plain)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
+            );
+        }
+        *body += "</div>\n";
     }
     if let Some(counts) = analysis["counts"].as_object().filter(|c| !c.is_empty()) {
         let list: Vec<String> = counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         let _ = writeln!(
             body,
-            "<p>Anomalies: {}. Rules out: {}.</p>",
+            "<p id=\"anomalies\">Anomalies: {}. Rules out: {}.</p>",
             escape(&list.join(", ")),
             escape(
                 &analysis["not"]
@@ -242,32 +401,58 @@ fn explain(body: &mut String, analysis: &Value) {
             )
         );
     }
-    for anomaly in analysis["anomalies"].as_array().into_iter().flatten() {
+    let anomalies: Vec<&Value> = analysis["anomalies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    // Grouped by type, in the order the checker ranked them.
+    let mut kinds: Vec<&str> = anomalies
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    kinds.retain(|k| seen.insert(*k));
+    let mut drawing = 0;
+    for kind in kinds {
+        let group: Vec<&&Value> = anomalies.iter().filter(|a| a["name"] == kind).collect();
         let _ = writeln!(
             body,
-            "<h3>{}</h3>\n<p class=\"muted\">{}</p>\n<p>{}</p>",
-            escape(anomaly["name"].as_str().unwrap_or("")),
-            escape(anomaly["meaning"].as_str().unwrap_or("")),
-            escape(anomaly["explanation"].as_str().unwrap_or(""))
+            "<h4 id=\"anomaly-{}\">{} ({} shown)</h4>\n<p class=\"muted\">{}</p>",
+            escape(kind),
+            escape(kind),
+            group.len(),
+            escape(group[0]["meaning"].as_str().unwrap_or(""))
         );
-        *body += "<table>\n<tr><th>transaction</th><th>process</th><th>outcome</th><th>micro-operations</th></tr>\n";
-        for txn in anomaly["txns"].as_array().into_iter().flatten() {
-            let mops: Vec<&str> = txn["mops"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+        for anomaly in group {
             let _ = writeln!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                escape(txn["name"].as_str().unwrap_or("")),
-                escape(txn["process"].as_str().unwrap_or("")),
-                escape(txn["outcome"].as_str().unwrap_or("")),
-                escape(&mops.join("; "))
+                "<div class=\"anomaly\"><p>{}</p>",
+                escape(anomaly["explanation"].as_str().unwrap_or(""))
             );
+            if let Some(svg) = cycle_svg(anomaly, drawing) {
+                let _ = writeln!(body, "<div class=\"drawing\">{svg}</div>");
+            }
+            drawing += 1;
+            *body += "<table>\n<tr><th>transaction</th><th>process</th><th>outcome</th><th>micro-operations</th></tr>\n";
+            for txn in anomaly["txns"].as_array().into_iter().flatten() {
+                let mops: Vec<&str> = txn["mops"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let _ = writeln!(
+                    body,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                    escape(txn["name"].as_str().unwrap_or("")),
+                    escape(txn["process"].as_str().unwrap_or("")),
+                    escape(txn["outcome"].as_str().unwrap_or("")),
+                    escape(&mops.join("; "))
+                );
+            }
+            *body += "</table></div>\n";
         }
-        *body += "</table>\n";
     }
 }
 
@@ -311,10 +496,7 @@ mod tests {
         assert!(html.contains("read → 1") && html.contains("write 2"));
         assert!(html.contains("<a href=\"history.jsonl\">") && html.contains("nodes/n1/etcd.log"));
         assert!(html.contains("faultline test etcd --nemesis partition,kill"));
-        assert!(
-            !html.contains("http://") && !html.contains("https://"),
-            "nothing fetched"
-        );
+        assert!(crate::html::fetches_nothing(&html), "nothing fetched");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -408,6 +408,10 @@ fn summarize(
         Ok(page) => println!("page:    {}", page.display()),
         Err(e) => eprintln!("warning: the run's page could not be written: {e}"),
     }
+    match faultline_reports::write_store_index(&config.store) {
+        Ok(index) => println!("index:   {}", index.display()),
+        Err(e) => eprintln!("warning: the store's index could not be written: {e}"),
+    }
     let code = verdict.valid.exit_code();
     let case = run_case(config, run_dir, took, &verdict);
     if let Some(path) = &config.junit {

@@ -95,10 +95,20 @@ fn demo_partitions_every_node_and_stays_valid_leaving_nothing_behind() {
     );
     assert!(page.contains("start-partition"), "faults listed");
     assert!(page.contains("<a href=\"history.jsonl\">") && page.contains("nodes/n1/etcd.log"));
-    assert!(
-        !page.contains("<script src") && !page.contains("<link "),
-        "self-contained"
-    );
+    assert!(faultline_reports::fetches_nothing(&page), "self-contained");
+    assert!(page.contains("id=\"plot-latency\"") && page.contains("class=\"tl-canvas\""));
+    // The store's index lists the run.
+    let index = std::fs::read_to_string(store.join("index.html")).expect("the store's index");
+    assert!(index.contains("1 runs, 1 valid"), "{index}");
+    if crate::reports::chromium_or_skip("demo page in chromium") {
+        let loaded =
+            crate::reports::load(&store.join("latest/index.html"), "etcd-register-demo", 3200);
+        crate::reports::assert_clean(&loaded);
+        let ops: u64 = crate::reports::attribute(&loaded.dom, "data-timeline-ops")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(ops > 1000, "{ops} operations on the timeline");
+    }
 
     let events = history(&store);
     // Every node was cut off from the others at some point.
@@ -340,6 +350,16 @@ fn append_transactions_under_partitions_and_kills_are_strict_serializable() {
         stdout.contains("-realtime: T"),
         "a real-time cycle explained: {stdout}"
     );
+    let page = std::fs::read_to_string(store.join("latest/index.html")).unwrap();
+    assert!(page.contains("class=\"cycle\""), "the cycles are drawn");
+    if crate::reports::chromium_or_skip("invalid append page in chromium") {
+        let loaded = crate::reports::load(
+            &store.join("latest/index.html"),
+            "etcd-append-invalid",
+            4000,
+        );
+        crate::reports::assert_clean(&loaded);
+    }
     assert_nothing_left("itapp");
     let _ = std::fs::remove_dir_all(&store);
 }

@@ -11,6 +11,7 @@ mod interrupts;
 mod local_cluster;
 mod nightly;
 mod reference_histories;
+mod reports;
 
 use std::path::PathBuf;
 

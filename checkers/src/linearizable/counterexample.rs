@@ -35,6 +35,9 @@ pub struct OpView {
     pub line: Option<usize>,
     /// The node the client talked to, when recorded.
     pub node: Option<String>,
+    /// Its outcome is unknown: it may take effect at any time after its
+    /// invocation, however early its completion was recorded.
+    pub unknown: bool,
     /// What it did, in words (`cas 1→2`).
     pub description: String,
 }
@@ -177,6 +180,7 @@ fn op_view<M: Model>(
         complete: op.complete,
         line: history.line_of(op.invoke),
         node: op.node.map(str::to_owned),
+        unknown: op.outcome == faultline_core::Outcome::Unknown,
         description: model.describe_op(&prepared.values, &e.input, e.output.as_ref()),
     }
 }

@@ -1,0 +1,263 @@
+//! A linearizability counterexample drawn the way Porcupine draws one: one
+//! lane per process, each operation a bar from invocation to completion in
+//! event order, the longest partial linearization as numbered points joined
+//! in order with the state after each step, and the operation that cannot
+//! be placed outlined in red.
+
+use crate::html::escape;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+const LANE: f64 = 58.0;
+const LEFT: f64 = 70.0;
+const TOP: f64 = 26.0;
+
+/// An operation of the drawing.
+struct Bar<'a> {
+    process: String,
+    invoke: u64,
+    complete: Option<u64>,
+    /// Its outcome is unknown, so it may take effect up to the end.
+    unknown: bool,
+    description: &'a str,
+}
+
+fn bar_of(op: &Value) -> Option<Bar<'_>> {
+    Some(Bar {
+        process: match &op["process"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        },
+        invoke: op["invoke"].as_u64()?,
+        complete: op["complete"].as_u64(),
+        unknown: op["unknown"].as_bool().unwrap_or(false) || op["complete"].is_null(),
+        description: op["description"].as_str().unwrap_or(""),
+    })
+}
+
+/// The SVG of `counterexample` (the checker's JSON), or None when it names
+/// no operation to draw.
+pub fn counterexample_svg(counterexample: &Value) -> Option<String> {
+    let failing = bar_of(&counterexample["failing_op"]);
+    let path = &counterexample["partial_linearizations"][0];
+    let steps: Vec<(Bar, &str)> = path["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((bar_of(&s["op"])?, s["state_after"].as_str().unwrap_or(""))))
+        .collect();
+    // The window's operations, or else those the explanation names.
+    let mut bars: BTreeMap<u64, Bar> = BTreeMap::new();
+    for op in counterexample["window"]["ops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(bar) = bar_of(op) {
+            bars.insert(bar.invoke, bar);
+        }
+    }
+    if bars.is_empty() {
+        for (bar, _) in &steps {
+            bars.insert(bar.invoke, bar_of_copy(bar));
+        }
+    }
+    let failing = failing.or_else(|| bar_of(&path["stuck_at"]))?;
+    let failing_invoke = failing.invoke;
+    bars.entry(failing.invoke).or_insert(failing);
+    // Porcupine's x axis: event order, evenly spaced.
+    let end = bars
+        .values()
+        .flat_map(|b| [Some(b.invoke), b.complete])
+        .flatten()
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut positions: BTreeSet<u64> = bars
+        .values()
+        .flat_map(|b| [b.invoke, b.complete.unwrap_or(end)])
+        .collect();
+    if bars.values().any(|b| b.unknown) {
+        positions.insert(end);
+    }
+    let step_x = (1000.0 / positions.len().max(1) as f64).clamp(14.0, 60.0);
+    let x_of: BTreeMap<u64, f64> = positions
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| (p, LEFT + 10.0 + i as f64 * step_x))
+        .collect();
+    let mut processes: Vec<&str> = bars.values().map(|b| b.process.as_str()).collect();
+    processes.sort_by_key(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_string()));
+    processes.dedup();
+    let lane_of = |p: &str| processes.iter().position(|q| *q == p).unwrap_or(0) as f64;
+    let width = LEFT + 40.0 + positions.len() as f64 * step_x;
+    let height = TOP + processes.len() as f64 * LANE + 20.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"counterexample\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
+    );
+    for (i, p) in processes.iter().enumerate() {
+        let y = TOP + i as f64 * LANE;
+        let _ = write!(
+            svg,
+            "<rect x=\"0\" y=\"{y:.0}\" width=\"{width:.0}\" height=\"{LANE:.0}\" fill=\"{}\"/><text x=\"6\" y=\"{:.0}\" fill=\"#555\">process {}</text>",
+            if i % 2 == 0 { "#fafafa" } else { "#fff" },
+            y + LANE / 2.0 + 4.0,
+            escape(p)
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{LEFT}\" y=\"16\" fill=\"#555\">event order →</text>"
+    );
+    // Bars; an operation of unknown outcome continues, dashed, to the end.
+    let reach = |bar: &Bar| {
+        let x0 = x_of[&bar.invoke];
+        let x1 = x_of[&bar.complete.unwrap_or(end)].max(x0 + 4.0);
+        let open_end = if bar.unknown { x_of[&end].max(x1) } else { x1 };
+        (x0, x1, open_end)
+    };
+    for bar in bars.values() {
+        let (x0, x1, open_end) = reach(bar);
+        let y = TOP + lane_of(&bar.process) * LANE + 8.0;
+        let is_failing = bar.invoke == failing_invoke;
+        let (fill, stroke, width_px) = if is_failing {
+            ("#fde2e1", "#b3261e", 2.5)
+        } else if bar.unknown {
+            ("#fdebd0", "#d08a20", 1.0)
+        } else {
+            ("#dbe9f6", "#2f7fc1", 1.0)
+        };
+        let chars = ((x1 - x0) / 6.0) as usize;
+        let label: String = if bar.description.chars().count() <= chars {
+            bar.description.to_owned()
+        } else if chars > 2 {
+            bar.description.chars().take(chars - 1).collect::<String>() + "…"
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            svg,
+            "<a href=\"#event-{}\"><g><title>process {} {} (events {}–{}){}; click to show it on the timeline</title>",
+            bar.invoke,
+            escape(&bar.process),
+            escape(bar.description),
+            bar.invoke,
+            bar.complete.map_or("pending".to_owned(), |c| c.to_string()),
+            if is_failing { ": cannot be linearized" } else { "" },
+        );
+        if open_end > x1 {
+            let _ = write!(
+                svg,
+                "<line x1=\"{x1:.1}\" y1=\"{:.1}\" x2=\"{open_end:.1}\" y2=\"{:.1}\" stroke=\"{stroke}\" stroke-dasharray=\"4 3\"/>",
+                y + 9.0,
+                y + 9.0
+            );
+        }
+        let _ = write!(
+            svg,
+            "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"18\" rx=\"3\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{width_px}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
+            x1 - x0,
+            x0 + 3.0,
+            y + 13.0,
+            escape(&label)
+        );
+        svg += "</a>";
+        if is_failing {
+            let _ = write!(
+                svg,
+                "<text x=\"{x0:.1}\" y=\"{:.1}\" fill=\"#b3261e\" font-weight=\"bold\">cannot be linearized</text>",
+                y + 32.0
+            );
+        }
+    }
+    // The partial linearization: points in order along the bars' lower
+    // edges, each no earlier than the one before.
+    let mut points: Vec<(f64, f64, usize, &str, &str)> = Vec::new();
+    let mut last_x = LEFT;
+    for (k, (bar, state)) in steps.iter().enumerate() {
+        if !x_of.contains_key(&bar.invoke) {
+            continue;
+        }
+        let (x0, _, open_end) = reach(bar);
+        let x = (last_x + 8.0).max(x0 + 6.0).min(open_end.max(x0 + 6.0));
+        last_x = x;
+        let y = TOP + lane_of(&bar.process) * LANE + 26.0;
+        points.push((x, y, k + 1, state, bar.description));
+    }
+    if points.len() > 1 {
+        let line: Vec<String> = points
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", p.0, p.1))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"#333\" stroke-width=\"1\" stroke-opacity=\".5\"/>",
+            line.join(" ")
+        );
+    }
+    for (x, y, k, state, description) in &points {
+        let _ = write!(
+            svg,
+            "<g><title>step {k}: {} → state {}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#333\"/><text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#fff\" font-size=\"8\" text-anchor=\"middle\">{k}</text><text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#333\" font-size=\"10\" text-anchor=\"middle\">{}</text></g>",
+            escape(description),
+            escape(state),
+            y + 3.0,
+            y + 19.0,
+            escape(&short(state, 14))
+        );
+    }
+    svg += "</svg>";
+    Some(svg)
+}
+
+fn bar_of_copy<'a>(bar: &Bar<'a>) -> Bar<'a> {
+    Bar {
+        process: bar.process.clone(),
+        invoke: bar.invoke,
+        complete: bar.complete,
+        unknown: bar.unknown,
+        description: bar.description,
+    }
+}
+
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        text.chars().take(max - 1).collect::<String>() + "…"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn draws_lanes_steps_and_the_failing_operation() {
+        let c = json!({
+            "key": "k1",
+            "failing_op": {"process": "2", "invoke": 4, "complete": 5, "description": "read → 1"},
+            "partial_linearizations": [{"steps": [
+                {"op": {"process": "0", "invoke": 0, "complete": 1, "description": "write 2"}, "state_after": "2"},
+                {"op": {"process": "1", "invoke": 2, "complete": 3, "description": "read → 2"}, "state_after": "2"}
+            ]}]
+        });
+        let svg = counterexample_svg(&c).unwrap();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        for lane in ["process 0", "process 1", "process 2"] {
+            assert!(svg.contains(lane), "{lane} missing: {svg}");
+        }
+        assert!(svg.contains("cannot be linearized"));
+        assert!(svg.contains("step 2: read → 2 → state 2"), "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 2);
+    }
+
+    #[test]
+    fn nothing_to_draw_without_an_operation() {
+        assert!(counterexample_svg(&json!({"key": "k"})).is_none());
+    }
+}

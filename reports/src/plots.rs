@@ -1,0 +1,496 @@
+//! The run's charts, drawn with plotters: latency of every operation over
+//! time (by f and outcome), latency quantiles, throughput by outcome, and
+//! clock offsets when clocks moved. Fault windows are shaded and labelled
+//! on every chart. Each chart is SVG for the page and PNG for sharing.
+//!
+//! A million points would make a page nobody can open, so points that
+//! would land on the same pixel with the same marker are drawn once: the
+//! picture is the same.
+
+use crate::colors::{fault_color, outcome_color, OUTCOMES};
+use crate::font::ensure_font;
+use crate::run_data::{RunData, TimedOp};
+use faultline_core::Outcome;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::collections::HashSet;
+use std::path::Path;
+
+const WIDTH: u32 = 1100;
+const HEIGHT: u32 = 340;
+
+/// Above this many distinct points a scatter is shown as its PNG: an SVG
+/// of hundreds of thousands of elements takes a browser seconds to lay out.
+pub const MAX_SVG_POINTS: usize = 25_000;
+
+/// One chart.
+#[derive(Clone, Debug)]
+pub struct Plot {
+    /// File stem and anchor: `latency`, `quantiles`, `throughput`, `clock`.
+    pub name: &'static str,
+    /// What it shows.
+    pub title: &'static str,
+    /// The chart as an SVG document; None when only its PNG is drawn
+    /// (more than [`MAX_SVG_POINTS`] points).
+    pub svg: Option<String>,
+    /// Points drawn (distinct pixels), for scatters.
+    pub points: usize,
+}
+
+/// Points of one operation name and outcome: ((f, outcome), points).
+type Group = ((u16, usize), Vec<(f64, f64)>);
+
+/// The latency scatter's points, grouped by (f, outcome), one per pixel.
+struct Scatter {
+    groups: Vec<Group>,
+    low: f64,
+    high: f64,
+    count: usize,
+}
+
+fn scatter(run: &RunData) -> Scatter {
+    let latencies = run.ops.iter().map(|o| o.latency_ms().max(0.01));
+    let (low, high) = latencies.fold((f64::MAX, 0.01f64), |(l, h), x| (l.min(x), h.max(x)));
+    let (low, high) = if low > high {
+        (0.01, 1.0)
+    } else {
+        (low * 0.8, high * 1.25)
+    };
+    let cells_x = f64::from(WIDTH);
+    let cells_y = f64::from(HEIGHT);
+    let (log_low, log_span) = (low.ln(), (high.ln() - low.ln()).max(1e-9));
+    let mut seen: HashSet<(u16, u8, u32, u32)> = HashSet::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let duration = run.duration.max(0.001);
+    let mut count = 0;
+    for op in &run.ops {
+        let latency = op.latency_ms().max(0.01);
+        let outcome = outcome_index(op);
+        let cell = (
+            op.f,
+            outcome as u8,
+            (op.end / duration * cells_x) as u32,
+            ((latency.ln() - log_low) / log_span * cells_y) as u32,
+        );
+        if !seen.insert(cell) {
+            continue;
+        }
+        count += 1;
+        let key = (op.f, outcome);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, points)) => points.push((op.end, latency)),
+            None => groups.push((key, vec![(op.end, latency)])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| *k);
+    Scatter {
+        groups,
+        low,
+        high,
+        count,
+    }
+}
+
+type Drawn = Result<(), String>;
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Draws every chart that has something to show; writes `<name>.png` into
+/// `png_dir` when given.
+pub fn draw_plots(run: &RunData, png_dir: Option<&Path>) -> Result<Vec<Plot>, String> {
+    if !run.timed {
+        // Latency and throughput mean nothing without times.
+        return Ok(Vec::new());
+    }
+    ensure_font()?;
+    let mut charts: Vec<(&'static str, &'static str)> = vec![
+        ("latency", "Latency of every operation"),
+        ("quantiles", "Latency quantiles (completed operations)"),
+        ("throughput", "Throughput by outcome"),
+    ];
+    if !run.clock.is_empty() {
+        charts.push(("clock", "Clock offsets"));
+    }
+    let rows = label_rows(run);
+    let points = scatter(run);
+    let mut plots = Vec::new();
+    for (name, title) in charts {
+        let count = if name == "latency" { points.count } else { 0 };
+        let svg = if count > MAX_SVG_POINTS && png_dir.is_some() {
+            None
+        } else {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+                draw_chart(name, &root, run, &rows, &points, title)?;
+                root.present().map_err(err)?;
+            }
+            Some(svg)
+        };
+        if let Some(dir) = png_dir {
+            let path = dir.join(format!("{name}.png"));
+            let root = BitMapBackend::new(&path, (WIDTH, HEIGHT)).into_drawing_area();
+            draw_chart(name, &root, run, &rows, &points, title)?;
+            root.present().map_err(err)?;
+        }
+        plots.push(Plot {
+            name,
+            title,
+            svg,
+            points: count,
+        });
+    }
+    Ok(plots)
+}
+
+/// One drawing function per chart serves both backends.
+fn draw_chart<DB: DrawingBackend>(
+    name: &str,
+    root: &DrawingArea<DB, Shift>,
+    run: &RunData,
+    rows: &[usize],
+    points: &Scatter,
+    title: &str,
+) -> Drawn {
+    match name {
+        "latency" => draw_latency(root, run, rows, points, title),
+        "quantiles" => draw_quantiles(root, run, rows, title),
+        "throughput" => draw_throughput(root, run, rows, title),
+        _ => draw_clock(root, run, rows, title),
+    }
+}
+
+/// Overlapping fault windows get their labels on different rows.
+fn label_rows(run: &RunData) -> Vec<usize> {
+    let mut row_ends: Vec<f64> = Vec::new();
+    run.faults
+        .iter()
+        .map(|w| {
+            // A label needs about a tenth of the width to be legible.
+            let reach = w.start.max(w.end) + run.duration.max(1.0) * 0.1;
+            match row_ends.iter().position(|&end| end <= w.start) {
+                Some(row) => {
+                    row_ends[row] = reach;
+                    row
+                }
+                None => {
+                    row_ends.push(reach);
+                    row_ends.len() - 1
+                }
+            }
+        })
+        .collect()
+}
+
+fn x_range(run: &RunData) -> std::ops::Range<f64> {
+    0.0..run.duration.max(0.001)
+}
+
+/// Shades and labels the fault windows between `y_low` and `y_high`.
+fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, Y>>,
+    run: &RunData,
+    rows: &[usize],
+    y_low: f64,
+    y_high: f64,
+) -> Drawn {
+    chart
+        .draw_series(run.faults.iter().map(|w| {
+            Rectangle::new(
+                [(w.start, y_low), (w.end.max(w.start), y_high)],
+                fault_color(w.kind).mix(0.16).filled(),
+            )
+        }))
+        .map_err(err)?;
+    chart
+        .draw_series(run.faults.iter().zip(rows).map(|(w, &row)| {
+            EmptyElement::at((w.start, y_high))
+                + Text::new(
+                    format!("{} {}", w.kind, short(&w.label, 28)),
+                    (3, 3 + 12 * row.min(6) as i32),
+                    ("sans-serif", 11).into_font().color(&fault_color(w.kind)),
+                )
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        text.chars().take(max - 1).collect::<String>() + "…"
+    }
+}
+
+fn outcome_index(op: &TimedOp) -> usize {
+    match op.outcome {
+        Outcome::Ok => 0,
+        Outcome::Fail => 1,
+        Outcome::Unknown => 2,
+    }
+}
+
+fn draw_latency<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunData,
+    rows: &[usize],
+    scatter: &Scatter,
+    title: &str,
+) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    let (low, high) = (scatter.low, scatter.high);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x_range(run), (low..high).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the start")
+        .y_desc("latency (ms)")
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()
+        .map_err(err)?;
+    shade_faults(&mut chart, run, rows, low, high)?;
+    for ((f, outcome), points) in &scatter.groups {
+        let (f, outcome) = (*f, *outcome);
+        let points = points.iter().copied();
+        let color = outcome_color(outcome);
+        let style = color.mix(0.75).filled();
+        let label = format!("{} {}", run.fs[f as usize], OUTCOMES[outcome]);
+        let anno = match f % 3 {
+            0 => chart
+                .draw_series(points.into_iter().map(|p| Circle::new(p, 2, style)))
+                .map_err(err)?
+                .legend(move |(x, y)| Circle::new((x + 8, y), 3, color.filled())),
+            1 => chart
+                .draw_series(points.into_iter().map(|p| TriangleMarker::new(p, 3, style)))
+                .map_err(err)?
+                .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 4, color.filled())),
+            _ => chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Cross::new(p, 2, color.stroke_width(1))),
+                )
+                .map_err(err)?
+                .legend(move |(x, y)| Cross::new((x + 8, y), 3, color.stroke_width(1))),
+        };
+        anno.label(label);
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 12))
+        .draw()
+        .map_err(err)
+}
+
+/// Time buckets: about one a second, between 10 and 200 of them.
+fn buckets(run: &RunData) -> (usize, f64) {
+    let count = (run.duration.ceil() as usize).clamp(10, 200);
+    (count, run.duration.max(0.001) / count as f64)
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn draw_quantiles<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunData,
+    rows: &[usize],
+    title: &str,
+) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    let (count, width) = buckets(run);
+    let mut per_bucket: Vec<Vec<f64>> = vec![Vec::new(); count];
+    for op in run
+        .ops
+        .iter()
+        .filter(|o| o.completed && o.outcome != Outcome::Unknown)
+    {
+        let b = ((op.end / width) as usize).min(count - 1);
+        per_bucket[b].push(op.latency_ms().max(0.01));
+    }
+    const QUANTILES: [(f64, &str, RGBColor); 4] = [
+        (0.5, "median", RGBColor(47, 127, 193)),
+        (0.95, "95th", RGBColor(230, 140, 30)),
+        (0.99, "99th", RGBColor(200, 60, 60)),
+        (1.0, "max", RGBColor(90, 90, 90)),
+    ];
+    let mut lines: Vec<Vec<(f64, f64)>> = vec![Vec::new(); QUANTILES.len()];
+    for (b, values) in per_bucket.iter_mut().enumerate() {
+        if values.is_empty() {
+            continue;
+        }
+        values.sort_by(f64::total_cmp);
+        for (line, (q, _, _)) in lines.iter_mut().zip(QUANTILES) {
+            line.push(((b as f64 + 0.5) * width, quantile(values, q)));
+        }
+    }
+    let all = lines.iter().flatten().map(|p| p.1);
+    let (low, high) = all.fold((f64::MAX, 0.01f64), |(l, h), x| (l.min(x), h.max(x)));
+    let (low, high) = if low > high {
+        (0.01, 1.0)
+    } else {
+        (low * 0.8, high * 1.25)
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x_range(run), (low..high).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the start")
+        .y_desc(format!("latency (ms) per {width:.1} s"))
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()
+        .map_err(err)?;
+    shade_faults(&mut chart, run, rows, low, high)?;
+    for (line, (_, name, color)) in lines.into_iter().zip(QUANTILES) {
+        chart
+            .draw_series(LineSeries::new(line, color.stroke_width(2)))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 12))
+        .draw()
+        .map_err(err)
+}
+
+fn draw_throughput<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunData,
+    rows: &[usize],
+    title: &str,
+) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    let (count, width) = buckets(run);
+    let mut counts = vec![[0u64; 3]; count];
+    for op in run.ops.iter().filter(|o| o.completed) {
+        let b = ((op.end / width) as usize).min(count - 1);
+        counts[b][outcome_index(op)] += 1;
+    }
+    let high = counts
+        .iter()
+        .flat_map(|c| c.iter())
+        .fold(1.0f64, |h, &n| h.max(n as f64 / width))
+        * 1.15;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x_range(run), 0.0..high)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the start")
+        .y_desc("operations / s")
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()
+        .map_err(err)?;
+    shade_faults(&mut chart, run, rows, 0.0, high)?;
+    for (outcome, name) in OUTCOMES.iter().enumerate() {
+        let color = outcome_color(outcome);
+        let line = counts
+            .iter()
+            .enumerate()
+            .map(|(b, c)| ((b as f64 + 0.5) * width, c[outcome] as f64 / width));
+        chart
+            .draw_series(LineSeries::new(line, color.stroke_width(2)))
+            .map_err(err)?
+            .label(*name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 12))
+        .draw()
+        .map_err(err)
+}
+
+fn draw_clock<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunData,
+    rows: &[usize],
+    title: &str,
+) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    let mut nodes: Vec<&str> = run.clock.iter().map(|c| c.node.as_str()).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let extreme = run
+        .clock
+        .iter()
+        .fold(1.0f64, |m, c| m.max(c.offset_ms.abs()))
+        * 1.15;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_range(run), -extreme..extreme)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the start")
+        .y_desc("offset from true time (ms)")
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()
+        .map_err(err)?;
+    shade_faults(&mut chart, run, rows, -extreme, extreme)?;
+    for (i, node) in nodes.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        // A step line: each offset holds until the next change.
+        let mut points = vec![(0.0, 0.0)];
+        for change in run.clock.iter().filter(|c| c.node == *node) {
+            let last = points.last().map_or(0.0, |p| p.1);
+            points.push((change.time, last));
+            points.push((change.time, change.offset_ms));
+        }
+        let last = points.last().map_or(0.0, |p| p.1);
+        points.push((run.duration, last));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(err)?
+            .label(node.to_string())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 12))
+        .draw()
+        .map_err(err)
+}

@@ -1,0 +1,360 @@
+//! A history read for drawing: every client operation with its start and
+//! end in seconds, the fault windows the nemesis opened and closed, and the
+//! clock offsets it set. Everything the plots and the timeline share.
+
+use faultline_core::{parse_jsonl, History, Outcome, Process};
+use serde_json::Value;
+
+/// A client operation placed in time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimedOp {
+    /// Its client process.
+    pub process: u64,
+    /// Seconds from the history's start to the invocation.
+    pub start: f64,
+    /// Seconds to the completion; the history's end when it never completed.
+    pub end: f64,
+    /// Whether it completed at all.
+    pub completed: bool,
+    /// Ok, fail or unknown.
+    pub outcome: Outcome,
+    /// Index into [`RunData::fs`].
+    pub f: u16,
+    /// Position of the invocation among the history's events.
+    pub invoke: usize,
+    /// Position of the completion.
+    pub complete: Option<usize>,
+}
+
+impl TimedOp {
+    /// Latency in milliseconds.
+    pub fn latency_ms(&self) -> f64 {
+        (self.end - self.start) * 1e3
+    }
+}
+
+/// A stretch of time during which a fault was in force.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultWindow {
+    /// partition, packet, kill, pause or clock.
+    pub kind: &'static str,
+    /// What it was, briefly: `[n1] | [n2 n3]`, `loss 20%`, `n2 n5`.
+    pub label: String,
+    /// Seconds from the start: when the nemesis began applying it.
+    pub start: f64,
+    /// When its healing completed (the end of the history if it never did).
+    pub end: f64,
+}
+
+/// A node's clock offset from some moment on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClockChange {
+    /// Seconds from the start.
+    pub time: f64,
+    /// The node.
+    pub node: String,
+    /// Its offset from true time, in milliseconds.
+    pub offset_ms: f64,
+}
+
+/// A history ready to draw.
+#[derive(Debug, Default)]
+pub struct RunData {
+    /// The events, for the details of an operation.
+    pub history: History,
+    /// Client operations in invocation order.
+    pub ops: Vec<TimedOp>,
+    /// Distinct operation names (`read`, `write`, `txn`...).
+    pub fs: Vec<String>,
+    /// Faults, in the order they began.
+    pub faults: Vec<FaultWindow>,
+    /// Clock changes, in time order.
+    pub clock: Vec<ClockChange>,
+    /// Seconds from the first to the last event.
+    pub duration: f64,
+    /// Whether the events carry times. Histories imported from Jepsen's
+    /// logs have none: then "seconds" are event positions.
+    pub timed: bool,
+    /// What was wrong with the history, if it could not be read whole.
+    pub warnings: Vec<String>,
+}
+
+/// More distinct operation names than this share the last slot.
+const MAX_FS: usize = u16::MAX as usize;
+
+/// The window kind a nemesis operation opens, and the operations closing it.
+fn opens(f: &str) -> Option<(&'static str, &'static [&'static str])> {
+    Some(match f {
+        "start-partition" => ("partition", &["stop-partition"]),
+        "start-packet" => ("packet", &["stop-packet"]),
+        "kill" => ("kill", &["restart", "start"]),
+        "pause" => ("pause", &["resume"]),
+        "clock-bump" | "clock-strobe" => ("clock", &["clock-reset"]),
+        _ => return None,
+    })
+}
+
+fn nodes_of(value: &Value) -> Vec<String> {
+    value["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn label_of(kind: &str, f: &str, value: &Value) -> String {
+    match kind {
+        "partition" => value["partition"]
+            .as_str()
+            .unwrap_or("partition")
+            .to_owned(),
+        "packet" => format!(
+            "{} on {}",
+            value["behavior"].as_str().unwrap_or("packets"),
+            nodes_of(value).join(" ")
+        ),
+        "clock" => {
+            let offsets: Vec<String> = value["offsets_ms"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(n, o)| format!("{n} {:+}ms", o.as_i64().unwrap_or(0)))
+                .collect();
+            format!("{} {}", f.trim_start_matches("clock-"), offsets.join(" "))
+        }
+        _ => nodes_of(value).join(" "),
+    }
+}
+
+impl RunData {
+    /// Reads a JSON Lines history; an unreadable one gives an empty run
+    /// with the reason in `warnings`, so a page can still be written.
+    pub fn from_jsonl(text: &str) -> RunData {
+        match parse_jsonl(text) {
+            Ok(parsed) => {
+                let mut run = RunData::from_history(parsed.history);
+                run.warnings.extend(parsed.warnings);
+                run
+            }
+            Err(e) => RunData {
+                warnings: vec![format!("history.jsonl line {}: {}", e.line, e.message)],
+                ..RunData::default()
+            },
+        }
+    }
+
+    /// Places every operation of `history` in time.
+    pub fn from_history(history: History) -> RunData {
+        let events = history.events();
+        let origin = events.first().map_or(0, |e| e.time);
+        let timed = events.last().is_some_and(|e| e.time > origin);
+        let secs = |position: usize| {
+            if timed {
+                events[position].time.saturating_sub(origin) as f64 / 1e9
+            } else {
+                position as f64
+            }
+        };
+        let duration = events.len().checked_sub(1).map_or(0.0, secs);
+        let mut run = RunData {
+            duration,
+            timed,
+            ..RunData::default()
+        };
+        let operations = match history.operations() {
+            Ok(ops) => ops,
+            Err(e) => {
+                run.warnings
+                    .push(format!("the history's operations do not pair up: {e}"));
+                Vec::new()
+            }
+        };
+        let mut f_index: std::collections::HashMap<&str, u16> = Default::default();
+        // Windows still open, per kind and node set, waiting for their close.
+        let mut open: Vec<(usize, &'static [&'static str], Vec<String>)> = Vec::new();
+        for op in &operations {
+            match op.process {
+                Process::Client(process) => {
+                    let next = run.fs.len().min(MAX_FS - 1) as u16;
+                    let f = *f_index.entry(op.f).or_insert_with(|| {
+                        if run.fs.len() < MAX_FS {
+                            run.fs.push(op.f.to_owned());
+                        }
+                        next
+                    });
+                    run.ops.push(TimedOp {
+                        process,
+                        start: secs(op.invoke),
+                        end: op.complete.map_or(duration, secs),
+                        completed: op.complete.is_some(),
+                        outcome: op.outcome,
+                        f,
+                        invoke: op.invoke,
+                        complete: op.complete,
+                    });
+                }
+                Process::Nemesis => {
+                    let value = op.complete.map_or(op.input, |c| &events[c].value);
+                    let at = secs(op.invoke);
+                    let done = op.complete.map_or(at, secs);
+                    if let Some(offsets) = value["offsets_ms"].as_object() {
+                        for (node, offset) in offsets {
+                            run.clock.push(ClockChange {
+                                time: done,
+                                node: node.clone(),
+                                offset_ms: offset.as_f64().unwrap_or(0.0),
+                            });
+                        }
+                    }
+                    if let Some((kind, closers)) = opens(op.f) {
+                        open.push((run.faults.len(), closers, nodes_of(value)));
+                        run.faults.push(FaultWindow {
+                            kind,
+                            label: label_of(kind, op.f, value),
+                            start: at,
+                            end: duration,
+                        });
+                        continue;
+                    }
+                    // A close ends the oldest matching window whose nodes it
+                    // covers (a stop with no nodes closes every one of its kind).
+                    let nodes = nodes_of(value);
+                    let mut closed = Vec::new();
+                    for (i, (window, closers, window_nodes)) in open.iter().enumerate() {
+                        let covers =
+                            nodes.is_empty() || window_nodes.iter().all(|n| nodes.contains(n));
+                        if closers.contains(&op.f) && covers {
+                            run.faults[*window].end = done;
+                            closed.push(i);
+                        }
+                    }
+                    for i in closed.into_iter().rev() {
+                        open.remove(i);
+                    }
+                }
+            }
+        }
+        run.clock.sort_by(|a, b| a.time.total_cmp(&b.time));
+        run.history = history;
+        run
+    }
+
+    /// An operation in words, for the timeline: what it asked, what came
+    /// back, where and why.
+    pub fn describe(&self, op: &TimedOp) -> String {
+        let events = self.history.events();
+        let invoke = &events[op.invoke];
+        let mut text = format!("#{} process {} {}", op.invoke, op.process, invoke.f);
+        if let Some(key) = &invoke.key {
+            text += &format!(" key {key}");
+        }
+        if !invoke.value.is_null() {
+            text += &format!(" {}", compact(&invoke.value));
+        }
+        let outcome = match op.outcome {
+            Outcome::Ok => "ok",
+            Outcome::Fail => "fail",
+            Outcome::Unknown if op.completed => "info (unknown)",
+            Outcome::Unknown => "pending (unknown)",
+        };
+        text += &format!(" → {outcome}");
+        if let Some(c) = op.complete.map(|c| &events[c]) {
+            if op.outcome == Outcome::Ok && c.value != invoke.value && !c.value.is_null() {
+                text += &format!(" {}", compact(&c.value));
+            }
+            if let Some(error) = &c.error {
+                text += &format!(" ({error})");
+            }
+            if let Some(node) = c.node.as_ref().or(invoke.node.as_ref()) {
+                text += &format!(" on {node}");
+            }
+        }
+        if self.timed {
+            text += &format!(
+                ", {:.3}–{:.3} s, {:.1} ms",
+                op.start,
+                op.end,
+                op.latency_ms()
+            );
+        } else {
+            text += &format!(", events {}–{}", op.start, op.end);
+        }
+        text
+    }
+}
+
+/// A value in few characters: long ones are cut.
+fn compact(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 160 {
+        let cut: String = text.chars().take(157).collect();
+        cut + "…"
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HISTORY: &str = r#"{"index":0,"time":1000000000,"process":0,"type":"invoke","f":"write","value":3}
+{"index":1,"time":1500000000,"process":"nemesis","type":"invoke","f":"start-partition","value":null}
+{"index":2,"time":1600000000,"process":"nemesis","type":"info","f":"start-partition","value":{"partition":"[n1] | [n2 n3]"}}
+{"index":3,"time":2000000000,"process":0,"type":"ok","f":"write","value":3,"node":"n2"}
+{"index":4,"time":2100000000,"process":1,"type":"invoke","f":"read","value":null}
+{"index":5,"time":3000000000,"process":"nemesis","type":"invoke","f":"stop-partition","value":null}
+{"index":6,"time":3500000000,"process":"nemesis","type":"info","f":"stop-partition","value":"network healed"}
+{"index":7,"time":4000000000,"process":"nemesis","type":"invoke","f":"clock-bump","value":{"nodes":["n2"],"offsets_ms":{"n2":500}}}
+{"index":8,"time":4100000000,"process":"nemesis","type":"info","f":"clock-bump","value":{"nodes":["n2"],"offsets_ms":{"n2":500}}}
+{"index":9,"time":5000000000,"process":1,"type":"info","f":"read","value":null,"error":"timeout"}
+"#;
+
+    #[test]
+    fn operations_faults_and_clock_changes_are_placed_in_time() {
+        let run = RunData::from_jsonl(HISTORY);
+        assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+        assert_eq!(run.duration, 4.0);
+        assert_eq!(run.ops.len(), 2);
+        assert_eq!((run.ops[0].start, run.ops[0].end), (0.0, 1.0));
+        assert_eq!(run.ops[1].outcome, Outcome::Unknown);
+        assert_eq!(run.fs, ["write", "read"]);
+        assert_eq!(run.faults.len(), 2);
+        assert_eq!(run.faults[0].kind, "partition");
+        assert_eq!(run.faults[0].label, "[n1] | [n2 n3]");
+        assert_eq!((run.faults[0].start, run.faults[0].end), (0.5, 2.5));
+        // Never reset: the clock window lasts to the end.
+        assert_eq!((run.faults[1].start, run.faults[1].end), (3.0, 4.0));
+        assert_eq!(run.clock.len(), 1);
+        assert_eq!(run.clock[0].offset_ms, 500.0);
+        let text = run.describe(&run.ops[0]);
+        assert!(
+            text.contains("write 3 → ok") && text.contains("on n2"),
+            "{text}"
+        );
+        let text = run.describe(&run.ops[1]);
+        assert!(text.contains("info (unknown) (timeout)"), "{text}");
+    }
+
+    #[test]
+    fn without_times_event_positions_stand_in() {
+        let run = RunData::from_jsonl(
+            "{\"index\":0,\"time\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n\
+             {\"index\":1,\"time\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n\
+             {\"index\":2,\"time\":0,\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"value\":null}\n",
+        );
+        assert!(!run.timed);
+        assert_eq!(run.duration, 2.0);
+        assert_eq!((run.ops[0].start, run.ops[0].end), (0.0, 2.0));
+        assert!(run.describe(&run.ops[0]).ends_with("events 0–2"));
+    }
+
+    #[test]
+    fn an_unreadable_history_is_a_warning_not_a_panic() {
+        let run = RunData::from_jsonl("{\"index\":0}\nnot json\n");
+        assert_eq!(run.ops.len(), 0);
+        assert!(run.warnings[0].contains("line 1"), "{:?}", run.warnings);
+    }
+}

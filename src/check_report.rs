@@ -1,0 +1,87 @@
+//! `faultline check --report DIR`: the same page a test run gets (plots,
+//! timeline, counterexample or anomalies drawn) for a history checked on
+//! its own, e.g. one imported from Jepsen. DIR becomes a run directory:
+//! history.jsonl (converted from whatever format was read), test.json,
+//! results.json and the page.
+
+use anyhow::{Context, Result};
+use faultline_core::{History, OpType, Process, Validity};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes the run directory `dir` for `history` read from `source` and
+/// checked by `checker` (`linearizable` or `serializable`); returns the page.
+pub fn write_check_report(
+    dir: &Path,
+    source: &Path,
+    history: &History,
+    checker: &str,
+    valid: Validity,
+    analysis: Value,
+    check_ms: f64,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--report {}: cannot create the directory", dir.display()))?;
+    let file = dir.join("history.jsonl");
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&file).with_context(|| format!("cannot write {}", file.display()))?,
+    );
+    let mut outcomes = [0u64; 3];
+    for event in history.events() {
+        serde_json::to_writer(&mut out, event)?;
+        out.write_all(b"\n")?;
+        if let Process::Client(_) = event.process {
+            match event.kind {
+                OpType::Ok => outcomes[0] += 1,
+                OpType::Fail => outcomes[1] += 1,
+                OpType::Info => outcomes[2] += 1,
+                OpType::Invoke => {}
+            }
+        }
+    }
+    out.flush()?;
+    let events = history.events();
+    let duration_s = match (events.first(), events.last()) {
+        // Histories imported without times have no duration to speak of.
+        (Some(a), Some(b)) if b.time > a.time => json!(b.time.saturating_sub(a.time) as f64 / 1e9),
+        _ => Value::Null,
+    };
+    let name = source
+        .file_name()
+        .map_or("history".into(), |n| n.to_string_lossy().into_owned());
+    std::fs::write(
+        dir.join("test.json"),
+        serde_json::to_string_pretty(&json!({
+            "name": format!("check {name}"),
+            "source": source.display().to_string(),
+            "workload": checker,
+            "command_line": std::env::args().collect::<Vec<_>>(),
+        }))?,
+    )?;
+    std::fs::write(
+        dir.join("results.json"),
+        serde_json::to_string_pretty(&json!({
+            "valid": valid,
+            "checkers": { checker: analysis },
+            "ops": { "ok": outcomes[0], "fail": outcomes[1], "info": outcomes[2] },
+            "check_ms": check_ms,
+            "duration_s": duration_s,
+        }))?,
+    )?;
+    faultline_reports::write_run_report(dir)
+        .with_context(|| format!("cannot write the page in {}", dir.display()))
+}
+
+/// The report directory of each checked file: DIR itself for one file,
+/// DIR/<file name> for several.
+pub fn report_dir(base: &Path, file: &Path, several: bool) -> PathBuf {
+    if several {
+        base.join(
+            file.file_name()
+                .map_or("history".into(), |n| n.to_string_lossy().replace('.', "_")),
+        )
+    } else {
+        base.to_owned()
+    }
+}

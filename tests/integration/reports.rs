@@ -1,0 +1,444 @@
+//! Reports as a person meets them: pages written by `check --report` and
+//! `report`, loaded in real headless Chromium (Debian's `chromium`, which
+//! `.ci/run` installs) with their scripts run, console errors collected and
+//! a screenshot written; the store's index; `faultline serve` refusing
+//! every way out of the store.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// What Chromium saw of a page.
+pub struct Loaded {
+    /// The DOM after the scripts ran.
+    pub dom: String,
+    /// Console messages that report errors (uncaught exceptions included).
+    pub console_errors: Vec<String>,
+}
+
+/// Whether Chromium is here; in CI it must be.
+pub fn chromium_or_skip(test: &str) -> bool {
+    if Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: {CHROMIUM} is missing, and CI must have it: .ci/run installs the chromium package"
+    );
+    eprintln!("skipping {test}: it needs {CHROMIUM} (apt-get install chromium)");
+    false
+}
+
+fn chromium(profile: &Path, extra: &[String], page: &Path, fragment: &str) -> std::process::Output {
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--enable-logging=stderr",
+        "--v=0",
+        // Lets requestAnimationFrame and timers run before the dump.
+        "--virtual-time-budget=3000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().cloned());
+    args.push(format!(
+        "file://{}{fragment}",
+        page.canonicalize().unwrap().display()
+    ));
+    let child = Command::new(CHROMIUM)
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    // Bounded: a page that hangs the browser fails the test, not CI. The
+    // watchdog kills our chromium only while it is still running.
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(120)).is_err() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    });
+    let out = child.wait_with_output().expect("chromium finishes");
+    let _ = done.send(());
+    let _ = watchdog.join();
+    out
+}
+
+/// Loads `page` twice: once for its DOM and console, once for a screenshot
+/// of `height` pixels named `shot`.
+pub fn load(page: &Path, shot: &str, height: u32) -> Loaded {
+    load_at(page, "", shot, height)
+}
+
+/// As [`load`], with a `#fragment` on the URL.
+pub fn load_at(page: &Path, fragment: &str, shot: &str, height: u32) -> Loaded {
+    let profile = std::env::temp_dir().join(format!(
+        "faultline-it-chromium-{}-{shot}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&profile);
+    let out = chromium(&profile, &["--dump-dom".to_owned()], page, fragment);
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let console_errors: Vec<String> = stderr
+        .lines()
+        .filter(|l| {
+            l.contains(":CONSOLE")
+                && (l.contains("Uncaught") || l.contains("Error") || l.contains(":ERROR:CONSOLE"))
+        })
+        .map(str::to_owned)
+        .collect();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let screenshot = dir.join(format!("{shot}.png"));
+    let _ = std::fs::remove_file(&screenshot);
+    let _ = std::fs::remove_dir_all(&profile);
+    chromium(
+        &profile,
+        &[
+            format!("--window-size=1300,{height}"),
+            format!("--screenshot={}", screenshot.display()),
+        ],
+        page,
+        fragment,
+    );
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(
+        std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000),
+        "chromium wrote no screenshot of {}",
+        page.display()
+    );
+    eprintln!("screenshot: {}", screenshot.display());
+    Loaded {
+        dom,
+        console_errors,
+    }
+}
+
+/// A page that loaded cleanly: scripts ran without error, the timeline drew.
+pub fn assert_clean(loaded: &Loaded) {
+    assert!(
+        loaded.console_errors.is_empty(),
+        "console errors: {:?}",
+        loaded.console_errors
+    );
+    assert!(
+        !loaded.dom.contains("data-errors="),
+        "a script failed: {}",
+        &loaded.dom[..loaded.dom.len().min(2000)]
+    );
+    assert!(
+        loaded.dom.contains("data-timeline=\"drawn\""),
+        "the timeline was not drawn"
+    );
+    let bars: u64 = attribute(&loaded.dom, "data-timeline-bars")
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0);
+    assert!(bars > 0, "the timeline drew no operation");
+}
+
+/// The value of `name="..."` in `text`.
+pub fn attribute<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let at = text.find(&format!("{name}=\""))? + name.len() + 2;
+    Some(&text[at..at + text[at..].find('"')?])
+}
+
+fn faultline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "faultline-it-reports-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn an_invalid_jepsen_history_gets_a_page_with_its_counterexample_drawn() {
+    let dir = scratch("jepsen");
+    let history = crate::shared_data().join("jepsen-etcd/etcd_001.log");
+    let out = faultline(&[
+        "check",
+        "--format",
+        "jepsen-log",
+        "--report",
+        dir.to_str().unwrap(),
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "etcd_001 is not linearizable");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("report: {}", dir.join("index.html").display())),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(faultline_reports::fetches_nothing(&html));
+    assert!(html.contains("<span class=\"verdict invalid\">INVALID</span>"));
+    assert!(html.contains("href=\"#counterexample\"") && html.contains("id=\"counterexample\""));
+    assert!(html.contains("<svg") && html.contains("class=\"counterexample\""));
+    assert!(html.contains("cannot be linearized"));
+    // The imported history has no times: no plots, and the page says why.
+    assert!(html.contains("records no times"));
+    // It is a run directory now: analyze reaches the same verdict from it.
+    let again = faultline(&["analyze", dir.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    if chromium_or_skip("an_invalid_jepsen_history_gets_a_page_with_its_counterexample_drawn") {
+        let loaded = load(&dir.join("index.html"), "jepsen-etcd-001-invalid", 2600);
+        assert_clean(&loaded);
+        assert_eq!(attribute(&loaded.dom, "data-timeline-ops"), Some("86"));
+        // The counterexample's link to the failing read selects it on the
+        // timeline, its description loaded from timeline-details/.
+        assert!(
+            html.contains("href=\"#event-72\""),
+            "the failing op links to the timeline"
+        );
+        let loaded = load_at(
+            &dir.join("index.html"),
+            "#event-72",
+            "jepsen-etcd-001-event-72",
+            1400,
+        );
+        assert_clean(&loaded);
+        let selected = attribute(&loaded.dom, "data-timeline-selected").unwrap_or("");
+        assert!(
+            selected.starts_with("#72 process 7 read"),
+            "selected: {selected:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A list-append history with a G-single: T1 appends to x and y; T2 reads
+/// y with T1's append but x without it.
+const G_SINGLE: &str = r#"{"index":0,"time":1000000,"process":0,"type":"invoke","f":"txn","value":[["append","x",1],["append","y",1]]}
+{"index":1,"time":2000000,"process":1,"type":"invoke","f":"txn","value":[["r","x",null],["r","y",null]]}
+{"index":2,"time":3000000,"process":0,"type":"ok","f":"txn","value":[["append","x",1],["append","y",1]]}
+{"index":3,"time":4000000,"process":1,"type":"ok","f":"txn","value":[["r","x",[]],["r","y",[1]]]}
+{"index":4,"time":5000000,"process":2,"type":"invoke","f":"txn","value":[["r","x",null]]}
+{"index":5,"time":9000000,"process":2,"type":"ok","f":"txn","value":[["r","x",[1]]]}
+"#;
+
+#[test]
+fn a_serializability_anomaly_gets_its_cycle_drawn() {
+    let dir = scratch("gsingle");
+    std::fs::create_dir_all(&dir).unwrap();
+    let history = dir.join("g-single.jsonl");
+    std::fs::write(&history, G_SINGLE).unwrap();
+    let report = dir.join("report");
+    let out = faultline(&[
+        "check",
+        "--checker",
+        "list-append",
+        "--report",
+        report.to_str().unwrap(),
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(html.contains("id=\"anomaly-G-single"), "grouped by type");
+    assert!(html.contains("class=\"cycle\""), "the cycle drawn");
+    assert!(
+        html.contains(">rw</text>") && html.contains(">wr</text>"),
+        "labelled edges"
+    );
+    assert!(html.contains("id=\"plot-latency\"") && html.contains("id=\"plot-throughput\""));
+    for png in ["latency", "quantiles", "throughput"] {
+        let bytes = std::fs::read(report.join(format!("plots/{png}.png"))).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG", "{png}.png is a PNG");
+    }
+    if chromium_or_skip("a_serializability_anomaly_gets_its_cycle_drawn") {
+        let loaded = load(&report.join("index.html"), "list-append-g-single", 2400);
+        assert_clean(&loaded);
+        assert_eq!(attribute(&loaded.dom, "data-timeline-ops"), Some("3"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn report_rerenders_runs_and_indexes_the_store() {
+    let store = scratch("store");
+    for (run, file) in [
+        ("20261120T010000Z", "etcd_002.log"),
+        ("20261121T010000Z", "etcd_001.log"),
+    ] {
+        let dir = store.join("jepsen-etcd").join(run);
+        let history = crate::shared_data().join("jepsen-etcd").join(file);
+        faultline(&[
+            "check",
+            "--format",
+            "jepsen-log",
+            "--report",
+            dir.to_str().unwrap(),
+            history.to_str().unwrap(),
+        ]);
+        std::fs::remove_file(dir.join("index.html")).unwrap();
+    }
+    let out = faultline(&["report", "--store", store.to_str().unwrap(), "--all"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for run in ["20261120T010000Z", "20261121T010000Z"] {
+        assert!(
+            store
+                .join("jepsen-etcd")
+                .join(run)
+                .join("index.html")
+                .exists(),
+            "{run} re-rendered"
+        );
+    }
+    let index = std::fs::read_to_string(store.join("index.html")).unwrap();
+    assert!(index.contains("2 runs, 1 valid, 1 invalid"), "{index}");
+    assert!(index.contains("href=\"jepsen-etcd/20261121T010000Z/index.html\""));
+    assert!(index.contains("class=\"trend\" data-test=\"jepsen-etcd\""));
+    // Bad input: one line naming the problem, exit 254.
+    let out = faultline(&["report", store.join("nope").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(254));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not a run directory") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    let out = faultline(&["report"]);
+    assert_eq!(out.status.code(), Some(254));
+    if chromium_or_skip("report_rerenders_runs_and_indexes_the_store") {
+        let loaded = load(&store.join("index.html"), "store-index", 1200);
+        assert!(
+            loaded.console_errors.is_empty(),
+            "{:?}",
+            loaded.console_errors
+        );
+        assert!(
+            loaded.dom.contains("data-store=\"ready\""),
+            "the filter script ran"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&store);
+}
+
+/// A server we started, stopped by its PID when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get(address: &str, request: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+#[test]
+fn serve_shows_the_store_and_refuses_every_way_out_of_it() {
+    let base = scratch("serve");
+    let store = base.join("store");
+    std::fs::create_dir_all(store.join("t/run")).unwrap();
+    std::fs::write(store.join("t/run/index.html"), "<p>the run</p>").unwrap();
+    std::fs::write(store.join("t/run/history.jsonl"), "{}\n").unwrap();
+    std::fs::write(base.join("secret.txt"), "SECRET").unwrap();
+    std::os::unix::fs::symlink(base.join("secret.txt"), store.join("t/escape")).unwrap();
+    std::os::unix::fs::symlink(&base, store.join("t/up")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "serve",
+            "--store",
+            store.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Server(child);
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    let request = |path: &str| get(&address, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let (status, body) = request("/t/run/index.html");
+    assert_eq!(status, 200);
+    assert!(body.contains("the run") && body.contains("Content-Type: text/html"));
+    let (status, body) = request("/t/run");
+    assert_eq!(status, 301);
+    assert!(body.contains("Location: /t/run/"));
+    assert_eq!(
+        request("/t/run/").0,
+        200,
+        "a directory serves its index.html"
+    );
+    let (status, body) = request("/t/");
+    assert!(status == 200 && body.contains("run/"), "a listing");
+    for attempt in [
+        "/../secret.txt",
+        "/t/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/t/run/%2e%2e/%2e%2e/%2e%2e/secret.txt",
+        "/t/escape",
+        "/t/up/secret.txt",
+        "/./../secret.txt",
+    ] {
+        let (status, body) = request(attempt);
+        assert_eq!(status, 403, "{attempt} must be refused: {body}");
+        assert!(!body.contains("SECRET"), "{attempt} leaked the file");
+    }
+    for attempt in ["/..%5csecret.txt", "/%zz", "/a%00b"] {
+        assert_eq!(request(attempt).0, 400, "{attempt}");
+    }
+    assert_eq!(request("/missing").0, 404);
+    assert_eq!(get(&address, "POST / HTTP/1.1\r\n\r\n").0, 405);
+    // A bad address is one line and exit 254.
+    let out = faultline(&["serve", "--store", base.join("none").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(254));
+    let _ = std::fs::remove_dir_all(&base);
+}
