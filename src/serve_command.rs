@@ -149,12 +149,7 @@ fn listing(root: &Path, dir: &Path) -> String {
         })
         .collect();
     names.sort();
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    use faultline_reports::escape;
     let href = |s: &str| {
         s.replace('%', "%25")
             .replace('#', "%23")

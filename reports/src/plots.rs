@@ -11,6 +11,7 @@ use crate::colors::{fault_color, outcome_color, OUTCOMES};
 use crate::font::ensure_font;
 use crate::run_data::{RunData, TimedOp};
 use faultline_core::Outcome;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -243,20 +244,10 @@ fn draw_latency<DB: DrawingBackend>(
 ) -> Drawn {
     root.fill(&WHITE).map_err(err)?;
     let (low, high) = (scatter.low, scatter.high);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(32)
-        .y_label_area_size(56)
+    let mut chart = frame(root, title, 56)
         .build_cartesian_2d(x_range(run), (low..high).log_scale())
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds since the start")
-        .y_desc("latency (ms)")
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(err)?;
+    mesh(&mut chart, "latency (ms)")?;
     shade_faults(&mut chart, run, rows, low, high)?;
     for ((f, outcome), points) in &scatter.groups {
         let (f, outcome) = (*f, *outcome);
@@ -284,6 +275,45 @@ fn draw_latency<DB: DrawingBackend>(
         };
         anno.label(label);
     }
+    legend(&mut chart)
+}
+
+/// A chart's frame: its title and room for the axes' labels.
+fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_label_width: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(y_label_width);
+    builder
+}
+
+/// Axes over time, a light grid, and what the y axis measures.
+fn mesh<'a, DB: DrawingBackend + 'a, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    y_desc: impl Into<String>,
+) -> Drawn
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the start")
+        .y_desc(y_desc)
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()
+        .map_err(err)
+}
+
+/// The series' names in the upper right corner.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Drawn {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -292,6 +322,26 @@ fn draw_latency<DB: DrawingBackend>(
         .label_font(("sans-serif", 12))
         .draw()
         .map_err(err)
+}
+
+/// A named line, with its legend entry.
+fn named_line<
+    'a,
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+    C: Color + Copy + 'static,
+>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    points: impl IntoIterator<Item = (f64, f64)>,
+    color: C,
+    name: impl Into<String>,
+) -> Drawn {
+    chart
+        .draw_series(LineSeries::new(points, color.stroke_width(2)))
+        .map_err(err)?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    Ok(())
 }
 
 /// Time buckets: about one a second, between 10 and 200 of them.
@@ -345,38 +395,15 @@ fn draw_quantiles<DB: DrawingBackend>(
     } else {
         (low * 0.8, high * 1.25)
     };
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(32)
-        .y_label_area_size(56)
+    let mut chart = frame(root, title, 56)
         .build_cartesian_2d(x_range(run), (low..high).log_scale())
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds since the start")
-        .y_desc(format!("latency (ms) per {width:.1} s"))
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(err)?;
+    mesh(&mut chart, format!("latency (ms) per {width:.1} s"))?;
     shade_faults(&mut chart, run, rows, low, high)?;
     for (line, (_, name, color)) in lines.into_iter().zip(QUANTILES) {
-        chart
-            .draw_series(LineSeries::new(line, color.stroke_width(2)))
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
+        named_line(&mut chart, line, color, name)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart)
 }
 
 fn draw_throughput<DB: DrawingBackend>(
@@ -397,20 +424,10 @@ fn draw_throughput<DB: DrawingBackend>(
         .flat_map(|c| c.iter())
         .fold(1.0f64, |h, &n| h.max(n as f64 / width))
         * 1.15;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(32)
-        .y_label_area_size(56)
+    let mut chart = frame(root, title, 56)
         .build_cartesian_2d(x_range(run), 0.0..high)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds since the start")
-        .y_desc("operations / s")
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(err)?;
+    mesh(&mut chart, "operations / s")?;
     shade_faults(&mut chart, run, rows, 0.0, high)?;
     for (outcome, name) in OUTCOMES.iter().enumerate() {
         let color = outcome_color(outcome);
@@ -418,22 +435,9 @@ fn draw_throughput<DB: DrawingBackend>(
             .iter()
             .enumerate()
             .map(|(b, c)| ((b as f64 + 0.5) * width, c[outcome] as f64 / width));
-        chart
-            .draw_series(LineSeries::new(line, color.stroke_width(2)))
-            .map_err(err)?
-            .label(*name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
+        named_line(&mut chart, line, color, *name)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart)
 }
 
 fn draw_clock<DB: DrawingBackend>(
@@ -451,20 +455,10 @@ fn draw_clock<DB: DrawingBackend>(
         .iter()
         .fold(1.0f64, |m, c| m.max(c.offset_ms.abs()))
         * 1.15;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(32)
-        .y_label_area_size(72)
+    let mut chart = frame(root, title, 72)
         .build_cartesian_2d(x_range(run), -extreme..extreme)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds since the start")
-        .y_desc("offset from true time (ms)")
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(err)?;
+    mesh(&mut chart, "offset from true time (ms)")?;
     shade_faults(&mut chart, run, rows, -extreme, extreme)?;
     for (i, node) in nodes.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
@@ -477,20 +471,7 @@ fn draw_clock<DB: DrawingBackend>(
         }
         let last = points.last().map_or(0.0, |p| p.1);
         points.push((run.duration, last));
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(err)?
-            .label(node.to_string())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
+        named_line(&mut chart, points, color, node.to_string())?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart)
 }

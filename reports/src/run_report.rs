@@ -328,6 +328,26 @@ fn plain(value: &Value) -> String {
 /// The checker's own explanation: a linearizability counterexample or the
 /// serializability anomalies, each drawn.
 fn explain(body: &mut String, analysis: &Value) {
+    // What was checked, in one line.
+    let scope = match (analysis["txns"].as_u64(), analysis["ops"].as_u64()) {
+        (Some(txns), _) => format!(
+            "{txns} transactions, {} dependency edges",
+            analysis["edges"].as_u64().unwrap_or(0)
+        ),
+        (None, Some(ops)) => format!(
+            "{ops} operations in {} key(s)",
+            analysis["partitions"].as_u64().unwrap_or(1)
+        ),
+        _ => String::new(),
+    };
+    if !scope.is_empty() {
+        let _ = writeln!(
+            body,
+            "<p class=\"muted\">{} checked for {}.</p>",
+            escape(&scope),
+            escape(analysis["model"].as_str().unwrap_or("the model"))
+        );
+    }
     if let Some(reason) = analysis["reason"].as_str() {
         let _ = writeln!(body, "<p>{}</p>", escape(reason));
     }
@@ -497,6 +517,60 @@ mod tests {
         assert!(html.contains("<a href=\"history.jsonl\">") && html.contains("nodes/n1/etcd.log"));
         assert!(html.contains("faultline test etcd --nemesis partition,kill"));
         assert!(crate::html::fetches_nothing(&html), "nothing fetched");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_timed_history_gets_plots_a_timeline_and_its_details() {
+        let dir =
+            std::env::temp_dir().join(format!("faultline-report-plots-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut history = String::new();
+        for i in 0..200u64 {
+            let (p, t) = (i % 4, 1_000_000_000 + i * 50_000_000);
+            history += &format!("{{\"index\":0,\"time\":{t},\"process\":{p},\"type\":\"invoke\",\"f\":\"write\",\"value\":{i}}}\n");
+            let kind = if i % 10 == 0 { "info" } else { "ok" };
+            history += &format!("{{\"index\":0,\"time\":{},\"process\":{p},\"type\":\"{kind}\",\"f\":\"write\",\"value\":{i}}}\n", t + 20_000_000);
+            if i == 50 {
+                history += &format!("{{\"index\":0,\"time\":{t},\"process\":\"nemesis\",\"type\":\"invoke\",\"f\":\"clock-bump\",\"value\":null}}\n");
+                history += &format!("{{\"index\":0,\"time\":{t},\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"clock-bump\",\"value\":{{\"nodes\":[\"n1\"],\"offsets_ms\":{{\"n1\":-250}}}}}}\n");
+            }
+        }
+        std::fs::write(dir.join("history.jsonl"), history).unwrap();
+        std::fs::write(dir.join("results.json"), r#"{"valid":true,"checkers":{"linearizable":{"valid":true,"model":"register","ops":200,"partitions":1}}}"#).unwrap();
+        let html = std::fs::read_to_string(write_run_report(&dir).unwrap()).unwrap();
+        if crate::font::ensure_font().is_ok() {
+            for plot in ["latency", "quantiles", "throughput", "clock"] {
+                assert!(html.contains(&format!("id=\"plot-{plot}\"")), "{plot} plot");
+                assert!(dir.join(format!("plots/{plot}.png")).exists(), "{plot}.png");
+            }
+            assert!(
+                html.contains("clock bump n1 -250ms"),
+                "the clock window is labelled"
+            );
+        } else {
+            assert!(
+                html.contains("fonts-dejavu-core"),
+                "the missing font is named"
+            );
+        }
+        assert!(html.contains("200 operations in 1 key(s) checked for register"));
+        assert!(html.contains("Timeline (200 operations, 4 processes)"));
+        let data = std::fs::read_to_string(dir.join("timeline.js")).unwrap();
+        assert!(data.starts_with("// faultline timeline data") && data.contains("\"ops\":200"));
+        let details = std::fs::read_to_string(dir.join("timeline-details/0000.js")).unwrap();
+        assert!(
+            details
+                .starts_with("window.faultlineDetails(0, \"#0 process 0 write 0 → info (unknown)"),
+            "{}",
+            &details[..80]
+        );
+        assert_eq!(
+            details.matches("\\n").count(),
+            199,
+            "one line per operation"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
