@@ -5,6 +5,7 @@
 //! outcomes, and a fault window every 10 seconds. Opening is measured in
 //! headless Chromium when /usr/bin/chromium exists: the page's own time to
 //! its first timeline drawing, and the whole load as the browser reports it.
+//! `FAULTLINE_BENCH_KEEP=1` keeps the run directory to look at.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -190,5 +191,9 @@ fn main() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("FAULTLINE_BENCH_KEEP").is_some() {
+        println!("kept:    {}", page.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -51,13 +51,7 @@ struct Scatter {
 }
 
 fn scatter(run: &RunData) -> Scatter {
-    let latencies = run.ops.iter().map(|o| o.latency_ms().max(0.01));
-    let (low, high) = latencies.fold((f64::MAX, 0.01f64), |(l, h), x| (l.min(x), h.max(x)));
-    let (low, high) = if low > high {
-        (0.01, 1.0)
-    } else {
-        (low * 0.8, high * 1.25)
-    };
+    let (low, high) = log_range(run.ops.iter().map(|o| o.latency_ms()));
     let cells_x = f64::from(WIDTH);
     let cells_y = f64::from(HEIGHT);
     let (log_low, log_span) = (low.ln(), (high.ln() - low.ln()).max(1e-9));
@@ -164,26 +158,47 @@ fn draw_chart<DB: DrawingBackend>(
     }
 }
 
-/// Overlapping fault windows get their labels on different rows.
+/// Rows of fault labels at the top of a chart, at most.
+const LABEL_ROWS: usize = 3;
+
+/// Overlapping fault windows get their labels on different rows; a label
+/// with no room on any row (`usize::MAX`) is left out.
 fn label_rows(run: &RunData) -> Vec<usize> {
     let mut row_ends: Vec<f64> = Vec::new();
     run.faults
         .iter()
         .map(|w| {
-            // A label needs about a tenth of the width to be legible.
-            let reach = w.start.max(w.end) + run.duration.max(1.0) * 0.1;
+            // A label takes about a fifth of the plot's width.
+            let reach = w.start + run.duration.max(1e-9) * 0.2;
             match row_ends.iter().position(|&end| end <= w.start) {
                 Some(row) => {
                     row_ends[row] = reach;
                     row
                 }
-                None => {
+                None if row_ends.len() < LABEL_ROWS => {
                     row_ends.push(reach);
                     row_ends.len() - 1
                 }
+                // No room: the shading and its colour still say it.
+                None => usize::MAX,
             }
         })
         .collect()
+}
+
+/// A logarithmic axis' range over `values` (milliseconds), widened to
+/// whole powers of ten so that the axis always has labelled ticks.
+fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values.fold((f64::MAX, 0.0f64), |(l, h), x| {
+        let x = x.max(0.01);
+        (l.min(x), h.max(x))
+    });
+    if low > high {
+        return (0.01, 1.0);
+    }
+    let decade_down = 10f64.powf(low.log10().floor());
+    let decade_up = 10f64.powf(high.log10().ceil());
+    (decade_down, decade_up.max(decade_down * 10.0))
 }
 
 fn x_range(run: &RunData) -> std::ops::Range<f64> {
@@ -207,14 +222,20 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
         }))
         .map_err(err)?;
     chart
-        .draw_series(run.faults.iter().zip(rows).map(|(w, &row)| {
-            EmptyElement::at((w.start, y_high))
-                + Text::new(
-                    format!("{} {}", w.kind, short(&w.label, 28)),
-                    (3, 3 + 12 * row.min(6) as i32),
-                    ("sans-serif", 11).into_font().color(&fault_color(w.kind)),
-                )
-        }))
+        .draw_series(
+            run.faults
+                .iter()
+                .zip(rows)
+                .filter(|(_, &row)| row < LABEL_ROWS)
+                .map(|(w, &row)| {
+                    EmptyElement::at((w.start, y_high))
+                        + Text::new(
+                            format!("{} {}", w.kind, short(&w.label, 28)),
+                            (3, 3 + 12 * row as i32),
+                            ("sans-serif", 11).into_font().color(&fault_color(w.kind)),
+                        )
+                }),
+        )
         .map_err(err)?;
     Ok(())
 }
@@ -388,13 +409,7 @@ fn draw_quantiles<DB: DrawingBackend>(
             line.push(((b as f64 + 0.5) * width, quantile(values, q)));
         }
     }
-    let all = lines.iter().flatten().map(|p| p.1);
-    let (low, high) = all.fold((f64::MAX, 0.01f64), |(l, h), x| (l.min(x), h.max(x)));
-    let (low, high) = if low > high {
-        (0.01, 1.0)
-    } else {
-        (low * 0.8, high * 1.25)
-    };
+    let (low, high) = log_range(lines.iter().flatten().map(|p| p.1));
     let mut chart = frame(root, title, 56)
         .build_cartesian_2d(x_range(run), (low..high).log_scale())
         .map_err(err)?;
@@ -474,4 +489,42 @@ fn draw_clock<DB: DrawingBackend>(
         named_line(&mut chart, points, color, node.to_string())?;
     }
     legend(&mut chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_data::FaultWindow;
+
+    #[test]
+    fn log_axes_span_whole_decades() {
+        assert_eq!(log_range([16.0, 51.0].into_iter()), (10.0, 100.0));
+        assert_eq!(log_range([0.3, 2000.0].into_iter()), (0.1, 10_000.0));
+        assert_eq!(log_range([10.0].into_iter()), (10.0, 100.0));
+        assert_eq!(log_range(std::iter::empty()), (0.01, 1.0));
+    }
+
+    #[test]
+    fn crowded_fault_labels_are_left_out_not_piled_up() {
+        let window = |start: f64| FaultWindow {
+            kind: "partition",
+            label: String::new(),
+            start,
+            end: start + 1.0,
+        };
+        let run = RunData {
+            duration: 100.0,
+            faults: (0..10)
+                .map(|i| window(i as f64 * 5.0))
+                .chain([window(80.0)])
+                .collect(),
+            ..RunData::default()
+        };
+        let rows = label_rows(&run);
+        // A label reaches 20 s: windows 5 s apart share LABEL_ROWS rows.
+        assert_eq!(&rows[..3], &[0, 1, 2]);
+        assert_eq!(rows[3], usize::MAX, "no fourth row");
+        assert_eq!(rows[4], 0, "the first row is free again");
+        assert_eq!(rows[10], 0);
+    }
 }

@@ -68,23 +68,61 @@
   function tOf(x) { return view.t0 + (x - LABELS) / scale(); }
   function maxTop() { return Math.max(0, lanes * LANE - (box.h - RULER)); }
 
-  // First op of the lane that ends at or after t (ends grow with starts,
-  // since a process runs one operation at a time).
-  function firstEndingAfter(lane, t) {
-    var lo = laneStart[lane], hi = laneStart[lane + 1];
+  // Operations that did not succeed, by lane, drawn again over the rest so
+  // that zoomed out, where a pixel holds many operations, none is hidden.
+  var notOk = [], notOkStart = [0];
+  for (var lane = 0; lane < lanes; lane++) {
+    for (var k = laneStart[lane]; k < laneStart[lane + 1]; k++) if (status[k] & 3) notOk.push(k);
+    notOkStart.push(notOk.length);
+  }
+  notOk = Uint32Array.from(notOk);
+
+  // Positions lo..hi of `ids` (or of the operations themselves when ids is
+  // null) are in start order, and so in end order too: a process runs one
+  // operation at a time.
+  function firstEndingAfter(ids, lo, hi, t) {
     while (lo < hi) {
-      var mid = (lo + hi) >> 1;
-      if (start[mid] + dur[mid] < t) lo = mid + 1; else hi = mid;
+      var mid = (lo + hi) >> 1, i = ids ? ids[mid] : mid;
+      if (start[i] + dur[i] < t) lo = mid + 1; else hi = mid;
     }
     return lo;
   }
-  function firstStartingAtOrAfter(lane, t, from) {
-    var lo = from, hi = laneStart[lane + 1];
+  function firstStartingAtOrAfter(ids, lo, hi, t) {
     while (lo < hi) {
-      var mid = (lo + hi) >> 1;
-      if (start[mid] < t) lo = mid + 1; else hi = mid;
+      var mid = (lo + hi) >> 1, i = ids ? ids[mid] : mid;
+      if (start[i] < t) lo = mid + 1; else hi = mid;
     }
     return lo;
+  }
+
+  // Draws one lane's operations in view, at most one per pixel column.
+  function drawRun(y, ids, lo, hi) {
+    var colors = data.outcomeColors;
+    var k = firstEndingAfter(ids, lo, hi, view.t0);
+    while (k < hi) {
+      var i = ids ? ids[k] : k;
+      if (start[i] > view.t1) break;
+      var x0 = xOf(start[i]);
+      var x1 = xOf(start[i] + dur[i]);
+      var s = status[i];
+      ctx.fillStyle = colors[s & 3];
+      ctx.globalAlpha = (s & 4) ? 0.45 : 1;
+      ctx.fillRect(x0, y, Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0)), LANE - 4);
+      drawn++;
+      if (i === selected) {
+        ctx.globalAlpha = 1;
+        ctx.strokeStyle = "#000";
+        ctx.lineWidth = 2;
+        ctx.strokeRect(x0 - 1, y - 1, Math.max(1, x1 - x0) + 2, LANE - 2);
+      }
+      // Skip the operations that would land on the pixels just drawn.
+      var nextPixel = Math.floor(Math.max(x1, x0)) + 1;
+      k++;
+      if (k < hi) {
+        var n = ids ? ids[k] : k;
+        if (xOf(start[n]) < nextPixel) k = firstStartingAtOrAfter(ids, k, hi, tOf(nextPixel));
+      }
+    }
   }
 
   function niceStep(span, pixels) {
@@ -122,31 +160,11 @@
     // Bars: per visible lane, at most one per pixel column.
     var first = Math.floor(view.top / LANE);
     var last = Math.min(lanes - 1, Math.floor((view.top + h - RULER) / LANE));
-    var colors = data.outcomeColors;
     drawn = 0;
     for (var lane = first; lane <= last; lane++) {
       var y = RULER + lane * LANE - view.top + 2;
-      var end = laneStart[lane + 1];
-      var i = firstEndingAfter(lane, view.t0);
-      while (i < end && start[i] <= view.t1) {
-        var x0 = xOf(start[i]);
-        var x1 = xOf(start[i] + dur[i]);
-        var s = status[i];
-        ctx.fillStyle = colors[s & 3];
-        ctx.globalAlpha = (s & 4) ? 0.45 : 1;
-        ctx.fillRect(x0, y, Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0)), LANE - 4);
-        drawn++;
-        if (i === selected) {
-          ctx.globalAlpha = 1;
-          ctx.strokeStyle = "#000";
-          ctx.lineWidth = 2;
-          ctx.strokeRect(x0 - 1, y - 1, Math.max(1, x1 - x0) + 2, LANE - 2);
-        }
-        // Skip the ops that would land on the pixels just drawn.
-        var nextPixel = Math.floor(Math.max(x1, x0)) + 1;
-        i++;
-        if (i < end && xOf(start[i]) < nextPixel) i = firstStartingAtOrAfter(lane, tOf(nextPixel), i);
-      }
+      drawRun(y, null, laneStart[lane], laneStart[lane + 1]);
+      drawRun(y, notOk, notOkStart[lane], notOkStart[lane + 1]);
     }
     ctx.globalAlpha = 1;
     ctx.restore();
@@ -247,7 +265,7 @@
     if (lane < 0 || lane >= lanes) return -1;
     var slack = 2 / scale();
     var t = tOf(x);
-    var i = firstEndingAfter(lane, t - slack);
+    var i = firstEndingAfter(null, laneStart[lane], laneStart[lane + 1], t - slack);
     if (i < laneStart[lane + 1] && start[i] <= t + slack) return i;
     return -1;
   }
