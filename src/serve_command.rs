@@ -240,8 +240,18 @@ fn handle(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
             }
         }
         Resolved::File(path) => {
-            let body = std::fs::read(&path)?;
-            respond(&mut stream, 200, content_type(&path), "", &body, head_only)
+            // Streamed: a history can be hundreds of megabytes.
+            let mut file = std::fs::File::open(&path)?;
+            let length = file.metadata()?.len();
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+                content_type(&path)
+            )?;
+            if !head_only {
+                std::io::copy(&mut file, &mut stream)?;
+            }
+            stream.flush()
         }
     }
 }

@@ -435,6 +435,12 @@ fn serve_shows_the_store_and_refuses_every_way_out_of_it() {
     for attempt in ["/..%5csecret.txt", "/%zz", "/a%00b"] {
         assert_eq!(request(attempt).0, 400, "{attempt}");
     }
+    let (status, head) = get(&address, "HEAD /t/run/index.html HTTP/1.1\r\n\r\n");
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("Content-Length: 14") && !head.contains("the run"),
+        "{head}"
+    );
     assert_eq!(request("/missing").0, 404);
     assert_eq!(get(&address, "POST / HTTP/1.1\r\n\r\n").0, 405);
     // A bad address is one line and exit 254.
