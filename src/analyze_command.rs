@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context};
 use clap::Args;
 use faultline_checkers::linearizable::{Analysis, ModelKind};
 use faultline_checkers::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
-use faultline_core::{parse_jsonl, Budget, OpType, Process, Validity};
+use faultline_core::{parse_jsonl, Budget, History, OpType, Process, Validity};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -45,17 +45,8 @@ pub struct RunVerdict {
     pub duration_s: f64,
 }
 
-/// Checks `<run_dir>/history.jsonl` and writes `results.json`.
-pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerdict> {
-    let file = run_dir.join("history.jsonl");
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed =
-        parse_jsonl(&text).map_err(|e| anyhow!("{}:{}: {}", file.display(), e.line, e.message))?;
-    for warning in &parsed.warnings {
-        eprintln!("warning: {}: {warning}", file.display());
-    }
-    let history = parsed.history;
+/// Client completions as [ok, fail, info], and nemesis actions completed.
+pub(crate) fn count_completions(history: &History) -> ([u64; 3], u64) {
     let mut outcomes = [0u64; 3];
     let mut nemesis_events = 0;
     for op in history.events() {
@@ -67,6 +58,21 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
             _ => {}
         }
     }
+    (outcomes, nemesis_events)
+}
+
+/// Checks `<run_dir>/history.jsonl` and writes `results.json`.
+pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerdict> {
+    let file = run_dir.join("history.jsonl");
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed =
+        parse_jsonl(&text).map_err(|e| anyhow!("{}:{}: {}", file.display(), e.line, e.message))?;
+    for warning in &parsed.warnings {
+        eprintln!("warning: {}: {warning}", file.display());
+    }
+    let history = parsed.history;
+    let (outcomes, nemesis_events) = count_completions(&history);
     let duration_s = history.events().last().map_or(0.0, |e| e.time as f64 / 1e9);
     let start = Instant::now();
     let budget = Budget {

@@ -5,7 +5,7 @@
 //! results.json and the page.
 
 use anyhow::{Context, Result};
-use faultline_core::{History, OpType, Process, Validity};
+use faultline_core::{History, Validity};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,20 +27,12 @@ pub fn write_check_report(
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(&file).with_context(|| format!("cannot write {}", file.display()))?,
     );
-    let mut outcomes = [0u64; 3];
     for event in history.events() {
         serde_json::to_writer(&mut out, event)?;
         out.write_all(b"\n")?;
-        if let Process::Client(_) = event.process {
-            match event.kind {
-                OpType::Ok => outcomes[0] += 1,
-                OpType::Fail => outcomes[1] += 1,
-                OpType::Info => outcomes[2] += 1,
-                OpType::Invoke => {}
-            }
-        }
     }
     out.flush()?;
+    let (outcomes, _) = crate::analyze_command::count_completions(history);
     let events = history.events();
     let duration_s = match (events.first(), events.last()) {
         // Histories imported without times have no duration to speak of.

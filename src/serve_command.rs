@@ -108,13 +108,13 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn respond(
+/// The status line and headers of a response of `length` bytes.
+fn write_head(
     stream: &mut TcpStream,
     status: u16,
     kind: &str,
     extra: &str,
-    body: &[u8],
-    head_only: bool,
+    length: u64,
 ) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
@@ -127,9 +127,19 @@ fn respond(
     };
     write!(
         stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n{extra}\r\n",
-        body.len()
-    )?;
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n{extra}\r\n"
+    )
+}
+
+fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    kind: &str,
+    extra: &str,
+    body: &[u8],
+    head_only: bool,
+) -> std::io::Result<()> {
+    write_head(stream, status, kind, extra, body.len() as u64)?;
     if !head_only {
         stream.write_all(body)?;
     }
@@ -149,12 +159,7 @@ fn listing(root: &Path, dir: &Path) -> String {
         })
         .collect();
     names.sort();
-    use faultline_reports::escape;
-    let href = |s: &str| {
-        s.replace('%', "%25")
-            .replace('#', "%23")
-            .replace('?', "%3F")
-    };
+    use faultline_reports::{escape, url_segment};
     let shown = dir.strip_prefix(root).unwrap_or(dir).display().to_string();
     let mut html = format!(
         "<!doctype html><meta charset=\"utf-8\"><title>/{0}</title><h1>/{0}</h1><ul><li><a href=\"../\">../</a></li>",
@@ -164,7 +169,7 @@ fn listing(root: &Path, dir: &Path) -> String {
         let slash = if is_dir { "/" } else { "" };
         html += &format!(
             "<li><a href=\"{}{slash}\">{}{slash}</a></li>",
-            escape(&href(&name)),
+            escape(&url_segment(&name)),
             escape(&name)
         );
     }
@@ -243,11 +248,7 @@ fn handle(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
             // Streamed: a history can be hundreds of megabytes.
             let mut file = std::fs::File::open(&path)?;
             let length = file.metadata()?.len();
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-                content_type(&path)
-            )?;
+            write_head(&mut stream, 200, content_type(&path), "", length)?;
             if !head_only {
                 std::io::copy(&mut file, &mut stream)?;
             }

@@ -4,7 +4,7 @@
 //! in order with the state after each step, and the operation that cannot
 //! be placed outlined in red.
 
-use crate::html::escape;
+use crate::html::{escape, shorten};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -14,6 +14,7 @@ const LEFT: f64 = 70.0;
 const TOP: f64 = 26.0;
 
 /// An operation of the drawing.
+#[derive(Clone)]
 struct Bar<'a> {
     process: String,
     invoke: u64,
@@ -60,7 +61,7 @@ pub fn counterexample_svg(counterexample: &Value) -> Option<String> {
     }
     if bars.is_empty() {
         for (bar, _) in &steps {
-            bars.insert(bar.invoke, bar_of_copy(bar));
+            bars.insert(bar.invoke, bar.clone());
         }
     }
     let failing = failing.or_else(|| bar_of(&path["stuck_at"]))?;
@@ -131,10 +132,8 @@ pub fn counterexample_svg(counterexample: &Value) -> Option<String> {
             ("#dbe9f6", "#2f7fc1", 1.0)
         };
         let chars = ((x1 - x0) / 6.0) as usize;
-        let label: String = if bar.description.chars().count() <= chars {
-            bar.description.to_owned()
-        } else if chars > 2 {
-            bar.description.chars().take(chars - 1).collect::<String>() + "…"
+        let label = if chars > 2 || bar.description.chars().count() <= chars {
+            shorten(bar.description, chars)
         } else {
             String::new()
         };
@@ -206,29 +205,11 @@ pub fn counterexample_svg(counterexample: &Value) -> Option<String> {
             escape(state),
             y + 3.0,
             y + 19.0,
-            escape(&short(state, 14))
+            escape(&shorten(state, 14))
         );
     }
     svg += "</svg>";
     Some(svg)
-}
-
-fn bar_of_copy<'a>(bar: &Bar<'a>) -> Bar<'a> {
-    Bar {
-        process: bar.process.clone(),
-        invoke: bar.invoke,
-        complete: bar.complete,
-        unknown: bar.unknown,
-        description: bar.description,
-    }
-}
-
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        text.chars().take(max - 1).collect::<String>() + "…"
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,23 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `text` cut to `max` characters, an ellipsis marking the cut.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        text.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+    }
+}
+
+/// A file name as one segment of a URL path: the characters a browser
+/// would read as escapes, query or fragment are %-escaped.
+pub fn url_segment(name: &str) -> String {
+    name.replace('%', "%25")
+        .replace('#', "%23")
+        .replace('?', "%3F")
+}
+
 /// A whole page around `body`.
 pub fn page(title: &str, body: &str) -> String {
     format!(

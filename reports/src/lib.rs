@@ -29,7 +29,7 @@ mod timeline;
 
 pub use counterexample_svg::counterexample_svg;
 pub use cycle_svg::cycle_svg;
-pub use html::{escape, fetches_nothing};
+pub use html::{escape, fetches_nothing, url_segment};
 pub use plots::{draw_plots, Plot};
 pub use run_data::{ClockChange, FaultWindow, RunData, TimedOp};
 pub use run_report::write_run_report;

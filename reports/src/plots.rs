@@ -9,7 +9,8 @@
 
 use crate::colors::{fault_color, outcome_color, OUTCOMES};
 use crate::font::ensure_font;
-use crate::run_data::{RunData, TimedOp};
+use crate::html::shorten;
+use crate::run_data::RunData;
 use faultline_core::Outcome;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
@@ -61,7 +62,7 @@ fn scatter(run: &RunData) -> Scatter {
     let mut count = 0;
     for op in &run.ops {
         let latency = op.latency_ms().max(0.01);
-        let outcome = outcome_index(op);
+        let outcome = op.outcome_index();
         let cell = (
             op.f,
             outcome as u8,
@@ -230,7 +231,7 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
                 .map(|(w, &row)| {
                     EmptyElement::at((w.start, y_high))
                         + Text::new(
-                            format!("{} {}", w.kind, short(&w.label, 28)),
+                            format!("{} {}", w.kind, shorten(&w.label, 28)),
                             (3, 3 + 12 * row as i32),
                             ("sans-serif", 11).into_font().color(&fault_color(w.kind)),
                         )
@@ -238,22 +239,6 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
         )
         .map_err(err)?;
     Ok(())
-}
-
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        text.chars().take(max - 1).collect::<String>() + "…"
-    }
-}
-
-fn outcome_index(op: &TimedOp) -> usize {
-    match op.outcome {
-        Outcome::Ok => 0,
-        Outcome::Fail => 1,
-        Outcome::Unknown => 2,
-    }
 }
 
 fn draw_latency<DB: DrawingBackend>(
@@ -432,7 +417,7 @@ fn draw_throughput<DB: DrawingBackend>(
     let mut counts = vec![[0u64; 3]; count];
     for op in run.ops.iter().filter(|o| o.completed) {
         let b = ((op.end / width) as usize).min(count - 1);
-        counts[b][outcome_index(op)] += 1;
+        counts[b][op.outcome_index()] += 1;
     }
     let high = counts
         .iter()

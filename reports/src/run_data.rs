@@ -27,6 +27,15 @@ pub struct TimedOp {
 }
 
 impl TimedOp {
+    /// 0 ok, 1 fail, 2 unknown: the order of `colors::OUTCOMES`.
+    pub fn outcome_index(&self) -> usize {
+        match self.outcome {
+            Outcome::Ok => 0,
+            Outcome::Fail => 1,
+            Outcome::Unknown => 2,
+        }
+    }
+
     /// Latency in milliseconds.
     pub fn latency_ms(&self) -> f64 {
         (self.end - self.start) * 1e3
@@ -87,6 +96,7 @@ fn opens(f: &str) -> Option<(&'static str, &'static [&'static str])> {
     Some(match f {
         "start-partition" => ("partition", &["stop-partition"]),
         "start-packet" => ("packet", &["stop-packet"]),
+        // `start` closes a kill in histories from Jepsen's process nemesis.
         "kill" => ("kill", &["restart", "start"]),
         "pause" => ("pause", &["resume"]),
         "clock-bump" | "clock-strobe" => ("clock", &["clock-reset"]),

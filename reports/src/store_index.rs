@@ -4,7 +4,7 @@
 //! as a nightly job needs.
 
 use crate::font::ensure_font;
-use crate::html::{escape, page};
+use crate::html::{escape, page, url_segment};
 use plotters::prelude::*;
 use serde_json::Value;
 use std::fmt::Write;
@@ -292,13 +292,7 @@ pub fn write_store_index(store: &Path) -> std::io::Result<PathBuf> {
 /// A relative path as a URL path (each component escaped for HTML later).
 fn link(path: &Path) -> String {
     path.components()
-        .map(|c| {
-            c.as_os_str()
-                .to_string_lossy()
-                .replace('%', "%25")
-                .replace('#', "%23")
-                .replace('?', "%3F")
-        })
+        .map(|c| url_segment(&c.as_os_str().to_string_lossy()))
         .collect::<Vec<_>>()
         .join("/")
 }

@@ -14,7 +14,6 @@ use crate::colors::{fault_hex, outcome_hex, OUTCOMES};
 use crate::html::escape;
 use crate::run_data::RunData;
 use base64::Engine;
-use faultline_core::Outcome;
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
@@ -43,7 +42,6 @@ pub fn write_timeline_data(run: &RunData, dir: &Path) -> std::io::Result<()> {
     let mut start = Vec::with_capacity(order.len() * 4);
     let mut duration = Vec::with_capacity(order.len() * 4);
     let mut status = Vec::with_capacity(order.len());
-    let mut fs = Vec::with_capacity(order.len() * 2);
     let mut invoke = Vec::with_capacity(order.len() * 4);
     for (position, &i) in order.iter().enumerate() {
         let op = &run.ops[i];
@@ -53,13 +51,7 @@ pub fn write_timeline_data(run: &RunData, dir: &Path) -> std::io::Result<()> {
         }
         start.extend_from_slice(&(op.start as f32).to_le_bytes());
         duration.extend_from_slice(&((op.end - op.start) as f32).to_le_bytes());
-        let outcome: u8 = match op.outcome {
-            Outcome::Ok => 0,
-            Outcome::Fail => 1,
-            Outcome::Unknown => 2,
-        };
-        status.push(outcome | if op.completed { 0 } else { 4 });
-        fs.extend_from_slice(&op.f.to_le_bytes());
+        status.push(op.outcome_index() as u8 | if op.completed { 0 } else { 4 });
         invoke.extend_from_slice(&(op.invoke as u32).to_le_bytes());
     }
     write_details(run, &order, &dir.join(DETAILS_DIR))?;
@@ -75,14 +67,11 @@ pub fn write_timeline_data(run: &RunData, dir: &Path) -> std::io::Result<()> {
         "ops": order.len(),
         "processes": processes,
         "laneStart": lane_start,
-        "fs": run.fs,
-        "outcomes": OUTCOMES,
         "outcomeColors": outcome_hex(),
         "faults": faults,
         "start": base64(&start),
         "duration32": base64(&duration),
         "status": base64(&status),
-        "f": base64(&fs),
         "invoke": base64(&invoke),
         "detailsPerFile": DETAILS_PER_FILE,
         "detailsDir": DETAILS_DIR,

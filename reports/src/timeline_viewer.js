@@ -146,15 +146,13 @@
     ctx.beginPath();
     ctx.rect(LABELS, 0, w - LABELS, h);
     ctx.clip();
-    data.faults.forEach(function (f, i) {
+    data.faults.forEach(function (f) {
       var x0 = xOf(f.start), x1 = Math.max(xOf(f.end), x0 + 1);
       if (x1 < LABELS || x0 > w) return;
       ctx.globalAlpha = 0.14;
       ctx.fillStyle = f.color;
       ctx.fillRect(x0, RULER, x1 - x0, h - RULER);
       ctx.globalAlpha = 1;
-      ctx.fillStyle = f.color;
-      ctx.font = "10px sans-serif";
       fault_labels.push([f.kind + " " + f.label, Math.max(x0, LABELS) + 2, x1, f.color]);
     });
     // Bars: per visible lane, at most one per pixel column.
@@ -189,7 +187,7 @@
     }
     ctx.stroke();
     ctx.font = "10px sans-serif";
-    fault_labels.forEach(function (l, i) {
+    fault_labels.forEach(function (l) {
       ctx.save();
       ctx.beginPath();
       ctx.rect(l[1] - 2, RULER - 12, Math.max(l[2] - l[1] + 2, 0), 12);
