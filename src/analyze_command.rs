@@ -4,8 +4,9 @@
 use crate::exit::Failure;
 use anyhow::{anyhow, Context};
 use clap::Args;
-use faultline_checkers::linearizable::{Analysis, ModelKind};
-use faultline_checkers::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
+use faultline_checkers::linearizable::ModelKind;
+use faultline_checkers::serializable::{ConsistencyModel, Workload};
+use faultline_checkers::CheckSpec;
 use faultline_core::{parse_jsonl, Budget, History, OpType, Process, Validity};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -22,12 +23,7 @@ pub struct AnalyzeArgs {
 }
 
 /// A checker's analysis of a run.
-pub enum RunAnalysis {
-    /// Register workloads: linearizability per key.
-    Linearizable(Box<Analysis>),
-    /// Transactional workloads: serializability.
-    Serializable(Box<SerialAnalysis>),
-}
+pub use faultline_checkers::CheckedHistory as RunAnalysis;
 
 /// What a run's history showed.
 pub struct RunVerdict {
@@ -79,43 +75,17 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
         time_limit: Some(time_limit),
         ..Budget::default()
     };
-    // The workload (in test.json) decides the checker; runs from before
-    // transactional workloads existed are registers.
-    let test = std::fs::read_to_string(run_dir.join("test.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .unwrap_or_default();
-    let workload = test["workload"].as_str().unwrap_or("register").to_owned();
-    // A custom system may ask for another model; etcd promises strict.
-    let model = test["custom"]["workload"]["consistency_model"]
-        .as_str()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(ConsistencyModel::StrictSerializable);
-    let transactions = match workload.as_str() {
-        "append" => Some(Workload::ListAppend),
-        "wr" => Some(Workload::RwRegister),
-        _ => None,
-    };
-    let (analysis, checked, checker) = match transactions {
-        Some(w) => {
-            let a = serializable::check(&history, w, model, &budget)
-                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
-            let json = serde_json::to_value(&a)?;
-            (RunAnalysis::Serializable(Box::new(a)), json, "serializable")
-        }
-        None => {
-            let a = ModelKind::CasRegister
-                .check(&history, &budget)
-                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
-            let json = serde_json::to_value(&a)?;
-            (RunAnalysis::Linearizable(Box::new(a)), json, "linearizable")
-        }
-    };
+    let spec = run_check_spec(run_dir)?;
+    let analysis = spec.check(&history, &budget).map_err(|e| {
+        anyhow!(
+            "{}: {e} (checked as test.json says: {})",
+            file.display(),
+            describe(&spec)
+        )
+    })?;
+    let (checked, checker) = (analysis.to_json(), spec.checker_name());
     let check_time = start.elapsed();
-    let checked_valid = match &analysis {
-        RunAnalysis::Linearizable(a) => a.valid,
-        RunAnalysis::Serializable(a) => a.valid,
-    };
+    let checked_valid = analysis.valid();
     // An empty history proves nothing.
     let valid = if outcomes.iter().sum::<u64>() == 0 {
         Validity::Unknown
@@ -144,6 +114,70 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
     })
 }
 
+/// `linearizable (cas-register)`, `serializable (list-append, read-committed)`.
+fn describe(spec: &CheckSpec) -> String {
+    match spec {
+        CheckSpec::Linearizable { model } => format!("linearizable ({})", model.name()),
+        CheckSpec::Serializable {
+            workload,
+            consistency_model,
+        } => format!("serializable ({}, {consistency_model})", workload.name()),
+    }
+}
+
+/// The checker a run was judged with: `check` in test.json; for runs made
+/// before it was written there, the workload (and a custom system's
+/// consistency model) in test.json, or the checker and model results.json
+/// names (`check --report` directories).
+pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
+    let read = |name: &str| -> serde_json::Value {
+        std::fs::read_to_string(run_dir.join(name))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    };
+    let test = read("test.json");
+    if !test["check"].is_null() {
+        return serde_json::from_value(test["check"].clone()).map_err(|e| {
+            anyhow!(
+                "{}: `check` is not a checker faultline knows ({e}); fix or remove it",
+                run_dir.join("test.json").display()
+            )
+        });
+    }
+    let results = read("results.json");
+    let named = |checker: &str, field: &str| {
+        results["checkers"][checker][field]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let strict = ConsistencyModel::StrictSerializable;
+    let custom_model = test["custom"]["workload"]["consistency_model"]
+        .as_str()
+        .and_then(|m| m.parse().ok());
+    let serializable = |workload: Workload| CheckSpec::Serializable {
+        workload,
+        consistency_model: named("serializable", "model")
+            .and_then(|m| m.parse().ok())
+            .or(custom_model)
+            .unwrap_or(strict),
+    };
+    Ok(match test["workload"].as_str().unwrap_or("register") {
+        "append" => serializable(Workload::ListAppend),
+        "wr" => serializable(Workload::RwRegister),
+        "serializable" => serializable(
+            named("serializable", "workload")
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(Workload::ListAppend),
+        ),
+        _ => CheckSpec::Linearizable {
+            model: named("linearizable", "model")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(ModelKind::CasRegister),
+        },
+    })
+}
+
 /// Runs `faultline analyze`.
 pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
     let verdict = check_run(
@@ -159,64 +193,40 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
     Ok(verdict.valid.exit_code())
 }
 
-/// The checker's lines of a summary.
+/// The checker's lines of a summary: the same explanation `check` prints.
 pub fn print_verdict(v: &RunVerdict) {
     let [ok, fail, info] = v.outcomes;
     println!(
         "ops:     {ok} ok, {fail} fail, {info} info (unknown); {} nemesis events",
         v.nemesis_events
     );
+    let took = v.check_time.as_secs_f64() * 1e3;
     let a = match &v.analysis {
         RunAnalysis::Linearizable(a) => a,
         RunAnalysis::Serializable(a) => {
             println!(
-                "check:   {} ({}): {} — {} transactions, {} dependency edges, {:.0} ms",
-                a.model,
-                a.workload,
-                v.valid,
-                a.txns,
-                a.edges,
-                v.check_time.as_secs_f64() * 1e3
+                "check:   {} ({}): {} — {} transactions, {} dependency edges, {took:.0} ms",
+                a.model, a.workload, v.valid, a.txns, a.edges,
             );
-            if let Some(reason) = &a.reason {
-                println!("         {reason}");
-            }
-            for anomaly in a.anomalies.iter().take(3) {
-                println!("         {}: {}", anomaly.name, anomaly.explanation);
-            }
+            crate::check_serial::print_text("check", a);
             return;
         }
     };
     println!(
-        "check:   linearizable ({}, per key): {} — {} ops in {} keys, {:.0} ms",
-        a.model,
-        v.valid,
-        a.ops,
-        a.partitions,
-        v.check_time.as_secs_f64() * 1e3
+        "check:   linearizable ({}, per key): {} — {} ops in {} keys, {took:.0} ms",
+        a.model, v.valid, a.ops, a.partitions,
     );
     if let Some(reason) = &a.reason {
         println!("         {reason}");
     }
+    if a.refuted_keys > 0 {
+        println!("         {}", a.refuted_text());
+    }
     if let Some(c) = &a.counterexample {
-        if let Some(op) = &c.failing_op {
-            let key = c.key.as_deref().unwrap_or("-");
-            let node = op
-                .node
-                .as_deref()
-                .map_or(String::new(), |n| format!(" on {n}"));
-            println!(
-                "         key {key}: process {}{node} `{}` (event {}) cannot be linearized",
-                op.process, op.description, op.invoke
-            );
-        }
-        if let Some(path) = c.partial_linearizations.first() {
-            for step in path.steps.iter().rev().take(4).rev() {
-                println!(
-                    "           … {} -> {}",
-                    step.op.description, step.state_after
-                );
-            }
-        }
+        crate::check_command::print_counterexample(c);
+    }
+    for more in &a.more_counterexamples {
+        println!("  and:");
+        crate::check_command::print_counterexample(more);
     }
 }

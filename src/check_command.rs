@@ -118,7 +118,7 @@ pub(crate) fn write_report(
     args: &CheckArgs,
     file: &Path,
     history: &faultline_core::History,
-    checker: &str,
+    spec: &faultline_checkers::CheckSpec,
     valid: Validity,
     analysis: serde_json::Value,
     check_ms: f64,
@@ -128,7 +128,7 @@ pub(crate) fn write_report(
     };
     let dir = crate::check_report::report_dir(base, file, args.files.len() > 1);
     let page = crate::check_report::write_check_report(
-        &dir, file, history, checker, valid, analysis, check_ms,
+        &dir, file, history, spec, valid, analysis, check_ms,
     )
     .map_err(Failure::bad_input)?;
     if args.json {
@@ -189,7 +189,7 @@ fn check_file(
         args,
         file,
         &parsed.history,
-        "linearizable",
+        &faultline_checkers::CheckSpec::Linearizable { model: args.model },
         analysis.valid,
         serde_json::to_value(&analysis).unwrap_or_default(),
         check_ms,
@@ -197,15 +197,20 @@ fn check_file(
     let message = match (&analysis.valid, &analysis.counterexample) {
         (Validity::Invalid, Some(c)) => match &c.failing_op {
             Some(op) => format!(
-                "not linearizable ({}): process {} `{}` cannot be linearized{}",
+                "not linearizable ({}): {}; process {} `{}` cannot be linearized{}",
                 analysis.model,
+                analysis.refuted_text(),
                 op.process,
                 op.description,
                 c.key
                     .as_deref()
                     .map_or(String::new(), |k| format!(" (key {k})"))
             ),
-            None => format!("not linearizable ({})", analysis.model),
+            None => format!(
+                "not linearizable ({}): {}",
+                analysis.model,
+                analysis.refuted_text()
+            ),
         },
         (v, _) => format!(
             "{v} ({}){}",
@@ -247,8 +252,15 @@ fn report(
     let took = format!("{} ops, {} key(s), {elapsed_ms:.1} ms", a.ops, a.partitions);
     match (a.valid, &a.counterexample) {
         (Validity::Invalid, Some(c)) => {
-            println!("{name}: INVALID: not linearizable ({took})");
+            println!(
+                "{name}: INVALID: not linearizable: {} ({took})",
+                a.refuted_text()
+            );
             print_counterexample(c);
+            for more in &a.more_counterexamples {
+                println!("  and:");
+                print_counterexample(more);
+            }
         }
         (Validity::Unknown, _) => println!(
             "{name}: unknown: {} ({took})",
@@ -258,7 +270,7 @@ fn report(
     }
 }
 
-fn print_counterexample(c: &Counterexample) {
+pub(crate) fn print_counterexample(c: &Counterexample) {
     let at = |line: Option<usize>, event: usize| {
         line.map_or_else(|| format!("event {event}"), |l| format!("line {l}"))
     };

@@ -11,12 +11,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Writes the run directory `dir` for `history` read from `source` and
-/// checked by `checker` (`linearizable` or `serializable`); returns the page.
+/// checked as `spec` says; returns the page. test.json records `spec`, so
+/// `analyze DIR` checks the history again with the same checker and model.
 pub fn write_check_report(
     dir: &Path,
     source: &Path,
     history: &History,
-    checker: &str,
+    spec: &faultline_checkers::CheckSpec,
     valid: Validity,
     analysis: Value,
     check_ms: f64,
@@ -47,7 +48,8 @@ pub fn write_check_report(
         serde_json::to_string_pretty(&json!({
             "name": format!("check {name}"),
             "source": source.display().to_string(),
-            "workload": checker,
+            "workload": spec.checker_name(),
+            "check": spec,
             "command_line": std::env::args().collect::<Vec<_>>(),
         }))?,
     )?;
@@ -55,7 +57,7 @@ pub fn write_check_report(
         dir.join("results.json"),
         serde_json::to_string_pretty(&json!({
             "valid": valid,
-            "checkers": { checker: analysis },
+            "checkers": { spec.checker_name(): analysis },
             "ops": { "ok": outcomes[0], "fail": outcomes[1], "info": outcomes[2] },
             "check_ms": check_ms,
             "duration_s": duration_s,

@@ -42,7 +42,10 @@ pub fn check_history(
         args,
         file,
         history,
-        "serializable",
+        &faultline_checkers::CheckSpec::Serializable {
+            workload,
+            consistency_model: args.consistency_model,
+        },
         analysis.valid,
         serde_json::to_value(&analysis).unwrap_or_default(),
         check_ms,
@@ -61,7 +64,7 @@ pub fn check_history(
     Ok((analysis.valid, message))
 }
 
-fn print_text(name: &str, a: &SerialAnalysis) {
+pub(crate) fn print_text(name: &str, a: &SerialAnalysis) {
     let took = format!(
         "{} transactions, {} dependency edges, {:.1} ms",
         a.txns, a.edges, a.elapsed_ms

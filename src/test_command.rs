@@ -276,6 +276,7 @@ impl TestOptions {
             junit: self.junit.clone(),
             custom: None,
             summary_json: self.summary_json.clone(),
+            check: None,
             command_line: std::env::args().collect(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         })

@@ -31,8 +31,10 @@
 //! assert_eq!(why.failing_op.unwrap().description, "read → 1");
 //! ```
 
+mod check_spec;
 pub mod linearizable;
 mod linearizable_checker;
 pub mod serializable;
 
+pub use check_spec::{CheckSpec, CheckedHistory};
 pub use linearizable_checker::LinearizableChecker;

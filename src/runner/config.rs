@@ -51,6 +51,10 @@ pub struct TestConfig {
     /// A custom system (`faultline test custom --config`), or etcd when absent.
     #[serde(default)]
     pub custom: Option<crate::custom::CustomConfig>,
+    /// The checker and model that judge the run (derived from the
+    /// workload when the run starts; `analyze` reads it back).
+    #[serde(default)]
+    pub check: Option<faultline_checkers::CheckSpec>,
     /// The command line that started the run.
     pub command_line: Vec<String>,
     /// faultline's version.
@@ -62,6 +66,33 @@ fn register() -> String {
 }
 
 impl TestConfig {
+    /// The checker this workload needs: registers are linearizable per key
+    /// (cas-register); transactions are serializable, strict unless a
+    /// custom system says otherwise (etcd promises strict).
+    pub fn check_spec(&self) -> faultline_checkers::CheckSpec {
+        use faultline_checkers::linearizable::ModelKind;
+        use faultline_checkers::serializable::{ConsistencyModel, Workload};
+        use faultline_checkers::CheckSpec;
+        let consistency_model = self
+            .custom
+            .as_ref()
+            .and_then(|c| c.workload.consistency_model.parse().ok())
+            .unwrap_or(ConsistencyModel::StrictSerializable);
+        match self.workload.as_str() {
+            "append" => CheckSpec::Serializable {
+                workload: Workload::ListAppend,
+                consistency_model,
+            },
+            "wr" => CheckSpec::Serializable {
+                workload: Workload::RwRegister,
+                consistency_model,
+            },
+            _ => CheckSpec::Linearizable {
+                model: ModelKind::CasRegister,
+            },
+        }
+    }
+
     /// The nodes' names, in order.
     pub fn node_names(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.name.clone()).collect()

@@ -39,8 +39,9 @@ pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
 
 /// Runs the test `config` describes; returns the exit code and the run as
 /// a JUnit test case.
-pub fn run_test_case(config: TestConfig) -> Result<(i32, crate::junit::Case), Failure> {
+pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case), Failure> {
     crate::interrupt::install();
+    config.check = Some(config.check_spec());
     let run_dir =
         crate::store::create_run_dir(&config.store, &config.name).map_err(Failure::bad_input)?;
     std::fs::write(

@@ -43,6 +43,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         junit: None,
         custom: None,
         summary_json: None,
+        check: None,
         command_line: Vec::new(),
         version: String::new(),
     }

@@ -10,6 +10,7 @@ mod faults;
 mod interrupts;
 mod local_cluster;
 mod nightly;
+mod reanalysis;
 mod reference_histories;
 mod reports;
 

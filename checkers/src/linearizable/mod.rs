@@ -41,9 +41,49 @@ pub struct Analysis {
     /// Why the verdict is unknown, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Why the history is not linearizable, when it is not.
+    /// Why the history is not linearizable, when it is not: the key
+    /// refuted in the fewest steps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counterexample: Option<Counterexample>,
+    /// How many keys (partitions) were refuted: every one, not only the
+    /// first, so a run with one stale read and one with thousands differ.
+    pub refuted_keys: usize,
+    /// The refuted keys' names (the first [`NAMED_KEYS`]), fewest steps first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refuted: Vec<String>,
+    /// The next refuted keys' counterexamples (up to [`MORE_EXPLAINED`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_counterexamples: Vec<Counterexample>,
+    /// Keys still undecided when a refutation was known and their search
+    /// passed the counting budget, or the time limit came: they may hold
+    /// more refutations.
+    pub undecided_keys: usize,
+}
+
+/// Refuted keys named in an analysis.
+pub const NAMED_KEYS: usize = 20;
+/// Counterexamples built beyond the first.
+pub const MORE_EXPLAINED: usize = 2;
+
+impl Analysis {
+    /// `3 of 50 keys refuted (k1, k7, k9)`, or empty when none was.
+    pub fn refuted_text(&self) -> String {
+        if self.refuted_keys == 0 {
+            return String::new();
+        }
+        let mut names = self.refuted.join(", ");
+        if self.refuted_keys > self.refuted.len() {
+            names.push_str(", …");
+        }
+        let undecided = match self.undecided_keys {
+            0 => String::new(),
+            n => format!("; {n} undecided"),
+        };
+        format!(
+            "{} of {} key(s) refuted ({names}){undecided}",
+            self.refuted_keys, self.partitions
+        )
+    }
 }
 
 /// Whether an illegal history is explained (costs a few more searches).
@@ -88,28 +128,52 @@ pub fn check_with<M: Model>(
         partitions: prepared.partitions.len(),
         reason: None,
         counterexample: None,
+        refuted_keys: 0,
+        refuted: Vec::new(),
+        more_counterexamples: Vec::new(),
+        undecided_keys: 0,
     };
-    // The partition refuted in the fewest steps is explained (see search_in_turns).
-    let illegal = outcomes
+    // Refuted partitions, fewest steps first (then lowest index): the first
+    // is explained, and does not depend on thread timing (search_in_turns).
+    let mut illegal: Vec<(u64, usize, usize)> = outcomes
         .iter()
         .filter_map(|(i, o, steps)| match o {
             SearchOutcome::Illegal { best_depth } => Some((*steps, *i, *best_depth)),
             _ => None,
         })
-        .min()
-        .map(|(_, i, best_depth)| (i, best_depth));
-    if let Some((i, best_depth)) = illegal {
+        .collect();
+    illegal.sort_unstable();
+    if !illegal.is_empty() {
         analysis.valid = Validity::Invalid;
-        analysis.counterexample = (explain == Explain::Yes).then(|| {
-            counterexample::explain(
-                model,
-                &prepared,
-                history,
-                &prepared.partitions[i],
-                best_depth,
-                &limits,
-            )
-        });
+        analysis.refuted_keys = illegal.len();
+        analysis.undecided_keys = prepared.partitions.len()
+            - outcomes
+                .iter()
+                .filter(|(_, o, _)| !matches!(o, SearchOutcome::Unknown(_)))
+                .count();
+        analysis.refuted = illegal
+            .iter()
+            .take(NAMED_KEYS)
+            .map(|&(_, i, _)| key_name(&prepared.partitions[i]))
+            .collect();
+        if explain == Explain::Yes {
+            let mut explained =
+                illegal
+                    .iter()
+                    .take(1 + MORE_EXPLAINED)
+                    .map(|&(_, i, best_depth)| {
+                        counterexample::explain(
+                            model,
+                            &prepared,
+                            history,
+                            &prepared.partitions[i],
+                            best_depth,
+                            &limits,
+                        )
+                    });
+            analysis.counterexample = explained.next();
+            analysis.more_counterexamples = explained.collect();
+        }
     } else if let Some(why) = outcomes.iter().find_map(|(i, o, _)| match o {
         SearchOutcome::Unknown(why) => Some((*i, *why)),
         _ => None,
@@ -130,6 +194,20 @@ pub fn check_with<M: Model>(
     Ok(analysis)
 }
 
+/// A partition's name in a summary: its key, or `(whole history)`.
+fn key_name<M: Model>(partition: &Partition<M>) -> String {
+    partition
+        .key
+        .clone()
+        .unwrap_or_else(|| "(whole history)".to_owned())
+}
+
+/// Once a partition is refuted after `s` steps, the others go on until
+/// `s` times this (at least [`MIN_COUNTING_STEPS`]) to be counted too.
+const COUNTING_FACTOR: u64 = 64;
+/// The least counting budget per partition after a refutation.
+const MIN_COUNTING_STEPS: u64 = 1 << 20;
+
 /// Steps a partition's search takes in its first turn; doubled every turn.
 const FIRST_TURN_STEPS: u64 = 1 << 10;
 
@@ -143,9 +221,18 @@ struct Queued<'e, M: Model> {
 /// Searches every partition in turns of doubling length, taken from one
 /// queue by every core, so that an easy refutation is never held up by hard
 /// partitions. Once a partition is found illegal after `s` steps, the others
-/// stop past `s` steps: the partition explained (fewest steps, then lowest
-/// key) does not depend on the number of threads or their timing.
-/// Returns each decided partition with its outcome and step count.
+/// go on only to a counting budget (`s` × [`COUNTING_FACTOR`]), so every
+/// refuted key is counted while a hard valid key cannot hold the verdict
+/// up; the partition explained (fewest steps, then lowest key) does not
+/// depend on the number of threads or their timing.
+/// Returns each decided partition with its outcome and step count; those
+/// past the counting budget are not returned (they are undecided).
+fn counting_budget(refuted_after: u64) -> u64 {
+    refuted_after
+        .saturating_mul(COUNTING_FACTOR)
+        .max(MIN_COUNTING_STEPS)
+}
+
 fn search_in_turns<M: Model>(
     model: &M,
     partitions: &[Partition<M>],
@@ -163,7 +250,9 @@ fn search_in_turns<M: Model>(
             .collect(),
     );
     let undecided = AtomicUsize::new(partitions.len());
-    let bound = AtomicU64::new(u64::MAX);
+    // Steps past which a partition is left undecided: lowered to the
+    // counting budget of the first refutation.
+    let cap = AtomicU64::new(u64::MAX);
     let decided = Mutex::new(Vec::with_capacity(partitions.len()));
     let workers = rayon::current_num_threads().clamp(1, partitions.len().max(1));
     let work = || loop {
@@ -178,12 +267,12 @@ fn search_in_turns<M: Model>(
         let until = item.search.steps().saturating_add(item.turn);
         let outcome = item
             .search
-            .run_bounded(model, limits, until, &bound, None, None);
+            .run_bounded(model, limits, until, &cap, None, None);
         let steps = item.search.steps();
         match outcome {
             Some(outcome) => {
                 if matches!(outcome, SearchOutcome::Illegal { .. }) {
-                    bound.fetch_min(steps, Ordering::Relaxed);
+                    cap.fetch_min(counting_budget(steps), Ordering::Relaxed);
                 }
                 decided.lock().unwrap_or_else(|e| e.into_inner()).push((
                     item.partition,
@@ -192,7 +281,7 @@ fn search_in_turns<M: Model>(
                 ));
                 undecided.fetch_sub(1, Ordering::Release);
             }
-            None if steps > bound.load(Ordering::Relaxed) => {
+            None if steps >= cap.load(Ordering::Relaxed) => {
                 undecided.fetch_sub(1, Ordering::Release);
             }
             None => {

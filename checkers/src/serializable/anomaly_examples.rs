@@ -230,18 +230,95 @@ fn g2_item_write_skew_allowed_by_snapshot_isolation() {
     assert!(si.not.contains(&"serializable") && !si.not.contains(&"snapshot-isolation"));
 }
 
+/// Asserts `name` is found and the verdict under each model follows the
+/// verdict table: invalid exactly where the model forbids it.
+fn verdicts_follow_the_table(history: &History, workload: Workload, name: &str) {
+    for model in ConsistencyModel::ALL {
+        let analysis = analyze(history, workload, model);
+        let anomaly = analysis
+            .anomalies
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{name} not found under {model}: {:#?}", analysis.anomalies));
+        let forbidden = anomaly.rules_out.contains(&model.name());
+        let expected = if forbidden {
+            Validity::Invalid
+        } else {
+            Validity::Valid
+        };
+        assert_eq!(
+            analysis.valid, expected,
+            "{name} under {model}: {:#?}",
+            analysis.anomalies
+        );
+    }
+}
+
 #[test]
-fn internal_inconsistency() {
+fn a_non_repeatable_read_inside_a_transaction_is_allowed_at_read_committed() {
+    // T0 reads x, T1 appends and commits, T0 reads x again and sees it:
+    // what PostgreSQL's read committed does.
+    let h = concurrent_then(
+        &[
+            ok(1, json!([["r", "x", []], ["r", "x", [1]]])),
+            ok(2, json!([["append", "x", 1]])),
+        ],
+        &[],
+    );
+    let rc = analyze(&h, ListAppend, ReadCommitted);
+    assert_eq!(rc.valid, Validity::Valid, "{:#?}", rc.anomalies);
+    assert_eq!(rc.counts.get("internal"), Some(&1));
+    finds(&h, ListAppend, RepeatableRead, "internal");
+    verdicts_follow_the_table(&h, ListAppend, "internal");
+    // Own writes accounted for: read, append 2, then another's 1 shows up.
+    let h = concurrent_then(
+        &[
+            ok(
+                1,
+                json!([["r", "x", []], ["append", "x", 2], ["r", "x", [1, 2]]]),
+            ),
+            ok(2, json!([["append", "x", 1]])),
+        ],
+        &[],
+    );
+    assert_eq!(
+        analyze(&h, ListAppend, ReadCommitted).valid,
+        Validity::Valid
+    );
+    finds(&h, ListAppend, SnapshotIsolation, "internal");
+    let h = concurrent_then(
+        &[
+            ok(1, json!([["r", "x", null], ["r", "x", 2]])),
+            ok(2, json!([["w", "x", 2]])),
+        ],
+        &[],
+    );
+    verdicts_follow_the_table(&h, RwRegister, "internal");
+}
+
+#[test]
+fn not_seeing_its_own_write_is_forbidden_by_every_model() {
     let h = serial(&[ok(
         1,
         json!([["r", "x", []], ["append", "x", 1], ["r", "x", []]]),
     )]);
-    finds(&h, ListAppend, ReadUncommitted, "internal");
+    finds(&h, ListAppend, ReadUncommitted, "own-write-unseen");
+    verdicts_follow_the_table(&h, ListAppend, "own-write-unseen");
     let h = serial(&[
         ok(1, json!([["w", "x", 1], ["r", "x", 2]])),
         ok(2, json!([["w", "x", 2]])),
     ]);
-    finds(&h, RwRegister, ReadUncommitted, "internal");
+    finds(&h, RwRegister, ReadUncommitted, "own-write-unseen");
+    verdicts_follow_the_table(&h, RwRegister, "own-write-unseen");
+}
+
+#[test]
+fn reading_its_own_later_write_is_a_future_read() {
+    let h = serial(&[ok(1, json!([["r", "x", [1]], ["append", "x", 1]]))]);
+    finds(&h, ListAppend, ReadCommitted, "future-read");
+    verdicts_follow_the_table(&h, ListAppend, "future-read");
+    let h = serial(&[ok(1, json!([["r", "x", 5], ["w", "x", 5]]))]);
+    verdicts_follow_the_table(&h, RwRegister, "future-read");
 }
 
 #[test]
@@ -252,7 +329,8 @@ fn incompatible_order() {
         ok(3, json!([["r", "x", [1, 2]]])),
         ok(4, json!([["r", "x", [2, 1]]])),
     ]);
-    finds(&h, ListAppend, ReadUncommitted, "incompatible-order");
+    finds(&h, ListAppend, ReadCommitted, "incompatible-order");
+    verdicts_follow_the_table(&h, ListAppend, "incompatible-order");
 }
 
 #[test]
@@ -262,6 +340,7 @@ fn duplicate_elements() {
         ok(2, json!([["r", "x", [1, 1]]])),
     ]);
     finds(&h, ListAppend, ReadUncommitted, "duplicate-elements");
+    verdicts_follow_the_table(&h, ListAppend, "duplicate-elements");
 }
 
 #[test]
@@ -290,6 +369,7 @@ fn lost_update() {
 fn garbage_read() {
     let h = serial(&[ok(1, json!([["r", "x", [7]]]))]);
     finds(&h, ListAppend, ReadUncommitted, "garbage-read");
+    verdicts_follow_the_table(&h, ListAppend, "garbage-read");
 }
 
 #[test]

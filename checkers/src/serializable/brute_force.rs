@@ -295,6 +295,90 @@ mod tests {
         Ok(expected)
     }
 
+    /// The class a cycle's labels make, by Adya's definitions: no rw edge
+    /// and no wr is G0, no rw is G1c, one rw is G-single, several with
+    /// none adjacent (cyclically) G-nonadjacent, else G2-item; with a
+    /// process or real-time edge the name says which.
+    fn shape_name(cycle: &[super::super::Edge]) -> String {
+        let rw: Vec<bool> = cycle.iter().map(|e| e.label == "rw").collect();
+        let count = rw.iter().filter(|r| **r).count();
+        let adjacent = (0..rw.len()).any(|i| rw[i] && rw[(i + 1) % rw.len()]);
+        let base = match count {
+            0 if cycle.iter().all(|e| e.label != "wr") => "G0",
+            0 => "G1c",
+            1 => "G-single",
+            _ if !adjacent => "G-nonadjacent",
+            _ => "G2-item",
+        };
+        let labels: Vec<&str> = cycle.iter().map(|e| e.label).collect();
+        if labels.contains(&"realtime") {
+            format!("{base}-realtime")
+        } else if labels.contains(&"process") {
+            // A process edge is also a real-time one: a realtime search may
+            // close its cycle with process edges alone.
+            format!("{base}-process")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    #[test]
+    fn every_reported_cycle_is_simple_and_of_its_named_shape() {
+        let mut runner =
+            proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases() / 4));
+        let cycles = std::cell::Cell::new(0u32);
+        let result = runner.run(&any::<u64>(), |seed| {
+            for workload in [Workload::ListAppend, Workload::RwRegister] {
+                let history = generate(seed, workload);
+                for model in [
+                    ConsistencyModel::Serializable,
+                    ConsistencyModel::StrictSerializable,
+                ] {
+                    let analysis = check(&history, workload, model, &Budget::default()).unwrap();
+                    for anomaly in analysis.anomalies.iter().filter(|a| !a.cycle.is_empty()) {
+                        cycles.set(cycles.get() + 1);
+                        let mut from: Vec<&str> =
+                            anomaly.cycle.iter().map(|e| e.from.as_str()).collect();
+                        from.sort_unstable();
+                        let simple = from.windows(2).all(|w| w[0] != w[1]);
+                        prop_assert!(
+                            simple,
+                            "seed {}: {} is not simple: {}",
+                            seed,
+                            anomaly.name,
+                            anomaly.explanation
+                        );
+                        let closes = anomaly.cycle.windows(2).all(|w| w[0].to == w[1].from)
+                            && anomaly.cycle.last().unwrap().to == anomaly.cycle[0].from;
+                        prop_assert!(closes, "seed {}: not a cycle: {:?}", seed, anomaly.cycle);
+                        let shape = shape_name(&anomaly.cycle);
+                        // A realtime search may close with process edges
+                        // only; the name then says -realtime.
+                        let named = anomaly.name == shape
+                            || anomaly.name == shape.replace("-process", "-realtime");
+                        prop_assert!(
+                            named,
+                            "seed {}: named {} but shaped {}: {}",
+                            seed,
+                            anomaly.name,
+                            shape,
+                            anomaly.explanation
+                        );
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        assert!(
+            cycles.get() > 100,
+            "too few cycles exercised: {}",
+            cycles.get()
+        );
+    }
+
     macro_rules! differential {
         ($name:ident, $workload:expr, $model:expr, $complete:expr) => {
             #[test]

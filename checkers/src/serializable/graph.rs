@@ -3,6 +3,13 @@
 //! Strongly connected components (Tarjan) hold every cycle; inside each,
 //! a breadth-first search over (transaction, what the path has used so far)
 //! finds the shortest cycle of each anomaly class.
+//!
+//! Adya's phenomena are defined on cycles that visit each transaction once:
+//! a closed walk through a transaction twice is two cycles glued together
+//! (say two G-singles), whose classes need not be the walk's. The
+//! breadth-first search keeps one path per (transaction, state), so it may
+//! find only such walks while a simple cycle of the class exists; then a
+//! depth-first search over simple paths decides, within the same budget.
 
 use super::anomaly::{CycleClass, Via};
 use super::inference::{PROCESS, REALTIME, RW, WR, WW};
@@ -113,7 +120,15 @@ impl DepGraph {
                     break;
                 }
             }
-            match self.bfs_from(start, &local, &rules, &mut steps_left) {
+            let found = match self.bfs_from(start, &local, &rules, &mut steps_left) {
+                Some(Walk::Simple(cycle)) => Some(Some(cycle)),
+                Some(Walk::None) => Some(None),
+                Some(Walk::OnlyNonSimple) => {
+                    self.dfs_simple_from(start, &local, &rules, &mut steps_left)
+                }
+                None => None,
+            };
+            match found {
                 Some(Some(cycle)) => {
                     if best.as_ref().is_none_or(|b| cycle.len() < b.len()) {
                         let shortest_possible = cycle.len() == 2;
@@ -139,7 +154,8 @@ impl DepGraph {
         local: &HashMap<u32, u32>,
         rules: &Rules,
         steps_left: &mut usize,
-    ) -> Option<Option<Vec<Step>>> {
+    ) -> Option<Walk> {
+        let mut saw_non_simple = false;
         type Key = (u32, u8);
         let mut parent: HashMap<Key, (Key, u8)> = HashMap::new();
         let mut queue: VecDeque<Key> = VecDeque::new();
@@ -178,7 +194,10 @@ impl DepGraph {
                                 at = prev;
                             }
                             steps.reverse();
-                            return Some(Some(steps));
+                            if is_simple(&steps) {
+                                return Some(Walk::Simple(steps));
+                            }
+                            saw_non_simple = true;
                         }
                         continue;
                     }
@@ -190,8 +209,108 @@ impl DepGraph {
                 }
             }
         }
+        Some(if saw_non_simple {
+            Walk::OnlyNonSimple
+        } else {
+            Walk::None
+        })
+    }
+
+    /// Depth-first from `start` over simple paths only (an explicit stack:
+    /// a component may hold many thousands of transactions): a cycle of
+    /// the class through `start`, `Some(None)` when there is none, `None`
+    /// when the step budget ran out.
+    fn dfs_simple_from(
+        &self,
+        start: u32,
+        local: &HashMap<u32, u32>,
+        rules: &Rules,
+        steps_left: &mut usize,
+    ) -> Option<Option<Vec<Step>>> {
+        // Per frame: the transaction, the path's state there, and the
+        // (target, label) pairs still to try from it.
+        struct Frame {
+            node: u32,
+            state: u8,
+            next: Vec<(u32, u8)>,
+        }
+        let moves = |node: u32| -> Vec<(u32, u8)> {
+            let mut out = Vec::new();
+            for edge in self.graph.edges(NodeIndex::new(node as usize)) {
+                let to = edge.target().index() as u32;
+                for label in [REALTIME, PROCESS, RW, WR, WW] {
+                    if edge.weight() & label != 0 {
+                        out.push((to, label));
+                    }
+                }
+            }
+            out
+        };
+        let mut on_path = vec![false; local.len()];
+        on_path[local[&start] as usize] = true;
+        let mut path: Vec<Step> = Vec::new();
+        let mut stack = vec![Frame {
+            node: start,
+            state: State::START,
+            next: moves(start),
+        }];
+        while let Some(frame) = stack.last_mut() {
+            let Some((to, label)) = frame.next.pop() else {
+                stack.pop();
+                if let Some(step) = path.pop() {
+                    on_path[local[&step.to] as usize] = false;
+                }
+                continue;
+            };
+            *steps_left = steps_left.checked_sub(1)?;
+            let Some(&slot) = local.get(&to) else {
+                continue;
+            };
+            let Some(next) = rules.step(frame.state, label) else {
+                continue;
+            };
+            let step = Step {
+                from: frame.node,
+                to,
+                label,
+            };
+            if to == start {
+                if rules.accepts(next) {
+                    path.push(step);
+                    return Some(Some(path));
+                }
+                continue;
+            }
+            if on_path[slot as usize] {
+                continue;
+            }
+            on_path[slot as usize] = true;
+            path.push(step);
+            stack.push(Frame {
+                node: to,
+                state: next,
+                next: moves(to),
+            });
+        }
         Some(None)
     }
+}
+
+/// What a breadth-first search from one transaction found.
+enum Walk {
+    /// A simple cycle of the class, shortest first.
+    Simple(Vec<Step>),
+    /// Only closed walks that pass a transaction twice.
+    OnlyNonSimple,
+    /// Nothing of the class through this transaction.
+    None,
+}
+
+/// Whether a cycle passes each transaction once.
+pub fn is_simple(steps: &[Step]) -> bool {
+    let mut seen: Vec<u32> = steps.iter().map(|s| s.from).collect();
+    seen.sort_unstable();
+    seen.windows(2).all(|w| w[0] != w[1])
 }
 
 /// Edge visits one class's search in one component may make.
@@ -360,4 +479,52 @@ pub fn realtime_edges(txns: &Txns) -> Vec<(u32, u32, u8)> {
         }
     }
     edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue "Verdicts you can trust at every seam"): a closed
+    /// walk `T299 -rw-> T298 -wr-> T302 -rw-> T298 -ww-> T299` passes T298
+    /// twice. It is two G-single cycles, not a G-nonadjacent one.
+    #[test]
+    fn two_g_singles_glued_at_a_transaction_are_not_g_nonadjacent() {
+        // 0 = T298, 1 = T299, 2 = T302.
+        let graph = DepGraph::new(3, vec![(1, 0, RW), (0, 2, WR), (2, 0, RW), (0, 1, WW)]);
+        let component = graph.components(WW | WR | RW).remove(0);
+        assert_eq!(component, vec![0, 1, 2]);
+        let search = |class| graph.shortest_cycle(&component, class, Via::Data, None);
+        assert_eq!(search(CycleClass::GNonadjacent), Search::None);
+        assert_eq!(search(CycleClass::G2Item), Search::None);
+        let Search::Found(single) = search(CycleClass::GSingle) else {
+            panic!("a G-single exists");
+        };
+        assert!(is_simple(&single) && single.len() == 2, "{single:?}");
+    }
+
+    /// When the breadth-first search's one path per state is a non-simple
+    /// one, the simple cycle of the class behind it is still found.
+    #[test]
+    fn a_simple_cycle_hidden_behind_a_non_simple_walk_is_found() {
+        // 0 -rw-> 1 -wr-> 0 is a G-single loop at 1's side; the
+        // G-nonadjacent cycle 0 -rw-> 1 -wr-> 2 -rw-> 3 -wr-> 0 is simple.
+        let edges = vec![
+            (0, 1, RW),
+            (1, 0, WR),
+            (1, 2, WR),
+            (2, 3, RW),
+            (3, 0, WR),
+            (2, 1, WW),
+        ];
+        let graph = DepGraph::new(4, edges);
+        let component = graph.components(WW | WR | RW).remove(0);
+        let Search::Found(cycle) =
+            graph.shortest_cycle(&component, CycleClass::GNonadjacent, Via::Data, None)
+        else {
+            panic!("the simple G-nonadjacent cycle must be found");
+        };
+        assert!(is_simple(&cycle), "{cycle:?}");
+        assert_eq!(cycle.iter().filter(|s| s.label == RW).count(), 2);
+    }
 }

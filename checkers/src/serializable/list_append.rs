@@ -292,11 +292,6 @@ fn unobserved_appends(txns: &Txns, reads: &[Vec<(usize, &Vec<i64>)>], inference:
 /// A transaction's reads must agree with its own earlier reads and appends.
 fn check_internal(txns: &Txns, inference: &mut Inference) {
     // Per key: the last list read (if any) and the appends made since.
-    struct Known<'a> {
-        key: u32,
-        base: Option<&'a [i64]>,
-        since: Vec<i64>,
-    }
     for (t, txn) in txns.txns.iter().enumerate() {
         if txn.outcome != Outcome::Ok {
             continue;
@@ -335,26 +330,10 @@ fn check_internal(txns: &Txns, inference: &mut Inference) {
                         }
                     };
                     let k = &mut known[slot];
-                    let expected = match (early, k.base) {
-                        (Some(v), _) => {
-                            Some(format!("a list without {v}, which it appends only later"))
-                        }
-                        (None, Some(base)) => {
-                            let agrees = read.len() == base.len() + k.since.len()
-                                && read.starts_with(base)
-                                && read[base.len()..] == k.since[..];
-                            (!agrees).then(|| {
-                                let mut whole = base.to_vec();
-                                whole.extend(&k.since);
-                                describe_list(&whole)
-                            })
-                        }
-                        (None, None) => (!read.ends_with(&k.since))
-                            .then(|| format!("a list ending in {}", describe_list(&k.since))),
-                    };
+                    let (kind, expected) = internal_read(read, early, k);
                     if let Some(expected) = expected {
                         inference.found.push(Found {
-                            kind: AnomalyKind::Internal,
+                            kind,
                             txns: vec![t],
                             explanation: format!(
                                 "{} read key {} as {} but its own earlier operations imply {expected}",
@@ -371,6 +350,53 @@ fn check_internal(txns: &Txns, inference: &mut Inference) {
             }
         }
     }
+}
+
+/// What a transaction knows of one key so far: its last read of it, and
+/// its own appends since.
+struct Known<'a> {
+    key: u32,
+    base: Option<&'a [i64]>,
+    since: Vec<i64>,
+}
+
+/// Whether a read inside a transaction agrees with what the transaction
+/// itself did to the key before: which anomaly it is, and what was expected.
+/// Its own appends since its last read must end the list (else
+/// own-write-unseen); with an earlier read, the list must be exactly that
+/// read plus them (else a non-repeatable read, `internal`).
+fn internal_read(
+    read: &[i64],
+    early: Option<&i64>,
+    known: &Known,
+) -> (AnomalyKind, Option<String>) {
+    if let Some(v) = early {
+        return (
+            AnomalyKind::FutureRead,
+            Some(format!("a list without {v}, which it appends only later")),
+        );
+    }
+    if !read.ends_with(&known.since) {
+        let expected = match known.base {
+            Some(base) => {
+                let mut whole = base.to_vec();
+                whole.extend(&known.since);
+                describe_list(&whole)
+            }
+            None => format!("a list ending in {}", describe_list(&known.since)),
+        };
+        return (AnomalyKind::OwnWriteUnseen, Some(expected));
+    }
+    let Some(base) = known.base else {
+        return (AnomalyKind::Internal, None);
+    };
+    let agrees = read.len() == base.len() + known.since.len() && read.starts_with(base);
+    let mut whole = base.to_vec();
+    whole.extend(&known.since);
+    (
+        AnomalyKind::Internal,
+        (!agrees).then(|| describe_list(&whole)),
+    )
 }
 
 /// Committed transactions that read the same version of a key (before

@@ -43,7 +43,7 @@ mod list_append;
 mod rw_register;
 mod txn;
 
-pub use anomaly::{AnomalyKind, ConsistencyModel, CycleClass, Via};
+pub use anomaly::{verdict_table, AnomalyKind, ConsistencyModel, CycleClass, Via};
 pub use txn::{parse_txns, Mop, Txn, Txns, Workload};
 
 use faultline_core::{Budget, CheckError, History, Outcome, Validity};

@@ -81,7 +81,7 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                 } => {
                     if let Some(v) = read.filter(|v| future.contains(&(key, *v))) {
                         inference.found.push(Found {
-                            kind: AnomalyKind::Internal,
+                            kind: AnomalyKind::FutureRead,
                             txns: vec![t],
                             explanation: format!(
                                 "{} read key {} as {v} before writing {v} itself",
@@ -92,9 +92,16 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                         continue;
                     }
                     match known.get(&key) {
-                        Some(&(expected, _)) if expected != read => {
+                        Some(&(expected, wrote)) if expected != read => {
+                            // After its own write: Adya's well-formedness;
+                            // after its own read: a non-repeatable read.
+                            let kind = if wrote {
+                                AnomalyKind::OwnWriteUnseen
+                            } else {
+                                AnomalyKind::Internal
+                            };
                             inference.found.push(Found {
-                                kind: AnomalyKind::Internal,
+                                kind,
                                 txns: vec![t],
                                 explanation: format!(
                                     "{} read key {} as {} but its own earlier operations imply {}",

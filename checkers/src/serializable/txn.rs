@@ -15,6 +15,17 @@ pub enum Workload {
     RwRegister,
 }
 
+impl std::str::FromStr for Workload {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Workload, String> {
+        [Workload::ListAppend, Workload::RwRegister]
+            .into_iter()
+            .find(|w| w.name() == text)
+            .ok_or_else(|| format!("unknown workload `{text}`; choose list-append or rw-register"))
+    }
+}
+
 impl Workload {
     /// Its name on the command line.
     pub fn name(self) -> &'static str {

@@ -1,0 +1,136 @@
+//! Which checker judges a history, and against which model: written into
+//! a run's `test.json` by whatever produced the run (`test`, `check
+//! --report`), read back by `analyze`, so that a run is always re-checked
+//! with exactly what judged it first.
+
+use crate::linearizable::{self, ModelKind};
+use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
+use faultline_core::{Budget, CheckError, History, Validity};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::str::FromStr;
+
+/// A checker and its model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "checker", rename_all = "kebab-case")]
+pub enum CheckSpec {
+    /// Linearizability per key against a model.
+    Linearizable {
+        /// The model: register, cas-register, kv, set, queue, mutex.
+        model: ModelKind,
+    },
+    /// Serializability of transactions against a consistency model.
+    Serializable {
+        /// list-append or rw-register.
+        workload: Workload,
+        /// The model required.
+        consistency_model: ConsistencyModel,
+    },
+}
+
+/// A checker's full answer.
+#[derive(Clone, Debug)]
+pub enum CheckedHistory {
+    /// From the linearizability checker.
+    Linearizable(Box<linearizable::Analysis>),
+    /// From the serializability checker.
+    Serializable(Box<SerialAnalysis>),
+}
+
+impl CheckSpec {
+    /// The checker's name as results.json files it: `linearizable` or
+    /// `serializable`.
+    pub fn checker_name(&self) -> &'static str {
+        match self {
+            CheckSpec::Linearizable { .. } => "linearizable",
+            CheckSpec::Serializable { .. } => "serializable",
+        }
+    }
+
+    /// Checks `history` as this spec says.
+    pub fn check(&self, history: &History, budget: &Budget) -> Result<CheckedHistory, CheckError> {
+        Ok(match *self {
+            CheckSpec::Linearizable { model } => {
+                CheckedHistory::Linearizable(Box::new(model.check(history, budget)?))
+            }
+            CheckSpec::Serializable {
+                workload,
+                consistency_model,
+            } => CheckedHistory::Serializable(Box::new(serializable::check(
+                history,
+                workload,
+                consistency_model,
+                budget,
+            )?)),
+        })
+    }
+}
+
+impl CheckedHistory {
+    /// The verdict.
+    pub fn valid(&self) -> Validity {
+        match self {
+            CheckedHistory::Linearizable(a) => a.valid,
+            CheckedHistory::Serializable(a) => a.valid,
+        }
+    }
+
+    /// The analysis as results.json holds it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            CheckedHistory::Linearizable(a) => serde_json::to_value(a),
+            CheckedHistory::Serializable(a) => serde_json::to_value(a),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// Serde by the names the command line uses.
+macro_rules! serde_by_name {
+    ($type:ty) => {
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = String::deserialize(d)?;
+                <$type>::from_str(&name).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+serde_by_name!(ModelKind);
+serde_by_name!(Workload);
+serde_by_name!(ConsistencyModel);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_round_trip_through_json_by_name() {
+        let specs = [
+            CheckSpec::Linearizable {
+                model: ModelKind::Kv,
+            },
+            CheckSpec::Serializable {
+                workload: Workload::RwRegister,
+                consistency_model: ConsistencyModel::ReadCommitted,
+            },
+        ];
+        for spec in specs {
+            let text = serde_json::to_string(&spec).unwrap();
+            assert_eq!(serde_json::from_str::<CheckSpec>(&text).unwrap(), spec);
+        }
+        let text = serde_json::to_string(&specs[1]).unwrap();
+        assert_eq!(
+            text,
+            r#"{"checker":"serializable","workload":"rw-register","consistency_model":"read-committed"}"#
+        );
+        let typo = r#"{"checker":"linearizable","model":"cas-registr"}"#;
+        assert!(serde_json::from_str::<CheckSpec>(typo).is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! `check --report DIR` then `analyze DIR`: the same verdict, exit code and
+//! explanation for every checker and model, because test.json records the
+//! checker and model that judged the history (regression: `analyze` used to
+//! re-check every report as a cas-register).
+
+use crate::{shared_data, test_data};
+use std::process::Command;
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// The explanation lines `check` prints for a failure (counterexample or
+/// anomalies), which `analyze` must print too.
+fn explanation(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            l.starts_with("  cannot linearize:")
+                || l.starts_with("  key:")
+                || l.starts_with("  anomalies:")
+                || l.starts_with("  rules out:")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn op(index: u64, process: u64, kind: &str, f: &str, value: &str) -> String {
+    format!(
+        r#"{{"index":{index},"time":{},"process":{process},"type":"{kind}","f":"{f}","value":{value}}}"#,
+        index * 1000
+    )
+}
+
+#[test]
+fn analyze_rechecks_a_report_with_the_checker_and_model_that_made_it() {
+    let scratch = std::env::temp_dir().join(format!("faultline-reanalysis-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let lines = |ops: &[(u64, &str, &str, &str)]| -> Vec<String> {
+        ops.iter()
+            .enumerate()
+            .map(|(i, (p, kind, f, v))| op(i as u64, *p, kind, f, v))
+            .collect()
+    };
+    let as_refs =
+        |v: &Vec<String>| v.iter().map(String::as_str).collect::<Vec<_>>().join("\n") + "\n";
+    let set_bad = lines(&[
+        (0, "invoke", "add", "1"),
+        (0, "ok", "add", "1"),
+        (1, "invoke", "read", "null"),
+        (1, "ok", "read", "[]"),
+    ]);
+    let queue_bad = lines(&[
+        (0, "invoke", "enqueue", "1"),
+        (0, "ok", "enqueue", "1"),
+        (1, "invoke", "dequeue", "null"),
+        (1, "ok", "dequeue", "2"),
+    ]);
+    let mutex_bad = lines(&[
+        (0, "invoke", "acquire", "null"),
+        (0, "ok", "acquire", "null"),
+        (1, "invoke", "acquire", "null"),
+        (1, "ok", "acquire", "null"),
+    ]);
+    // A non-repeatable read inside a transaction: read committed allows it,
+    // strict serializability does not.
+    let internal = lines(&[
+        (0, "invoke", "txn", r#"[["r","x",null],["r","x",null]]"#),
+        (1, "invoke", "txn", r#"[["append","x",1]]"#),
+        (1, "ok", "txn", r#"[["append","x",1]]"#),
+        (0, "ok", "txn", r#"[["r","x",[]],["r","x",[1]]]"#),
+    ]);
+    let lost_update = lines(&[
+        (0, "invoke", "txn", r#"[["r","x",null],["w","x",1]]"#),
+        (1, "invoke", "txn", r#"[["r","x",null],["w","x",2]]"#),
+        (0, "ok", "txn", r#"[["r","x",null],["w","x",1]]"#),
+        (1, "ok", "txn", r#"[["r","x",null],["w","x",2]]"#),
+    ]);
+    let file = |name: &str, text: &Vec<String>| {
+        let f = scratch.join(name);
+        std::fs::write(&f, as_refs(text)).unwrap();
+        f.display().to_string()
+    };
+    let etcd = shared_data()
+        .join("jepsen-etcd/etcd_001.log")
+        .display()
+        .to_string();
+    let kv_bad = shared_data().join("kv/c01-bad.txt").display().to_string();
+    let kv_ok = shared_data().join("kv/c01-ok.txt").display().to_string();
+    let g_single = test_data("list-append-g-single.edn").display().to_string();
+    let stale = test_data("stale-read.jsonl").display().to_string();
+    let cases: Vec<(Vec<String>, i32)> = vec![
+        (vec!["--format".into(), "jepsen-log".into(), etcd], 1),
+        (vec!["--model".into(), "register".into(), stale], 1),
+        (
+            vec![
+                "--model".into(),
+                "kv".into(),
+                "--format".into(),
+                "kv-edn".into(),
+                kv_bad,
+            ],
+            1,
+        ),
+        (
+            vec![
+                "--model".into(),
+                "kv".into(),
+                "--format".into(),
+                "kv-edn".into(),
+                kv_ok,
+            ],
+            0,
+        ),
+        (
+            vec!["--model".into(), "set".into(), file("set.jsonl", &set_bad)],
+            1,
+        ),
+        (
+            vec![
+                "--model".into(),
+                "queue".into(),
+                file("queue.jsonl", &queue_bad),
+            ],
+            1,
+        ),
+        (
+            vec![
+                "--model".into(),
+                "mutex".into(),
+                file("mutex.jsonl", &mutex_bad),
+            ],
+            1,
+        ),
+        (
+            vec![
+                "--checker".into(),
+                "list-append".into(),
+                "--format".into(),
+                "edn".into(),
+                g_single,
+            ],
+            1,
+        ),
+        (
+            vec![
+                "--checker".into(),
+                "list-append".into(),
+                "--consistency-model".into(),
+                "read-committed".into(),
+                file("internal.jsonl", &internal),
+            ],
+            0,
+        ),
+        (
+            vec![
+                "--checker".into(),
+                "list-append".into(),
+                file("internal-strict.jsonl", &internal),
+            ],
+            1,
+        ),
+        (
+            vec![
+                "--checker".into(),
+                "rw-register".into(),
+                "--consistency-model".into(),
+                "repeatable-read".into(),
+                file("lost.jsonl", &lost_update),
+            ],
+            1,
+        ),
+        (
+            vec![
+                "--checker".into(),
+                "rw-register".into(),
+                "--consistency-model".into(),
+                "read-committed".into(),
+                file("lost-rc.jsonl", &lost_update),
+            ],
+            0,
+        ),
+    ];
+    for (i, (args, expected)) in cases.iter().enumerate() {
+        let dir = scratch.join(format!("report-{i}"));
+        let dir_s = dir.display().to_string();
+        let mut check_args = vec!["check", "--report", &dir_s];
+        check_args.extend(args.iter().map(String::as_str));
+        let (check_code, check_text) = run(&check_args);
+        assert_eq!(check_code, Some(*expected), "check {args:?}:\n{check_text}");
+        let (analyze_code, analyze_text) = run(&["analyze", &dir_s]);
+        assert_eq!(
+            analyze_code, check_code,
+            "analyze after check {args:?}:\n{check_text}\n---\n{analyze_text}"
+        );
+        let (said, again) = (explanation(&check_text), explanation(&analyze_text));
+        assert_eq!(
+            said, again,
+            "check {args:?} and analyze explain differently"
+        );
+        if *expected == 1 {
+            assert!(
+                !said.is_empty(),
+                "check {args:?} explains nothing:\n{check_text}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&scratch).unwrap();
+}
