@@ -277,6 +277,7 @@ impl TestOptions {
             custom: None,
             summary_json: self.summary_json.clone(),
             check: None,
+            run_id: String::new(),
             command_line: std::env::args().collect(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         })

@@ -21,10 +21,19 @@ pub enum DbError {
     },
 }
 
-/// Installs, starts and removes a database on a node. `setup` runs on every
-/// node before the test; `teardown` after it (and on the way out of any
-/// failure), and must be safe when setup never happened.
+/// Installs, starts and removes a database on a node. `clear_leftovers`
+/// runs on every node, then `setup` on every node, before the test;
+/// `teardown` after it (and on the way out of any failure), and must be
+/// safe when setup never happened.
 pub trait Db: Send + Sync {
+    /// Stops and wipes whatever an earlier run left on the node (a database
+    /// left running, a faultline killed mid-run). The runner does this on
+    /// every node before setting any up, so that no process of an earlier
+    /// run talks to a new one. Default: [`Db::teardown`].
+    fn clear_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        self.teardown(remote, node)
+    }
+
     /// Installs if missing, configures for `cluster`, starts in the background.
     fn setup(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError>;
 

@@ -72,11 +72,31 @@ impl CustomDb {
         Ok(())
     }
 
-    /// Whether the health command passes on `node` now.
+    /// Whether `node` serves and it is this run's process that does: the
+    /// PID the start command wrote to `{pidfile}` is alive and the health
+    /// command passes.
     pub fn healthy(&self, remote: &dyn Remote, node: &Node) -> bool {
-        remote
-            .exec(&self.command(&self.db.health, node), SHORT)
-            .is_ok_and(|out| out.status == 0)
+        let alive = format!(
+            "kill -0 \"$(cat {} 2>/dev/null)\" 2>/dev/null",
+            Self::pidfile(node).display()
+        );
+        let passes = |command: &str| remote.exec(command, SHORT).is_ok_and(|out| out.status == 0);
+        passes(&alive) && passes(&self.command(&self.db.health, node))
+    }
+
+    /// Stops and wipes what an earlier run left (`--leave-db-running`, a
+    /// killed faultline): the process in the pidfile, then the `stop` and
+    /// `wipe` commands.
+    fn stop_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        pidfile::stop(remote, &Self::pidfile(node))?;
+        if let Some(stop) = &self.db.stop {
+            // Nothing may be running: a failing stop is no error here.
+            remote.exec(&self.command(stop, node), SHORT)?;
+        }
+        if let Some(wipe) = &self.db.wipe {
+            remote.run(&self.command(wipe, node), SHORT)?;
+        }
+        Ok(())
     }
 
     /// Whether the primary command says `node` is primary now.
@@ -90,8 +110,13 @@ impl CustomDb {
 }
 
 impl Db for CustomDb {
+    fn clear_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        self.stop_leftovers(remote, node)
+    }
+
     fn setup(&self, remote: &dyn Remote, node: &Node, _cluster: &[Node]) -> Result<(), DbError> {
         let data = node.dir.join("db");
+        self.stop_leftovers(remote, node)?;
         remote.run(
             &format!(
                 "mkdir -p {} && rm -rf {}/* {}",

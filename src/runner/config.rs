@@ -55,6 +55,11 @@ pub struct TestConfig {
     /// workload when the run starts; `analyze` reads it back).
     #[serde(default)]
     pub check: Option<faultline_checkers::CheckSpec>,
+    /// Unique to the run (set when it starts): etcd's cluster token and
+    /// the prefix of every key the run stores derive from it, so that
+    /// nothing a node kept from another run is taken for this run's.
+    #[serde(default)]
+    pub run_id: String,
     /// The command line that started the run.
     pub command_line: Vec<String>,
     /// faultline's version.
@@ -66,6 +71,21 @@ fn register() -> String {
 }
 
 impl TestConfig {
+    /// etcd's `--initial-cluster-token` for this run.
+    pub fn cluster_token(&self) -> String {
+        format!("faultline-{}", self.run_id)
+    }
+
+    /// What the clients put before every key they store (not recorded in
+    /// the history, so runs with one seed have the same operations).
+    pub fn key_prefix(&self) -> String {
+        if self.run_id.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.run_id)
+        }
+    }
+
     /// The checker this workload needs: registers are linearizable per key
     /// (cas-register); transactions are serializable, strict unless a
     /// custom system says otherwise (etcd promises strict).

@@ -7,6 +7,7 @@ pub mod config;
 pub mod faults;
 mod final_reads;
 pub mod heal;
+mod log_marks;
 mod nemesis;
 mod nemesis_config;
 pub mod recorder;
@@ -42,6 +43,7 @@ pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
 pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case), Failure> {
     crate::interrupt::install();
     config.check = Some(config.check_spec());
+    config.run_id = new_run_id(config.seed);
     let run_dir =
         crate::store::create_run_dir(&config.store, &config.name).map_err(Failure::bad_input)?;
     std::fs::write(
@@ -61,11 +63,13 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         &config,
         prepare_clocks(&config, &remotes).map_err(Failure::bad_input)?,
     );
+    let marks = mark_logs(&config, &remotes, db.as_ref());
     let mut cleanup = Cleanup {
         config: config.clone(),
         remotes: remotes.clone(),
         db: db.clone(),
         run_dir: run_dir.clone(),
+        log_marks: marks,
         done: false,
     };
     let started = Instant::now();
@@ -79,6 +83,20 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         eprintln!("the history recorded so far is checked below");
     }
     summarize(&config, &run_dir, started.elapsed(), &cleanup_notes)
+}
+
+/// 12 hex digits no other run shares: the time in nanoseconds, this
+/// process and the seed, mixed.
+fn new_run_id(seed: u64) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut x = nanos ^ (u64::from(std::process::id()) << 40) ^ seed.rotate_left(17);
+    // splitmix64's finalizer: nearby inputs give unrelated outputs.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+    x ^= x >> 31;
+    format!("{:012x}", x >> 16)
 }
 
 /// Readies every node for clock faults when they were asked for; per
@@ -132,6 +150,42 @@ fn setup_and_run(
     db: &Arc<dyn Abilities>,
     run_dir: &Path,
 ) -> anyhow::Result<()> {
+    // A faultline killed mid-run may have left faults in place: heal first.
+    let problems: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = remotes
+            .iter()
+            .zip(&config.nodes)
+            .map(|(remote, node)| {
+                scope.spawn(move || {
+                    heal::heal_node(remote.as_ref(), node, &config.nodes, db.as_ref())
+                        .into_iter()
+                        .map(|p| format!("{}: {p}", node.name))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|_| vec!["healing panicked".into()]))
+            .collect()
+    });
+    if !problems.is_empty() {
+        return Err(anyhow!(
+            "the nodes still carry faults from an earlier run that could not be removed: {}; run `faultline cluster heal`",
+            problems.join("; ")
+        ));
+    }
+    // Everything an earlier run left is stopped on every node before any
+    // node starts: an old member must not talk to a new one.
+    let errors = on_every_node(remotes, |remote, i| {
+        db.clear_leftovers(remote, &config.nodes[i])
+    });
+    if !errors.is_empty() {
+        return Err(anyhow!(
+            "what an earlier run left could not be cleared: {}",
+            errors.join("; ")
+        ));
+    }
     eprintln!("setting up the database on {} nodes...", config.nodes.len());
     let errors = on_every_node(remotes, |remote, i| {
         db.setup(remote, &config.nodes[i], &config.nodes)
@@ -284,7 +338,28 @@ struct Cleanup {
     remotes: Remotes,
     db: Arc<dyn Abilities>,
     run_dir: PathBuf,
+    /// Per node, where its logs stood before set-up.
+    log_marks: Vec<log_marks::NodeMarks>,
     done: bool,
+}
+
+/// Where every node's logs stand before set-up (see [`log_marks`]).
+fn mark_logs(
+    config: &TestConfig,
+    remotes: &Remotes,
+    db: &dyn Abilities,
+) -> Vec<log_marks::NodeMarks> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = remotes
+            .iter()
+            .zip(&config.nodes)
+            .map(|(remote, node)| scope.spawn(move || log_marks::mark(remote.as_ref(), node, db)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 impl Cleanup {
@@ -301,14 +376,22 @@ impl Cleanup {
             &self.run_dir,
             self.config.leave_db_running,
         );
+        let no_marks = log_marks::NodeMarks::new();
         let results: Vec<Vec<String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .remotes
                 .iter()
                 .zip(nodes)
-                .map(|(remote, node)| {
-                    scope
-                        .spawn(move || clean_node(remote.as_ref(), node, nodes, db, run_dir, leave))
+                .enumerate()
+                .map(|(i, (remote, node))| {
+                    let marks = self.log_marks.get(i).unwrap_or(&no_marks);
+                    let place = Place {
+                        node,
+                        cluster: nodes,
+                        run_dir,
+                        marks,
+                    };
+                    scope.spawn(move || clean_node(remote.as_ref(), &place, db, leave))
                 })
                 .collect();
             handles
@@ -321,14 +404,21 @@ impl Cleanup {
     }
 }
 
+/// A node being cleaned up, and where its logs go.
+struct Place<'a> {
+    node: &'a faultline_core::Node,
+    cluster: &'a [faultline_core::Node],
+    run_dir: &'a Path,
+    marks: &'a log_marks::NodeMarks,
+}
+
 fn clean_node(
     remote: &dyn Remote,
-    node: &faultline_core::Node,
-    cluster: &[faultline_core::Node],
+    place: &Place,
     db: &dyn Abilities,
-    run_dir: &Path,
     leave_running: bool,
 ) -> Vec<String> {
+    let (node, cluster, run_dir) = (place.node, place.cluster, place.run_dir);
     let mut notes: Vec<String> = heal::heal_node(remote, node, cluster, db)
         .into_iter()
         .map(|problem| format!("{}: {problem}", node.name))
@@ -337,9 +427,18 @@ fn clean_node(
     let _ = std::fs::create_dir_all(&logs);
     for file in db.log_files(node) {
         let name = file.file_name().map(|n| n.to_owned()).unwrap_or_default();
-        if let Err(e) = remote.download(&file, &logs.join(name)) {
+        let local = logs.join(name);
+        if let Err(e) = remote.download(&file, &local) {
             notes.push(format!(
                 "{}: log {} not collected: {e}",
+                node.name,
+                file.display()
+            ));
+        } else if let Err(e) =
+            log_marks::keep_only_the_run(remote, &file, &local, place.marks.get(&file))
+        {
+            notes.push(format!(
+                "{}: log {} could not be cut to this run's part: {e}",
                 node.name,
                 file.display()
             ));

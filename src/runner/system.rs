@@ -8,6 +8,7 @@ use crate::custom::db::CustomDb;
 use crate::custom::http_client::HttpClient;
 use crate::custom::program_client::ProgramClient;
 use faultline_core::{Abilities, Client, Completion, Node, OpType, Value};
+use faultline_workloads::etcd::identity::expected_cluster_id;
 use faultline_workloads::etcd::{client_url, find_leader, EtcdClient, EtcdDb};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -67,11 +68,10 @@ pub fn client_for(config: &TestConfig, node: &Node, timeout: Duration) -> AnyCli
                 }
             }
         }
-        None => AnyClient::Etcd(EtcdClient::new(
-            &client_url(node),
-            timeout,
-            config.serializable_reads,
-        )),
+        None => AnyClient::Etcd(
+            EtcdClient::new(&client_url(node), timeout, config.serializable_reads)
+                .with_key_prefix(&config.key_prefix()),
+        ),
     }
 }
 
@@ -93,6 +93,7 @@ pub fn database(
         None => Arc::new(EtcdDb {
             binary: config.etcd_binary.clone(),
             launch_prefix,
+            cluster_token: config.cluster_token(),
         }),
     }
 }
@@ -122,8 +123,33 @@ pub async fn primaries(config: &TestConfig, remotes: &Remotes) -> Vec<String> {
     }
 }
 
+/// Whether `node`'s etcd serves and is this run's own: it answers a read,
+/// and reports the cluster ID that this run's nodes and token make (an
+/// etcd left by another run, still holding the port, reports another).
+async fn etcd_serves_this_run(config: &TestConfig, node: &Node) -> (bool, String) {
+    let client = EtcdClient::new(&client_url(node), Duration::from_secs(2), false);
+    let probe = client
+        .invoke("read", Some("faultline-health"), &Value::Null)
+        .await;
+    if probe.kind != OpType::Ok {
+        return (false, probe.error.unwrap_or_default());
+    }
+    let expected = expected_cluster_id(&config.nodes, &config.cluster_token());
+    match client.identity().await {
+        Ok((cluster, _)) if cluster == expected => (true, String::new()),
+        Ok((cluster, _)) => (
+            false,
+            format!(
+                "it answers for cluster {cluster:x}, not this run's {expected:x}: an etcd this run did not start holds its client port"
+            ),
+        ),
+        Err(e) => (false, e),
+    }
+}
+
 /// Waits (bounded by `within`) until every node serves: etcd answers a
-/// read, a custom system's health command passes.
+/// read as a member of this run's cluster, a custom system's health
+/// command passes with the process the run started alive.
 pub async fn wait_healthy(
     config: &TestConfig,
     remotes: &Remotes,
@@ -133,13 +159,7 @@ pub async fn wait_healthy(
     for (i, node) in config.nodes.iter().enumerate() {
         loop {
             let (ok, why) = match &config.custom {
-                None => {
-                    let client = EtcdClient::new(&client_url(node), Duration::from_secs(2), false);
-                    let probe = client
-                        .invoke("read", Some("faultline-health"), &Value::Null)
-                        .await;
-                    (probe.kind == OpType::Ok, probe.error.unwrap_or_default())
-                }
+                None => etcd_serves_this_run(config, node).await,
                 Some(custom) => {
                     let db = commands(config, custom);
                     let (remote, node) = (remotes[i].clone(), node.clone());

@@ -44,6 +44,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         custom: None,
         summary_json: None,
         check: None,
+        run_id: String::new(),
         command_line: Vec::new(),
         version: String::new(),
     }

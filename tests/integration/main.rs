@@ -7,6 +7,7 @@ mod custom_system;
 mod etcd_abilities;
 mod etcd_demo;
 mod faults;
+mod fresh_state;
 mod interrupts;
 mod local_cluster;
 mod nightly;

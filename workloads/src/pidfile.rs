@@ -27,6 +27,16 @@ pub fn signal_and_wait(
     Ok(out.status == 0)
 }
 
+/// The PID in `pidfile` if that process is alive.
+pub fn alive(remote: &dyn Remote, pidfile: &Path) -> Result<Option<u32>, DbError> {
+    let command = format!(
+        "p=$(cat {} 2>/dev/null) && kill -0 \"$p\" 2>/dev/null && echo \"$p\"",
+        pidfile.display()
+    );
+    let out = remote.exec(&command, Duration::from_secs(15))?;
+    Ok(out.stdout.trim().parse().ok())
+}
+
 /// Sends `signal` to the process in `pidfile` (an error if there is none).
 pub fn signal(remote: &dyn Remote, pidfile: &Path, signal: &str) -> Result<(), DbError> {
     let command = format!("p=$(cat {}) && kill -{signal} $p", pidfile.display());

@@ -14,6 +14,9 @@ pub struct EtcdClient {
     http: reqwest::Client,
     url: String,
     pub(super) serializable_reads: bool,
+    /// Put before every key in etcd (not in the history): a run's data
+    /// never meets another run's, whatever a node kept.
+    key_prefix: String,
 }
 
 impl EtcdClient {
@@ -30,7 +33,34 @@ impl EtcdClient {
             http,
             url: url.trim_end_matches('/').to_owned(),
             serializable_reads,
+            key_prefix: String::new(),
         }
+    }
+
+    /// The same client storing every key under `prefix` (the run's own).
+    pub fn with_key_prefix(mut self, prefix: &str) -> EtcdClient {
+        self.key_prefix = prefix.to_owned();
+        self
+    }
+
+    /// `key` as stored in etcd, base64 as the gateway wants it.
+    pub(super) fn stored(&self, key: &str) -> String {
+        B64.encode(format!("{}{key}", self.key_prefix))
+    }
+
+    /// The cluster and member IDs the member reports (`/v3/maintenance/status`).
+    pub async fn identity(&self) -> Result<(u64, u64), String> {
+        let reply = self
+            .post("/v3/maintenance/status", json!({}), &Value::Null)
+            .await
+            .map_err(|c| c.error.unwrap_or_default())?;
+        let id = |field: &str| -> Result<u64, String> {
+            reply["header"][field]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| format!("no {field} in the status reply {reply}"))
+        };
+        Ok((id("cluster_id")?, id("member_id")?))
     }
 
     /// POSTs `body` to `path`; the parsed answer, or the completion that
@@ -80,7 +110,7 @@ impl EtcdClient {
     }
 
     async fn read(&self, key: &str) -> Completion {
-        let mut body = json!({ "key": B64.encode(key) });
+        let mut body = json!({ "key": self.stored(key) });
         if self.serializable_reads {
             body["serializable"] = json!(true);
         }
@@ -98,7 +128,7 @@ impl EtcdClient {
     }
 
     async fn write(&self, key: &str, value: &Value) -> Completion {
-        let body = json!({ "key": B64.encode(key), "value": B64.encode(value.to_string()) });
+        let body = json!({ "key": self.stored(key), "value": B64.encode(value.to_string()) });
         match self.post("/v3/kv/put", body, value).await {
             Ok(reply) if reply.get("header").is_some() => Completion::ok(value.clone()),
             Ok(reply) => Completion::info(value.clone(), format!("unexpected reply {reply}")),
@@ -110,7 +140,7 @@ impl EtcdClient {
         let (Some(old), Some(new)) = (pair.get(0), pair.get(1)) else {
             return Completion::fail(pair.clone(), "cas needs [old new]");
         };
-        let k = B64.encode(key);
+        let k = self.stored(key);
         let body = json!({
             "compare": [{ "key": k, "target": "VALUE", "result": "EQUAL", "value": B64.encode(old.to_string()) }],
             "success": [{ "request_put": { "key": k, "value": B64.encode(new.to_string()) } }],

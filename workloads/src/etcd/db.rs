@@ -19,7 +19,14 @@ pub struct EtcdDb {
     /// Per node name, words put before the etcd command (e.g. libfaketime's
     /// `env LD_PRELOAD=…`), so that restarts run the same way.
     pub launch_prefix: BTreeMap<String, String>,
+    /// `--initial-cluster-token`: unique to the run, so that the cluster ID
+    /// every member reports proves it was started by this run (see
+    /// [`super::identity`]). Empty: `faultline`.
+    pub cluster_token: String,
 }
+
+/// etcd's client and peer ports.
+const PORTS: [u16; 2] = [2379, 2380];
 
 fn dir(node: &Node) -> PathBuf {
     node.dir.join("etcd")
@@ -41,6 +48,64 @@ pub fn client_url(node: &Node) -> String {
 }
 
 impl EtcdDb {
+    /// The cluster token in use.
+    pub fn token(&self) -> &str {
+        if self.cluster_token.is_empty() {
+            "faultline"
+        } else {
+            &self.cluster_token
+        }
+    }
+
+    /// Stops what an earlier run left on the node: the etcd in the
+    /// pidfile, then any process that still holds etcd's ports and was
+    /// started by faultline (its command line names this node's data
+    /// directory, e.g. one left by `--leave-db-running` or by a killed
+    /// faultline). Refuses, naming the PID, when another program holds them.
+    fn stop_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        if let Some(pid) = pidfile::alive(remote, &pid_file(node))? {
+            eprintln!(
+                "{}: stopping etcd PID {pid} left by an earlier run (found by its pidfile)",
+                node.name
+            );
+            pidfile::stop(remote, &pid_file(node))?;
+        }
+        let data_dir = format!("{}/data", dir(node).display());
+        for pid in port_holders(remote)? {
+            let command = remote
+                .exec(&format!("tr '\\0' ' ' < /proc/{pid}/cmdline"), SHORT)?
+                .stdout
+                .trim()
+                .to_owned();
+            if !command.contains(&data_dir) {
+                return Err(DbError::NotRunning {
+                    node: node.name.clone(),
+                    message: format!(
+                        "etcd's ports ({}) are held by PID {pid} (`{command}`), which faultline did not start; stop it, or test on nodes where those ports are free",
+                        PORTS.map(|p| p.to_string()).join(", ")
+                    ),
+                });
+            }
+            eprintln!(
+                "{}: stopping etcd PID {pid} left by an earlier run (found holding etcd's ports)",
+                node.name
+            );
+            let gone = remote.exec(
+                &format!("kill -9 {pid}; i=0; while kill -0 {pid} 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ! kill -0 {pid} 2>/dev/null"),
+                Duration::from_secs(30),
+            )?;
+            if gone.status != 0 {
+                return Err(DbError::NotRunning {
+                    node: node.name.clone(),
+                    message: format!(
+                        "PID {pid}, an etcd of an earlier run, did not stop on SIGKILL within 10 s"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn executable(&self, node: &Node) -> String {
         match &self.binary {
             Some(_) => dir(node).join("etcd").display().to_string(),
@@ -80,7 +145,7 @@ impl EtcdDb {
             "setsid nohup {prefix}{exe} --name {name} --data-dir {d}/data \
              --listen-client-urls {client} --advertise-client-urls {client} \
              --listen-peer-urls {peer} --initial-advertise-peer-urls {peer} \
-             --initial-cluster {initial} --initial-cluster-state new --initial-cluster-token faultline \
+             --initial-cluster {initial} --initial-cluster-state new --initial-cluster-token {token} \
              --logger zap --log-outputs stderr >> {d}/etcd.log 2>&1 < /dev/null & echo $! > {pid}",
             d = d.display(),
             exe = self.executable(node),
@@ -89,6 +154,7 @@ impl EtcdDb {
             client = client_url(node),
             peer = peer_url(node),
             initial = initial.join(","),
+            token = self.token(),
             pid = pid_file(node).display(),
         );
         remote.run(&command, SHORT)?;
@@ -97,8 +163,8 @@ impl EtcdDb {
 }
 
 impl Db for EtcdDb {
-    fn setup(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
-        self.install(remote, node)?;
+    fn clear_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        self.stop_leftovers(remote, node)?;
         // A fresh cluster: no data from an earlier run.
         remote.run(
             &format!(
@@ -108,6 +174,13 @@ impl Db for EtcdDb {
             ),
             SHORT,
         )?;
+        Ok(())
+    }
+
+    fn setup(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
+        self.install(remote, node)?;
+        // Idempotent: whoever calls setup alone gets a fresh node too.
+        self.clear_leftovers(remote, node)?;
         self.start(remote, node, cluster)
     }
 
@@ -128,6 +201,25 @@ impl Db for EtcdDb {
     fn log_files(&self, node: &Node) -> Vec<PathBuf> {
         vec![dir(node).join("etcd.log")]
     }
+}
+
+/// The PIDs listening on etcd's ports on the node.
+fn port_holders(remote: &dyn Remote) -> Result<Vec<u32>, DbError> {
+    let filter = PORTS.map(|p| format!("sport = :{p}")).join(" or ");
+    let out = remote.exec(&format!("ss -Hltnp '( {filter} )'"), SHORT)?;
+    let mut pids: Vec<u32> = out
+        .stdout
+        .split("pid=")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|digits| digits.parse().ok())
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    Ok(pids)
 }
 
 impl Kill for EtcdDb {

@@ -2,6 +2,7 @@
 
 mod client;
 mod db;
+pub mod identity;
 mod leader;
 mod txn;
 

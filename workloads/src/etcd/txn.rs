@@ -41,7 +41,7 @@ impl EtcdClient {
         let ranges: Vec<Value> = keys
             .iter()
             .map(|k| {
-                let mut range = json!({ "key": B64.encode(k) });
+                let mut range = json!({ "key": self.stored(k) });
                 if self.serializable_reads {
                     range["serializable"] = json!(true);
                 }
@@ -124,8 +124,8 @@ impl EtcdClient {
             .iter()
             .zip(&snapshots)
             .map(|(k, s)| match &s.mod_revision {
-                Some(rev) => json!({ "key": B64.encode(k), "target": "MOD", "result": "EQUAL", "mod_revision": rev }),
-                None => json!({ "key": B64.encode(k), "target": "CREATE", "result": "EQUAL", "create_revision": "0" }),
+                Some(rev) => json!({ "key": self.stored(k), "target": "MOD", "result": "EQUAL", "mod_revision": rev }),
+                None => json!({ "key": self.stored(k), "target": "CREATE", "result": "EQUAL", "create_revision": "0" }),
             })
             .collect();
         let puts: Vec<Value> = keys
@@ -133,7 +133,7 @@ impl EtcdClient {
             .zip(&current)
             .zip(&written)
             .filter(|(_, w)| **w)
-            .map(|((k, v), _)| json!({ "request_put": { "key": B64.encode(k), "value": B64.encode(v.to_string()) } }))
+            .map(|((k, v), _)| json!({ "request_put": { "key": self.stored(k), "value": B64.encode(v.to_string()) } }))
             .collect();
         let body = json!({ "compare": compare, "success": puts, "failure": [] });
         match self.post("/v3/kv/txn", body, mops).await {

@@ -1,0 +1,197 @@
+//! A run on nodes that ran a test before sees none of it (regression: after
+//! `--leave-db-running`, set-up wiped the data directory under the old etcd,
+//! the new one could not bind, the old one answered the health check, a
+//! read returned the earlier run's value and a correct etcd was reported
+//! INVALID). Needs root (CI runs as root).
+
+use crate::local_cluster::root_or_skip;
+use faultline_workloads::etcd::identity::expected_cluster_id;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CLUSTER: &str = "itfresh";
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+fn nodes_file() -> String {
+    format!("/run/faultline/{CLUSTER}/nodes.json")
+}
+
+fn test_etcd(store: &Path, seed: &str, extra: &[&str]) -> Output {
+    faultline()
+        .args(["test", "etcd", "--nodes-file", &nodes_file(), "--store"])
+        .arg(store)
+        .args([
+            "--time-limit",
+            "8",
+            "--nemesis-interval",
+            "3",
+            "--seed",
+            seed,
+        ])
+        .args(extra)
+        .output()
+        .expect("faultline runs")
+}
+
+fn latest(store: &Path) -> PathBuf {
+    std::fs::canonicalize(store.join("latest")).expect("a run directory")
+}
+
+/// The cluster ID etcd logs for a run (hex), from its nodes and token.
+fn cluster_hex(run: &Path) -> String {
+    let test: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("test.json")).unwrap()).unwrap();
+    let nodes: Vec<faultline_core::Node> = serde_json::from_value(test["nodes"].clone()).unwrap();
+    let token = format!("faultline-{}", test["run_id"].as_str().unwrap());
+    format!("{:x}", expected_cluster_id(&nodes, &token))
+}
+
+fn assert_valid(out: &Output, what: &str) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}:\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains(": VALID =="), "{what}: {stdout}");
+}
+
+/// The run's node logs: none says "address already in use", each names
+/// this run's cluster and none an earlier run's.
+fn assert_logs_are_the_runs_own(run: &Path, earlier: &[String]) {
+    let own = cluster_hex(run);
+    for n in 1..=3 {
+        let log = run.join(format!("nodes/n{n}/etcd.log"));
+        let text =
+            std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        assert!(
+            !text.contains("address already in use"),
+            "{}",
+            log.display()
+        );
+        assert!(
+            text.contains(&own),
+            "{} does not name cluster {own}",
+            log.display()
+        );
+        for other in earlier {
+            assert!(
+                !text.contains(other.as_str()),
+                "{} holds lines of an earlier run (cluster {other})",
+                log.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn runs_on_reused_nodes_start_fresh_after_leave_db_running_and_after_a_killed_faultline() {
+    if !root_or_skip("runs_on_reused_nodes_start_fresh") {
+        return;
+    }
+    let store = std::env::temp_dir().join(format!("faultline-it-{}-fresh", std::process::id()));
+    let _ = std::fs::remove_dir_all(&store);
+    let _ = faultline()
+        .args(["cluster", "down", "--name", CLUSTER])
+        .output();
+    let up = faultline()
+        .args([
+            "cluster", "up", "--name", CLUSTER, "--nodes", "3", "--subnet", "10.85.0",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+
+    // 1. A run that leaves etcd running, then a second on the same nodes.
+    let first = test_etcd(&store, "5", &["--leave-db-running"]);
+    assert_valid(&first, "the first run");
+    let first_cluster = cluster_hex(&latest(&store));
+    let second = test_etcd(&store, "5", &[]);
+    assert_valid(&second, "the run after --leave-db-running");
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("left by an earlier run"),
+        "the leftover etcd was stopped: {}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_logs_are_the_runs_own(&latest(&store), &[first_cluster.clone()]);
+    let second_cluster = cluster_hex(&latest(&store));
+    assert_ne!(first_cluster, second_cluster, "every run its own cluster");
+
+    // 2. faultline killed with SIGKILL mid-run, under partitions: nothing
+    // healed, etcd left running. The next run still starts fresh.
+    let mut killed = faultline()
+        .args(["test", "etcd", "--nodes-file", &nodes_file(), "--store"])
+        .arg(&store)
+        .args([
+            "--time-limit",
+            "60",
+            "--nemesis-interval",
+            "2",
+            "--seed",
+            "6",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    // Until its history holds operations (bounded).
+    loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let history = std::fs::canonicalize(store.join("latest"))
+            .ok()
+            .map(|run| run.join("history.jsonl"))
+            .and_then(|h| std::fs::read_to_string(h).ok())
+            .unwrap_or_default();
+        if history.lines().count() > 200 && history.contains("start-partition") {
+            break;
+        }
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    // As the original bug left them: the pidfiles gone or wrong, the old
+    // etcd still holding its ports. Set-up must find it by its ports.
+    let nodes: faultline_core::NodesFile =
+        serde_json::from_str(&std::fs::read_to_string(nodes_file()).unwrap()).unwrap();
+    for node in &nodes.nodes {
+        std::fs::remove_file(node.dir.join("etcd/etcd.pid")).unwrap();
+    }
+    let killed_cluster = cluster_hex(&latest(&store));
+    let after_kill = test_etcd(&store, "7", &[]);
+    assert_valid(&after_kill, "the run after a killed faultline");
+    let said = String::from_utf8_lossy(&after_kill.stderr);
+    assert!(
+        said.matches("left by an earlier run (found holding etcd's ports)")
+            .count()
+            >= 3,
+        "every node's leftover etcd was found by its ports: {said}"
+    );
+    assert_logs_are_the_runs_own(
+        &latest(&store),
+        &[first_cluster, second_cluster, killed_cluster],
+    );
+
+    let down = faultline()
+        .args(["cluster", "down", "--name", CLUSTER])
+        .output()
+        .unwrap();
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&store);
+}
