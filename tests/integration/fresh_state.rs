@@ -122,7 +122,7 @@ fn runs_on_reused_nodes_start_fresh_after_leave_db_running_and_after_a_killed_fa
         "the leftover etcd was stopped: {}",
         String::from_utf8_lossy(&second.stderr)
     );
-    assert_logs_are_the_runs_own(&latest(&store), &[first_cluster.clone()]);
+    assert_logs_are_the_runs_own(&latest(&store), std::slice::from_ref(&first_cluster));
     let second_cluster = cluster_hex(&latest(&store));
     assert_ne!(first_cluster, second_cluster, "every run its own cluster");
 
