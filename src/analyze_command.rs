@@ -62,8 +62,9 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
     let file = run_dir.join("history.jsonl");
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed =
+    let mut parsed =
         parse_jsonl(&text).map_err(|e| anyhow!("{}:{}: {}", file.display(), e.line, e.message))?;
+    parsed.drop_orphan_completions();
     for warning in &parsed.warnings {
         eprintln!("warning: {}: {warning}", file.display());
     }

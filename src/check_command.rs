@@ -148,7 +148,7 @@ fn check_file(
     let name = file.display();
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
-    let parsed = args.format.parse(&text).map_err(|e| {
+    let mut parsed = args.format.parse(&text).map_err(|e| {
         Failure::bad_input(anyhow!(
             "{name}:{}: {} (read as --format {})",
             e.line,
@@ -156,6 +156,7 @@ fn check_file(
             args.format
         ))
     })?;
+    parsed.drop_orphan_completions();
     for warning in &parsed.warnings {
         eprintln!("warning: {name}: {warning}");
     }

@@ -14,15 +14,17 @@ pub fn outcome_color(outcome: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// Fault kinds in the order the timeline's legend shows them.
-pub const FAULT_KINDS: [&str; 5] = ["partition", "kill", "pause", "clock", "packet"];
+/// Fault kinds in the order the timeline's legend shows them; `fault` is
+/// Jepsen's generic `:start` / `:stop` nemesis, whose kind is not said.
+pub const FAULT_KINDS: [&str; 6] = ["partition", "kill", "pause", "clock", "packet", "fault"];
 
-const FAULT_RGB: [(u8, u8, u8); 5] = [
+const FAULT_RGB: [(u8, u8, u8); 6] = [
     (110, 110, 110),
     (200, 40, 40),
     (140, 80, 190),
     (30, 140, 60),
     (20, 130, 170),
+    (170, 120, 40),
 ];
 
 fn fault_rgb(kind: &str) -> (u8, u8, u8) {

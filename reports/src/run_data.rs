@@ -100,6 +100,9 @@ fn opens(f: &str) -> Option<(&'static str, &'static [&'static str])> {
         "kill" => ("kill", &["restart", "start"]),
         "pause" => ("pause", &["resume"]),
         "clock-bump" | "clock-strobe" => ("clock", &["clock-reset"]),
+        // Jepsen's generic nemesis (partitioner, hammer-time...): a fault
+        // whose kind the history does not say.
+        "start" => ("fault", &["stop"]),
         _ => return None,
     })
 }
@@ -134,6 +137,13 @@ fn label_of(kind: &str, f: &str, value: &Value) -> String {
                 .collect();
             format!("{} {}", f.trim_start_matches("clock-"), offsets.join(" "))
         }
+        // Jepsen describes its fault in the value: `"Cut off {...}"`, or a
+        // structure; its first words are the label.
+        "fault" => match value {
+            Value::String(text) => text.chars().take(40).collect(),
+            Value::Null => "fault".to_owned(),
+            other => other.to_string().chars().take(40).collect(),
+        },
         _ => nodes_of(value).join(" "),
     }
 }
@@ -218,7 +228,9 @@ impl RunData {
                             });
                         }
                     }
-                    if let Some((kind, closers)) = opens(op.f) {
+                    // In Jepsen's process nemesis, `start` ends a kill.
+                    let ends_a_kill = open.iter().any(|(_, closers, _)| closers.contains(&op.f));
+                    if let Some((kind, closers)) = opens(op.f).filter(|_| !ends_a_kill) {
                         open.push((run.faults.len(), closers, nodes_of(value)));
                         run.faults.push(FaultWindow {
                             kind,

@@ -91,7 +91,49 @@ impl History {
         self.lines.get(position).copied().filter(|&l| l > 0)
     }
 
+    /// Removes client completions without an earlier invocation by the same
+    /// process; returns a warning for each, naming where it was.
+    pub fn drop_orphan_completions(&mut self) -> Vec<String> {
+        let mut busy: ahash::AHashSet<Process> = ahash::AHashSet::new();
+        let mut keep = Vec::with_capacity(self.events.len());
+        let mut warnings = Vec::new();
+        for (position, event) in self.events.iter().enumerate() {
+            let orphan = match (event.process, event.kind) {
+                (Process::Nemesis, _) => false,
+                (p, OpType::Invoke) => {
+                    busy.insert(p);
+                    false
+                }
+                (p, _) => !busy.remove(&p),
+            };
+            if orphan {
+                let at = Location {
+                    event: position,
+                    line: self.line_of(position),
+                };
+                warnings.push(format!(
+                    "{at}: process {} completes ({}) an operation it never invoked; skipped",
+                    event.process,
+                    event.kind.as_str()
+                ));
+            }
+            keep.push(!orphan);
+        }
+        if !warnings.is_empty() {
+            let old = std::mem::take(self);
+            for ((event, line), keep) in old.events.into_iter().zip(old.lines).zip(keep) {
+                if keep {
+                    self.push(event, line);
+                }
+            }
+        }
+        warnings
+    }
+
     /// Pairs every invocation with its completion, in invocation order.
+    /// Nemesis events are fault markers: a completion without invocation
+    /// (Jepsen's nemeses long logged only `:info`) stands alone, and a new
+    /// invocation leaves an unfinished one pending.
     /// Operations still pending at the end have the outcome `Unknown`.
     pub fn operations(&self) -> Result<Vec<Operation<'_>>, HistoryError> {
         let mut ops: Vec<Operation> = Vec::with_capacity(self.events.len() / 2 + 1);
@@ -101,6 +143,25 @@ impl History {
                 event: position,
                 line: self.line_of(position),
             };
+            let marker = event.process == Process::Nemesis;
+            if marker && event.kind != OpType::Invoke && !open.contains_key(&event.process) {
+                ops.push(Operation {
+                    process: event.process,
+                    f: &event.f,
+                    key: event.key.as_deref(),
+                    input: &event.value,
+                    output: None,
+                    outcome: Outcome::Unknown,
+                    invoke: position,
+                    complete: Some(position),
+                    error: event.error.as_deref(),
+                    node: event.node.as_deref(),
+                });
+                continue;
+            }
+            if marker && event.kind == OpType::Invoke {
+                open.remove(&event.process);
+            }
             match event.kind {
                 OpType::Invoke => {
                     if let Some(&previous) = open.get(&event.process) {
@@ -133,7 +194,7 @@ impl History {
                         });
                     };
                     let op = &mut ops[id];
-                    if op.f != event.f {
+                    if op.f != event.f && !marker {
                         return Err(HistoryError::MismatchedCompletion {
                             at: at().to_string(),
                             process: event.process.to_string(),

@@ -9,6 +9,7 @@ mod etcd_demo;
 mod faults;
 mod fresh_state;
 mod interrupts;
+mod jepsen_shapes;
 mod local_cluster;
 mod nightly;
 mod reanalysis;

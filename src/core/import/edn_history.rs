@@ -13,14 +13,16 @@ pub fn parse_edn_history(text: &str, require_key: bool) -> Result<Parsed, ParseE
     let mut parsed = Parsed::default();
     let mut reader = EdnReader::new(text);
     while let Some((form, line)) = reader.next_form()? {
+        // Jepsen writes some operations as records: `#jepsen.history.Op{...}`.
+        let form = untagged(form);
         match form {
             Edn::Map(_, line) => push(&mut parsed, &form, line, require_key)?,
             Edn::Seq(items) => {
-                for item in &items {
+                for item in items.into_iter().map(untagged) {
                     let Edn::Map(_, item_line) = item else {
                         return Err(ParseError::new(line, format!("expected operation maps in the vector, found {}", item.kind())));
                     };
-                    push(&mut parsed, item, *item_line, require_key)?;
+                    push(&mut parsed, &item, item_line, require_key)?;
                 }
             }
             other => {
@@ -34,6 +36,13 @@ pub fn parse_edn_history(text: &str, require_key: bool) -> Result<Parsed, ParseE
     Ok(parsed)
 }
 
+fn untagged(form: Edn) -> Edn {
+    match form {
+        Edn::Tagged(_, inner) => untagged(*inner),
+        other => other,
+    }
+}
+
 fn push(parsed: &mut Parsed, map: &Edn, line: usize, require_key: bool) -> Result<(), ParseError> {
     let op = to_op(map, require_key).map_err(|m| ParseError::new(line, m))?;
     parsed.history.push(interpret_timeout(op), line);
@@ -45,15 +54,11 @@ fn to_op(map: &Edn, require_key: bool) -> Result<Op, String> {
         map.get(name)
             .ok_or_else(|| format!("operation has no :{name}"))
     };
+    // Every process that is not a client (`:nemesis`, another keyword, a
+    // negative number) injects faults: Knossos and Jepsen read them so.
     let process = match field("process")? {
         Edn::Int(n) if *n >= 0 => Process::Client(*n as u64),
-        p if p.as_name() == Some("nemesis") => Process::Nemesis,
-        p => {
-            return Err(format!(
-                ":process must be a non-negative integer or :nemesis, not {}",
-                p.kind()
-            ))
-        }
+        _ => Process::Nemesis,
     };
     let kind = parse_kind(
         field("type")?

@@ -59,14 +59,13 @@ fn parse_line(fields: &str) -> Result<Op, String> {
     Ok(Op::new(process, kind, f, value.to_value()))
 }
 
+/// A non-negative integer is a client; anything else (`:nemesis`, another
+/// keyword, a negative number) is a fault injector, as Knossos and Jepsen
+/// treat every process that is not a client.
 fn parse_process(token: &str) -> Result<Process, String> {
-    match token {
-        ":nemesis" | "nemesis" => Ok(Process::Nemesis),
-        t => t
-            .parse::<u64>()
-            .map(Process::Client)
-            .map_err(|_| format!("process `{t}` is neither a non-negative integer nor :nemesis")),
-    }
+    Ok(token
+        .parse::<u64>()
+        .map_or(Process::Nemesis, Process::Client))
 }
 
 pub(super) fn parse_kind(token: &str) -> Result<OpType, String> {
@@ -109,11 +108,19 @@ mod tests {
     #[test]
     fn names_the_line_and_problem() {
         let err = parse_jepsen_log(
-            "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - x\t:ok\t:read\t1\n",
+            "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:done\t:read\t1\n",
         )
         .unwrap_err();
         assert_eq!(err.line, 2);
-        assert!(err.message.contains("process `x`"), "{err}");
+        assert!(err.message.contains("type `done`"), "{err}");
+    }
+
+    #[test]
+    fn every_process_that_is_not_a_client_is_the_nemesis() {
+        let text = "INFO  jepsen.util - :nemesis\t:info\t:start\tnil\nINFO  jepsen.util - :nemesis-2\t:info\t:stop\tnil\n";
+        let parsed = parse_jepsen_log(text).unwrap();
+        let events = parsed.history.events();
+        assert!(events.iter().all(|e| e.process == Process::Nemesis));
     }
 
     proptest! {
