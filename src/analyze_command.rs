@@ -29,6 +29,8 @@ pub use faultline_checkers::CheckedHistory as RunAnalysis;
 pub struct RunVerdict {
     /// The merged verdict.
     pub valid: Validity,
+    /// The harness's own failures, which make the verdict unknown.
+    pub harness_failures: Vec<String>,
     /// The checker's analysis.
     pub analysis: RunAnalysis,
     /// Operations by outcome: ok, fail, info (client operations only).
@@ -57,8 +59,24 @@ pub(crate) fn count_completions(history: &History) -> ([u64; 3], u64) {
     (outcomes, nemesis_events)
 }
 
-/// Checks `<run_dir>/history.jsonl` and writes `results.json`.
-pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerdict> {
+/// Checks `<run_dir>/history.jsonl` and writes `results.json`. `harness`:
+/// the harness's own failures during the run (`None`: those results.json
+/// already records, when the run is checked again); any makes the verdict
+/// unknown, since the history cannot be trusted to be whole or the faults
+/// to have been what the run says.
+pub fn check_run(
+    run_dir: &Path,
+    time_limit: Duration,
+    harness: Option<&[String]>,
+) -> anyhow::Result<RunVerdict> {
+    let harness_failures: Vec<String> = match harness {
+        Some(list) => list.to_vec(),
+        None => std::fs::read_to_string(run_dir.join("results.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|r| serde_json::from_value(r["harness_failures"].clone()).ok())
+            .unwrap_or_default(),
+    };
     let file = run_dir.join("history.jsonl");
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
@@ -77,18 +95,27 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
         ..Budget::default()
     };
     let spec = run_check_spec(run_dir)?;
-    let analysis = spec.check(&history, &budget).map_err(|e| {
-        anyhow!(
-            "{}: {e} (checked as test.json says: {})",
-            file.display(),
-            describe(&spec)
-        )
-    })?;
+    let analysis = match spec.check(&history, &budget) {
+        Ok(analysis) => analysis,
+        // The harness already failed this run: a history it could not
+        // write whole may not pair up, and that is no new error.
+        Err(e) if !harness_failures.is_empty() => {
+            RunAnalysis::Unchecked(format!("the history could not be checked: {e}"))
+        }
+        Err(e) => {
+            return Err(anyhow!(
+                "{}: {e} (checked as test.json says: {})",
+                file.display(),
+                describe(&spec)
+            ))
+        }
+    };
     let (checked, checker) = (analysis.to_json(), spec.checker_name());
     let check_time = start.elapsed();
     let checked_valid = analysis.valid();
-    // An empty history proves nothing.
-    let valid = if outcomes.iter().sum::<u64>() == 0 {
+    // An empty history proves nothing, nor one the harness failed to
+    // record or to fault as it says.
+    let valid = if outcomes.iter().sum::<u64>() == 0 || !harness_failures.is_empty() {
         Validity::Unknown
     } else {
         checked_valid
@@ -100,6 +127,7 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
         "nemesis_events": nemesis_events,
         "check_ms": check_time.as_secs_f64() * 1e3,
         "duration_s": duration_s,
+        "harness_failures": harness_failures,
     });
     std::fs::write(
         run_dir.join("results.json"),
@@ -107,6 +135,7 @@ pub fn check_run(run_dir: &Path, time_limit: Duration) -> anyhow::Result<RunVerd
     )?;
     Ok(RunVerdict {
         valid,
+        harness_failures,
         analysis,
         outcomes,
         nemesis_events,
@@ -184,6 +213,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
     let verdict = check_run(
         &args.run_dir,
         Duration::from_secs_f64(args.time_limit.max(0.001)),
+        None,
     )
     .map_err(Failure::bad_input)?;
     print_verdict(&verdict);
@@ -202,7 +232,14 @@ pub fn print_verdict(v: &RunVerdict) {
         v.nemesis_events
     );
     let took = v.check_time.as_secs_f64() * 1e3;
+    for failure in &v.harness_failures {
+        println!("harness: {failure} (so the verdict is unknown)");
+    }
     let a = match &v.analysis {
+        RunAnalysis::Unchecked(reason) => {
+            println!("check:   unknown: {reason}");
+            return;
+        }
         RunAnalysis::Linearizable(a) => a,
         RunAnalysis::Serializable(a) => {
             println!(
@@ -220,8 +257,9 @@ pub fn print_verdict(v: &RunVerdict) {
     if let Some(reason) = &a.reason {
         println!("         {reason}");
     }
-    if a.refuted_keys > 0 {
-        println!("         {}", a.refuted_text());
+    let refuted = a.refuted_text();
+    if !refuted.is_empty() {
+        println!("         {refuted}");
     }
     if let Some(c) = &a.counterexample {
         crate::check_command::print_counterexample(c);

@@ -198,9 +198,9 @@ fn check_file(
     let message = match (&analysis.valid, &analysis.counterexample) {
         (Validity::Invalid, Some(c)) => match &c.failing_op {
             Some(op) => format!(
-                "not linearizable ({}): {}; process {} `{}` cannot be linearized{}",
+                "not linearizable ({}): {}process {} `{}` cannot be linearized{}",
                 analysis.model,
-                analysis.refuted_text(),
+                suffixed(&analysis.refuted_text(), "; "),
                 op.process,
                 op.description,
                 c.key
@@ -208,9 +208,9 @@ fn check_file(
                     .map_or(String::new(), |k| format!(" (key {k})"))
             ),
             None => format!(
-                "not linearizable ({}): {}",
+                "not linearizable ({}){}",
                 analysis.model,
-                analysis.refuted_text()
+                prefixed(": ", &analysis.refuted_text())
             ),
         },
         (v, _) => format!(
@@ -223,6 +223,24 @@ fn check_file(
         ),
     };
     Ok((analysis.valid, message))
+}
+
+/// `text` + `suffix`, or nothing when `text` is empty.
+fn suffixed(text: &str, suffix: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("{text}{suffix}")
+    }
+}
+
+/// `prefix` + `text`, or nothing when `text` is empty.
+fn prefixed(prefix: &str, text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}{text}")
+    }
 }
 
 fn report(
@@ -254,8 +272,8 @@ fn report(
     match (a.valid, &a.counterexample) {
         (Validity::Invalid, Some(c)) => {
             println!(
-                "{name}: INVALID: not linearizable: {} ({took})",
-                a.refuted_text()
+                "{name}: INVALID: not linearizable{} ({took})",
+                prefixed(": ", &a.refuted_text())
             );
             print_counterexample(c);
             for more in &a.more_counterexamples {

@@ -46,10 +46,17 @@ enum Command {
     Delayer(delayer::DelayerArgs),
 }
 
+/// Set when standard output was closed under us.
+static CLOSED_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() {
     // A panic is faultline's bug, not the system's: say so, let the stack
     // unwind (cleanup guards heal the network), then exit with its own code.
     std::panic::set_hook(Box::new(|info| {
+        if exit::is_closed_stdout(info.payload()) {
+            CLOSED_STDOUT.store(true, std::sync::atomic::Ordering::Relaxed);
+            return;
+        }
         eprintln!("faultline: internal error: {info}\nplease report this with the command and input that caused it");
     }));
     let cli = match Cli::try_parse() {
@@ -95,6 +102,11 @@ fn main() {
         }),
     })
     .unwrap_or(Ok(EXIT_INTERNAL));
+    if CLOSED_STDOUT.load(std::sync::atomic::Ordering::Relaxed) {
+        // The reader went away (`| head`): end quietly, as a Unix tool
+        // killed by SIGPIPE would (128 + 13).
+        std::process::exit(exit::EXIT_CLOSED_PIPE);
+    }
     match result {
         Ok(code) => std::process::exit(code),
         Err(Failure { code, error }) => {

@@ -34,6 +34,8 @@ pub enum CheckedHistory {
     Linearizable(Box<linearizable::Analysis>),
     /// From the serializability checker.
     Serializable(Box<SerialAnalysis>),
+    /// Not checked: the history could not be (why, in words). Unknown.
+    Unchecked(String),
 }
 
 impl CheckSpec {
@@ -71,6 +73,7 @@ impl CheckedHistory {
         match self {
             CheckedHistory::Linearizable(a) => a.valid,
             CheckedHistory::Serializable(a) => a.valid,
+            CheckedHistory::Unchecked(_) => Validity::Unknown,
         }
     }
 
@@ -79,6 +82,9 @@ impl CheckedHistory {
         match self {
             CheckedHistory::Linearizable(a) => serde_json::to_value(a),
             CheckedHistory::Serializable(a) => serde_json::to_value(a),
+            CheckedHistory::Unchecked(reason) => {
+                Ok(serde_json::json!({ "valid": "unknown", "reason": reason }))
+            }
         }
         .unwrap_or_default()
     }

@@ -67,6 +67,14 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     for warning in &run.warnings {
         let _ = writeln!(body, "<p class=\"warning\">{}</p>", escape(warning));
     }
+    // The harness's own failures make the run unknown: say why first.
+    for failure in results["harness_failures"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            body,
+            "<p class=\"warning harness\">The harness failed, so the verdict is unknown: {}</p>",
+            escape(failure.as_str().unwrap_or_default())
+        );
+    }
 
     // Summary.
     body += "<h2 id=\"summary\">Summary</h2>\n<table>\n";

@@ -73,8 +73,12 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         done: false,
     };
     let started = Instant::now();
-    let outcome = setup_and_run(&config, &remotes, &db, &run_dir);
-    let cleanup_notes = cleanup.finish();
+    let problems = recorder::Problems::default();
+    let outcome = setup_and_run(&config, &remotes, &db, &run_dir, &problems);
+    let (cleanup_notes, heal_problems) = cleanup.finish();
+    for problem in heal_problems {
+        problems.add(format!("healing at the end failed: {problem}"));
+    }
     if let Err(e) = outcome {
         eprintln!("error: {e:#}");
         if !run_dir.join("history.jsonl").exists() {
@@ -82,7 +86,13 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         }
         eprintln!("the history recorded so far is checked below");
     }
-    summarize(&config, &run_dir, started.elapsed(), &cleanup_notes)
+    summarize(
+        &config,
+        &run_dir,
+        started.elapsed(),
+        &cleanup_notes,
+        &problems.list(),
+    )
 }
 
 /// 12 hex digits no other run shares: the time in nanoseconds, this
@@ -149,9 +159,10 @@ fn setup_and_run(
     remotes: &Remotes,
     db: &Arc<dyn Abilities>,
     run_dir: &Path,
+    problems: &recorder::Problems,
 ) -> anyhow::Result<()> {
     // A faultline killed mid-run may have left faults in place: heal first.
-    let problems: Vec<String> = std::thread::scope(|scope| {
+    let left_faults: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = remotes
             .iter()
             .zip(&config.nodes)
@@ -169,10 +180,10 @@ fn setup_and_run(
             .flat_map(|h| h.join().unwrap_or_else(|_| vec!["healing panicked".into()]))
             .collect()
     });
-    if !problems.is_empty() {
+    if !left_faults.is_empty() {
         return Err(anyhow!(
             "the nodes still carry faults from an earlier run that could not be removed: {}; run `faultline cluster heal`",
-            problems.join("; ")
+            left_faults.join("; ")
         ));
     }
     // Everything an earlier run left is stopped on every node before any
@@ -197,7 +208,7 @@ fn setup_and_run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(drive(config, remotes, db.clone(), run_dir))
+    runtime.block_on(drive(config, remotes, db.clone(), run_dir, problems))
 }
 
 async fn drive(
@@ -205,10 +216,14 @@ async fn drive(
     remotes: &Remotes,
     db: Arc<dyn Abilities>,
     run_dir: &Path,
+    problems: &recorder::Problems,
 ) -> anyhow::Result<()> {
     system::wait_healthy(config, remotes, HEALTHY_WITHIN).await?;
     let config = Arc::new(config.clone());
-    let recorder = Arc::new(Recorder::create(&run_dir.join("history.jsonl"))?);
+    let recorder = Arc::new(Recorder::create(
+        &run_dir.join("history.jsonl"),
+        problems.clone(),
+    )?);
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();
     tokio::spawn(async move {
@@ -268,6 +283,10 @@ async fn drive(
             "warning: healing failed on some nodes: {}",
             errors.join("; ")
         );
+        problems.add(format!(
+            "healing the network after the workload failed: {}",
+            errors.join("; ")
+        ));
     }
     if failure.is_none() && !stop.load(Ordering::Relaxed) {
         final_reads::run(&config, &recorder, &ends, &stop).await;
@@ -363,10 +382,10 @@ fn mark_logs(
 }
 
 impl Cleanup {
-    /// Returns notes for the summary.
-    fn finish(&mut self) -> Vec<String> {
+    /// Returns notes for the summary, and what could not be healed.
+    fn finish(&mut self) -> (Vec<String>, Vec<String>) {
         if self.done {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
         self.done = true;
         let mut notes = Vec::new();
@@ -377,7 +396,7 @@ impl Cleanup {
             self.config.leave_db_running,
         );
         let no_marks = log_marks::NodeMarks::new();
-        let results: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let results: Vec<(Vec<String>, Vec<String>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .remotes
                 .iter()
@@ -396,11 +415,19 @@ impl Cleanup {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| vec!["cleanup panicked".into()]))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| (Vec::new(), vec!["cleanup panicked".into()]))
+                })
                 .collect()
         });
-        notes.extend(results.into_iter().flatten());
-        notes
+        let mut unhealed = Vec::new();
+        for (node_notes, node_unhealed) in results {
+            notes.extend(node_notes);
+            notes.extend(node_unhealed.iter().cloned());
+            unhealed.extend(node_unhealed);
+        }
+        (notes, unhealed)
     }
 }
 
@@ -412,17 +439,20 @@ struct Place<'a> {
     marks: &'a log_marks::NodeMarks,
 }
 
+/// Heals the node, collects its logs, tears the database down; returns
+/// notes, and what could not be healed.
 fn clean_node(
     remote: &dyn Remote,
     place: &Place,
     db: &dyn Abilities,
     leave_running: bool,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     let (node, cluster, run_dir) = (place.node, place.cluster, place.run_dir);
-    let mut notes: Vec<String> = heal::heal_node(remote, node, cluster, db)
+    let unhealed: Vec<String> = heal::heal_node(remote, node, cluster, db)
         .into_iter()
         .map(|problem| format!("{}: {problem}", node.name))
         .collect();
+    let mut notes: Vec<String> = Vec::new();
     let logs = run_dir.join("nodes").join(&node.name);
     let _ = std::fs::create_dir_all(&logs);
     for file in db.log_files(node) {
@@ -449,12 +479,12 @@ fn clean_node(
             notes.push(format!("{}: teardown failed: {e}", node.name));
         }
     }
-    notes
+    (notes, unhealed)
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        for note in self.finish() {
+        for note in self.finish().0 {
             eprintln!("warning: {note}");
         }
     }
@@ -465,11 +495,13 @@ fn summarize(
     run_dir: &Path,
     took: Duration,
     notes: &[String],
+    problems: &[String],
 ) -> Result<(i32, crate::junit::Case), Failure> {
-    let verdict = check_run(run_dir, Duration::from_secs(300)).map_err(|e| Failure {
-        code: 255,
-        error: e,
-    })?;
+    let verdict =
+        check_run(run_dir, Duration::from_secs(300), Some(problems)).map_err(|e| Failure {
+            code: 255,
+            error: e,
+        })?;
     let [ok, fail, info] = verdict.outcomes;
     println!();
     println!(
@@ -541,6 +573,11 @@ pub(crate) fn run_case(
     use crate::junit::{Case, CaseOutcome};
     use faultline_core::Validity;
     let (checker, message, details) = match &verdict.analysis {
+        RunAnalysis::Unchecked(reason) => (
+            "unchecked",
+            format!("unknown: {}", verdict.harness_failures.join("; ")),
+            reason.clone(),
+        ),
         RunAnalysis::Linearizable(a) => {
             let what = a
                 .counterexample
@@ -593,7 +630,14 @@ pub(crate) fn run_case(
             Validity::Invalid => CaseOutcome::Failed,
             Validity::Unknown => CaseOutcome::Error,
         },
-        message,
+        message: if verdict.harness_failures.is_empty() {
+            message
+        } else {
+            format!(
+                "{message}; the harness failed: {}",
+                verdict.harness_failures.join("; ")
+            )
+        },
         details: format!("run directory: {}\n{details}", run_dir.display()),
     }
 }

@@ -9,9 +9,31 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
+
+/// The harness's own failures during a run (a history write, a fault that
+/// could not be applied or healed, a nemesis that could not plan): any
+/// makes the run's verdict unknown, whatever the history shows.
+#[derive(Clone, Debug, Default)]
+pub struct Problems(Arc<Mutex<Vec<String>>>);
+
+impl Problems {
+    /// Notes a failure (the same text once).
+    pub fn add(&self, problem: impl Into<String>) {
+        let problem = problem.into();
+        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !list.contains(&problem) {
+            list.push(problem);
+        }
+    }
+
+    /// Every failure noted, in order.
+    pub fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
 
 /// Events waiting for the writer at most.
 const QUEUED_EVENTS: usize = 1 << 16;
@@ -28,12 +50,16 @@ pub struct Recorder {
     pub fail: AtomicU64,
     /// Operations of unknown outcome.
     pub info: AtomicU64,
+    /// The harness's own failures.
+    pub problems: Problems,
 }
 
 impl Recorder {
-    /// Creates `path` and starts the clock and the writer.
-    pub fn create(path: &Path) -> std::io::Result<Recorder> {
+    /// Creates `path` and starts the clock and the writer; a write that
+    /// fails is noted in `problems`.
+    pub fn create(path: &Path, problems: Problems) -> std::io::Result<Recorder> {
         let file = File::create(path)?;
+        let writer_problems = problems.clone();
         // Bounded: if the disk falls behind, workers wait rather than memory grow.
         let (sender, receiver) = sync_channel::<Op>(QUEUED_EVENTS);
         let writer = std::thread::Builder::new()
@@ -48,7 +74,15 @@ impl Recorder {
                     }
                     // Hand everything received so far to the operating system.
                     if let Err(e) = result.and_then(|_| writer.flush()) {
-                        eprintln!("error: cannot write history.jsonl: {e}");
+                        let problem = format!(
+                            "the history could not be written ({e}): events are missing from it"
+                        );
+                        if !writer_problems.list().contains(&problem) {
+                            eprintln!(
+                                "error: cannot write history.jsonl: {e} (the run will be unknown)"
+                            );
+                        }
+                        writer_problems.add(problem);
                     }
                 }
             })?;
@@ -59,6 +93,7 @@ impl Recorder {
             ok: AtomicU64::new(0),
             fail: AtomicU64::new(0),
             info: AtomicU64::new(0),
+            problems,
         })
     }
 

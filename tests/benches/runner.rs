@@ -62,7 +62,7 @@ fn main() {
     println!("|---|---|---|---|");
     for concurrency in [1, 10, 100] {
         let path = dir.join(format!("history-{concurrency}.jsonl"));
-        let recorder = Arc::new(Recorder::create(&path).unwrap());
+        let recorder = Arc::new(Recorder::create(&path, Default::default()).unwrap());
         let config = Arc::new(config(concurrency, seconds));
         let stop = Arc::new(AtomicBool::new(false));
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -340,3 +340,36 @@ fn validate_config_gives_one_line_naming_the_key() {
 fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Regression: `faultline check ... | head -1` sometimes ended with exit 255
+/// and "please report this" (println! panics on a closed pipe).
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = shared_data().join("jepsen-etcd");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().display().to_string())
+        .filter(|p| p.ends_with(".log"))
+        .collect();
+    files.sort();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["check", "--format", "jepsen-log"])
+        .args(&files)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone: every later line meets a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    assert!(first.contains("etcd_000.log"), "{first}");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

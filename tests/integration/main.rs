@@ -8,6 +8,7 @@ mod etcd_abilities;
 mod etcd_demo;
 mod faults;
 mod fresh_state;
+mod harness_failures;
 mod interrupts;
 mod jepsen_shapes;
 mod local_cluster;

@@ -66,9 +66,10 @@ pub const NAMED_KEYS: usize = 20;
 pub const MORE_EXPLAINED: usize = 2;
 
 impl Analysis {
-    /// `3 of 50 keys refuted (k1, k7, k9)`, or empty when none was.
+    /// `3 of 50 keys refuted (k1, k7, k9)`, or empty when none was or
+    /// the history is one object (nothing to count).
     pub fn refuted_text(&self) -> String {
-        if self.refuted_keys == 0 {
+        if self.refuted_keys == 0 || (self.partitions == 1 && self.refuted == ["(whole history)"]) {
             return String::new();
         }
         let mut names = self.refuted.join(", ");

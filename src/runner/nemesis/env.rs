@@ -100,6 +100,11 @@ impl Env {
             .error
             .as_deref()
             .map_or(String::new(), |e| format!(" failed: {e}"));
+        if let Some(error) = &done.error {
+            self.recorder
+                .problems
+                .add(format!("nemesis {what} failed: {error}"));
+        }
         eprintln!(
             "[{:>5.1}s] nemesis: {what}{failed}",
             self.recorder.elapsed_secs()

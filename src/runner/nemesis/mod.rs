@@ -43,8 +43,16 @@ pub async fn run_nemesis(
     stop: Arc<AtomicBool>,
     deadline: Instant,
 ) {
-    let Ok(plan) = config.nemesis.plan(&config.node_names()) else {
-        return; // checked when the test was configured
+    let plan = match config.nemesis.plan(&config.node_names()) {
+        Ok(plan) => plan,
+        Err(e) => {
+            // Checked when the test was configured; if it fails now, no
+            // fault was injected and the run must not pass for a test of them.
+            recorder
+                .problems
+                .add(format!("the nemesis could not plan its faults: {e:#}"));
+            return;
+        }
     };
     if plan.faults.is_empty() {
         return;
