@@ -297,8 +297,12 @@ pub(crate) fn print_counterexample(c: &Counterexample) {
         println!("  key: {key}");
     }
     if let Some(op) = &c.failing_op {
+        let node = op
+            .node
+            .as_deref()
+            .map_or(String::new(), |n| format!(" on {n}"));
         println!(
-            "  cannot linearize: process {} `{}` ({})",
+            "  cannot linearize: process {}{node} `{}` ({})",
             op.process,
             op.description,
             at(op.line, op.invoke)

@@ -46,6 +46,23 @@ enum Command {
     Delayer(delayer::DelayerArgs),
 }
 
+/// A wrong value or an unknown option in one line (with clap's tip, when
+/// it has one); help, version and usage errors as clap prints them.
+fn print_clap_error(e: &clap::Error) {
+    use clap::error::ErrorKind::{InvalidValue, UnknownArgument, ValueValidation};
+    if !matches!(e.kind(), InvalidValue | ValueValidation | UnknownArgument) {
+        let _ = e.print();
+        return;
+    }
+    let text = e.render().to_string();
+    let kept: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
+        .collect();
+    eprintln!("{}", kept.join("; "));
+}
+
 /// Set when standard output was closed under us.
 static CLOSED_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -67,7 +84,7 @@ fn main() {
             } else {
                 0
             };
-            let _ = e.print();
+            print_clap_error(&e);
             std::process::exit(code);
         }
     };

@@ -8,7 +8,12 @@ use crate::runner::run_test;
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use faultline_core::{Node, NodesFile, SshSettings};
+use faultline_workloads::WorkloadKind;
 use std::path::PathBuf;
+
+fn parse_workload(text: &str) -> Result<WorkloadKind, String> {
+    text.parse()
+}
 
 /// Options of `faultline test`.
 #[derive(Args)]
@@ -48,8 +53,8 @@ enum AllSystem {
     /// A matrix of etcd tests: every workload under every nemesis.
     Etcd {
         /// Workloads, comma-separated (default: --workload).
-        #[arg(long, value_delimiter = ',')]
-        workloads: Vec<String>,
+        #[arg(long, value_delimiter = ',', value_parser = parse_workload)]
+        workloads: Vec<WorkloadKind>,
         /// A nemesis for one column of the matrix, e.g. `partition` or `kill,pause`; repeat for more columns (default: --nemesis).
         #[arg(long)]
         nemeses: Vec<String>,
@@ -67,8 +72,8 @@ enum AllSystem {
 #[derive(Args, Clone)]
 pub struct TestOptions {
     /// The workload: register (read / write / cas on independent keys, checked for linearizability), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability.
-    #[arg(long, default_value = "register")]
-    workload: String,
+    #[arg(long, default_value = "register", value_parser = parse_workload)]
+    workload: WorkloadKind,
     /// Faults, comma-separated: partition, kill, pause, clock, packet; or all, none.
     #[arg(long, default_value = "partition")]
     nemesis: String,
@@ -164,9 +169,10 @@ pub struct NodeOptions {
     /// A nodes file (default: the local cluster's, from `faultline cluster up`).
     #[arg(long)]
     nodes_file: Option<PathBuf>,
-    /// SSH login name (commands run through sudo when not root).
-    #[arg(long, default_value = "root")]
-    username: String,
+    /// SSH login name (commands run through sudo when not root); default
+    /// root, or the nodes file's.
+    #[arg(long)]
+    username: Option<String>,
     /// SSH private key (default: the SSH agent).
     #[arg(long)]
     ssh_key: Option<PathBuf>,
@@ -192,7 +198,7 @@ impl NodeOptions {
                 })
                 .collect();
             let ssh = SshSettings {
-                username: self.username.clone(),
+                username: self.username.clone().unwrap_or_else(|| "root".into()),
                 private_key: self.ssh_key.clone(),
                 known_hosts: None,
                 strict_host_key_checking: !self.no_strict_host_key_checking,
@@ -212,18 +218,15 @@ impl NodeOptions {
         if self.no_strict_host_key_checking {
             nodes.ssh.strict_host_key_checking = false;
         }
+        if let Some(username) = &self.username {
+            nodes.ssh.username = username.clone();
+        }
         Ok(nodes)
     }
 }
 
 impl TestOptions {
     fn config(&self, nodes: NodesFile) -> anyhow::Result<TestConfig> {
-        if !["register", "append", "wr"].contains(&self.workload.as_str()) {
-            bail!(
-                "unknown workload `{}`; etcd offers: register, append, wr",
-                self.workload
-            );
-        }
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let all_positive = [self.time_limit, self.op_timeout].into_iter().all(positive);
         if !all_positive || self.concurrency == 0 {
@@ -258,7 +261,7 @@ impl TestOptions {
         });
         Ok(TestConfig {
             name: format!("etcd-{}", self.workload),
-            workload: self.workload.clone(),
+            workload: self.workload,
             nodes: nodes.nodes,
             ssh: nodes.ssh,
             concurrency: self.concurrency,
@@ -291,7 +294,11 @@ pub fn run(args: &TestArgs) -> Result<i32, Failure> {
             let custom = crate::custom::CustomConfig::load(config).map_err(Failure::bad_input)?;
             let nodes = custom_nodes(&custom).map_err(Failure::bad_input)?;
             let mut options = test.clone();
-            options.workload = custom.workload.name.clone();
+            options.workload = custom
+                .workload
+                .name
+                .parse()
+                .map_err(|e| Failure::bad_input(anyhow!("workload.name: {e}")))?;
             let mut config = options.config(nodes).map_err(Failure::bad_input)?;
             config.name = format!("{}-{}", custom.name, custom.workload.name);
             config.custom = Some(custom);
@@ -378,7 +385,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
     } = &args.system;
     let nodes = nodes.resolve().map_err(Failure::bad_input)?;
     let workloads = if workloads.is_empty() {
-        vec![test.workload.clone()]
+        vec![test.workload]
     } else {
         workloads.clone()
     };
@@ -392,7 +399,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
     for workload in &workloads {
         for nemesis in &nemeses {
             let mut options = test.clone();
-            options.workload = workload.clone();
+            options.workload = *workload;
             options.nemesis = nemesis.clone();
             options.junit = None;
             options.summary_json = None;
@@ -495,7 +502,9 @@ fn custom_nodes(custom: &crate::custom::CustomConfig) -> anyhow::Result<NodesFil
     NodeOptions {
         nodes: section.hosts.clone(),
         nodes_file: section.file.clone(),
-        username: section.username.clone(),
+        // With a nodes file, its login stands unless the TOML names another.
+        username: (section.file.is_none() || section.username != "root")
+            .then(|| section.username.clone()),
         ssh_key: section.ssh_key.clone(),
         no_strict_host_key_checking: !section.strict_host_key_checking,
         node_dir: section.dir.clone(),

@@ -209,8 +209,64 @@ impl SshRemote {
         Err(self.unreachable("gave up after reconnecting"))
     }
 
+    fn is_root(&self) -> bool {
+        self.settings.username == "root"
+    }
+
+    /// A fresh file name in /tmp for a transfer by a login that is not root.
+    fn staging_path(&self) -> std::path::PathBuf {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::path::PathBuf::from(format!(
+            "/tmp/faultline-transfer-{}-{n}",
+            std::process::id()
+        ))
+    }
+
+    /// Runs `command` (through sudo when not root); an error unless it exits 0.
+    fn run_checked(&self, command: &str) -> Result<(), RemoteError> {
+        let out = self.exec(command, Duration::from_secs(60))?;
+        if out.status == 0 {
+            Ok(())
+        } else {
+            Err(RemoteError::Failed {
+                node: self.node.name.clone(),
+                command: command.to_owned(),
+                status: out.status,
+                stderr: out.stderr.trim().to_owned(),
+            })
+        }
+    }
+
+    fn scp_send(&self, local: &Path, remote: &Path) -> Result<(), RemoteError> {
+        let data = std::fs::read(local)?;
+        let timeout = Duration::from_secs(60);
+        self.with_session(&format!("upload {}", remote.display()), timeout, |s| {
+            s.set_timeout(timeout.as_millis() as u32);
+            let mut channel = s.scp_send(remote, 0o644, data.len() as u64, None)?;
+            std::io::Write::write_all(&mut channel, &data)?;
+            channel.send_eof()?;
+            channel.wait_eof()?;
+            channel.close()?;
+            Ok(channel.wait_close()?)
+        })
+    }
+
+    fn scp_recv(&self, remote: &Path, local: &Path) -> Result<(), RemoteError> {
+        let timeout = Duration::from_secs(60);
+        let data = self.with_session(&format!("download {}", remote.display()), timeout, |s| {
+            s.set_timeout(timeout.as_millis() as u32);
+            let (mut channel, _) = s.scp_recv(remote)?;
+            let mut data = Vec::new();
+            channel.read_to_end(&mut data)?;
+            Ok(data)
+        })?;
+        std::fs::write(local, data)?;
+        Ok(())
+    }
+
     fn wrap(&self, command: &str) -> String {
-        if self.settings.username == "root" {
+        if self.is_root() {
             command.to_owned()
         } else {
             format!("sudo -n sh -c {}", quote(command))
@@ -229,29 +285,33 @@ impl Remote for SshRemote {
     }
 
     fn upload(&self, local: &Path, remote: &Path) -> Result<(), RemoteError> {
-        let data = std::fs::read(local)?;
-        let timeout = Duration::from_secs(60);
-        self.with_session(&format!("upload {}", remote.display()), timeout, |s| {
-            s.set_timeout(timeout.as_millis() as u32);
-            let mut channel = s.scp_send(remote, 0o644, data.len() as u64, None)?;
-            std::io::Write::write_all(&mut channel, &data)?;
-            channel.send_eof()?;
-            channel.wait_eof()?;
-            channel.close()?;
-            Ok(channel.wait_close()?)
-        })
+        if self.is_root() {
+            return self.scp_send(local, remote);
+        }
+        // A login that is not root cannot write the node's directories
+        // (sudo made them): send to its own temporary file, move it with sudo.
+        let staged = self.staging_path();
+        self.scp_send(local, &staged)?;
+        self.run_checked(&format!(
+            "mv {} {}",
+            quote(&staged.display().to_string()),
+            quote(&remote.display().to_string())
+        ))
     }
 
     fn download(&self, remote: &Path, local: &Path) -> Result<(), RemoteError> {
-        let timeout = Duration::from_secs(60);
-        let data = self.with_session(&format!("download {}", remote.display()), timeout, |s| {
-            s.set_timeout(timeout.as_millis() as u32);
-            let (mut channel, _) = s.scp_recv(remote)?;
-            let mut data = Vec::new();
-            channel.read_to_end(&mut data)?;
-            Ok(data)
-        })?;
-        std::fs::write(local, data)?;
-        Ok(())
+        if self.is_root() {
+            return self.scp_recv(remote, local);
+        }
+        // Copied with sudo to a file the login may read, then fetched.
+        let staged = self.staging_path();
+        let staged_text = quote(&staged.display().to_string());
+        self.run_checked(&format!(
+            "cp {} {staged_text} && chmod 644 {staged_text}",
+            quote(&remote.display().to_string())
+        ))?;
+        let fetched = self.scp_recv(&staged, local);
+        let _ = self.exec(&format!("rm -f {staged_text}"), Duration::from_secs(15));
+        fetched
     }
 }

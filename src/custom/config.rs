@@ -281,7 +281,12 @@ impl CustomConfig {
                 );
             }
         }
-        if !["register", "append", "wr"].contains(&self.workload.name.as_str()) {
+        if self
+            .workload
+            .name
+            .parse::<faultline_workloads::WorkloadKind>()
+            .is_err()
+        {
             bail!(
                 "workload.name = \"{}\" is unknown; use register, append or wr",
                 self.workload.name

@@ -12,8 +12,8 @@ pub struct TestConfig {
     pub name: String,
     /// register (linearizable per key), append (list-append) or wr
     /// (rw-register) transactions.
-    #[serde(default = "register")]
-    pub workload: String,
+    #[serde(default)]
+    pub workload: faultline_workloads::WorkloadKind,
     /// The nodes.
     pub nodes: Vec<Node>,
     /// How to reach them.
@@ -66,10 +66,6 @@ pub struct TestConfig {
     pub version: String,
 }
 
-fn register() -> String {
-    "register".into()
-}
-
 impl TestConfig {
     /// etcd's `--initial-cluster-token` for this run.
     pub fn cluster_token(&self) -> String {
@@ -93,21 +89,22 @@ impl TestConfig {
         use faultline_checkers::linearizable::ModelKind;
         use faultline_checkers::serializable::{ConsistencyModel, Workload};
         use faultline_checkers::CheckSpec;
+        use faultline_workloads::WorkloadKind;
         let consistency_model = self
             .custom
             .as_ref()
             .and_then(|c| c.workload.consistency_model.parse().ok())
             .unwrap_or(ConsistencyModel::StrictSerializable);
-        match self.workload.as_str() {
-            "append" => CheckSpec::Serializable {
+        match self.workload {
+            WorkloadKind::Append => CheckSpec::Serializable {
                 workload: Workload::ListAppend,
                 consistency_model,
             },
-            "wr" => CheckSpec::Serializable {
+            WorkloadKind::Wr => CheckSpec::Serializable {
                 workload: Workload::RwRegister,
                 consistency_model,
             },
-            _ => CheckSpec::Linearizable {
+            WorkloadKind::Register => CheckSpec::Linearizable {
                 model: ModelKind::CasRegister,
             },
         }

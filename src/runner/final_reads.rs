@@ -43,7 +43,7 @@ pub async fn run(
     let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
     let nodes = config.nodes.len() as u64;
     let timeout = Duration::from_secs_f64(config.op_timeout);
-    let transactional = config.workload != "register";
+    let transactional = config.workload.transactions().is_some();
     let mut reads = Vec::new();
     for (i, node) in config.nodes.iter().enumerate() {
         let client = super::system::client_for(config, node, timeout);

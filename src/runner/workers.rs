@@ -6,7 +6,7 @@
 use super::config::TestConfig;
 use super::recorder::Recorder;
 use faultline_core::{Client, Op, OpType, Process, Rng};
-use faultline_workloads::{RegisterWorkload, TxnKind, TxnWorkload};
+use faultline_workloads::{RegisterWorkload, TxnWorkload};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,11 +63,7 @@ pub async fn run_client<C: Client>(
         ops_per_key: config.ops_per_key,
         values: 5,
     };
-    let transactions = match config.workload.as_str() {
-        "append" => Some(TxnWorkload::new(TxnKind::Append)),
-        "wr" => Some(TxnWorkload::new(TxnKind::Wr)),
-        _ => None,
-    };
+    let transactions = config.workload.transactions().map(TxnWorkload::new);
     let mut rng = Rng::stream(config.seed, worker);
     let mut process = worker;
     // With --rate R over C processes, each process starts an op every C/R s.

@@ -25,7 +25,7 @@ impl Client for NoopClient {
 fn config(concurrency: u64, seconds: f64) -> TestConfig {
     TestConfig {
         name: "bench".into(),
-        workload: "register".into(),
+        workload: Default::default(),
         nodes: Vec::new(),
         ssh: SshSettings::default(),
         concurrency,

@@ -38,7 +38,7 @@ fn a_stale_read_exits_1_and_names_it() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("INVALID"), "{stdout}");
     assert!(
-        stdout.contains("cannot linearize: process 2 `read → 1` (line 5)"),
+        stdout.contains("cannot linearize: process 2 on n5 `read → 1` (line 5)"),
         "{stdout}"
     );
 }

@@ -248,7 +248,7 @@ fn serializable_reads_on_a_partitioned_minority_are_caught_as_stale() {
     let description = failing["description"].as_str().unwrap();
     // Only a read can be stale; the write it missed was on the majority.
     assert!(description.starts_with("read → "), "{failing}");
-    assert!(stdout.contains("cannot be linearized"), "{stdout}");
+    assert!(stdout.contains("cannot linearize: process"), "{stdout}");
     // `analyze` reaches the same verdict from the stored history.
     let again = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args(["analyze", store.join("latest").to_str().unwrap()])

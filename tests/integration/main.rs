@@ -13,9 +13,11 @@ mod interrupts;
 mod jepsen_shapes;
 mod local_cluster;
 mod nightly;
+mod non_root;
 mod reanalysis;
 mod reference_histories;
 mod reports;
+mod seed_replay;
 
 use std::path::PathBuf;
 

@@ -12,9 +12,11 @@
 //! ```
 
 pub mod etcd;
+mod kind;
 pub mod pidfile;
 mod register;
 mod transactional;
 
+pub use kind::WorkloadKind;
 pub use register::{Planned, RegisterWorkload};
 pub use transactional::{TxnKind, TxnWorkload};

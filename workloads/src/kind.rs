@@ -1,0 +1,83 @@
+//! Which workload a test runs: one name for it everywhere (command line,
+//! test.json, TOML systems), parsed once.
+
+use crate::TxnKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A workload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    /// read / write / cas on independent keys, checked for linearizability.
+    #[default]
+    Register,
+    /// Elle's list-append transactions, checked for serializability.
+    Append,
+    /// Elle's read-write register transactions, checked for serializability.
+    Wr,
+}
+
+impl WorkloadKind {
+    /// Every workload.
+    pub const ALL: [WorkloadKind; 3] = [
+        WorkloadKind::Register,
+        WorkloadKind::Append,
+        WorkloadKind::Wr,
+    ];
+
+    /// Its name on the command line and in test.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Register => "register",
+            WorkloadKind::Append => "append",
+            WorkloadKind::Wr => "wr",
+        }
+    }
+
+    /// The transactions it issues, if it is transactional.
+    pub fn transactions(self) -> Option<TxnKind> {
+        match self {
+            WorkloadKind::Register => None,
+            WorkloadKind::Append => Some(TxnKind::Append),
+            WorkloadKind::Wr => Some(TxnKind::Wr),
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WorkloadKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<WorkloadKind, String> {
+        WorkloadKind::ALL
+            .into_iter()
+            .find(|w| w.name() == text)
+            .ok_or_else(|| format!("unknown workload `{text}`; choose register, append or wr"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_text_and_json() {
+        for kind in WorkloadKind::ALL {
+            assert_eq!(kind.name().parse(), Ok(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.name()));
+            assert_eq!(serde_json::from_str::<WorkloadKind>(&json).unwrap(), kind);
+        }
+        assert!("bank"
+            .parse::<WorkloadKind>()
+            .unwrap_err()
+            .contains("register, append or wr"));
+    }
+}
