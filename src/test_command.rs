@@ -407,7 +407,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
             for run in 0..*test_count {
                 let mut config = config.clone();
                 config.seed = config.seed.wrapping_add(configs.len() as u64);
-                configs.push((workload.clone(), nemesis.clone(), run, config));
+                configs.push((*workload, nemesis.clone(), run, config));
             }
         }
     }
