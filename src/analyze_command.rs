@@ -7,8 +7,10 @@ use clap::Args;
 use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
 use faultline_checkers::CheckSpec;
-use faultline_core::{parse_jsonl, Budget, History, OpType, Process, Validity};
-use serde_json::json;
+use faultline_core::{
+    parse_jsonl, Budget, History, OpType, OutcomeCounts, Process, RunResults, Validity,
+};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -71,10 +73,8 @@ pub fn check_run(
 ) -> anyhow::Result<RunVerdict> {
     let harness_failures: Vec<String> = match harness {
         Some(list) => list.to_vec(),
-        None => std::fs::read_to_string(run_dir.join("results.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|r| serde_json::from_value(r["harness_failures"].clone()).ok())
+        None => RunResults::read(run_dir)
+            .map(|r| r.harness_failures)
             .unwrap_or_default(),
     };
     let file = run_dir.join("history.jsonl");
@@ -120,19 +120,21 @@ pub fn check_run(
     } else {
         checked_valid
     };
-    let results = json!({
-        "valid": valid,
-        "checkers": { checker: checked },
-        "ops": { "ok": outcomes[0], "fail": outcomes[1], "info": outcomes[2] },
-        "nemesis_events": nemesis_events,
-        "check_ms": check_time.as_secs_f64() * 1e3,
-        "duration_s": duration_s,
-        "harness_failures": harness_failures,
-    });
-    std::fs::write(
-        run_dir.join("results.json"),
-        serde_json::to_string_pretty(&results)?,
-    )?;
+    RunResults {
+        valid,
+        checkers: BTreeMap::from([(checker.to_owned(), checked)]),
+        ops: OutcomeCounts {
+            ok: outcomes[0],
+            fail: outcomes[1],
+            info: outcomes[2],
+        },
+        nemesis_events,
+        check_ms: check_time.as_secs_f64() * 1e3,
+        duration_s: Some(duration_s),
+        harness_failures: harness_failures.clone(),
+    }
+    .write(run_dir)
+    .with_context(|| format!("cannot write {}", run_dir.join("results.json").display()))?;
     Ok(RunVerdict {
         valid,
         harness_failures,

@@ -5,8 +5,9 @@
 //! results.json and the page.
 
 use anyhow::{Context, Result};
-use faultline_core::{History, Validity};
+use faultline_core::{History, OutcomeCounts, RunResults, Validity};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +34,7 @@ pub fn write_check_report(
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    let (outcomes, _) = crate::analyze_command::count_completions(history);
+    let (outcomes, nemesis_events) = crate::analyze_command::count_completions(history);
     let events = history.events();
     let duration_s = match (events.first(), events.last()) {
         // Histories imported without times have no duration to speak of.
@@ -53,16 +54,20 @@ pub fn write_check_report(
             "command_line": std::env::args().collect::<Vec<_>>(),
         }))?,
     )?;
-    std::fs::write(
-        dir.join("results.json"),
-        serde_json::to_string_pretty(&json!({
-            "valid": valid,
-            "checkers": { spec.checker_name(): analysis },
-            "ops": { "ok": outcomes[0], "fail": outcomes[1], "info": outcomes[2] },
-            "check_ms": check_ms,
-            "duration_s": duration_s,
-        }))?,
-    )?;
+    RunResults {
+        valid,
+        checkers: BTreeMap::from([(spec.checker_name().to_owned(), analysis)]),
+        ops: OutcomeCounts {
+            ok: outcomes[0],
+            fail: outcomes[1],
+            info: outcomes[2],
+        },
+        nemesis_events,
+        check_ms,
+        duration_s: duration_s.as_f64(),
+        harness_failures: Vec::new(),
+    }
+    .write(dir)?;
     faultline_reports::write_run_report(dir)
         .with_context(|| format!("cannot write the page in {}", dir.display()))
 }

@@ -31,6 +31,7 @@ mod node;
 mod op;
 mod remote;
 mod rng;
+mod run_results;
 mod validity;
 
 pub use checker::{Budget, CheckError, CheckResult, Checker};
@@ -44,4 +45,5 @@ pub use node::{Node, NodesFile, SshSettings};
 pub use op::{Op, OpType, Process, Value};
 pub use remote::{CommandOutput, Remote, RemoteError};
 pub use rng::Rng;
+pub use run_results::{OutcomeCounts, RunResults};
 pub use validity::Validity;
