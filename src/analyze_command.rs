@@ -233,41 +233,8 @@ pub fn print_verdict(v: &RunVerdict) {
         "ops:     {ok} ok, {fail} fail, {info} info (unknown); {} nemesis events",
         v.nemesis_events
     );
-    let took = v.check_time.as_secs_f64() * 1e3;
     for failure in &v.harness_failures {
         println!("harness: {failure} (so the verdict is unknown)");
     }
-    let a = match &v.analysis {
-        RunAnalysis::Unchecked(reason) => {
-            println!("check:   unknown: {reason}");
-            return;
-        }
-        RunAnalysis::Linearizable(a) => a,
-        RunAnalysis::Serializable(a) => {
-            println!(
-                "check:   {} ({}): {} — {} transactions, {} dependency edges, {took:.0} ms",
-                a.model, a.workload, v.valid, a.txns, a.edges,
-            );
-            crate::check_serial::print_text("check", a);
-            return;
-        }
-    };
-    println!(
-        "check:   linearizable ({}, per key): {} — {} ops in {} keys, {took:.0} ms",
-        a.model, v.valid, a.ops, a.partitions,
-    );
-    if let Some(reason) = &a.reason {
-        println!("         {reason}");
-    }
-    let refuted = a.refuted_text();
-    if !refuted.is_empty() {
-        println!("         {refuted}");
-    }
-    if let Some(c) = &a.counterexample {
-        crate::check_command::print_counterexample(c);
-    }
-    for more in &a.more_counterexamples {
-        println!("  and:");
-        crate::check_command::print_counterexample(more);
-    }
+    crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);
 }

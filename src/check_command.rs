@@ -2,10 +2,12 @@
 
 use crate::exit::Failure;
 use crate::junit::{write_junit, write_summary, Case, CaseOutcome};
+use crate::verdict_text;
 use anyhow::anyhow;
 use clap::Args;
-use faultline_checkers::linearizable::{Analysis, Counterexample, ModelKind};
+use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
+use faultline_checkers::{CheckSpec, CheckedHistory};
 use faultline_core::{Budget, Format, Validity};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -15,8 +17,8 @@ use std::time::{Duration, Instant};
 #[derive(Args)]
 pub struct CheckArgs {
     /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model).
-    #[arg(long, default_value = "linearizable", value_parser = ["linearizable", "list-append", "rw-register"])]
-    pub(crate) checker: String,
+    #[arg(long, value_enum, default_value_t = CheckerKind::Linearizable)]
+    pub(crate) checker: CheckerKind,
     /// For list-append and rw-register: the model required (read-uncommitted, read-committed, repeatable-read, snapshot-isolation, serializable, strict-serializable, strong-session-...).
     #[arg(long, default_value = "strict-serializable", value_parser = parse_consistency_model)]
     pub(crate) consistency_model: ConsistencyModel,
@@ -44,6 +46,32 @@ pub struct CheckArgs {
     /// The history files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+}
+
+/// Which checker `check` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckerKind {
+    /// Linearizability per key, against --model.
+    Linearizable,
+    /// Serializability of list-append transactions.
+    ListAppend,
+    /// Serializability of read-write register transactions.
+    RwRegister,
+}
+
+impl CheckArgs {
+    /// The checker and model these options name.
+    fn spec(&self) -> CheckSpec {
+        let serializable = |workload| CheckSpec::Serializable {
+            workload,
+            consistency_model: self.consistency_model,
+        };
+        match self.checker {
+            CheckerKind::Linearizable => CheckSpec::Linearizable { model: self.model },
+            CheckerKind::ListAppend => serializable(Workload::ListAppend),
+            CheckerKind::RwRegister => serializable(Workload::RwRegister),
+        }
+    }
 }
 
 fn parse_consistency_model(s: &str) -> Result<ConsistencyModel, String> {
@@ -78,7 +106,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Failure> {
         let start = Instant::now();
         let case = |outcome, message: String| Case {
             name: file.display().to_string(),
-            classname: format!("faultline.check.{}", args.checker),
+            classname: format!("faultline.check.{}", checker_label(args.checker)),
             time_s: start.elapsed().as_secs_f64(),
             outcome,
             message,
@@ -161,173 +189,62 @@ fn check_file(
         eprintln!("warning: {name}: {warning}");
     }
     let start = Instant::now();
+    let spec = args.spec();
     if parsed.history.is_empty() {
         let reason = "the history is empty: nothing was recorded, so nothing can be judged";
-        report(args, file, None, reason, start);
+        let nothing = CheckedHistory::Unchecked(reason.to_owned());
+        print_result(args, file, &nothing, start);
         return Ok((Validity::Unknown, reason.to_owned()));
     }
-    let workload = match args.checker.as_str() {
-        "list-append" => Some(Workload::ListAppend),
-        "rw-register" => Some(Workload::RwRegister),
-        _ => None,
-    };
-    if let Some(workload) = workload {
-        return crate::check_serial::check_history(
-            args,
-            file,
-            &parsed.history,
-            workload,
-            budget,
-            start,
-        );
-    }
-    let analysis = args.model.check(&parsed.history, budget).map_err(|e| {
-        Failure::bad_input(anyhow!("{name}: {e} (checked with --model {})", args.model))
+    let checked = spec.check(&parsed.history, budget).map_err(|e| {
+        Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
     })?;
     let check_ms = start.elapsed().as_secs_f64() * 1e3;
-    report(args, file, Some(&analysis), "", start);
+    print_result(args, file, &checked, start);
     write_report(
         args,
         file,
         &parsed.history,
-        &faultline_checkers::CheckSpec::Linearizable { model: args.model },
-        analysis.valid,
-        serde_json::to_value(&analysis).unwrap_or_default(),
+        &spec,
+        checked.valid(),
+        checked.to_json(),
         check_ms,
     )?;
-    let message = match (&analysis.valid, &analysis.counterexample) {
-        (Validity::Invalid, Some(c)) => match &c.failing_op {
-            Some(op) => format!(
-                "not linearizable ({}): {}process {} `{}` cannot be linearized{}",
-                analysis.model,
-                suffixed(&analysis.refuted_text(), "; "),
-                op.process,
-                op.description,
-                c.key
-                    .as_deref()
-                    .map_or(String::new(), |k| format!(" (key {k})"))
-            ),
-            None => format!(
-                "not linearizable ({}){}",
-                analysis.model,
-                prefixed(": ", &analysis.refuted_text())
-            ),
-        },
-        (v, _) => format!(
-            "{v} ({}){}",
-            analysis.model,
-            analysis
-                .reason
-                .as_deref()
-                .map_or(String::new(), |r| format!(": {r}"))
-        ),
-    };
-    Ok((analysis.valid, message))
+    Ok((checked.valid(), verdict_text::one_line(&checked)))
 }
 
-/// `text` + `suffix`, or nothing when `text` is empty.
-fn suffixed(text: &str, suffix: &str) -> String {
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!("{text}{suffix}")
+/// `--model cas-register`, `--checker list-append`: what to change.
+fn describe(args: &CheckArgs) -> String {
+    match args.checker {
+        CheckerKind::Linearizable => format!("--model {}", args.model),
+        other => format!("--checker {}", checker_label(other)),
     }
 }
 
-/// `prefix` + `text`, or nothing when `text` is empty.
-fn prefixed(prefix: &str, text: &str) -> String {
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!("{prefix}{text}")
+fn checker_label(kind: CheckerKind) -> &'static str {
+    match kind {
+        CheckerKind::Linearizable => "linearizable",
+        CheckerKind::ListAppend => "list-append",
+        CheckerKind::RwRegister => "rw-register",
     }
 }
 
-fn report(
-    args: &CheckArgs,
-    file: &Path,
-    analysis: Option<&Analysis>,
-    empty_reason: &str,
-    start: Instant,
-) {
+/// One JSON object with `--json`, else the verdict in words.
+fn print_result(args: &CheckArgs, file: &Path, checked: &CheckedHistory, start: Instant) {
     let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     let name = file.display().to_string();
-    if args.json {
-        let mut line = match analysis {
-            Some(a) => serde_json::to_value(a).unwrap_or_default(),
-            None => {
-                json!({"valid": "unknown", "model": args.model.name(), "ops": 0, "reason": empty_reason})
-            }
-        };
-        line["file"] = json!(name);
-        line["elapsed_ms"] = json!((elapsed_ms * 1000.0).round() / 1000.0);
-        println!("{line}");
+    if !args.json {
+        verdict_text::print(&name, checked, elapsed_ms);
         return;
     }
-    let Some(a) = analysis else {
-        println!("{name}: unknown: {empty_reason}");
-        return;
-    };
-    let took = format!("{} ops, {} key(s), {elapsed_ms:.1} ms", a.ops, a.partitions);
-    match (a.valid, &a.counterexample) {
-        (Validity::Invalid, Some(c)) => {
-            println!(
-                "{name}: INVALID: not linearizable{} ({took})",
-                prefixed(": ", &a.refuted_text())
-            );
-            print_counterexample(c);
-            for more in &a.more_counterexamples {
-                println!("  and:");
-                print_counterexample(more);
-            }
-        }
-        (Validity::Unknown, _) => println!(
-            "{name}: unknown: {} ({took})",
-            a.reason.as_deref().unwrap_or("no verdict")
-        ),
-        (v, _) => println!("{name}: {v} ({took})"),
-    }
-}
-
-pub(crate) fn print_counterexample(c: &Counterexample) {
-    let at = |line: Option<usize>, event: usize| {
-        line.map_or_else(|| format!("event {event}"), |l| format!("line {l}"))
-    };
-    if let Some(key) = &c.key {
-        println!("  key: {key}");
-    }
-    if let Some(op) = &c.failing_op {
-        let node = op
-            .node
-            .as_deref()
-            .map_or(String::new(), |n| format!(" on {n}"));
-        println!(
-            "  cannot linearize: process {}{node} `{}` ({})",
-            op.process,
-            op.description,
-            at(op.line, op.invoke)
-        );
-    }
-    if let Some(path) = c.partial_linearizations.first() {
-        let shown = path.steps.len().min(8);
-        println!(
-            "  longest partial linearization ({} ops), last {shown}:",
-            path.steps.len()
-        );
-        for step in &path.steps[path.steps.len() - shown..] {
-            println!(
-                "    process {:>4} {:<28} -> state {}",
-                step.op.process, step.op.description, step.state_after
-            );
+    let mut line = checked.to_json();
+    if let CheckedHistory::Unchecked(_) = checked {
+        line["ops"] = json!(0);
+        if args.checker == CheckerKind::Linearizable {
+            line["model"] = json!(args.model.name());
         }
     }
-    if let Some(w) = &c.window {
-        println!(
-            "  smallest failing window: {} to {} ({} ops), starting from state {}",
-            at(w.from_line, w.from_event),
-            at(w.to_line, w.to_event),
-            w.op_count,
-            w.start_states.join(" or ")
-        );
-    }
+    line["file"] = json!(name);
+    line["elapsed_ms"] = json!((elapsed_ms * 1000.0).round() / 1000.0);
+    println!("{line}");
 }

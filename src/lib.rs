@@ -11,7 +11,6 @@
 pub mod analyze_command;
 pub mod check_command;
 mod check_report;
-mod check_serial;
 pub mod cluster;
 pub mod cluster_command;
 pub mod control;
@@ -25,3 +24,4 @@ pub mod runner;
 pub mod serve_command;
 pub mod store;
 pub mod test_command;
+pub mod verdict_text;

@@ -572,31 +572,12 @@ pub(crate) fn run_case(
     use crate::analyze_command::RunAnalysis;
     use crate::junit::{Case, CaseOutcome};
     use faultline_core::Validity;
-    let (checker, message, details) = match &verdict.analysis {
-        RunAnalysis::Unchecked(reason) => (
-            "unchecked",
-            format!("unknown: {}", verdict.harness_failures.join("; ")),
-            reason.clone(),
-        ),
-        RunAnalysis::Linearizable(a) => {
-            let what = a
-                .counterexample
-                .as_ref()
-                .and_then(|c| c.failing_op.as_ref().map(|op| (c.key.clone(), op)))
-                .map_or(String::new(), |(key, op)| {
-                    format!(
-                        ": key {} process {} `{}` cannot be linearized",
-                        key.unwrap_or_default(),
-                        op.process,
-                        op.description
-                    )
-                });
-            (
-                "linearizable",
-                format!("{} ({}){what}", verdict.valid, a.model),
-                a.reason.clone().unwrap_or_default(),
-            )
-        }
+    // The one-line verdict `check` gives; details: the reason or the first
+    // explanations.
+    let message = crate::verdict_text::one_line(&verdict.analysis);
+    let (checker, details) = match &verdict.analysis {
+        RunAnalysis::Unchecked(reason) => ("unchecked", reason.clone()),
+        RunAnalysis::Linearizable(a) => ("linearizable", a.reason.clone().unwrap_or_default()),
         RunAnalysis::Serializable(a) => {
             let explained: Vec<String> = a
                 .anomalies
@@ -604,21 +585,7 @@ pub(crate) fn run_case(
                 .take(3)
                 .map(|x| format!("{}: {}", x.name, x.explanation))
                 .collect();
-            (
-                "serializable",
-                format!(
-                    "{} ({}, {}){}",
-                    verdict.valid,
-                    a.model,
-                    a.workload,
-                    if a.counts.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", a.counts_text())
-                    }
-                ),
-                explained.join("\n"),
-            )
+            ("serializable", explained.join("\n"))
         }
     };
     Case {
