@@ -86,6 +86,10 @@ pub struct TestOptions {
     /// Operations per second over all clients (default: as fast as they go).
     #[arg(long)]
     rate: Option<f64>,
+    /// At most this many operations per second per client process, to
+    /// spare small clusters (default: no cap).
+    #[arg(long)]
+    process_rate: Option<f64>,
     /// Seed of the schedule (printed; the same seed replays the same schedule).
     #[arg(long)]
     seed: Option<u64>,
@@ -229,6 +233,13 @@ impl TestOptions {
     fn config(&self, nodes: NodesFile) -> anyhow::Result<TestConfig> {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let all_positive = [self.time_limit, self.op_timeout].into_iter().all(positive);
+        let rates_positive = [self.rate, self.process_rate]
+            .into_iter()
+            .flatten()
+            .all(positive);
+        if !rates_positive {
+            bail!("--rate and --process-rate must be positive operations per second");
+        }
         if !all_positive || self.concurrency == 0 {
             bail!("--time-limit, --concurrency and --op-timeout must be positive");
         }
@@ -266,6 +277,7 @@ impl TestOptions {
             ssh: nodes.ssh,
             concurrency: self.concurrency,
             rate: self.rate,
+            process_rate: self.process_rate,
             time_limit: self.time_limit,
             seed,
             processes_per_key: self.processes_per_key.max(1),

@@ -12,6 +12,9 @@ pub struct Completion {
     pub value: Value,
     /// Why it failed or is unknown.
     pub error: Option<String>,
+    /// The client asks its process to wait this long before the next
+    /// operation (a client program's `"backoff_ms"`: reconnecting, say).
+    pub backoff: Option<std::time::Duration>,
 }
 
 impl Completion {
@@ -21,6 +24,7 @@ impl Completion {
             kind: OpType::Ok,
             value,
             error: None,
+            backoff: None,
         }
     }
 
@@ -30,6 +34,7 @@ impl Completion {
             kind: OpType::Fail,
             value,
             error: Some(error.into()),
+            backoff: None,
         }
     }
 
@@ -39,6 +44,7 @@ impl Completion {
             kind: OpType::Info,
             value,
             error: Some(error.into()),
+            backoff: None,
         }
     }
 }

@@ -58,6 +58,11 @@ pub trait Pause: Db {
     fn pause(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
     /// Resumes it.
     fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
+    /// Whether the process is stopped now, to verify a resume. Default:
+    /// cannot tell, so a resume that ran is taken as done.
+    fn is_paused(&self, _remote: &dyn Remote, _node: &Node) -> Result<bool, DbError> {
+        Ok(false)
+    }
 }
 
 /// A database with the abilities the process nemeses use; what the runner

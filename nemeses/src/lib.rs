@@ -22,6 +22,7 @@
 
 pub mod clock;
 mod grudge;
+mod heal_policy;
 pub mod packet;
 pub mod partition;
 mod shape;
@@ -42,5 +43,6 @@ pub fn shares_controller_kernel(
 }
 
 pub use grudge::{complete_grudge, describe, random_halves, Grudge};
+pub use heal_policy::{HealPolicy, Healed};
 pub use shape::{parse_shapes, Shape};
 pub use target::{parse_targets, Target};

@@ -184,4 +184,8 @@ impl Pause for CustomDb {
     fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
         pidfile::signal(remote, &Self::pidfile(node), "CONT")
     }
+
+    fn is_paused(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
+        pidfile::stopped(remote, &Self::pidfile(node))
+    }
 }

@@ -91,6 +91,11 @@ fn completion(line: &str, echo: &Value) -> Completion {
             )
         }
     };
+    let backoff = reply
+        .get("backoff_ms")
+        .and_then(Value::as_f64)
+        .filter(|ms| ms.is_finite() && *ms > 0.0)
+        .map(|ms| std::time::Duration::from_secs_f64(ms.min(60_000.0) / 1000.0));
     Completion {
         kind,
         value: if kind == OpType::Ok {
@@ -99,6 +104,7 @@ fn completion(line: &str, echo: &Value) -> Completion {
             echo.clone()
         },
         error,
+        backoff,
     }
 }
 

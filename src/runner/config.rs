@@ -22,6 +22,9 @@ pub struct TestConfig {
     pub concurrency: u64,
     /// Target operations per second over all processes (`None`: as fast as possible).
     pub rate: Option<f64>,
+    /// At most this many operations per second per process.
+    #[serde(default)]
+    pub process_rate: Option<f64>,
     /// Seconds of workload.
     pub time_limit: f64,
     /// Seeds the schedule of operations and faults.

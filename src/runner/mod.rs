@@ -3,6 +3,7 @@
 //! Ctrl-C, a panic, a lost node) heal the network, collect the logs and tear
 //! down, and check the history written on the way.
 
+mod backoff;
 pub mod config;
 pub mod faults;
 mod final_reads;
@@ -315,8 +316,12 @@ async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadlin
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let done = recorder.completed();
+        let backing_off = match recorder.backing_off.load(Ordering::Relaxed) {
+            0 => String::new(),
+            n => format!("; {n} process(es) backing off after failing fast"),
+        };
         eprintln!(
-            "[{:>5.1}s] {done} ops ({} ok, {} fail, {} info), {:.0} ops/s",
+            "[{:>5.1}s] {done} ops ({} ok, {} fail, {} info), {:.0} ops/s{backing_off}",
             recorder.elapsed_secs(),
             recorder.ok.load(Ordering::Relaxed),
             recorder.fail.load(Ordering::Relaxed),

@@ -52,6 +52,8 @@ pub struct Recorder {
     pub info: AtomicU64,
     /// The harness's own failures.
     pub problems: Problems,
+    /// Processes waiting out a back-off now.
+    pub backing_off: AtomicU64,
 }
 
 impl Recorder {
@@ -94,6 +96,7 @@ impl Recorder {
             fail: AtomicU64::new(0),
             info: AtomicU64::new(0),
             problems,
+            backing_off: AtomicU64::new(0),
         })
     }
 

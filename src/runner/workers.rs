@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long a client waits after its node refused a connection.
-const REFUSED_BACKOFF: Duration = Duration::from_millis(100);
+/// Mixed into the seed for the back-off's jitter, a stream of its own.
+const BACKOFF_STREAM: u64 = 0x6261_636b_6f66_6621;
 
 /// Where a worker ended: the final reads use fresh process ids and read
 /// the keys the workers were last on.
@@ -65,11 +65,21 @@ pub async fn run_client<C: Client>(
     };
     let transactions = config.workload.transactions().map(TxnWorkload::new);
     let mut rng = Rng::stream(config.seed, worker);
+    let mut backoff =
+        super::backoff::Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
     let mut process = worker;
-    // With --rate R over C processes, each process starts an op every C/R s.
-    let pace = config
-        .rate
-        .map(|r| Duration::from_secs_f64(config.concurrency as f64 / r.max(0.001)));
+    // With --rate R over C processes, each process starts an op every C/R
+    // s; --process-rate P caps each process at P per second.
+    let pace = [
+        config
+            .rate
+            .map(|r| config.concurrency as f64 / r.max(0.001)),
+        config.process_rate.map(|p| 1.0 / p.max(0.001)),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(f64::max)
+    .map(Duration::from_secs_f64);
     let mut n = 0;
     let mut last_keys = Vec::new();
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
@@ -101,18 +111,19 @@ pub async fn run_client<C: Client>(
         };
         completion.key = last_keys.first().filter(|_| planned.f != "txn").cloned();
         completion.node = node.clone();
-        let refused =
-            done.kind == OpType::Fail && done.error.as_deref() == Some("connection refused");
+        let wait = backoff.after(done.kind, started.elapsed(), done.backoff);
         completion.error = done.error;
         recorder.record(completion);
         if done.kind == OpType::Info {
             process += config.concurrency;
         }
-        // A node that refuses connections (killed, restarting) answers at
-        // once: back off a little instead of spinning on it.
-        if refused {
+        // A system that fails at once (a killed node refusing connections,
+        // a client reconnecting) is not hammered: see `backoff`.
+        if let Some(wait) = wait {
             let left = deadline.saturating_duration_since(Instant::now());
-            tokio::time::sleep(REFUSED_BACKOFF.min(left)).await;
+            recorder.backing_off.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(wait.min(left)).await;
+            recorder.backing_off.fetch_sub(1, Ordering::Relaxed);
         }
         if let Some(pace) = pace {
             let left = pace.saturating_sub(started.elapsed());

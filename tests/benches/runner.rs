@@ -43,6 +43,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         junit: None,
         custom: None,
         summary_json: None,
+        process_rate: None,
         check: None,
         run_id: String::new(),
         command_line: Vec::new(),

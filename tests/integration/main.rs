@@ -6,6 +6,7 @@ mod cli;
 mod custom_system;
 mod etcd_abilities;
 mod etcd_demo;
+mod fail_fast;
 mod faults;
 mod fresh_state;
 mod harness_failures;

@@ -27,6 +27,17 @@ pub fn signal_and_wait(
     Ok(out.status == 0)
 }
 
+/// Whether the process in `pidfile` is stopped (SIGSTOP: state `T`);
+/// false when there is none.
+pub fn stopped(remote: &dyn Remote, pidfile: &Path) -> Result<bool, DbError> {
+    let command = format!(
+        "p=$(cat {} 2>/dev/null) && ps -o stat= -p \"$p\" 2>/dev/null",
+        pidfile.display()
+    );
+    let out = remote.exec(&command, Duration::from_secs(15))?;
+    Ok(out.stdout.trim_start().starts_with('T'))
+}
+
 /// The PID in `pidfile` if that process is alive.
 pub fn alive(remote: &dyn Remote, pidfile: &Path) -> Result<Option<u32>, DbError> {
     let command = format!(

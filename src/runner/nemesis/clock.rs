@@ -81,10 +81,13 @@ pub async fn reset(env: &Env, nodes: &[usize]) {
         "offsets_ms": offsets,
     });
     env.invoke("clock-reset", value.clone());
+    // Resetting is idempotent: retried until it succeeds.
     let errors = env
-        .on_nodes(nodes, |remote, node, _| {
-            clock::reset(remote, node).map_err(|e| e.to_string())
-        })
+        .heal_nodes(
+            nodes,
+            |remote, node, _| clock::reset(remote, node).map_err(|e| e.to_string()),
+            |_, _, _| Ok(true),
+        )
         .await;
     env.done(
         "clock-reset",

@@ -7,7 +7,7 @@ use crate::runner::recorder::Recorder;
 use faultline_core::Abilities;
 use faultline_core::{Node, Op, OpType, Process, Remote, Rng};
 use faultline_nemeses::packet::NodeNetwork;
-use faultline_nemeses::Target;
+use faultline_nemeses::{HealPolicy, Target};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -91,24 +91,27 @@ impl Env {
 
     /// Records the completion of nemesis action `f` (with any errors) and
     /// prints it as progress.
+    /// On failure the record says so, and says only that: the value is
+    /// `{"failed": [...], "attempted": <what was meant>}`, never a success
+    /// text beside an error.
     pub fn done(&self, f: &str, value: Value, errors: &[String], what: &str) {
+        let (value, said) = if errors.is_empty() {
+            (value, what.to_owned())
+        } else {
+            let error = errors.join("; ");
+            self.recorder
+                .problems
+                .add(format!("nemesis {f} failed: {error}"));
+            (
+                json!({"failed": errors, "attempted": value}),
+                format!("{f} FAILED: {error}"),
+            )
+        };
         let mut done = Op::new(Process::Nemesis, OpType::Info, f, value);
         if !errors.is_empty() {
             done.error = Some(errors.join("; "));
         }
-        let failed = done
-            .error
-            .as_deref()
-            .map_or(String::new(), |e| format!(" failed: {e}"));
-        if let Some(error) = &done.error {
-            self.recorder
-                .problems
-                .add(format!("nemesis {what} failed: {error}"));
-        }
-        eprintln!(
-            "[{:>5.1}s] nemesis: {what}{failed}",
-            self.recorder.elapsed_secs()
-        );
+        eprintln!("[{:>5.1}s] nemesis: {said}", self.recorder.elapsed_secs());
         self.recorder.record(done);
     }
 
@@ -142,6 +145,24 @@ impl Env {
         })
         .await
         .unwrap_or_else(|e| vec![e.to_string()])
+    }
+
+    /// Undoes a fault on the nodes at `indices` at once, each until
+    /// `verify` says it is gone (see [`HealPolicy`]); per node that could
+    /// not be healed within the bound, why.
+    pub async fn heal_nodes<U, V>(&self, indices: &[usize], undo: U, verify: V) -> Vec<String>
+    where
+        U: Fn(&dyn Remote, &Node, usize) -> Result<(), String> + Send + Sync + 'static,
+        V: Fn(&dyn Remote, &Node, usize) -> Result<bool, String> + Send + Sync + 'static,
+    {
+        let policy = HealPolicy::default();
+        self.on_nodes(indices, move |remote, node, i| {
+            policy
+                .until_verified(|| undo(remote, node, i), || verify(remote, node, i))
+                .map(|_| ())
+                .map_err(|e| format!("{}: {e}", node.name))
+        })
+        .await
     }
 
     /// `{"nodes": [...]}` for the nodes at `indices`.

@@ -131,12 +131,21 @@ pub async fn start(env: &Env, rng: &mut Rng) -> Active {
 pub async fn stop(env: &Env, nodes: &[usize]) {
     let value = env.nodes_value(nodes);
     env.invoke("stop-packet", value.clone());
-    let networks = env.networks.clone();
+    let (networks, verify_networks) = (env.networks.clone(), env.networks.clone());
     let errors = env
-        .on_nodes(nodes, move |remote, _, i| {
-            let network = networks[i].as_ref().ok_or("no network")?;
-            packet::heal(remote, network).map_err(|e| e.to_string())
-        })
+        .heal_nodes(
+            nodes,
+            move |remote, _, i| {
+                let network = networks[i].as_ref().ok_or("no network")?;
+                packet::heal(remote, network).map_err(|e| e.to_string())
+            },
+            move |remote, _, i| {
+                let network = verify_networks[i].as_ref().ok_or("no network")?;
+                packet::leftovers(remote, network)
+                    .map(|left| left.is_empty())
+                    .map_err(|e| e.to_string())
+            },
+        )
         .await;
     env.done(
         "stop-packet",

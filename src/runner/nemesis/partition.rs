@@ -5,7 +5,7 @@ use super::env::{Env, Remotes};
 use super::Active;
 use crate::runner::on_every_node;
 use faultline_core::Rng;
-use faultline_nemeses::{describe, partition, Shape};
+use faultline_nemeses::{describe, partition, HealPolicy, Shape};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -39,10 +39,14 @@ pub async fn start(env: &Env, rng: &mut Rng) -> Active {
     Active::Partition
 }
 
-/// Removes faultline's rules on every node, recorded as a nemesis operation.
+/// Removes faultline's rules on every node until none is left, recorded
+/// as a nemesis operation when verified (its time is the real end).
 pub async fn heal(env: &Env) {
     env.invoke("stop-partition", json!(null));
-    let errors = heal_blocking(env.remotes.clone()).await;
+    let all: Vec<usize> = (0..env.config.nodes.len()).collect();
+    let errors = env
+        .heal_nodes(&all, |_, _, _| Ok(()), |remote, _, _| healed(remote))
+        .await;
     env.done(
         "stop-partition",
         json!("network healed"),
@@ -51,9 +55,25 @@ pub async fn heal(env: &Env) {
     );
 }
 
-/// Flushes faultline's chain on every node; the errors, if any.
+/// Flushes and verifies in one command (the undo step is part of it).
+fn healed(remote: &dyn faultline_core::Remote) -> Result<bool, String> {
+    partition::heal_and_count(remote)
+        .map(|n| n == 0)
+        .map_err(|e| e.to_string())
+}
+
+/// Flushes faultline's chain on every node until none of its rules is
+/// left (within the heal policy's bound); the nodes not healed, and why.
 pub async fn heal_blocking(remotes: Remotes) -> Vec<String> {
-    tokio::task::spawn_blocking(move || on_every_node(&remotes, |r, _| partition::heal(r)))
-        .await
-        .unwrap_or_else(|e| vec![e.to_string()])
+    tokio::task::spawn_blocking(move || {
+        let policy = HealPolicy::default();
+        on_every_node(&remotes, |r, _| {
+            policy
+                .until_verified(|| Ok(()), || healed(r))
+                .map(|_| ())
+                .map_err(|e| format!("{}: {e}", r.node()))
+        })
+    })
+    .await
+    .unwrap_or_else(|e| vec![e.to_string()])
 }

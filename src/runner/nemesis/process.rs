@@ -25,8 +25,30 @@ pub async fn restart(env: &Env, nodes: &[usize]) {
     act(env, "restart", nodes).await;
 }
 
+/// Resumes until the process is verified running again (SIGCONT is
+/// idempotent, unlike a restart, which is not retried).
 pub async fn resume(env: &Env, nodes: &[usize]) {
-    act(env, "resume", nodes).await;
+    let value = env.nodes_value(nodes);
+    env.invoke("resume", value.clone());
+    let (db, check) = (env.db.clone(), env.db.clone());
+    let errors = env
+        .heal_nodes(
+            nodes,
+            move |remote, node, _| db.resume(remote, node).map_err(|e| e.to_string()),
+            move |remote, node, _| {
+                check
+                    .is_paused(remote, node)
+                    .map(|paused| !paused)
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await;
+    env.done(
+        "resume",
+        value,
+        &errors,
+        &format!("resume {}", env.names_of(nodes).join(" ")),
+    );
 }
 
 /// Runs process action `f` on `nodes`, recorded as a nemesis operation.

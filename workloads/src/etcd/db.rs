@@ -241,4 +241,8 @@ impl Pause for EtcdDb {
     fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
         pidfile::signal(remote, &pid_file(node), "CONT")
     }
+
+    fn is_paused(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
+        pidfile::stopped(remote, &pid_file(node))
+    }
 }

@@ -1,0 +1,128 @@
+//! A system whose client fails at once while it is unavailable (here:
+//! always, as a client reconnecting forever would) is not hammered: its
+//! processes back off, throughput stays bounded, and partitions are healed
+//! on time and recorded when verified. Regression: such a client drove
+//! 76 000 operations a second and a 5 s partition lasted 32 s.
+
+use crate::local_cluster::root_or_skip;
+use serde_json::Value;
+use std::process::Command;
+
+const CLUSTER: &str = "itfast";
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+#[test]
+fn a_client_that_fails_instantly_is_backed_off_and_faults_end_on_time() {
+    if !root_or_skip("a_client_that_fails_instantly_is_backed_off_and_faults_end_on_time") {
+        return;
+    }
+    let _ = faultline()
+        .args(["cluster", "down", "--name", CLUSTER])
+        .output();
+    let up = faultline()
+        .args([
+            "cluster", "up", "--name", CLUSTER, "--nodes", "3", "--subnet", "10.95.0",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let _down = ClusterDown;
+    let dir = std::env::temp_dir().join(format!("faultline-it-{}-fast", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A database that is one sleeping process, and a client that always
+    // answers at once that it is not connected.
+    let toml = format!(
+        r#"name = "always-failing"
+[nodes]
+file = "/run/faultline/{CLUSTER}/nodes.json"
+[db]
+start = "setsid nohup sleep 100000 > /dev/null 2>&1 < /dev/null & echo $! > {{pidfile}}"
+health = "true"
+[client]
+program = "sh -c 'while read line; do echo {{\"type\":\"fail\",\"error\":\"not connected\"}}; done'"
+[workload]
+name = "register"
+"#
+    );
+    let config = dir.join("failing.toml");
+    std::fs::write(&config, toml).unwrap();
+    let store = dir.join("store");
+    let out = faultline()
+        .args(["test", "custom", "--config"])
+        .arg(&config)
+        .args([
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "3",
+            "--time-limit",
+            "15",
+        ])
+        .args(["--concurrency", "5", "--recovery-time", "1", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "{}\n{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let run = std::fs::canonicalize(store.join("latest")).unwrap();
+    let events: Vec<Value> = std::fs::read_to_string(run.join("history.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let client_ops = events
+        .iter()
+        .filter(|e| e["process"].is_u64() && e["type"] != "invoke")
+        .count();
+    // Without back-off this client answers thousands of times a second.
+    assert!(client_ops > 20, "the clients ran: {client_ops}");
+    assert!(
+        client_ops < 5 * 15 * 10,
+        "{client_ops} operations in 15 s from 5 processes: not backed off"
+    );
+    assert!(
+        stderr.contains("backing off after failing fast"),
+        "{stderr}"
+    );
+    // Every partition ends within a second of the stop being invoked, and
+    // the stop is recorded once verified, after its invocation.
+    let mut stops = 0;
+    for (i, e) in events.iter().enumerate() {
+        if e["process"] == "nemesis" && e["f"] == "stop-partition" && e["type"] == "invoke" {
+            let done = events[i..]
+                .iter()
+                .find(|d| {
+                    d["process"] == "nemesis" && d["f"] == "stop-partition" && d["type"] == "info"
+                })
+                .expect("the stop completed");
+            assert_eq!(done["value"], "network healed", "{done}");
+            let took = done["time"].as_u64().unwrap() - e["time"].as_u64().unwrap();
+            assert!(took < 1_000_000_000, "the heal took {took} ns");
+            stops += 1;
+        }
+    }
+    assert!(stops >= 2, "{stops} partitions healed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Removes the cluster however the test ends.
+struct ClusterDown;
+
+impl Drop for ClusterDown {
+    fn drop(&mut self) {
+        let _ = faultline()
+            .args(["cluster", "down", "--name", CLUSTER])
+            .output();
+    }
+}
