@@ -48,6 +48,24 @@ pub struct Operation<'h> {
     pub node: Option<&'h str>,
 }
 
+impl<'h> Operation<'h> {
+    /// The operation `event` (at `position`) invokes, not yet completed.
+    fn invoked(event: &'h Op, position: usize) -> Operation<'h> {
+        Operation {
+            process: event.process,
+            f: &event.f,
+            key: event.key.as_deref(),
+            input: &event.value,
+            output: None,
+            outcome: Outcome::Unknown,
+            invoke: position,
+            complete: None,
+            error: None,
+            node: event.node.as_deref(),
+        }
+    }
+}
+
 impl History {
     /// An empty history.
     pub fn new() -> History {
@@ -146,16 +164,9 @@ impl History {
             let marker = event.process == Process::Nemesis;
             if marker && event.kind != OpType::Invoke && !open.contains_key(&event.process) {
                 ops.push(Operation {
-                    process: event.process,
-                    f: &event.f,
-                    key: event.key.as_deref(),
-                    input: &event.value,
-                    output: None,
-                    outcome: Outcome::Unknown,
-                    invoke: position,
                     complete: Some(position),
                     error: event.error.as_deref(),
-                    node: event.node.as_deref(),
+                    ..Operation::invoked(event, position)
                 });
                 continue;
             }
@@ -172,18 +183,7 @@ impl History {
                         });
                     }
                     open.insert(event.process, ops.len());
-                    ops.push(Operation {
-                        process: event.process,
-                        f: &event.f,
-                        key: event.key.as_deref(),
-                        input: &event.value,
-                        output: None,
-                        outcome: Outcome::Unknown,
-                        invoke: position,
-                        complete: None,
-                        error: None,
-                        node: event.node.as_deref(),
-                    });
+                    ops.push(Operation::invoked(event, position));
                 }
                 kind => {
                     let Some(id) = open.remove(&event.process) else {

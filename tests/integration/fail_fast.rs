@@ -4,7 +4,7 @@
 //! on time and recorded when verified. Regression: such a client drove
 //! 76 000 operations a second and a 5 s partition lasted 32 s.
 
-use crate::local_cluster::root_or_skip;
+use crate::local_cluster::{root_or_skip, TestCluster};
 use serde_json::Value;
 use std::process::Command;
 
@@ -19,21 +19,7 @@ fn a_client_that_fails_instantly_is_backed_off_and_faults_end_on_time() {
     if !root_or_skip("a_client_that_fails_instantly_is_backed_off_and_faults_end_on_time") {
         return;
     }
-    let _ = faultline()
-        .args(["cluster", "down", "--name", CLUSTER])
-        .output();
-    let up = faultline()
-        .args([
-            "cluster", "up", "--name", CLUSTER, "--nodes", "3", "--subnet", "10.95.0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
-    let _down = ClusterDown;
+    let _cluster = TestCluster::up(CLUSTER, 3, "10.95.0");
     let dir = std::env::temp_dir().join(format!("faultline-it-{}-fast", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // A database that is one sleeping process, and a client that always
@@ -114,15 +100,4 @@ name = "register"
     }
     assert!(stops >= 2, "{stops} partitions healed");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Removes the cluster however the test ends.
-struct ClusterDown;
-
-impl Drop for ClusterDown {
-    fn drop(&mut self) {
-        let _ = faultline()
-            .args(["cluster", "down", "--name", CLUSTER])
-            .output();
-    }
 }

@@ -4,7 +4,7 @@
 //! read returned the earlier run's value and a correct etcd was reported
 //! INVALID). Needs root (CI runs as root).
 
-use crate::local_cluster::root_or_skip;
+use crate::local_cluster::{root_or_skip, TestCluster};
 use faultline_workloads::etcd::identity::expected_cluster_id;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -96,20 +96,7 @@ fn runs_on_reused_nodes_start_fresh_after_leave_db_running_and_after_a_killed_fa
     }
     let store = std::env::temp_dir().join(format!("faultline-it-{}-fresh", std::process::id()));
     let _ = std::fs::remove_dir_all(&store);
-    let _ = faultline()
-        .args(["cluster", "down", "--name", CLUSTER])
-        .output();
-    let up = faultline()
-        .args([
-            "cluster", "up", "--name", CLUSTER, "--nodes", "3", "--subnet", "10.85.0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    let cluster = TestCluster::up(CLUSTER, 3, "10.85.0");
 
     // 1. A run that leaves etcd running, then a second on the same nodes.
     let first = test_etcd(&store, "5", &["--leave-db-running"]);
@@ -164,8 +151,7 @@ fn runs_on_reused_nodes_start_fresh_after_leave_db_running_and_after_a_killed_fa
     killed.wait().unwrap();
     // As the original bug left them: the pidfiles gone or wrong, the old
     // etcd still holding its ports. Set-up must find it by its ports.
-    let nodes: faultline_core::NodesFile =
-        serde_json::from_str(&std::fs::read_to_string(nodes_file()).unwrap()).unwrap();
+    let nodes = cluster.nodes();
     for node in &nodes.nodes {
         std::fs::remove_file(node.dir.join("etcd/etcd.pid")).unwrap();
     }
@@ -184,14 +170,5 @@ fn runs_on_reused_nodes_start_fresh_after_leave_db_running_and_after_a_killed_fa
         &[first_cluster, second_cluster, killed_cluster],
     );
 
-    let down = faultline()
-        .args(["cluster", "down", "--name", CLUSTER])
-        .output()
-        .unwrap();
-    assert!(
-        down.status.success(),
-        "{}",
-        String::from_utf8_lossy(&down.stderr)
-    );
     let _ = std::fs::remove_dir_all(&store);
 }

@@ -3,7 +3,7 @@
 //! unknown (exit 2) with the reason in results.json and on the page, and
 //! `analyze` keeps saying so. Needs root (a local cluster, a tmpfs).
 
-use crate::local_cluster::root_or_skip;
+use crate::local_cluster::{root_or_skip, TestCluster};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -87,21 +87,7 @@ fn a_history_write_failure_or_a_failed_fault_makes_the_run_unknown() {
     if !root_or_skip("a_history_write_failure_or_a_failed_fault_makes_the_run_unknown") {
         return;
     }
-    let _ = faultline()
-        .args(["cluster", "down", "--name", CLUSTER])
-        .output();
-    let up = faultline()
-        .args([
-            "cluster", "up", "--name", CLUSTER, "--nodes", "3", "--subnet", "10.88.0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
-    let _down = ClusterDown;
+    let cluster = TestCluster::up(CLUSTER, 3, "10.88.0");
     let base = std::env::temp_dir().join(format!("faultline-it-{}-harness", std::process::id()));
     let store = base.join("store");
     std::fs::create_dir_all(&store).unwrap();
@@ -131,10 +117,7 @@ fn a_history_write_failure_or_a_failed_fault_makes_the_run_unknown() {
     // 2. A nemesis action fails: the pause finds no pidfile to act on.
     let child = spawn_test(&store, &["--nemesis", "pause", "--nemesis-interval", "3"]);
     let run = wait_for_history(&store, 100);
-    let nodes: faultline_core::NodesFile = serde_json::from_str(
-        &std::fs::read_to_string(format!("/run/faultline/{CLUSTER}/nodes.json")).unwrap(),
-    )
-    .unwrap();
+    let nodes = cluster.nodes();
     for node in &nodes.nodes {
         let _ = std::fs::remove_file(node.dir.join("etcd/etcd.pid"));
     }
@@ -150,16 +133,5 @@ struct Unmount(PathBuf);
 impl Drop for Unmount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
-/// Removes the cluster however the test ends.
-struct ClusterDown;
-
-impl Drop for ClusterDown {
-    fn drop(&mut self) {
-        let _ = faultline()
-            .args(["cluster", "down", "--name", CLUSTER])
-            .output();
     }
 }

@@ -120,3 +120,49 @@ fn cluster_up_gives_reachable_nodes_and_down_leaves_nothing() {
     assert!(!links.contains(&format!("fl-{name}")), "{links}");
     assert!(!std::path::Path::new(&format!("/run/faultline/{name}")).exists());
 }
+
+/// A local cluster for one test: built fresh (any stale one of its name
+/// removed first) and removed however the test ends.
+pub struct TestCluster {
+    /// Its name (`faultline cluster up --name`).
+    pub name: &'static str,
+}
+
+impl TestCluster {
+    /// Builds cluster `name` of `nodes` nodes on `subnet` (e.g. `10.85.0`).
+    pub fn up(name: &'static str, nodes: u32, subnet: &str) -> TestCluster {
+        let _ = faultline(&["cluster", "down", "--name", name]);
+        let up = faultline(&[
+            "cluster",
+            "up",
+            "--name",
+            name,
+            "--nodes",
+            &nodes.to_string(),
+            "--subnet",
+            subnet,
+        ]);
+        assert!(
+            up.status.success(),
+            "cluster up {name}: {}",
+            String::from_utf8_lossy(&up.stderr)
+        );
+        TestCluster { name }
+    }
+
+    /// Its nodes file.
+    pub fn nodes_file(&self) -> String {
+        format!("/run/faultline/{}/nodes.json", self.name)
+    }
+
+    /// Its nodes.
+    pub fn nodes(&self) -> faultline_core::NodesFile {
+        serde_json::from_str(&std::fs::read_to_string(self.nodes_file()).unwrap()).unwrap()
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        let _ = faultline(&["cluster", "down", "--name", self.name]);
+    }
+}

@@ -3,7 +3,7 @@
 //! /tmp, moved with sudo, since it cannot write the node's directories).
 //! Needs root to make the user and the cluster, and sudo (CI installs it).
 
-use crate::local_cluster::root_or_skip;
+use crate::local_cluster::{root_or_skip, TestCluster};
 use std::process::Command;
 
 const CLUSTER: &str = "itsudo";
@@ -48,21 +48,8 @@ fn a_sudo_user_with_an_uploaded_etcd_binary_runs_a_valid_test() {
         "id {USER} >/dev/null 2>&1 || useradd --system --shell /bin/sh -p '*' {USER}; \
          echo '{USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{USER} && chmod 440 /etc/sudoers.d/{USER}"
     )));
-    let _cleanup = Cleanup;
-    let _ = faultline()
-        .args(["cluster", "down", "--name", CLUSTER])
-        .output();
-    let up = faultline()
-        .args([
-            "cluster", "up", "--name", CLUSTER, "--nodes", "3", "--subnet", "10.94.0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    let _user = RemoveUser;
+    let cluster = TestCluster::up(CLUSTER, 3, "10.94.0");
     let store = std::env::temp_dir().join(format!("faultline-it-{}-sudo", std::process::id()));
     let out = faultline()
         .args([
@@ -94,10 +81,7 @@ fn a_sudo_user_with_an_uploaded_etcd_binary_runs_a_valid_test() {
     assert!(stdout.contains(": VALID =="), "{stdout}");
     // The binary reached every node whole through the staged upload, and
     // the logs came back through the staged download.
-    let nodes: faultline_core::NodesFile = serde_json::from_str(
-        &std::fs::read_to_string(format!("/run/faultline/{CLUSTER}/nodes.json")).unwrap(),
-    )
-    .unwrap();
+    let nodes = cluster.nodes();
     let original = std::fs::read(&etcd).unwrap();
     for node in &nodes.nodes {
         let copy = std::fs::read(node.dir.join("etcd/etcd")).unwrap();
@@ -109,14 +93,12 @@ fn a_sudo_user_with_an_uploaded_etcd_binary_runs_a_valid_test() {
     let _ = std::fs::remove_dir_all(&store);
 }
 
-/// Removes the cluster, the user and its sudoers entry.
-struct Cleanup;
+/// Removes the user and its sudoers entry (after the cluster, which is
+/// declared later and so dropped first).
+struct RemoveUser;
 
-impl Drop for Cleanup {
+impl Drop for RemoveUser {
     fn drop(&mut self) {
-        let _ = faultline()
-            .args(["cluster", "down", "--name", CLUSTER])
-            .output();
         sh(&format!(
             "rm -f /etc/sudoers.d/{USER}; userdel {USER} 2>/dev/null; true"
         ));

@@ -2,7 +2,7 @@
 //! on the same nodes, and every worker issues the same operations (what
 //! their timing lets each run reach of them). Needs root (a local cluster).
 
-use crate::local_cluster::root_or_skip;
+use crate::local_cluster::{root_or_skip, TestCluster};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -98,21 +98,7 @@ fn one_seed_replays_the_same_nemesis_actions_and_operations() {
     if !root_or_skip("one_seed_replays_the_same_nemesis_actions_and_operations") {
         return;
     }
-    let _ = faultline()
-        .args(["cluster", "down", "--name", CLUSTER])
-        .output();
-    let up = faultline()
-        .args([
-            "cluster", "up", "--name", CLUSTER, "--nodes", "5", "--subnet", "10.92.0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
-    let _down = ClusterDown;
+    let _cluster = TestCluster::up(CLUSTER, 5, "10.92.0");
     let store = std::env::temp_dir().join(format!("faultline-it-{}-seed", std::process::id()));
     let first = run(&store, "42");
     let second = run(&store, "42");
@@ -153,15 +139,4 @@ fn one_seed_replays_the_same_nemesis_actions_and_operations() {
         );
     }
     let _ = std::fs::remove_dir_all(&store);
-}
-
-/// Removes the cluster however the test ends.
-struct ClusterDown;
-
-impl Drop for ClusterDown {
-    fn drop(&mut self) {
-        let _ = faultline()
-            .args(["cluster", "down", "--name", CLUSTER])
-            .output();
-    }
 }

@@ -260,18 +260,23 @@ impl ConsistencyModel {
     }
 }
 
+impl CycleClass {
+    /// Every class, the worst first.
+    pub const ALL: [CycleClass; 5] = [
+        CycleClass::G0,
+        CycleClass::G1c,
+        CycleClass::GSingle,
+        CycleClass::GNonadjacent,
+        CycleClass::G2Item,
+    ];
+}
+
 impl AnomalyKind {
     /// Every kind, in the order the verdict table lists them.
     pub fn all() -> Vec<AnomalyKind> {
         let mut kinds = Vec::new();
         for via in [Via::Data, Via::Process, Via::Realtime] {
-            for class in [
-                CycleClass::G0,
-                CycleClass::G1c,
-                CycleClass::GSingle,
-                CycleClass::GNonadjacent,
-                CycleClass::G2Item,
-            ] {
+            for class in CycleClass::ALL {
                 kinds.push(AnomalyKind::Cycle(class, via));
             }
         }

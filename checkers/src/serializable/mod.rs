@@ -261,13 +261,7 @@ fn analyze(
     }
     for component in &components {
         for &via in &vias {
-            for class in [
-                CycleClass::G0,
-                CycleClass::G1c,
-                CycleClass::GSingle,
-                CycleClass::GNonadjacent,
-                CycleClass::G2Item,
-            ] {
+            for class in CycleClass::ALL {
                 let kind = AnomalyKind::Cycle(class, via);
                 match graph.shortest_cycle(component, class, via, deadline) {
                     Search::Found(steps) => found.push((
