@@ -85,8 +85,17 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
         for (checker, analysis) in checkers {
             let (c, w) = verdict_class(&analysis["valid"]);
             let model = analysis["model"].as_str().unwrap_or("");
+            let refuted = match (
+                analysis["refuted_keys"].as_u64(),
+                analysis["partitions"].as_u64(),
+            ) {
+                (Some(n), Some(of)) if n > 0 && of > 1 => {
+                    format!(" {n} of {of} keys refuted;")
+                }
+                _ => String::new(),
+            };
             let jump = if analysis["counterexample"]["failing_op"].is_object() {
-                " <a href=\"#counterexample\">see the counterexample</a>".to_owned()
+                format!("{refuted} <a href=\"#counterexample\">see the counterexample</a>")
             } else if analysis["anomalies"]
                 .as_array()
                 .is_some_and(|a| !a.is_empty())
