@@ -11,7 +11,11 @@
 //! way: dependencies inferred from what reads saw, a dependency graph, its
 //! cycles named (G0, G1c, G-single, G-nonadjacent, G2-item, with process and
 //! real-time variants) next to G1a, G1b, internal and other anomalies, each
-//! explained step by step and judged against a chosen consistency model.
+//! explained step by step and judged against a chosen consistency model
+//! (which model forbids what: [`serializable::verdict_table`]).
+//!
+//! A [`CheckSpec`] names a checker and its model as data: a run records it,
+//! and [`CheckSpec::check`] judges any history the same way again.
 //!
 //! ```
 //! use faultline_checkers::linearizable::ModelKind;
