@@ -34,7 +34,7 @@ pub fn write_check_report(
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    let (outcomes, nemesis_events) = crate::analyze_command::count_completions(history);
+    let (outcomes, nemesis_events) = crate::run_check::count_completions(history);
     let events = history.events();
     let duration_s = match (events.first(), events.last()) {
         // Histories imported without times have no duration to speak of.

@@ -20,6 +20,7 @@ pub mod exit;
 pub mod interrupt;
 pub mod junit;
 pub mod report_command;
+pub mod run_check;
 pub mod runner;
 pub mod serve_command;
 pub mod store;

@@ -15,9 +15,9 @@ pub mod recorder;
 pub mod system;
 pub mod workers;
 
-use crate::analyze_command::{check_run, print_verdict};
 use crate::control::SshRemote;
 use crate::exit::Failure;
+use crate::run_check::{check_run, print_verdict};
 use anyhow::anyhow;
 use config::TestConfig;
 use faultline_core::Abilities;
@@ -572,10 +572,10 @@ pub(crate) fn run_case(
     config: &TestConfig,
     run_dir: &Path,
     took: Duration,
-    verdict: &crate::analyze_command::RunVerdict,
+    verdict: &crate::run_check::RunVerdict,
 ) -> crate::junit::Case {
-    use crate::analyze_command::RunAnalysis;
     use crate::junit::{Case, CaseOutcome};
+    use crate::run_check::RunAnalysis;
     use faultline_core::Validity;
     // The one-line verdict `check` gives; details: the reason or the first
     // explanations.

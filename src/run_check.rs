@@ -1,0 +1,220 @@
+//! Checking a run directory: its history.jsonl judged with the checker its
+//! test.json names, the verdict merged with the harness's own failures,
+//! results.json written. The end of every test and `faultline analyze`
+//! both come here.
+
+use anyhow::{anyhow, Context};
+use faultline_checkers::linearizable::ModelKind;
+use faultline_checkers::serializable::{ConsistencyModel, Workload};
+use faultline_checkers::CheckSpec;
+use faultline_core::{
+    parse_jsonl, Budget, History, OpType, OutcomeCounts, Process, RunResults, Validity,
+};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A checker's analysis of a run.
+pub use faultline_checkers::CheckedHistory as RunAnalysis;
+
+/// What a run's history showed.
+pub struct RunVerdict {
+    /// The merged verdict.
+    pub valid: Validity,
+    /// The harness's own failures, which make the verdict unknown.
+    pub harness_failures: Vec<String>,
+    /// The checker's analysis.
+    pub analysis: RunAnalysis,
+    /// Operations by outcome: ok, fail, info (client operations only).
+    pub outcomes: [u64; 3],
+    /// Nemesis operations completed.
+    pub nemesis_events: u64,
+    /// How long checking took.
+    pub check_time: Duration,
+    /// Seconds from the first to the last event.
+    pub duration_s: f64,
+}
+
+/// Client completions as [ok, fail, info], and nemesis actions completed.
+pub fn count_completions(history: &History) -> ([u64; 3], u64) {
+    let mut outcomes = [0u64; 3];
+    let mut nemesis_events = 0;
+    for op in history.events() {
+        match (op.process, op.kind) {
+            (Process::Nemesis, OpType::Info) => nemesis_events += 1,
+            (Process::Client(_), OpType::Ok) => outcomes[0] += 1,
+            (Process::Client(_), OpType::Fail) => outcomes[1] += 1,
+            (Process::Client(_), OpType::Info) => outcomes[2] += 1,
+            _ => {}
+        }
+    }
+    (outcomes, nemesis_events)
+}
+
+/// Checks `<run_dir>/history.jsonl` and writes `results.json`. `harness`:
+/// the harness's own failures during the run (`None`: those results.json
+/// already records, when the run is checked again); any makes the verdict
+/// unknown, since the history cannot be trusted to be whole or the faults
+/// to have been what the run says.
+pub fn check_run(
+    run_dir: &Path,
+    time_limit: Duration,
+    harness: Option<&[String]>,
+) -> anyhow::Result<RunVerdict> {
+    let harness_failures: Vec<String> = match harness {
+        Some(list) => list.to_vec(),
+        None => RunResults::read(run_dir)
+            .map(|r| r.harness_failures)
+            .unwrap_or_default(),
+    };
+    let file = run_dir.join("history.jsonl");
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let mut parsed =
+        parse_jsonl(&text).map_err(|e| anyhow!("{}:{}: {}", file.display(), e.line, e.message))?;
+    parsed.drop_orphan_completions();
+    for warning in &parsed.warnings {
+        eprintln!("warning: {}: {warning}", file.display());
+    }
+    let history = parsed.history;
+    let (outcomes, nemesis_events) = count_completions(&history);
+    let duration_s = history.events().last().map_or(0.0, |e| e.time as f64 / 1e9);
+    let start = Instant::now();
+    let budget = Budget {
+        time_limit: Some(time_limit),
+        ..Budget::default()
+    };
+    let spec = run_check_spec(run_dir)?;
+    let analysis = match spec.check(&history, &budget) {
+        Ok(analysis) => analysis,
+        // The harness already failed this run: a history it could not
+        // write whole may not pair up, and that is no new error.
+        Err(e) if !harness_failures.is_empty() => {
+            RunAnalysis::Unchecked(format!("the history could not be checked: {e}"))
+        }
+        Err(e) => {
+            return Err(anyhow!(
+                "{}: {e} (checked as test.json says: {})",
+                file.display(),
+                describe(&spec)
+            ))
+        }
+    };
+    let (checked, checker) = (analysis.to_json(), spec.checker_name());
+    let check_time = start.elapsed();
+    let checked_valid = analysis.valid();
+    // An empty history proves nothing, nor one the harness failed to
+    // record or to fault as it says.
+    let valid = if outcomes.iter().sum::<u64>() == 0 || !harness_failures.is_empty() {
+        Validity::Unknown
+    } else {
+        checked_valid
+    };
+    RunResults {
+        valid,
+        checkers: BTreeMap::from([(checker.to_owned(), checked)]),
+        ops: OutcomeCounts {
+            ok: outcomes[0],
+            fail: outcomes[1],
+            info: outcomes[2],
+        },
+        nemesis_events,
+        check_ms: check_time.as_secs_f64() * 1e3,
+        duration_s: Some(duration_s),
+        harness_failures: harness_failures.clone(),
+    }
+    .write(run_dir)
+    .with_context(|| format!("cannot write {}", run_dir.join("results.json").display()))?;
+    Ok(RunVerdict {
+        valid,
+        harness_failures,
+        analysis,
+        outcomes,
+        nemesis_events,
+        check_time,
+        duration_s,
+    })
+}
+
+/// `linearizable (cas-register)`, `serializable (list-append, read-committed)`.
+fn describe(spec: &CheckSpec) -> String {
+    match spec {
+        CheckSpec::Linearizable { model } => format!("linearizable ({})", model.name()),
+        CheckSpec::Serializable {
+            workload,
+            consistency_model,
+        } => format!("serializable ({}, {consistency_model})", workload.name()),
+    }
+}
+
+/// The checker a run was judged with: `check` in test.json; for runs made
+/// before it was written there, the workload (and a custom system's
+/// consistency model) in test.json, or the checker and model results.json
+/// names (`check --report` directories).
+pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
+    let read = |name: &str| -> serde_json::Value {
+        std::fs::read_to_string(run_dir.join(name))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    };
+    let test = read("test.json");
+    if !test["check"].is_null() {
+        return serde_json::from_value(test["check"].clone()).map_err(|e| {
+            anyhow!(
+                "{}: `check` is not a checker faultline knows ({e}); fix or remove it",
+                run_dir.join("test.json").display()
+            )
+        });
+    }
+    let results = read("results.json");
+    let named = |checker: &str, field: &str| {
+        results["checkers"][checker][field]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let strict = ConsistencyModel::StrictSerializable;
+    let custom_model = test["custom"]["workload"]["consistency_model"]
+        .as_str()
+        .and_then(|m| m.parse().ok());
+    let serializable = |workload: Workload| CheckSpec::Serializable {
+        workload,
+        consistency_model: named("serializable", "model")
+            .and_then(|m| m.parse().ok())
+            .or(custom_model)
+            .unwrap_or(strict),
+    };
+    Ok(match test["workload"].as_str().unwrap_or("register") {
+        "append" => serializable(Workload::ListAppend),
+        "wr" => serializable(Workload::RwRegister),
+        "serializable" => serializable(
+            named("serializable", "workload")
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(Workload::ListAppend),
+        ),
+        _ => CheckSpec::Linearizable {
+            model: named("linearizable", "model")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(ModelKind::CasRegister),
+        },
+    })
+}
+
+/// The checker's lines of a summary: the checker and model, then the same
+/// explanation `check` prints.
+pub fn print_verdict(v: &RunVerdict) {
+    let [ok, fail, info] = v.outcomes;
+    println!(
+        "ops:     {ok} ok, {fail} fail, {info} info (unknown); {} nemesis events",
+        v.nemesis_events
+    );
+    for failure in &v.harness_failures {
+        println!("harness: {failure} (so the verdict is unknown)");
+    }
+    match &v.analysis {
+        RunAnalysis::Linearizable(a) => println!("checker: linearizable ({}, per key)", a.model),
+        RunAnalysis::Serializable(a) => println!("checker: {} ({})", a.model, a.workload),
+        RunAnalysis::Unchecked(_) => {}
+    }
+    crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);
+}
