@@ -1,8 +1,8 @@
 //! `faultline cluster up|down|status`: a local cluster of network namespaces.
 
+use crate::cli_args::{NodeOptions, SpecArgs};
 use crate::cluster::{self, ClusterSpec};
 use crate::exit::Failure;
-use crate::test_command::NodeOptions;
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
 
@@ -39,31 +39,6 @@ enum ClusterAction {
         #[arg(long, default_value = "local")]
         name: String,
     },
-}
-
-/// What cluster to build.
-#[derive(Args, Clone)]
-pub struct SpecArgs {
-    /// The cluster's name (names its namespaces, bridge and state directory).
-    #[arg(long, default_value = "local")]
-    pub name: String,
-    /// How many nodes.
-    #[arg(long, default_value_t = 5)]
-    pub nodes: usize,
-    /// A /24 that exists only on this machine, as three octets.
-    #[arg(long, default_value = "10.77.0")]
-    pub subnet: String,
-}
-
-impl SpecArgs {
-    /// The spec these options describe.
-    pub fn spec(&self) -> ClusterSpec {
-        ClusterSpec {
-            name: self.name.clone(),
-            nodes: self.nodes,
-            subnet: self.subnet.clone(),
-        }
-    }
 }
 
 /// Runs the action; 0 on success, 254 when the request is wrong.

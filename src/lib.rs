@@ -11,6 +11,7 @@
 pub mod analyze_command;
 pub mod check_command;
 mod check_report;
+pub mod cli_args;
 pub mod cluster;
 pub mod cluster_command;
 pub mod control;

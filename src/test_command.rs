@@ -1,13 +1,13 @@
 //! `faultline test etcd` and `faultline demo`.
 
-use crate::cluster::{self, ClusterSpec};
-use crate::cluster_command::SpecArgs;
+use crate::cli_args::{NodeOptions, SpecArgs};
+use crate::cluster;
 use crate::exit::Failure;
 use crate::runner::config::{NemesisConfig, TestConfig};
 use crate::runner::run_test;
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
-use faultline_core::{Node, NodesFile, SshSettings};
+use faultline_core::NodesFile;
 use faultline_workloads::WorkloadKind;
 use std::path::PathBuf;
 
@@ -162,71 +162,6 @@ pub struct TestOptions {
     /// Also write a JSON summary of the verdict for other tools.
     #[arg(long)]
     summary_json: Option<PathBuf>,
-}
-
-/// Which nodes, and how to reach them (Jepsen's flags).
-#[derive(Args, Clone)]
-pub struct NodeOptions {
-    /// Nodes as host names or addresses, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    nodes: Vec<String>,
-    /// A nodes file (default: the local cluster's, from `faultline cluster up`).
-    #[arg(long)]
-    nodes_file: Option<PathBuf>,
-    /// SSH login name (commands run through sudo when not root); default
-    /// root, or the nodes file's.
-    #[arg(long)]
-    username: Option<String>,
-    /// SSH private key (default: the SSH agent).
-    #[arg(long)]
-    ssh_key: Option<PathBuf>,
-    /// Do not check host keys against known_hosts.
-    #[arg(long)]
-    no_strict_host_key_checking: bool,
-    /// Directory faultline owns on each node (with --nodes).
-    #[arg(long, default_value = "/var/lib/faultline")]
-    node_dir: PathBuf,
-}
-
-impl NodeOptions {
-    /// The nodes these options name.
-    pub fn resolve(&self) -> anyhow::Result<NodesFile> {
-        if !self.nodes.is_empty() {
-            let nodes = self
-                .nodes
-                .iter()
-                .map(|h| Node {
-                    name: h.clone(),
-                    host: h.clone(),
-                    dir: self.node_dir.clone(),
-                })
-                .collect();
-            let ssh = SshSettings {
-                username: self.username.clone().unwrap_or_else(|| "root".into()),
-                private_key: self.ssh_key.clone(),
-                known_hosts: None,
-                strict_host_key_checking: !self.no_strict_host_key_checking,
-                port: 22,
-            };
-            return Ok(NodesFile { nodes, ssh });
-        }
-        let file = self
-            .nodes_file
-            .clone()
-            .unwrap_or_else(|| ClusterSpec::dir_of("local").join("nodes.json"));
-        let text = std::fs::read_to_string(&file).with_context(|| {
-            format!("cannot read nodes file {}: pass --nodes or --nodes-file, or build a local cluster with `faultline cluster up`", file.display())
-        })?;
-        let mut nodes: NodesFile = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a nodes file", file.display()))?;
-        if self.no_strict_host_key_checking {
-            nodes.ssh.strict_host_key_checking = false;
-        }
-        if let Some(username) = &self.username {
-            nodes.ssh.username = username.clone();
-        }
-        Ok(nodes)
-    }
 }
 
 impl TestOptions {

@@ -2,7 +2,8 @@
 
 use crate::import::{parse_edn_history, parse_jepsen_log};
 use crate::jsonl::parse_jsonl;
-use crate::{History, ParseError};
+use crate::parsed::Parsed;
+use crate::ParseError;
 use std::fmt;
 use std::str::FromStr;
 
@@ -61,23 +62,4 @@ impl FromStr for Format {
                 format!("unknown format `{s}`; choose one of {}", names.join(", "))
             })
     }
-}
-
-impl Parsed {
-    /// Drops client completions that no invocation precedes, with a
-    /// warning each (they cannot be checked; Jepsen and Knossos skip them
-    /// too). Fault markers of the nemesis need no invocation.
-    pub fn drop_orphan_completions(&mut self) {
-        let warnings = self.history.drop_orphan_completions();
-        self.warnings.extend(warnings);
-    }
-}
-
-/// A history read from text, with any warnings about what was skipped.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Parsed {
-    /// The events read.
-    pub history: History,
-    /// Things tolerated while reading (a truncated last line...).
-    pub warnings: Vec<String>,
 }

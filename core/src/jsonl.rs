@@ -1,6 +1,6 @@
 //! History on disk as JSON Lines: one event per line, append-only.
 
-use crate::format::Parsed;
+use crate::parsed::Parsed;
 use crate::{Op, ParseError};
 use std::fs::File;
 use std::io::{self, Write};

@@ -3,7 +3,7 @@
 use super::edn::{Edn, EdnReader};
 use super::interpret_timeout;
 use super::jepsen_log::parse_kind;
-use crate::format::Parsed;
+use crate::parsed::Parsed;
 use crate::{Op, ParseError, Process};
 
 /// Reads EDN operation maps (`{:process 0, :type :invoke, :f :read, :value nil}`),

@@ -2,7 +2,7 @@
 
 use super::edn::{Edn, EdnReader};
 use super::interpret_timeout;
-use crate::format::Parsed;
+use crate::parsed::Parsed;
 use crate::{Op, OpType, ParseError, Process};
 
 const MARKER: &str = "jepsen.util - ";
