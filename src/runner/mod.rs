@@ -23,7 +23,9 @@ use config::TestConfig;
 use faultline_core::Abilities;
 use faultline_core::Remote;
 use faultline_nemeses::clock::{self, ClockStrategy};
-use nemesis::Remotes;
+/// The remotes, one per node in the config's order, shared with blocking
+/// tasks.
+pub type Remotes = Arc<Vec<Arc<dyn Remote>>>;
 use recorder::Recorder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

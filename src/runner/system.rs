@@ -3,7 +3,7 @@
 //! the database, a client, the primaries and whether the nodes serve.
 
 use super::config::TestConfig;
-use super::nemesis::Remotes;
+use super::Remotes;
 use crate::custom::db::CustomDb;
 use crate::custom::http_client::HttpClient;
 use crate::custom::program_client::ProgramClient;

@@ -11,8 +11,7 @@ use faultline_nemeses::{HealPolicy, Target};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// The remotes, shared with blocking tasks.
-pub type Remotes = Arc<Vec<Arc<dyn Remote>>>;
+pub use crate::runner::Remotes;
 
 /// The nemesis's world.
 pub struct Env {
