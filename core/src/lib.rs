@@ -33,6 +33,7 @@ mod parsed;
 mod remote;
 mod rng;
 mod run_results;
+pub mod shell;
 mod validity;
 
 pub use checker::{Budget, CheckError, CheckResult, Checker};

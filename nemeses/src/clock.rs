@@ -12,6 +12,7 @@
 //!   this machine) and unless the user says the nodes are disposable.
 //!   Reset undoes the sum of the offsets faultline applied.
 
+use faultline_core::shell::ShellQuoted;
 use faultline_core::{Node, Remote, RemoteError};
 use std::fmt;
 use std::path::PathBuf;
@@ -120,14 +121,14 @@ pub fn prepare(
             remote.run(
                 &format!(
                     "mkdir -p {} && echo +0 > {}",
-                    file.parent().unwrap_or(&node.dir).display(),
-                    file.display()
+                    file.parent().unwrap_or(&node.dir).quoted(),
+                    file.quoted()
                 ),
                 TIMEOUT,
             )?;
             Ok(format!(
                 "env LD_PRELOAD={library} FAKETIME_TIMESTAMP_FILE={} FAKETIME_NO_CACHE=1 ",
-                file.display()
+                file.quoted()
             ))
         }
         ClockStrategy::Real => {
@@ -141,8 +142,8 @@ pub fn prepare(
             remote.run(
                 &format!(
                     "mkdir -p {dir} && cat > {p} <<'FAULTLINE_EOF'\n{HELPER}FAULTLINE_EOF\nchmod +x {p}",
-                    dir = node.dir.display(),
-                    p = path.display()
+                    dir = node.dir.quoted(),
+                    p = path.quoted()
                 ),
                 TIMEOUT,
             )?;
@@ -173,9 +174,9 @@ fn set_command(node: &Node, strategy: ClockStrategy, offset_ms: i64) -> String {
         ClockStrategy::Faketime => format!(
             "echo {} > {}",
             faketime_offset(offset_ms),
-            faketime_file(node).display()
+            faketime_file(node).quoted()
         ),
-        ClockStrategy::Real => format!("{} set {offset_ms}", helper_path(node).display()),
+        ClockStrategy::Real => format!("{} set {offset_ms}", helper_path(node).quoted()),
     }
 }
 
@@ -198,8 +199,8 @@ pub fn reset(remote: &dyn Remote, node: &Node) -> Result<(), RemoteError> {
     stop_strobe(remote, node)?;
     let script = format!(
         "[ -f {file} ] && echo +0 > {file}; [ -x {helper} ] && {helper} set 0; true",
-        file = faketime_file(node).display(),
-        helper = helper_path(node).display(),
+        file = faketime_file(node).quoted(),
+        helper = helper_path(node).quoted(),
     );
     remote.run(&script, TIMEOUT).map(|_| ())
 }
@@ -224,8 +225,8 @@ pub fn start_strobe(
     let script = format!(
         "mkdir -p {dir}; setsid nohup sh -c 'trap \"{back}; exit 0\" TERM; i=0; while [ $i -lt {flips} ]; do {to_delta}; sleep {period}; {back}; sleep {period}; i=$((i+1)); done' \
          > /dev/null 2>&1 < /dev/null & echo $! > {pid}",
-        dir = faketime_file(node).parent().unwrap_or(&node.dir).display(),
-        pid = strobe_pid_file(node).display(),
+        dir = faketime_file(node).parent().unwrap_or(&node.dir).quoted(),
+        pid = strobe_pid_file(node).quoted(),
     );
     remote.run(&script, TIMEOUT).map(|_| ())
 }
@@ -236,7 +237,7 @@ pub fn stop_strobe(remote: &dyn Remote, node: &Node) -> Result<(), RemoteError> 
     let script = format!(
         "p=$(cat {pid} 2>/dev/null) || exit 0; kill -TERM $p 2>/dev/null; \
          i=0; while kill -0 $p 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; rm -f {pid}",
-        pid = pid.display()
+        pid = pid.quoted()
     );
     remote.run(&script, TIMEOUT).map(|_| ())
 }

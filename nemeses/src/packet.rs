@@ -6,6 +6,7 @@
 //! lives in faultline's own chain, qdisc and pidfile, so healing removes
 //! only what faultline added.
 
+use faultline_core::shell::ShellQuoted;
 use faultline_core::{Node, Remote, RemoteError};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -172,9 +173,9 @@ pub fn apply(
                      sleep 0.3; kill -0 $(cat {pid}) || {{ tail -3 {dir}/faultline-delayer.log >&2; exit 1; }}; \
                      {chain}; \
                      iptables -w -A {PACKET_CHAIN} -j NFQUEUE --queue-num {DELAY_QUEUE} --queue-bypass",
-                    dir = net.dir.display(),
+                    dir = net.dir.quoted(),
                     ms = d.as_millis(),
-                    pid = pid.display(),
+                    pid = pid.quoted(),
                 ),
                 Mechanism::NfqueueDelayer,
             )
@@ -200,7 +201,7 @@ pub fn heal(remote: &dyn Remote, net: &NodeNetwork) -> Result<(), RemoteError> {
          iptables -w -F {PACKET_CHAIN} 2>/dev/null; \
          p=$(cat {pid} 2>/dev/null) && kill $p 2>/dev/null; rm -f {pid}; true",
         dev = net.device,
-        pid = delayer_pid_file(&net.dir).display(),
+        pid = delayer_pid_file(&net.dir).quoted(),
     );
     remote.run(&script, TIMEOUT).map(|_| ())
 }
@@ -223,7 +224,7 @@ pub fn leftovers(remote: &dyn Remote, net: &NodeNetwork) -> Result<Vec<String>, 
          iptables -w -S {PACKET_CHAIN} 2>/dev/null | grep '^-A' | grep -v 'dport 22\\|sport 22'; \
          p=$(cat {pid} 2>/dev/null) && kill -0 $p 2>/dev/null && echo \"delayer running as $p\"; true",
         dev = net.device,
-        pid = delayer_pid_file(&net.dir).display(),
+        pid = delayer_pid_file(&net.dir).quoted(),
     );
     Ok(remote
         .run(&script, TIMEOUT)?

@@ -3,6 +3,7 @@
 //! act on the pid the start command wrote to `{pidfile}`.
 
 use super::config::{render, DbSection};
+use faultline_core::shell::ShellQuoted;
 use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
 use faultline_workloads::pidfile;
 use std::collections::BTreeMap;
@@ -78,7 +79,7 @@ impl CustomDb {
     pub fn healthy(&self, remote: &dyn Remote, node: &Node) -> bool {
         let alive = format!(
             "kill -0 \"$(cat {} 2>/dev/null)\" 2>/dev/null",
-            Self::pidfile(node).display()
+            Self::pidfile(node).quoted()
         );
         let passes = |command: &str| remote.exec(command, SHORT).is_ok_and(|out| out.status == 0);
         passes(&alive) && passes(&self.command(&self.db.health, node))
@@ -120,13 +121,13 @@ impl Db for CustomDb {
         remote.run(
             &format!(
                 "mkdir -p {} && rm -rf {}/* {}",
-                node.dir.display(),
-                data.display(),
-                Self::pidfile(node).display()
+                node.dir.quoted(),
+                data.quoted(),
+                Self::pidfile(node).quoted()
             ),
             SHORT,
         )?;
-        remote.run(&format!("mkdir -p {}", data.display()), SHORT)?;
+        remote.run(&format!("mkdir -p {}", data.quoted()), SHORT)?;
         if let Some(install) = &self.db.install {
             remote.run(&self.command(install, node), INSTALL)?;
         }
@@ -149,7 +150,7 @@ impl Db for CustomDb {
             &format!(
                 "{}; rm -f {}",
                 self.command(&wipe, node),
-                Self::pidfile(node).display()
+                Self::pidfile(node).quoted()
             ),
             SHORT,
         )?;

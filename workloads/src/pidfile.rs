@@ -1,6 +1,7 @@
 //! Processes found through a pidfile on the node: signal them, wait until
 //! they are gone. Shared by every database whose abilities work by pid.
 
+use faultline_core::shell::ShellQuoted;
 use faultline_core::{DbError, Remote};
 use std::path::Path;
 use std::time::Duration;
@@ -19,7 +20,7 @@ pub fn signal_and_wait(
          i=0; while [ $i -lt {ticks} ]; do \
            s=$(ps -o stat= -p $p 2>/dev/null) || exit 0; case $s in Z*) exit 0;; esac; \
            sleep 0.1; i=$((i+1)); done; exit 3",
-        pid = pidfile.display(),
+        pid = pidfile.quoted(),
         ticks = grace_s * 10,
     );
     // Generous: a loaded machine slows SSH as well as the process's exit.
@@ -32,7 +33,7 @@ pub fn signal_and_wait(
 pub fn stopped(remote: &dyn Remote, pidfile: &Path) -> Result<bool, DbError> {
     let command = format!(
         "p=$(cat {} 2>/dev/null) && ps -o stat= -p \"$p\" 2>/dev/null",
-        pidfile.display()
+        pidfile.quoted()
     );
     let out = remote.exec(&command, Duration::from_secs(15))?;
     Ok(out.stdout.trim_start().starts_with('T'))
@@ -42,7 +43,7 @@ pub fn stopped(remote: &dyn Remote, pidfile: &Path) -> Result<bool, DbError> {
 pub fn alive(remote: &dyn Remote, pidfile: &Path) -> Result<Option<u32>, DbError> {
     let command = format!(
         "p=$(cat {} 2>/dev/null) && kill -0 \"$p\" 2>/dev/null && echo \"$p\"",
-        pidfile.display()
+        pidfile.quoted()
     );
     let out = remote.exec(&command, Duration::from_secs(15))?;
     Ok(out.stdout.trim().parse().ok())
@@ -50,7 +51,7 @@ pub fn alive(remote: &dyn Remote, pidfile: &Path) -> Result<Option<u32>, DbError
 
 /// Sends `signal` to the process in `pidfile` (an error if there is none).
 pub fn signal(remote: &dyn Remote, pidfile: &Path, signal: &str) -> Result<(), DbError> {
-    let command = format!("p=$(cat {}) && kill -{signal} $p", pidfile.display());
+    let command = format!("p=$(cat {}) && kill -{signal} $p", pidfile.quoted());
     remote.run(&command, Duration::from_secs(15))?;
     Ok(())
 }

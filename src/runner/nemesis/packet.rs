@@ -4,6 +4,7 @@
 
 use super::env::Env;
 use super::Active;
+use faultline_core::shell::ShellQuoted;
 use faultline_core::Rng;
 use faultline_nemeses::packet::{self, Behavior};
 use serde_json::json;
@@ -54,22 +55,22 @@ pub fn prepare(env: &mut Env) {
         // A namespace here shares this machine's files: run our binary in
         // place; a real host gets a copy.
         let command = match faultline_nemeses::shares_controller_kernel(remote) {
-            Ok(true) => Ok(format!("{} delayer", exe.display())),
+            Ok(true) => Ok(format!("{} delayer", exe.quoted())),
             _ => {
                 let target = node.dir.join("faultline");
                 remote
                     .run(
-                        &format!("mkdir -p {}", node.dir.display()),
+                        &format!("mkdir -p {}", node.dir.quoted()),
                         std::time::Duration::from_secs(20),
                     )
                     .and_then(|_| remote.upload(&exe, &target))
                     .and_then(|_| {
                         remote.run(
-                            &format!("chmod +x {}", target.display()),
+                            &format!("chmod +x {}", target.quoted()),
                             std::time::Duration::from_secs(20),
                         )
                     })
-                    .map(|_| format!("{} delayer", target.display()))
+                    .map(|_| format!("{} delayer", target.quoted()))
             }
         };
         match command {

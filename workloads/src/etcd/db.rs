@@ -4,6 +4,7 @@
 //! pidfile only.
 
 use crate::pidfile;
+use faultline_core::shell::ShellQuoted;
 use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -108,17 +109,17 @@ impl EtcdDb {
 
     fn executable(&self, node: &Node) -> String {
         match &self.binary {
-            Some(_) => dir(node).join("etcd").display().to_string(),
+            Some(_) => dir(node).join("etcd").quoted(),
             None => "etcd".to_owned(),
         }
     }
 
     fn install(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        remote.run(&format!("mkdir -p {}", dir(node).display()), SHORT)?;
+        remote.run(&format!("mkdir -p {}", dir(node).quoted()), SHORT)?;
         if let Some(binary) = &self.binary {
             let target = dir(node).join("etcd");
             remote.upload(binary, &target)?;
-            remote.run(&format!("chmod +x {}", target.display()), SHORT)?;
+            remote.run(&format!("chmod +x {}", target.quoted()), SHORT)?;
             return Ok(());
         }
         let present = remote.exec("command -v etcd", SHORT)?.status == 0;
@@ -147,7 +148,7 @@ impl EtcdDb {
              --listen-peer-urls {peer} --initial-advertise-peer-urls {peer} \
              --initial-cluster {initial} --initial-cluster-state new --initial-cluster-token {token} \
              --logger zap --log-outputs stderr >> {d}/etcd.log 2>&1 < /dev/null & echo $! > {pid}",
-            d = d.display(),
+            d = d.quoted(),
             exe = self.executable(node),
             prefix = self.launch_prefix.get(&node.name).map_or("", String::as_str),
             name = node.name,
@@ -155,7 +156,7 @@ impl EtcdDb {
             peer = peer_url(node),
             initial = initial.join(","),
             token = self.token(),
-            pid = pid_file(node).display(),
+            pid = pid_file(node).quoted(),
         );
         remote.run(&command, SHORT)?;
         Ok(())
@@ -169,8 +170,8 @@ impl Db for EtcdDb {
         remote.run(
             &format!(
                 "rm -rf {}/data {}/etcd.log",
-                dir(node).display(),
-                dir(node).display()
+                dir(node).quoted(),
+                dir(node).quoted()
             ),
             SHORT,
         )?;
@@ -190,8 +191,8 @@ impl Db for EtcdDb {
         remote.run(
             &format!(
                 "rm -rf {}/data {}",
-                dir(node).display(),
-                pid_file(node).display()
+                dir(node).quoted(),
+                pid_file(node).quoted()
             ),
             SHORT,
         )?;
