@@ -104,6 +104,18 @@ fn print_counterexample(c: &Counterexample) {
             at(op.line, op.invoke)
         );
     }
+    if let (Some(op), Some(path)) = (&c.failing_op, c.partial_linearizations.first()) {
+        match path.steps.last() {
+            Some(last) => println!(
+                "  why: no order of the operations before it, consistent with real time, leaves a state in which `{}` can happen; the longest such order ends in state {}",
+                op.description, last.state_after
+            ),
+            None => println!(
+                "  why: `{}` cannot happen in the initial state, and no other operation can be placed before it",
+                op.description
+            ),
+        }
+    }
     if let Some(path) = c.partial_linearizations.first() {
         let shown = path.steps.len().min(8);
         println!(
