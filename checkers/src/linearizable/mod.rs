@@ -120,7 +120,7 @@ pub fn check_with<M: Model>(
         cancel: &cancel,
         max_states: budget.max_states,
     };
-    let outcomes = search_in_turns(model, &prepared.partitions, &limits);
+    let outcomes = search_in_turns(model, &prepared.partitions, &limits, explain);
     let ops = prepared.partitions.iter().map(|p| p.entries.len()).sum();
     let mut analysis = Analysis {
         valid: Validity::Valid,
@@ -205,9 +205,9 @@ fn key_name<M: Model>(partition: &Partition<M>) -> String {
 
 /// Once a partition is refuted after `s` steps, the others go on until
 /// `s` times this (at least [`MIN_COUNTING_STEPS`]) to be counted too.
-const COUNTING_FACTOR: u64 = 64;
+const COUNTING_FACTOR: u64 = 4;
 /// The least counting budget per partition after a refutation.
-const MIN_COUNTING_STEPS: u64 = 1 << 20;
+const MIN_COUNTING_STEPS: u64 = 1 << 13;
 
 /// Steps a partition's search takes in its first turn; doubled every turn.
 const FIRST_TURN_STEPS: u64 = 1 << 10;
@@ -238,7 +238,14 @@ fn search_in_turns<M: Model>(
     model: &M,
     partitions: &[Partition<M>],
     limits: &Limits,
+    explain: Explain,
 ) -> Vec<(usize, SearchOutcome, u64)> {
+    // Counting every refuted key is part of the explanation; the verdict
+    // alone stops the others at the first refutation's step count.
+    let budget_after = |steps: u64| match explain {
+        Explain::Yes => counting_budget(steps),
+        Explain::No => steps,
+    };
     let queue: Mutex<VecDeque<Queued<M>>> = Mutex::new(
         partitions
             .iter()
@@ -273,7 +280,7 @@ fn search_in_turns<M: Model>(
         match outcome {
             Some(outcome) => {
                 if matches!(outcome, SearchOutcome::Illegal { .. }) {
-                    cap.fetch_min(counting_budget(steps), Ordering::Relaxed);
+                    cap.fetch_min(budget_after(steps), Ordering::Relaxed);
                 }
                 decided.lock().unwrap_or_else(|e| e.into_inner()).push((
                     item.partition,
