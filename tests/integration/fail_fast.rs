@@ -19,23 +19,31 @@ fn a_client_that_fails_instantly_is_backed_off_and_faults_end_on_time() {
     if !root_or_skip("a_client_that_fails_instantly_is_backed_off_and_faults_end_on_time") {
         return;
     }
-    let _cluster = TestCluster::up(CLUSTER, 3, "10.95.0");
+    let cluster = TestCluster::up(CLUSTER, 3, "10.95.0");
     let dir = std::env::temp_dir().join(format!("faultline-it-{}-fast", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // A database that is one sleeping process, and a client that always
     // answers at once that it is not connected.
+    let client = dir.join("client.sh");
+    std::fs::write(
+        &client,
+        "while read line; do echo '{\"type\":\"fail\",\"error\":\"not connected\"}'; done\n",
+    )
+    .unwrap();
     let toml = format!(
         r#"name = "always-failing"
 [nodes]
-file = "/run/faultline/{CLUSTER}/nodes.json"
+file = "{nodes_file}"
 [db]
 start = "setsid nohup sleep 100000 > /dev/null 2>&1 < /dev/null & echo $! > {{pidfile}}"
 health = "true"
 [client]
-program = "sh -c 'while read line; do echo {{\"type\":\"fail\",\"error\":\"not connected\"}}; done'"
+program = "sh {client}"
 [workload]
 name = "register"
-"#
+"#,
+        nodes_file = cluster.nodes_file(),
+        client = client.display()
     );
     let config = dir.join("failing.toml");
     std::fs::write(&config, toml).unwrap();
@@ -71,6 +79,11 @@ name = "register"
         .iter()
         .filter(|e| e["process"].is_u64() && e["type"] != "invoke")
         .count();
+    let fails = events
+        .iter()
+        .filter(|e| e["process"].is_u64() && e["type"] == "fail")
+        .count();
+    assert_eq!(fails, client_ops, "every reply was a fail");
     // Without back-off this client answers thousands of times a second.
     assert!(client_ops > 20, "the clients ran: {client_ops}");
     assert!(

@@ -10,6 +10,7 @@ mod fail_fast;
 mod faults;
 mod fresh_state;
 mod harness_failures;
+mod heal_retry;
 mod interrupts;
 mod jepsen_shapes;
 mod local_cluster;
