@@ -212,8 +212,12 @@ pub fn print_verdict(v: &RunVerdict) {
         println!("harness: {failure} (so the verdict is unknown)");
     }
     match &v.analysis {
-        RunAnalysis::Linearizable(a) => println!("checker: linearizable ({}, per key)", a.model),
-        RunAnalysis::Serializable(a) => println!("checker: {} ({})", a.model, a.workload),
+        RunAnalysis::Linearizable(a) => {
+            println!("checker: linearizable ({}, per key): {}", a.model, v.valid)
+        }
+        RunAnalysis::Serializable(a) => {
+            println!("checker: {} ({}): {}", a.model, a.workload, v.valid)
+        }
         RunAnalysis::Unchecked(_) => {}
     }
     crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);
