@@ -221,12 +221,11 @@ fn describe(args: &CheckArgs) -> String {
     }
 }
 
-fn checker_label(kind: CheckerKind) -> &'static str {
-    match kind {
-        CheckerKind::Linearizable => "linearizable",
-        CheckerKind::ListAppend => "list-append",
-        CheckerKind::RwRegister => "rw-register",
-    }
+/// Its name on the command line, as clap derives it.
+fn checker_label(kind: CheckerKind) -> String {
+    use clap::ValueEnum;
+    kind.to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
 /// One JSON object with `--json`, else the verdict in words.

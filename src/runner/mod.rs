@@ -165,23 +165,14 @@ fn setup_and_run(
     problems: &recorder::Problems,
 ) -> anyhow::Result<()> {
     // A faultline killed mid-run may have left faults in place: heal first.
-    let left_faults: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = remotes
-            .iter()
-            .zip(&config.nodes)
-            .map(|(remote, node)| {
-                scope.spawn(move || {
-                    heal::heal_node(remote.as_ref(), node, &config.nodes, db.as_ref())
-                        .into_iter()
-                        .map(|p| format!("{}: {p}", node.name))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|_| vec!["healing panicked".into()]))
-            .collect()
+    let left_faults = on_every_node(remotes, |remote, i| {
+        let node = &config.nodes[i];
+        let problems = heal::heal_node(remote, node, &config.nodes, db.as_ref());
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{}: {}", node.name, problems.join("; ")))
+        }
     });
     if !left_faults.is_empty() {
         return Err(anyhow!(

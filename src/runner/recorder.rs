@@ -69,6 +69,8 @@ impl Recorder {
             .spawn(move || {
                 let mut writer =
                     HistoryWriter::new(std::io::BufWriter::with_capacity(1 << 16, file));
+                // Said once per distinct error, however many flushes fail.
+                let mut said: Option<String> = None;
                 while let Ok(mut op) = receiver.recv() {
                     let mut result = writer.append(&mut op);
                     while let Ok(mut more) = receiver.try_recv() {
@@ -79,12 +81,13 @@ impl Recorder {
                         let problem = format!(
                             "the history could not be written ({e}): events are missing from it"
                         );
-                        if !writer_problems.list().contains(&problem) {
+                        if said.as_ref() != Some(&problem) {
                             eprintln!(
                                 "error: cannot write history.jsonl: {e} (the run will be unknown)"
                             );
+                            writer_problems.add(problem.clone());
+                            said = Some(problem);
                         }
-                        writer_problems.add(problem);
                     }
                 }
             })?;
