@@ -15,7 +15,6 @@ pub mod cli_args;
 pub mod cluster;
 pub mod cluster_command;
 pub mod control;
-pub mod custom;
 pub mod delayer;
 pub mod exit;
 pub mod interrupt;

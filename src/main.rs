@@ -97,7 +97,7 @@ fn main() {
         Command::Demo(args) => test_command::demo(&args),
         Command::Report(args) => report_command::run(&args),
         Command::Serve(args) => serve_command::run(&args),
-        Command::ValidateConfig { file } => faultline::custom::CustomConfig::load(&file)
+        Command::ValidateConfig { file } => faultline_systems::CustomConfig::load(&file)
             .map(|c| {
                 println!(
                     "{}: ok: system `{}`, {}, workload {}, client `{}`",

@@ -238,7 +238,8 @@ impl TestOptions {
 pub fn run(args: &TestArgs) -> Result<i32, Failure> {
     match &args.system {
         System::Custom { config, test } => {
-            let custom = crate::custom::CustomConfig::load(config).map_err(Failure::bad_input)?;
+            let custom =
+                faultline_systems::CustomConfig::load(config).map_err(Failure::bad_input)?;
             let nodes = custom_nodes(&custom).map_err(Failure::bad_input)?;
             let mut options = test.clone();
             options.workload = custom
@@ -444,7 +445,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
 }
 
 /// The nodes a custom system's `[nodes]` names.
-fn custom_nodes(custom: &crate::custom::CustomConfig) -> anyhow::Result<NodesFile> {
+fn custom_nodes(custom: &faultline_systems::CustomConfig) -> anyhow::Result<NodesFile> {
     let section = &custom.nodes;
     NodeOptions {
         nodes: section.hosts.clone(),

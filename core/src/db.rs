@@ -64,9 +64,3 @@ pub trait Pause: Db {
         Ok(false)
     }
 }
-
-/// A database with the abilities the process nemeses use; what the runner
-/// holds (`Arc<dyn Abilities>`), whichever database it tests.
-pub trait Abilities: Kill + Pause {}
-
-impl<T: Kill + Pause> Abilities for T {}

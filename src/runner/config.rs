@@ -2,7 +2,9 @@
 
 pub use super::nemesis_config::{NemesisConfig, NemesisPlan};
 use faultline_core::{Node, SshSettings};
+use faultline_systems::{EtcdOptions, RunContext, SystemSpec};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// A test's full configuration.
@@ -53,7 +55,7 @@ pub struct TestConfig {
     pub summary_json: Option<PathBuf>,
     /// A custom system (`faultline test custom --config`), or etcd when absent.
     #[serde(default)]
-    pub custom: Option<crate::custom::CustomConfig>,
+    pub custom: Option<faultline_systems::CustomConfig>,
     /// The checker and model that judge the run (derived from the
     /// workload when the run starts; `analyze` reads it back).
     #[serde(default)]
@@ -70,18 +72,24 @@ pub struct TestConfig {
 }
 
 impl TestConfig {
-    /// etcd's `--initial-cluster-token` for this run.
-    pub fn cluster_token(&self) -> String {
-        format!("faultline-{}", self.run_id)
+    /// Which system the run tests, with its own options.
+    pub fn system_spec(&self) -> SystemSpec {
+        match &self.custom {
+            Some(custom) => SystemSpec::Custom(Box::new(custom.clone())),
+            None => SystemSpec::Etcd(EtcdOptions {
+                serializable_reads: self.serializable_reads,
+                binary: self.etcd_binary.clone(),
+            }),
+        }
     }
 
-    /// What the clients put before every key they store (not recorded in
-    /// the history, so runs with one seed have the same operations).
-    pub fn key_prefix(&self) -> String {
-        if self.run_id.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.run_id)
+    /// What the system needs to know of this run; `launch_prefix`: per
+    /// node, what the database's command starts with (libfaketime's).
+    pub fn run_context(&self, launch_prefix: BTreeMap<String, String>) -> RunContext {
+        RunContext {
+            nodes: self.nodes.clone(),
+            run_id: self.run_id.clone(),
+            launch_prefix,
         }
     }
 

@@ -6,7 +6,7 @@
 use super::config::TestConfig;
 use super::recorder::Recorder;
 use super::workers::WorkerEnd;
-use faultline_core::{Client, Op, OpType, Process};
+use faultline_core::{Op, OpType, Process, System};
 use faultline_workloads::{Planned, TxnWorkload};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 /// Waits for recovery and runs the final reads; prints what they found.
 pub async fn run(
     config: &TestConfig,
+    system: &dyn System,
     recorder: &Arc<Recorder>,
     ends: &[WorkerEnd],
     stop: &AtomicBool,
@@ -46,7 +47,7 @@ pub async fn run(
     let transactional = config.workload.transactions().is_some();
     let mut reads = Vec::new();
     for (i, node) in config.nodes.iter().enumerate() {
-        let client = super::system::client_for(config, node, timeout);
+        let client = system.client(node, timeout);
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
         let (recorder, name) = (recorder.clone(), node.name.clone());
         reads.push(tokio::spawn(async move {
@@ -76,7 +77,7 @@ pub async fn run(
                 invoke.key = op.key.clone();
                 invoke.node = Some(name.clone());
                 recorder.record(invoke);
-                let done = client.invoke(op.f, op.key.as_deref(), &op.value).await;
+                let done = client.invoke_dyn(op.f, op.key.as_deref(), &op.value).await;
                 let mut completion = Op::new(Process::Client(process), done.kind, op.f, done.value);
                 completion.key = op.key;
                 completion.node = Some(name.clone());

@@ -7,7 +7,6 @@
 use crate::control::SshRemote;
 use faultline_core::{Node, NodesFile, Pause, Remote};
 use faultline_nemeses::{clock, packet, partition};
-use faultline_workloads::etcd::EtcdDb;
 
 /// Heals `node`; returns what could not be healed or is still left (empty
 /// when the node is clean).
@@ -15,7 +14,7 @@ pub fn heal_node(
     remote: &dyn Remote,
     node: &Node,
     cluster: &[Node],
-    db: &dyn Pause,
+    pause: Option<&dyn Pause>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     if let Err(e) = partition::remove(remote) {
@@ -47,7 +46,9 @@ pub fn heal_node(
     }
     // A paused database would neither exit nor serve: resume it (harmless
     // when it runs).
-    let _ = db.resume(remote, node);
+    if let Some(pause) = pause {
+        let _ = pause.resume(remote, node);
+    }
     if let Err(e) = clock::reset(remote, node) {
         problems.push(format!("could not reset the clock: {e}"));
     }
@@ -57,20 +58,15 @@ pub fn heal_node(
 /// `faultline cluster heal`: connects to every node and heals it; per
 /// node, its problems (all empty when the cluster is healthy again).
 pub fn heal_cluster(nodes: &NodesFile) -> Vec<(String, Vec<String>)> {
-    let db = EtcdDb::default();
     std::thread::scope(|scope| {
         let handles: Vec<_> = nodes
             .nodes
             .iter()
             .map(|node| {
-                let db = &db;
                 scope.spawn(move || match SshRemote::connect(node, &nodes.ssh) {
                     Ok(remote) => {
-                        // By hand nobody says which database ran: resume a
-                        // custom system's process too (harmless if none).
-                        let custom = crate::custom::db::CustomDb::pidfile(node);
-                        let _ = faultline_workloads::pidfile::signal(&remote, &custom, "CONT");
-                        heal_node(&remote, node, &nodes.nodes, db)
+                        faultline_systems::resume_any(&remote, node);
+                        heal_node(&remote, node, &nodes.nodes, None)
                     }
                     Err(e) => vec![e.to_string()],
                 })

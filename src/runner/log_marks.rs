@@ -2,7 +2,7 @@
 //! what was written during it: a log that faultline (or the system) does
 //! not wipe between runs would otherwise carry every earlier run's lines.
 
-use faultline_core::{Abilities, Node, Remote};
+use faultline_core::{Db, Node, Remote};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +18,7 @@ pub struct Mark {
 pub type NodeMarks = BTreeMap<PathBuf, Mark>;
 
 /// Reads where each of `node`'s log files stands now.
-pub fn mark(remote: &dyn Remote, node: &Node, db: &dyn Abilities) -> NodeMarks {
+pub fn mark(remote: &dyn Remote, node: &Node, db: &dyn Db) -> NodeMarks {
     let mut marks = NodeMarks::new();
     for file in db.log_files(node) {
         let command = format!(

@@ -8,20 +8,19 @@ pub mod config;
 pub mod faults;
 mod final_reads;
 pub mod heal;
+mod health;
 mod log_marks;
 mod nemesis;
 mod nemesis_config;
 pub mod recorder;
-pub mod system;
 pub mod workers;
 
 use crate::control::SshRemote;
 use crate::exit::Failure;
 use crate::run_check::{check_run, print_verdict};
 use anyhow::anyhow;
-use config::TestConfig;
-use faultline_core::Abilities;
-use faultline_core::Remote;
+use config::{NemesisPlan, TestConfig};
+use faultline_core::{Remote, System};
 use faultline_nemeses::clock::{self, ClockStrategy};
 /// The remotes, one per node in the config's order, shared with blocking
 /// tasks.
@@ -33,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long etcd may take to serve on every node after starting.
+/// How long the database may take to serve on every node after starting.
 const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
 
 /// Runs the test `config` describes; returns the exit code.
@@ -47,6 +46,20 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
     crate::interrupt::install();
     config.check = Some(config.check_spec());
     config.run_id = new_run_id(config.seed);
+    let spec = config.system_spec();
+    // What the system can do decides which faults may run, before anything
+    // is written or touched.
+    let mut plan = config
+        .nemesis
+        .plan(&config.node_names())
+        .map_err(Failure::bad_input)?;
+    let abilities = faultline_systems::open(&spec, config.run_context(BTreeMap::new()));
+    for note in plan
+        .fit_to(abilities.as_ref())
+        .map_err(Failure::bad_input)?
+    {
+        eprintln!("note: {note}");
+    }
     let run_dir =
         crate::store::create_run_dir(&config.store, &config.name).map_err(Failure::bad_input)?;
     std::fs::write(
@@ -62,22 +75,21 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         run_dir.display()
     );
     let remotes = connect_all(&config).map_err(Failure::bad_input)?;
-    let db = system::database(
-        &config,
-        prepare_clocks(&config, &remotes).map_err(Failure::bad_input)?,
-    );
-    let marks = mark_logs(&config, &remotes, db.as_ref());
+    let launch_prefix =
+        prepare_clocks(&config, &plan, &remotes, abilities.as_ref()).map_err(Failure::bad_input)?;
+    let system = faultline_systems::open(&spec, config.run_context(launch_prefix));
+    let marks = mark_logs(&config, &remotes, system.db());
     let mut cleanup = Cleanup {
         config: config.clone(),
         remotes: remotes.clone(),
-        db: db.clone(),
+        system: system.clone(),
         run_dir: run_dir.clone(),
         log_marks: marks,
         done: false,
     };
     let started = Instant::now();
     let problems = recorder::Problems::default();
-    let outcome = setup_and_run(&config, &remotes, &db, &run_dir, &problems);
+    let outcome = setup_and_run(&config, plan, &remotes, &system, &run_dir, &problems);
     let (cleanup_notes, heal_problems) = cleanup.finish();
     for problem in heal_problems {
         problems.add(format!("healing at the end failed: {problem}"));
@@ -91,6 +103,7 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
     }
     summarize(
         &config,
+        system.name(),
         &run_dir,
         started.elapsed(),
         &cleanup_notes,
@@ -113,18 +126,22 @@ fn new_run_id(seed: u64) -> String {
 }
 
 /// Readies every node for clock faults when they were asked for; per
-/// node, what etcd's command line starts with (libfaketime's preload).
+/// node, what the database's command line starts with (libfaketime's
+/// preload).
 fn prepare_clocks(
     config: &TestConfig,
+    plan: &NemesisPlan,
     remotes: &Remotes,
+    system: &dyn System,
 ) -> anyhow::Result<BTreeMap<String, String>> {
-    let plan = config.nemesis.plan(&config.node_names())?;
     let mut prefixes = BTreeMap::new();
     if !plan.faults.contains(&faults::Fault::Clock) {
         return Ok(prefixes);
     }
     if plan.clock_strategy == ClockStrategy::Faketime {
-        eprintln!("warning: etcd is a Go program and reads the clock without libc, so libfaketime does not move its clock: clock faults will be applied and recorded, but etcd will not see them. Use --clock-strategy real --nodes-are-disposable on test machines whose clocks may change.");
+        if let Some(why) = system.ignores_faketime() {
+            eprintln!("warning: {why}: clock faults will be applied and recorded, but {} will not see them. Use --clock-strategy real --nodes-are-disposable on test machines whose clocks may change.", system.name());
+        }
     }
     for (remote, node) in remotes.iter().zip(&config.nodes) {
         let prefix = clock::prepare(
@@ -159,15 +176,16 @@ fn connect_all(config: &TestConfig) -> anyhow::Result<Remotes> {
 
 fn setup_and_run(
     config: &TestConfig,
+    plan: NemesisPlan,
     remotes: &Remotes,
-    db: &Arc<dyn Abilities>,
+    system: &Arc<dyn System>,
     run_dir: &Path,
     problems: &recorder::Problems,
 ) -> anyhow::Result<()> {
     // A faultline killed mid-run may have left faults in place: heal first.
     let left_faults = on_every_node(remotes, |remote, i| {
         let node = &config.nodes[i];
-        let problems = heal::heal_node(remote, node, &config.nodes, db.as_ref());
+        let problems = heal::heal_node(remote, node, &config.nodes, system.pause());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -183,7 +201,7 @@ fn setup_and_run(
     // Everything an earlier run left is stopped on every node before any
     // node starts: an old member must not talk to a new one.
     let errors = on_every_node(remotes, |remote, i| {
-        db.clear_leftovers(remote, &config.nodes[i])
+        system.db().clear_leftovers(remote, &config.nodes[i])
     });
     if !errors.is_empty() {
         return Err(anyhow!(
@@ -193,7 +211,7 @@ fn setup_and_run(
     }
     eprintln!("setting up the database on {} nodes...", config.nodes.len());
     let errors = on_every_node(remotes, |remote, i| {
-        db.setup(remote, &config.nodes[i], &config.nodes)
+        system.db().setup(remote, &config.nodes[i], &config.nodes)
     });
     if !errors.is_empty() {
         return Err(anyhow!("database setup failed: {}", errors.join("; ")));
@@ -202,17 +220,25 @@ fn setup_and_run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(drive(config, remotes, db.clone(), run_dir, problems))
+    runtime.block_on(drive(
+        config,
+        plan,
+        remotes,
+        system.clone(),
+        run_dir,
+        problems,
+    ))
 }
 
 async fn drive(
     config: &TestConfig,
+    plan: NemesisPlan,
     remotes: &Remotes,
-    db: Arc<dyn Abilities>,
+    system: Arc<dyn System>,
     run_dir: &Path,
     problems: &recorder::Problems,
 ) -> anyhow::Result<()> {
-    system::wait_healthy(config, remotes, HEALTHY_WITHIN).await?;
+    health::wait_healthy(&config.nodes, remotes, system.as_ref(), HEALTHY_WITHIN).await?;
     let config = Arc::new(config.clone());
     let recorder = Arc::new(Recorder::create(
         &run_dir.join("history.jsonl"),
@@ -240,6 +266,7 @@ async fn drive(
         tasks.push(tokio::spawn(workers::run_worker(
             worker,
             config.clone(),
+            system.clone(),
             recorder.clone(),
             stop.clone(),
             deadline,
@@ -247,8 +274,9 @@ async fn drive(
     }
     let nemesis = tokio::spawn(nemesis::run_nemesis(
         config.clone(),
+        plan,
         remotes.clone(),
-        db,
+        system.clone(),
         recorder.clone(),
         stop.clone(),
         deadline,
@@ -283,7 +311,7 @@ async fn drive(
         ));
     }
     if failure.is_none() && !stop.load(Ordering::Relaxed) {
-        final_reads::run(&config, &recorder, &ends, &stop).await;
+        final_reads::run(&config, system.as_ref(), &recorder, &ends, &stop).await;
     }
     failure.map_or(Ok(()), Err)
 }
@@ -353,7 +381,7 @@ pub(crate) fn on_every_node<T: Send, E: std::fmt::Display + Send>(
 struct Cleanup {
     config: TestConfig,
     remotes: Remotes,
-    db: Arc<dyn Abilities>,
+    system: Arc<dyn System>,
     run_dir: PathBuf,
     /// Per node, where its logs stood before set-up.
     log_marks: Vec<log_marks::NodeMarks>,
@@ -364,7 +392,7 @@ struct Cleanup {
 fn mark_logs(
     config: &TestConfig,
     remotes: &Remotes,
-    db: &dyn Abilities,
+    db: &dyn faultline_core::Db,
 ) -> Vec<log_marks::NodeMarks> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = remotes
@@ -388,8 +416,8 @@ impl Cleanup {
         self.done = true;
         let mut notes = Vec::new();
         let nodes = &self.config.nodes;
-        let (db, run_dir, leave) = (
-            self.db.as_ref(),
+        let (system, run_dir, leave) = (
+            self.system.as_ref(),
             &self.run_dir,
             self.config.leave_db_running,
         );
@@ -408,7 +436,7 @@ impl Cleanup {
                         run_dir,
                         marks,
                     };
-                    scope.spawn(move || clean_node(remote.as_ref(), &place, db, leave))
+                    scope.spawn(move || clean_node(remote.as_ref(), &place, system, leave))
                 })
                 .collect();
             handles
@@ -442,11 +470,12 @@ struct Place<'a> {
 fn clean_node(
     remote: &dyn Remote,
     place: &Place,
-    db: &dyn Abilities,
+    system: &dyn System,
     leave_running: bool,
 ) -> (Vec<String>, Vec<String>) {
     let (node, cluster, run_dir) = (place.node, place.cluster, place.run_dir);
-    let unhealed: Vec<String> = heal::heal_node(remote, node, cluster, db)
+    let db = system.db();
+    let unhealed: Vec<String> = heal::heal_node(remote, node, cluster, system.pause())
         .into_iter()
         .map(|problem| format!("{}: {problem}", node.name))
         .collect();
@@ -490,6 +519,7 @@ impl Drop for Cleanup {
 
 fn summarize(
     config: &TestConfig,
+    system_name: &str,
     run_dir: &Path,
     took: Duration,
     notes: &[String],
@@ -523,9 +553,9 @@ fn summarize(
         println!(
             "cleanup: network healed, clocks reset, no faultline rule or qdisc left, logs collected{}",
             if config.leave_db_running {
-                ", etcd left running"
+                format!(", {system_name} left running")
             } else {
-                ", etcd stopped and wiped"
+                format!(", {system_name} stopped and wiped")
             }
         );
     } else {

@@ -3,6 +3,7 @@
 
 use super::faults::{parse_faults, Fault};
 use anyhow::{anyhow, bail, Result};
+use faultline_core::System;
 use faultline_nemeses::clock::ClockStrategy;
 use faultline_nemeses::packet::Behavior;
 use faultline_nemeses::{parse_shapes, parse_targets, Shape, Target};
@@ -165,6 +166,46 @@ impl NemesisConfig {
     }
 }
 
+impl NemesisPlan {
+    /// Fits the plan to what `system` can do: a fault it has no ability
+    /// for is an error naming the fault; the `primaries` target, on a
+    /// system that cannot say which node is primary, is left out with a
+    /// note (it would silently pick a random node), and is an error when
+    /// it was the only target.
+    pub fn fit_to(&mut self, system: &dyn System) -> Result<Vec<String>> {
+        let name = system.name();
+        if self.faults.contains(&Fault::Kill) && system.kill().is_none() {
+            bail!("--nemesis kill: {name} cannot kill and restart its process; leave kill out");
+        }
+        if self.faults.contains(&Fault::Pause) && system.pause().is_none() {
+            bail!("--nemesis pause: {name} cannot pause and resume its process; leave pause out");
+        }
+        let mut notes = Vec::new();
+        if system.primaries().is_some() {
+            return Ok(notes);
+        }
+        let used = [
+            (Fault::Kill, "kill-targets", &mut self.kill_targets),
+            (Fault::Pause, "pause-targets", &mut self.pause_targets),
+            (Fault::Clock, "clock-targets", &mut self.clock_targets),
+            (Fault::Packet, "packet-targets", &mut self.packet_targets),
+        ];
+        for (fault, option, targets) in used {
+            if !self.faults.contains(&fault) || !targets.iter().any(Target::needs_primaries) {
+                continue;
+            }
+            targets.retain(|t| !t.needs_primaries());
+            if targets.is_empty() {
+                bail!("--{option} primaries: {name} cannot say which node is primary (a TOML system needs `[db] primary`); choose another target");
+            }
+            notes.push(format!(
+                "--{option}: {name} cannot say which node is primary, so the primaries target is left out"
+            ));
+        }
+        Ok(notes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +250,66 @@ mod tests {
             let err = config.plan(&nodes()).unwrap_err().to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err:?}");
         }
+    }
+
+    /// An in-process fake system with no ability at all: only its name and
+    /// what `fit_to` asks are real.
+    struct Bare;
+
+    impl System for Bare {
+        fn name(&self) -> &str {
+            "bare"
+        }
+        fn db(&self) -> &dyn faultline_core::Db {
+            unreachable!("fit_to never touches the database")
+        }
+        fn client(
+            &self,
+            _: &faultline_core::Node,
+            _: Duration,
+        ) -> Box<dyn faultline_core::DynClient> {
+            unreachable!("fit_to never makes a client")
+        }
+        fn serves<'a>(
+            &'a self,
+            _: std::sync::Arc<dyn faultline_core::Remote>,
+            _: &'a faultline_core::Node,
+        ) -> faultline_core::BoxFuture<'a, std::result::Result<(), String>> {
+            unreachable!("fit_to never asks for health")
+        }
+    }
+
+    fn fitted(faults: &str, targets: &str) -> Result<(NemesisPlan, Vec<String>)> {
+        let config = NemesisConfig {
+            faults: faults.into(),
+            clock_targets: targets.into(),
+            ..NemesisConfig::default()
+        };
+        let mut plan = config.plan(&nodes())?;
+        let notes = plan.fit_to(&Bare)?;
+        Ok((plan, notes))
+    }
+
+    #[test]
+    fn a_fault_the_system_cannot_inject_is_refused_by_name() {
+        let err = fitted("partition,kill", "one").unwrap_err().to_string();
+        assert!(err.contains("--nemesis kill: bare cannot kill"), "{err}");
+        let err = fitted("pause", "one").unwrap_err().to_string();
+        assert!(err.contains("--nemesis pause: bare cannot pause"), "{err}");
+        assert!(fitted("partition,clock", "one").is_ok());
+    }
+
+    #[test]
+    fn the_primaries_target_is_left_out_where_nobody_can_tell_the_primary() {
+        let (plan, notes) = fitted("clock", "one,primaries").unwrap();
+        assert_eq!(plan.clock_targets, [Target::One]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("--clock-targets:"), "{notes:?}");
+        let err = fitted("clock", "primaries").unwrap_err().to_string();
+        assert!(err.contains("[db] primary"), "{err}");
+        // Targets of faults not asked for are left alone, without a note.
+        let (plan, notes) = fitted("partition", "primaries").unwrap();
+        assert_eq!(plan.clock_targets, [Target::Primaries]);
+        assert!(notes.is_empty());
     }
 }

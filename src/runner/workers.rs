@@ -5,7 +5,7 @@
 
 use super::config::TestConfig;
 use super::recorder::Recorder;
-use faultline_core::{Client, Op, OpType, Process, Rng};
+use faultline_core::{DynClient, Op, OpType, Process, Rng, System};
 use faultline_workloads::{RegisterWorkload, TxnWorkload};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,17 +24,18 @@ pub struct WorkerEnd {
     pub keys: Vec<String>,
 }
 
-/// Runs worker `worker` against its etcd member until `deadline` or `stop`.
+/// Runs worker `worker` against its node until `deadline` or `stop`.
 pub async fn run_worker(
     worker: u64,
     config: Arc<TestConfig>,
+    system: Arc<dyn System>,
     recorder: Arc<Recorder>,
     stop: Arc<AtomicBool>,
     deadline: Instant,
 ) -> WorkerEnd {
     let node = &config.nodes[worker as usize % config.nodes.len()];
     let timeout = Duration::from_secs_f64(config.op_timeout);
-    let client = super::system::client_for(&config, node, timeout);
+    let client = system.client(node, timeout);
     let name = Some(node.name.clone());
     run_client(
         worker,
@@ -49,9 +50,9 @@ pub async fn run_worker(
 }
 
 /// Runs worker `worker` with `client` until `deadline` or `stop`.
-pub async fn run_client<C: Client>(
+pub async fn run_client<C: DynClient + ?Sized>(
     worker: u64,
-    client: C,
+    client: Box<C>,
     node: Option<String>,
     config: Arc<TestConfig>,
     recorder: Arc<Recorder>,
@@ -99,7 +100,7 @@ pub async fn run_client<C: Client>(
         invoke.node = node.clone();
         recorder.record(invoke);
         let done = client
-            .invoke(planned.f, planned.key.as_deref(), &planned.value)
+            .invoke_dyn(planned.f, planned.key.as_deref(), &planned.value)
             .await;
         let mut completion = Op::new(Process::Client(process), done.kind, planned.f, done.value);
         last_keys = match planned.key {

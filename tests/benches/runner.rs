@@ -78,7 +78,7 @@ fn main() {
                 .map(|w| {
                     tokio::spawn(run_client(
                         w,
-                        NoopClient,
+                        Box::new(NoopClient),
                         None,
                         config.clone(),
                         recorder.clone(),

@@ -6,7 +6,7 @@ use crate::local_cluster::root_or_skip;
 use faultline::cluster::{self, ClusterSpec};
 use faultline::control::SshRemote;
 use faultline_core::{Client, Db, Kill, Node, OpType, Pause, Remote};
-use faultline_workloads::etcd::{client_url, find_leader, pid_file, EtcdClient, EtcdDb};
+use faultline_systems::etcd::{client_url, find_leader, pid_file, EtcdClient, EtcdDb};
 use std::time::{Duration, Instant};
 
 /// Removes the cluster however the test ends.

@@ -5,7 +5,7 @@
 //! INVALID). Needs root (CI runs as root).
 
 use crate::local_cluster::{root_or_skip, TestCluster};
-use faultline_workloads::etcd::identity::expected_cluster_id;
+use faultline_systems::etcd::identity::expected_cluster_id;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

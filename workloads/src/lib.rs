@@ -1,5 +1,5 @@
-//! Workloads: for each system under test, its lifecycle on the nodes, its
-//! client, and the operations a test performs.
+//! Workloads: the operations a test performs, whichever system it drives,
+//! and which checker judges them.
 //!
 //! ```
 //! use faultline_core::Rng;
@@ -11,9 +11,7 @@
 //! assert_eq!(op.key.as_deref(), Some("r0.0"));
 //! ```
 
-pub mod etcd;
 mod kind;
-pub mod pidfile;
 mod register;
 mod transactional;
 

@@ -1,11 +1,10 @@
 //! What every fault needs: the plan, the nodes and their remotes, the
-//! database's abilities, the recorder; and the one way a nemesis action
+//! system under test (for its abilities), the recorder; and the one way a nemesis action
 //! is carried out on nodes and recorded.
 
 use crate::runner::config::{NemesisPlan, TestConfig};
 use crate::runner::recorder::Recorder;
-use faultline_core::Abilities;
-use faultline_core::{Node, Op, OpType, Process, Remote, Rng};
+use faultline_core::{Node, Op, OpType, Process, Remote, Rng, System};
 use faultline_nemeses::packet::NodeNetwork;
 use faultline_nemeses::{HealPolicy, Target};
 use serde_json::{json, Value};
@@ -18,7 +17,7 @@ pub struct Env {
     pub config: Arc<TestConfig>,
     pub plan: NemesisPlan,
     pub remotes: Remotes,
-    pub db: Arc<dyn Abilities>,
+    pub system: Arc<dyn System>,
     pub recorder: Arc<Recorder>,
     /// Per node, its network as packet faults see it (packet faults only).
     pub networks: Vec<Option<NodeNetwork>>,
@@ -31,7 +30,7 @@ impl Env {
         config: Arc<TestConfig>,
         plan: NemesisPlan,
         remotes: Remotes,
-        db: Arc<dyn Abilities>,
+        system: Arc<dyn System>,
         recorder: Arc<Recorder>,
     ) -> Env {
         let mut env = Env {
@@ -40,7 +39,7 @@ impl Env {
             config,
             plan,
             remotes,
-            db,
+            system,
             recorder,
         };
         if env.plan.faults.contains(&super::Fault::Packet) {
@@ -69,9 +68,13 @@ impl Env {
             .collect()
     }
 
-    /// The current primaries (etcd's leader), if any node says it leads.
+    /// The current primaries (etcd's leader), if any node says it leads
+    /// (none when the system cannot tell: the plan left that target out).
     pub async fn primaries(&self) -> Vec<String> {
-        crate::runner::system::primaries(&self.config, &self.remotes).await
+        match self.system.primaries() {
+            Some(primaries) => primaries.primaries(&self.config.nodes, &self.remotes).await,
+            None => Vec::new(),
+        }
     }
 
     /// Names of the nodes at `indices`.

@@ -14,12 +14,11 @@ mod process;
 pub use env::Remotes;
 pub use partition::heal_blocking;
 
-use super::config::TestConfig;
+use super::config::{NemesisPlan, TestConfig};
 use super::faults::Fault;
 use super::recorder::Recorder;
 use env::Env;
-use faultline_core::Abilities;
-use faultline_core::Rng;
+use faultline_core::{Rng, System};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,29 +36,19 @@ enum Active {
 /// Runs the schedule until `deadline` or `stop`, then stops what is active.
 pub async fn run_nemesis(
     config: Arc<TestConfig>,
+    plan: NemesisPlan,
     remotes: Remotes,
-    db: Arc<dyn Abilities>,
+    system: Arc<dyn System>,
     recorder: Arc<Recorder>,
     stop: Arc<AtomicBool>,
     deadline: Instant,
 ) {
-    let plan = match config.nemesis.plan(&config.node_names()) {
-        Ok(plan) => plan,
-        Err(e) => {
-            // Checked when the test was configured; if it fails now, no
-            // fault was injected and the run must not pass for a test of them.
-            recorder
-                .problems
-                .add(format!("the nemesis could not plan its faults: {e:#}"));
-            return;
-        }
-    };
     if plan.faults.is_empty() {
         return;
     }
     let mut rng = Rng::stream(config.seed, u64::MAX);
     let interval = plan.interval;
-    let env = Env::new(config, plan, remotes, db, recorder).await;
+    let env = Env::new(config, plan, remotes, system, recorder).await;
     let mut active: BTreeMap<Fault, Active> = BTreeMap::new();
     loop {
         if !sleep_until_or_stop(interval, deadline, &stop).await {

@@ -1,9 +1,23 @@
-//! Process faults through the database's abilities: kill / restart and
+//! Process faults through the system's abilities: kill / restart and
 //! pause / resume, on the nodes a target picks.
 
 use super::env::Env;
 use super::Active;
-use faultline_core::Rng;
+use faultline_core::{Kill, Pause, Rng, System};
+
+// The plan was fitted to the system's abilities before the run
+// (`NemesisPlan::fit_to`); these only name the impossible case.
+fn killing(system: &dyn System) -> Result<&dyn Kill, String> {
+    system
+        .kill()
+        .ok_or_else(|| format!("{} cannot kill its process", system.name()))
+}
+
+fn pausing(system: &dyn System) -> Result<&dyn Pause, String> {
+    system
+        .pause()
+        .ok_or_else(|| format!("{} cannot pause its process", system.name()))
+}
 
 /// Kills the database on the nodes a kill target picks, except `spared`.
 pub async fn kill(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
@@ -30,13 +44,17 @@ pub async fn restart(env: &Env, nodes: &[usize]) {
 pub async fn resume(env: &Env, nodes: &[usize]) {
     let value = env.nodes_value(nodes);
     env.invoke("resume", value.clone());
-    let (db, check) = (env.db.clone(), env.db.clone());
+    let (system, check) = (env.system.clone(), env.system.clone());
     let errors = env
         .heal_nodes(
             nodes,
-            move |remote, node, _| db.resume(remote, node).map_err(|e| e.to_string()),
             move |remote, node, _| {
-                check
+                pausing(system.as_ref())?
+                    .resume(remote, node)
+                    .map_err(|e| e.to_string())
+            },
+            move |remote, node, _| {
+                pausing(check.as_ref())?
                     .is_paused(remote, node)
                     .map(|paused| !paused)
                     .map_err(|e| e.to_string())
@@ -55,14 +73,15 @@ pub async fn resume(env: &Env, nodes: &[usize]) {
 async fn act(env: &Env, f: &'static str, nodes: &[usize]) {
     let value = env.nodes_value(nodes);
     env.invoke(f, value.clone());
-    let (db, cluster) = (env.db.clone(), env.config.nodes.clone());
+    let (system, cluster) = (env.system.clone(), env.config.nodes.clone());
     let errors = env
         .on_nodes(nodes, move |remote, node, _| {
+            let system = system.as_ref();
             match f {
-                "kill" => db.kill(remote, node),
-                "restart" => db.restart(remote, node, &cluster),
-                "pause" => db.pause(remote, node),
-                _ => db.resume(remote, node),
+                "kill" => killing(system)?.kill(remote, node),
+                "restart" => killing(system)?.restart(remote, node, &cluster),
+                "pause" => pausing(system)?.pause(remote, node),
+                _ => pausing(system)?.resume(remote, node),
             }
             .map_err(|e| e.to_string())
         })

@@ -3,9 +3,23 @@
 //! program that speaks one JSON object per line, and the workload. Every
 //! mistake is one line naming the key and the fix.
 
-use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// What is wrong with a system's TOML file: one line naming the file, the
+/// key and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+/// Returns a [`ConfigError`] with a formatted message.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(ConfigError(format!($($arg)*)))
+    };
+}
 
 /// The whole file.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -205,19 +219,21 @@ impl CustomConfig {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<CustomConfig> {
         let name = path.display();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{name}: cannot read: {e}")))?;
         let config: CustomConfig = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
             let message = e.message().replace('\n', " ");
             match line {
-                Some(line) => anyhow!("{name}: line {line}: {message}"),
-                None => anyhow!("{name}: {message}"),
+                Some(line) => ConfigError(format!("{name}: line {line}: {message}")),
+                None => ConfigError(format!("{name}: {message}")),
             }
         })?;
-        config.check().map_err(|e| anyhow!("{name}: {e}"))?;
+        config
+            .check()
+            .map_err(|e| ConfigError(format!("{name}: {e}")))?;
         Ok(config)
     }
 
@@ -295,7 +311,7 @@ impl CustomConfig {
         self.workload
             .consistency_model
             .parse::<faultline_checkers::serializable::ConsistencyModel>()
-            .map_err(|e| anyhow!("workload.consistency_model: {e}"))?;
+            .map_err(|e| ConfigError(format!("workload.consistency_model: {e}")))?;
         Ok(())
     }
 }

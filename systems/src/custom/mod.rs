@@ -5,5 +5,7 @@ pub mod config;
 pub mod db;
 pub mod http_client;
 pub mod program_client;
+mod system;
 
-pub use config::CustomConfig;
+pub use config::{ConfigError, CustomConfig};
+pub use system::CustomSystem;

@@ -3,9 +3,9 @@
 //! act on the pid the start command wrote to `{pidfile}`.
 
 use super::config::{render, DbSection};
+use crate::pidfile;
 use faultline_core::shell::ShellQuoted;
 use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
-use faultline_workloads::pidfile;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;

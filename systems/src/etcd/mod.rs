@@ -1,0 +1,14 @@
+//! etcd: its lifecycle on the nodes, a client of its v3 JSON gateway, and
+//! the [`faultline_core::System`] that joins them.
+
+mod client;
+mod db;
+pub mod identity;
+mod leader;
+mod system;
+mod txn;
+
+pub use client::EtcdClient;
+pub use db::{client_url, peer_url, pid_file, EtcdDb};
+pub use leader::find_leader;
+pub use system::{EtcdOptions, EtcdSystem};
