@@ -63,7 +63,7 @@ pub fn run(args: &ClusterArgs) -> Result<i32, Failure> {
         ClusterAction::Heal { nodes } => {
             let nodes = nodes.resolve().map_err(Failure::bad_input)?;
             let mut unhealed = Vec::new();
-            for (name, problems) in crate::runner::heal::heal_cluster(&nodes) {
+            for (name, problems) in heal_cluster(&nodes) {
                 if problems.is_empty() {
                     println!(
                         "{name}: healed (no faultline rule, qdisc, delayer or clock offset left)"
@@ -88,4 +88,37 @@ pub fn run(args: &ClusterArgs) -> Result<i32, Failure> {
         }
     }
     Ok(0)
+}
+
+/// `faultline cluster heal`: connects to every node and heals it; per
+/// node, its problems (all empty when the cluster is healthy again).
+fn heal_cluster(nodes: &faultline_core::NodesFile) -> Vec<(String, Vec<String>)> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = nodes
+            .nodes
+            .iter()
+            .map(|node| {
+                scope.spawn(
+                    move || match crate::control::SshRemote::connect(node, &nodes.ssh) {
+                        Ok(remote) => {
+                            faultline_systems::resume_any(&remote, node);
+                            faultline_nemeses::heal_node(&remote, node, &nodes.nodes, None)
+                        }
+                        Err(e) => vec![e.to_string()],
+                    },
+                )
+            })
+            .collect();
+        nodes
+            .nodes
+            .iter()
+            .zip(handles)
+            .map(|(node, h)| {
+                let problems = h
+                    .join()
+                    .unwrap_or_else(|_| vec!["healing panicked".to_owned()]);
+                (node.name.clone(), problems)
+            })
+            .collect()
+    })
 }

@@ -104,3 +104,30 @@ pub trait Remote: Send + Sync {
     /// Copies `remote` on the node to a local file.
     fn download(&self, remote: &Path, local: &Path) -> Result<(), RemoteError>;
 }
+
+/// The remotes of a run, one per node in the nodes' order, shared with
+/// blocking tasks.
+pub type Remotes = std::sync::Arc<Vec<std::sync::Arc<dyn Remote>>>;
+
+/// Runs `action` on every node at once (node index given), each on a
+/// thread of its own; the errors, as text.
+pub fn on_every_node<T: Send, E: std::fmt::Display + Send>(
+    remotes: &[std::sync::Arc<dyn Remote>],
+    action: impl Fn(&dyn Remote, usize) -> Result<T, E> + Sync,
+) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let action = &action;
+        let handles: Vec<_> = remotes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| scope.spawn(move || action(r.as_ref(), i)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| match h.join() {
+                Ok(result) => result.err().map(|e| e.to_string()),
+                Err(_) => Some("a node's action panicked".to_owned()),
+            })
+            .collect()
+    })
+}

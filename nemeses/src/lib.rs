@@ -1,10 +1,14 @@
-//! Nemeses: faults injected while a test runs, as plain data and the
-//! commands that apply and heal them on a node.
+//! Nemeses: faults injected while a test runs. The options are parsed
+//! once into a [`NemesisPlan`], fitted to what the system under test can
+//! take; [`run_schedule`] then starts and stops faults for the run's time,
+//! recording each change in the history, and heals what is still active
+//! at the end; [`heal_node`] puts a node back whatever ran (before a run,
+//! after it, `faultline cluster heal`).
 //!
 //! - Partitions: a [`Grudge`] (node → nodes it drops), made by a [`Shape`]
 //!   and applied with iptables in a chain of faultline's own.
 //! - Process faults hit a [`Target`] (one, minority, majority, all,
-//!   primaries, some, or named nodes) through the database's abilities.
+//!   primaries, some, or named nodes) through the system's abilities.
 //! - [`clock`] faults: libfaketime or (disposable hosts) the real clock.
 //! - [`packet`] faults: loss, delay, bandwidth with netem or fallbacks.
 //!
@@ -21,10 +25,15 @@
 //! ```
 
 pub mod clock;
+pub mod delayer;
+mod fault;
 mod grudge;
+mod heal;
 mod heal_policy;
+mod options;
 pub mod packet;
 pub mod partition;
+mod schedule;
 mod shape;
 mod target;
 
@@ -42,7 +51,11 @@ pub fn shares_controller_kernel(
     Ok(!ours.trim().is_empty() && theirs.trim() == ours.trim())
 }
 
+pub use fault::{parse_faults, Fault};
 pub use grudge::{complete_grudge, describe, random_halves, Grudge};
+pub use heal::heal_node;
 pub use heal_policy::{HealPolicy, Healed};
+pub use options::{NemesisConfig, NemesisPlan, PlanError};
+pub use schedule::{heal_partitions, run_schedule, Schedule};
 pub use shape::{parse_shapes, Shape};
 pub use target::{parse_targets, Target};

@@ -1,7 +1,7 @@
 //! Everything that defines a test run, saved as `test.json`.
 
-pub use super::nemesis_config::{NemesisConfig, NemesisPlan};
 use faultline_core::{Node, SshSettings};
+pub use faultline_nemeses::{NemesisConfig, NemesisPlan};
 use faultline_systems::{EtcdOptions, RunContext, SystemSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

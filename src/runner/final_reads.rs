@@ -3,10 +3,10 @@
 //! ordinary operations in the history (so the checker judges them), and a
 //! node whose reads do not succeed is named: it did not recover.
 
+use super::client_process::ClientProcess;
 use super::config::TestConfig;
-use super::recorder::Recorder;
 use super::workers::WorkerEnd;
-use faultline_core::{Op, OpType, Process, System};
+use faultline_core::{OpType, Recorder, System};
 use faultline_workloads::{Planned, TxnWorkload};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -47,11 +47,16 @@ pub async fn run(
     let transactional = config.workload.transactions().is_some();
     let mut reads = Vec::new();
     for (i, node) in config.nodes.iter().enumerate() {
-        let client = system.client(node, timeout);
+        let mut process = ClientProcess::new(
+            base + i as u64,
+            nodes,
+            Some(node.name.clone()),
+            system.client(node, timeout),
+            recorder.clone(),
+        );
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-        let (recorder, name) = (recorder.clone(), node.name.clone());
+        let name = node.name.clone();
         reads.push(tokio::spawn(async move {
-            let mut process = base + i as u64;
             let mut failed = 0;
             // Registers: one read per key; transactions: one read-only
             // transaction of every key.
@@ -68,26 +73,8 @@ pub async fn run(
                     .collect()
             };
             for op in planned {
-                let mut invoke = Op::new(
-                    Process::Client(process),
-                    OpType::Invoke,
-                    op.f,
-                    op.value.clone(),
-                );
-                invoke.key = op.key.clone();
-                invoke.node = Some(name.clone());
-                recorder.record(invoke);
-                let done = client.invoke_dyn(op.f, op.key.as_deref(), &op.value).await;
-                let mut completion = Op::new(Process::Client(process), done.kind, op.f, done.value);
-                completion.key = op.key;
-                completion.node = Some(name.clone());
-                completion.error = done.error;
-                recorder.record(completion);
-                if done.kind != OpType::Ok {
+                if process.perform(&op).await.kind != OpType::Ok {
                     failed += 1;
-                }
-                if done.kind == OpType::Info {
-                    process += nodes;
                 }
             }
             (name, failed)

@@ -4,15 +4,11 @@
 //! down, and check the history written on the way.
 
 mod backoff;
+mod client_process;
 pub mod config;
-pub mod faults;
 mod final_reads;
-pub mod heal;
 mod health;
 mod log_marks;
-mod nemesis;
-mod nemesis_config;
-pub mod recorder;
 pub mod workers;
 
 use crate::control::SshRemote;
@@ -20,12 +16,8 @@ use crate::exit::Failure;
 use crate::run_check::{check_run, print_verdict};
 use anyhow::anyhow;
 use config::{NemesisPlan, TestConfig};
-use faultline_core::{Remote, System};
+use faultline_core::{on_every_node, Problems, Recorder, Remote, Remotes, System};
 use faultline_nemeses::clock::{self, ClockStrategy};
-/// The remotes, one per node in the config's order, shared with blocking
-/// tasks.
-pub type Remotes = Arc<Vec<Arc<dyn Remote>>>;
-use recorder::Recorder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -88,7 +80,7 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         done: false,
     };
     let started = Instant::now();
-    let problems = recorder::Problems::default();
+    let problems = Problems::default();
     let outcome = setup_and_run(&config, plan, &remotes, &system, &run_dir, &problems);
     let (cleanup_notes, heal_problems) = cleanup.finish();
     for problem in heal_problems {
@@ -135,7 +127,7 @@ fn prepare_clocks(
     system: &dyn System,
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let mut prefixes = BTreeMap::new();
-    if !plan.faults.contains(&faults::Fault::Clock) {
+    if !plan.faults.contains(&faultline_nemeses::Fault::Clock) {
         return Ok(prefixes);
     }
     if plan.clock_strategy == ClockStrategy::Faketime {
@@ -180,12 +172,12 @@ fn setup_and_run(
     remotes: &Remotes,
     system: &Arc<dyn System>,
     run_dir: &Path,
-    problems: &recorder::Problems,
+    problems: &Problems,
 ) -> anyhow::Result<()> {
     // A faultline killed mid-run may have left faults in place: heal first.
     let left_faults = on_every_node(remotes, |remote, i| {
         let node = &config.nodes[i];
-        let problems = heal::heal_node(remote, node, &config.nodes, system.pause());
+        let problems = faultline_nemeses::heal_node(remote, node, &config.nodes, system.pause());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -236,7 +228,7 @@ async fn drive(
     remotes: &Remotes,
     system: Arc<dyn System>,
     run_dir: &Path,
-    problems: &recorder::Problems,
+    problems: &Problems,
 ) -> anyhow::Result<()> {
     health::wait_healthy(&config.nodes, remotes, system.as_ref(), HEALTHY_WITHIN).await?;
     let config = Arc::new(config.clone());
@@ -272,12 +264,16 @@ async fn drive(
             deadline,
         )));
     }
-    let nemesis = tokio::spawn(nemesis::run_nemesis(
-        config.clone(),
+    let schedule = faultline_nemeses::Schedule {
         plan,
-        remotes.clone(),
-        system.clone(),
-        recorder.clone(),
+        seed: config.seed,
+        nodes: config.nodes.clone(),
+        remotes: remotes.clone(),
+        system: system.clone(),
+        recorder: recorder.clone(),
+    };
+    let nemesis = tokio::spawn(faultline_nemeses::run_schedule(
+        schedule,
         stop.clone(),
         deadline,
     ));
@@ -299,7 +295,7 @@ async fn drive(
     }
     progress.abort();
     // Whatever ended the run, the network is whole again before teardown.
-    let errors = nemesis::heal_blocking(remotes.clone()).await;
+    let errors = faultline_nemeses::heal_partitions(remotes.clone()).await;
     if !errors.is_empty() {
         eprintln!(
             "warning: healing failed on some nodes: {}",
@@ -351,28 +347,6 @@ async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadlin
         );
         last = done;
     }
-}
-
-/// Runs `action` on every node at once (node index given); the errors, as text.
-pub(crate) fn on_every_node<T: Send, E: std::fmt::Display + Send>(
-    remotes: &Remotes,
-    action: impl Fn(&dyn Remote, usize) -> Result<T, E> + Sync,
-) -> Vec<String> {
-    std::thread::scope(|scope| {
-        let action = &action;
-        let handles: Vec<_> = remotes
-            .iter()
-            .enumerate()
-            .map(|(i, r)| scope.spawn(move || action(r.as_ref(), i)))
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| match h.join() {
-                Ok(result) => result.err().map(|e| e.to_string()),
-                Err(_) => Some("a node's action panicked".to_owned()),
-            })
-            .collect()
-    })
 }
 
 /// Puts the cluster back: heals and removes faultline's rules, collects the
@@ -475,7 +449,7 @@ fn clean_node(
 ) -> (Vec<String>, Vec<String>) {
     let (node, cluster, run_dir) = (place.node, place.cluster, place.run_dir);
     let db = system.db();
-    let unhealed: Vec<String> = heal::heal_node(remote, node, cluster, system.pause())
+    let unhealed: Vec<String> = faultline_nemeses::heal_node(remote, node, cluster, system.pause())
         .into_iter()
         .map(|problem| format!("{}: {problem}", node.name))
         .collect();

@@ -1,11 +1,11 @@
-//! Client processes: each runs one operation at a time against its node
-//! and records the invocation and the completion. A process whose operation
-//! ends in `info` is retired (that operation stays concurrent for ever) and
-//! a new process id takes its place.
+//! The workers: each draws operations from the workload and performs them,
+//! one at a time, as a [`ClientProcess`] against its node, paced by
+//! `--rate` and `--process-rate` and backing off when the process says so.
 
+use super::backoff::Backoff;
+use super::client_process::ClientProcess;
 use super::config::TestConfig;
-use super::recorder::Recorder;
-use faultline_core::{DynClient, Op, OpType, Process, Rng, System};
+use faultline_core::{DynClient, Recorder, Rng, System};
 use faultline_workloads::{RegisterWorkload, TxnWorkload};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -50,9 +50,9 @@ pub async fn run_worker(
 }
 
 /// Runs worker `worker` with `client` until `deadline` or `stop`.
-pub async fn run_client<C: DynClient + ?Sized>(
+pub async fn run_client(
     worker: u64,
-    client: Box<C>,
+    client: Box<dyn DynClient>,
     node: Option<String>,
     config: Arc<TestConfig>,
     recorder: Arc<Recorder>,
@@ -66,9 +66,10 @@ pub async fn run_client<C: DynClient + ?Sized>(
     };
     let transactions = config.workload.transactions().map(TxnWorkload::new);
     let mut rng = Rng::stream(config.seed, worker);
-    let mut backoff =
-        super::backoff::Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
-    let mut process = worker;
+    let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
+    let mut process =
+        ClientProcess::new(worker, config.concurrency, node, client, recorder.clone())
+            .with_backoff(backoff);
     // With --rate R over C processes, each process starts an op every C/R
     // s; --process-rate P caps each process at P per second.
     let pace = [
@@ -90,37 +91,17 @@ pub async fn run_client<C: DynClient + ?Sized>(
             None => register.next(worker, n, &mut rng),
         };
         n += 1;
-        let mut invoke = Op::new(
-            Process::Client(process),
-            OpType::Invoke,
-            planned.f,
-            planned.value.clone(),
-        );
-        invoke.key = planned.key.clone();
-        invoke.node = node.clone();
-        recorder.record(invoke);
-        let done = client
-            .invoke_dyn(planned.f, planned.key.as_deref(), &planned.value)
-            .await;
-        let mut completion = Op::new(Process::Client(process), done.kind, planned.f, done.value);
-        last_keys = match planned.key {
-            Some(key) => vec![key],
+        let performed = process.perform(&planned).await;
+        last_keys = match &planned.key {
+            Some(key) => vec![key.clone()],
             None => TxnWorkload::keys_of(&planned.value)
                 .iter()
                 .map(u64::to_string)
                 .collect(),
         };
-        completion.key = last_keys.first().filter(|_| planned.f != "txn").cloned();
-        completion.node = node.clone();
-        let wait = backoff.after(done.kind, started.elapsed(), done.backoff);
-        completion.error = done.error;
-        recorder.record(completion);
-        if done.kind == OpType::Info {
-            process += config.concurrency;
-        }
         // A system that fails at once (a killed node refusing connections,
         // a client reconnecting) is not hammered: see `backoff`.
-        if let Some(wait) = wait {
+        if let Some(wait) = performed.wait {
             let left = deadline.saturating_duration_since(Instant::now());
             recorder.backing_off.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait.min(left)).await;
@@ -138,7 +119,7 @@ pub async fn run_client<C: DynClient + ?Sized>(
         }
     }
     WorkerEnd {
-        process,
+        process: process.id(),
         keys: last_keys,
     }
 }

@@ -5,8 +5,8 @@
 
 use faultline::runner::config::NemesisConfig;
 use faultline::runner::config::TestConfig;
-use faultline::runner::recorder::Recorder;
 use faultline::runner::workers::run_client;
+use faultline_core::Recorder;
 use faultline_core::{Client, Completion, SshSettings, Value};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

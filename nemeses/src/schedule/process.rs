@@ -73,7 +73,7 @@ pub async fn resume(env: &Env, nodes: &[usize]) {
 async fn act(env: &Env, f: &'static str, nodes: &[usize]) {
     let value = env.nodes_value(nodes);
     env.invoke(f, value.clone());
-    let (system, cluster) = (env.system.clone(), env.config.nodes.clone());
+    let (system, cluster) = (env.system.clone(), env.nodes.clone());
     let errors = env
         .on_nodes(nodes, move |remote, node, _| {
             let system = system.as_ref();

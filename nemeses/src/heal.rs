@@ -1,12 +1,11 @@
 //! Putting a node back to health, whatever faults ran: partitions healed
 //! and faultline's chain removed, packet faults (qdisc, rules, delayer)
 //! removed, the database resumed, clocks reset; then a check that nothing
-//! of faultline's is left. Used at the end of every test and by
+//! of faultline's is left. Used before and after every test and by
 //! `faultline cluster heal`.
 
-use crate::control::SshRemote;
-use faultline_core::{Node, NodesFile, Pause, Remote};
-use faultline_nemeses::{clock, packet, partition};
+use crate::{clock, packet, partition};
+use faultline_core::{Node, Pause, Remote};
 
 /// Heals `node`; returns what could not be healed or is still left (empty
 /// when the node is clean).
@@ -53,35 +52,4 @@ pub fn heal_node(
         problems.push(format!("could not reset the clock: {e}"));
     }
     problems
-}
-
-/// `faultline cluster heal`: connects to every node and heals it; per
-/// node, its problems (all empty when the cluster is healthy again).
-pub fn heal_cluster(nodes: &NodesFile) -> Vec<(String, Vec<String>)> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = nodes
-            .nodes
-            .iter()
-            .map(|node| {
-                scope.spawn(move || match SshRemote::connect(node, &nodes.ssh) {
-                    Ok(remote) => {
-                        faultline_systems::resume_any(&remote, node);
-                        heal_node(&remote, node, &nodes.nodes, None)
-                    }
-                    Err(e) => vec![e.to_string()],
-                })
-            })
-            .collect();
-        nodes
-            .nodes
-            .iter()
-            .zip(handles)
-            .map(|(node, h)| {
-                let problems = h
-                    .join()
-                    .unwrap_or_else(|_| vec!["healing panicked".to_owned()]);
-                (node.name.clone(), problems)
-            })
-            .collect()
-    })
 }

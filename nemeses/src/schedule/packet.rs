@@ -4,16 +4,16 @@
 
 use super::env::Env;
 use super::Active;
+use crate::packet::{self, Behavior};
 use faultline_core::shell::ShellQuoted;
 use faultline_core::Rng;
-use faultline_nemeses::packet::{self, Behavior};
 use serde_json::json;
 use std::collections::BTreeSet;
 
 /// Finds each node's interface and whether it has netem, says which
 /// mechanisms will be used, and readies the delayer where delay needs it.
 pub fn prepare(env: &mut Env) {
-    let nodes = &env.config.nodes;
+    let nodes = &env.nodes;
     let mut without_netem = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let peer = &nodes[(i + 1) % nodes.len()];
@@ -54,7 +54,7 @@ pub fn prepare(env: &mut Env) {
         let remote = env.remotes[i].as_ref();
         // A namespace here shares this machine's files: run our binary in
         // place; a real host gets a copy.
-        let command = match faultline_nemeses::shares_controller_kernel(remote) {
+        let command = match crate::shares_controller_kernel(remote) {
             Ok(true) => Ok(format!("{} delayer", exe.quoted())),
             _ => {
                 let target = node.dir.join("faultline");

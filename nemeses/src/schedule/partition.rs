@@ -1,11 +1,10 @@
 //! Partitions: a shape drawn from `--partition` becomes a grudge, applied
 //! on every node; healing flushes faultline's chain everywhere.
 
-use super::env::{Env, Remotes};
+use super::env::Env;
 use super::Active;
-use crate::runner::on_every_node;
-use faultline_core::Rng;
-use faultline_nemeses::{describe, partition, HealPolicy, Shape};
+use crate::{describe, partition, HealPolicy, Shape};
+use faultline_core::{on_every_node, Remotes, Rng};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -22,7 +21,7 @@ pub async fn start(env: &Env, rng: &mut Rng) -> Active {
         "start-partition",
         json!({"shape": shape.name(), "partition": text}),
     );
-    let (nodes, g) = (env.config.nodes.clone(), Arc::new(grudge.clone()));
+    let (nodes, g) = (env.nodes.clone(), Arc::new(grudge.clone()));
     let all: Vec<usize> = (0..nodes.len()).collect();
     let errors = env
         .on_nodes(&all, move |remote, _, _| {
@@ -43,7 +42,7 @@ pub async fn start(env: &Env, rng: &mut Rng) -> Active {
 /// as a nemesis operation when verified (its time is the real end).
 pub async fn heal(env: &Env) {
     env.invoke("stop-partition", json!(null));
-    let all: Vec<usize> = (0..env.config.nodes.len()).collect();
+    let all: Vec<usize> = (0..env.nodes.len()).collect();
     let errors = env
         .heal_nodes(&all, |_, _, _| Ok(()), |remote, _, _| healed(remote))
         .await;
@@ -64,7 +63,7 @@ fn healed(remote: &dyn faultline_core::Remote) -> Result<bool, String> {
 
 /// Flushes faultline's chain on every node until none of its rules is
 /// left (within the heal policy's bound); the nodes not healed, and why.
-pub async fn heal_blocking(remotes: Remotes) -> Vec<String> {
+pub async fn heal_partitions(remotes: Remotes) -> Vec<String> {
     tokio::task::spawn_blocking(move || {
         let policy = HealPolicy::default();
         on_every_node(&remotes, |r, _| {

@@ -4,8 +4,8 @@
 
 use super::env::Env;
 use super::Active;
+use crate::clock;
 use faultline_core::Rng;
-use faultline_nemeses::clock;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;

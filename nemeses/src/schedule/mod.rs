@@ -11,14 +11,11 @@ mod packet;
 mod partition;
 mod process;
 
-pub use env::Remotes;
-pub use partition::heal_blocking;
+pub use partition::heal_partitions;
 
-use super::config::{NemesisPlan, TestConfig};
-use super::faults::Fault;
-use super::recorder::Recorder;
+use crate::{Fault, NemesisPlan};
 use env::Env;
-use faultline_core::{Rng, System};
+use faultline_core::{Node, Recorder, Remotes, Rng, System};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,22 +30,31 @@ enum Active {
     Packet(Vec<usize>),
 }
 
+/// What the schedule works with.
+pub struct Schedule {
+    /// The faults and their options, fitted to the system.
+    pub plan: NemesisPlan,
+    /// Seeds which fault comes next and whom it hits (the same seed
+    /// replays the same schedule).
+    pub seed: u64,
+    /// Every node, in order.
+    pub nodes: Vec<Node>,
+    /// Their remotes, in the same order.
+    pub remotes: Remotes,
+    /// The system under test, for its abilities.
+    pub system: Arc<dyn System>,
+    /// Where each change is recorded, and the harness's failures noted.
+    pub recorder: Arc<Recorder>,
+}
+
 /// Runs the schedule until `deadline` or `stop`, then stops what is active.
-pub async fn run_nemesis(
-    config: Arc<TestConfig>,
-    plan: NemesisPlan,
-    remotes: Remotes,
-    system: Arc<dyn System>,
-    recorder: Arc<Recorder>,
-    stop: Arc<AtomicBool>,
-    deadline: Instant,
-) {
-    if plan.faults.is_empty() {
+pub async fn run_schedule(schedule: Schedule, stop: Arc<AtomicBool>, deadline: Instant) {
+    if schedule.plan.faults.is_empty() {
         return;
     }
-    let mut rng = Rng::stream(config.seed, u64::MAX);
-    let interval = plan.interval;
-    let env = Env::new(config, plan, remotes, system, recorder).await;
+    let mut rng = Rng::stream(schedule.seed, u64::MAX);
+    let interval = schedule.plan.interval;
+    let env = Env::new(schedule);
     let mut active: BTreeMap<Fault, Active> = BTreeMap::new();
     loop {
         if !sleep_until_or_stop(interval, deadline, &stop).await {

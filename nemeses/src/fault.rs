@@ -1,6 +1,8 @@
 //! The faults a test can ask for, by name.
 
-use anyhow::{bail, Result};
+use crate::options::{bail, PlanError};
+
+type Result<T> = std::result::Result<T, PlanError>;
 
 /// One kind of fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

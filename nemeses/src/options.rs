@@ -1,14 +1,29 @@
 //! The nemesis's options as given (saved in `test.json`) and the plan they
 //! parse into, checked before anything starts.
 
-use super::faults::{parse_faults, Fault};
-use anyhow::{anyhow, bail, Result};
+use crate::clock::ClockStrategy;
+use crate::fault::{parse_faults, Fault};
+use crate::packet::Behavior;
+use crate::{parse_shapes, parse_targets, Shape, Target};
 use faultline_core::System;
-use faultline_nemeses::clock::ClockStrategy;
-use faultline_nemeses::packet::Behavior;
-use faultline_nemeses::{parse_shapes, parse_targets, Shape, Target};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// A nemesis option that cannot be used, in one line naming the option
+/// and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);
+
+type Result<T> = std::result::Result<T, PlanError>;
+
+/// Returns a [`PlanError`] with a formatted message.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(PlanError(format!($($arg)*)))
+    };
+}
+pub(crate) use bail;
 
 /// The nemesis's options.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -100,7 +115,7 @@ impl NemesisConfig {
     /// naming the option and the fix.
     pub fn plan(&self, nodes: &[String]) -> Result<NemesisPlan> {
         let faults = parse_faults(&self.faults)?;
-        let option = |name: &str, e: String| anyhow!("--{name}: {e}");
+        let option = |name: &str, e: String| PlanError(format!("--{name}: {e}"));
         let positive = |x: f64| x.is_finite() && x > 0.0;
         if !positive(self.interval) {
             bail!("--nemesis-interval must be a positive number of seconds");

@@ -4,7 +4,7 @@
 //! events reach the file as fast as with a write per event, and workers
 //! never wait for each other's serialization.
 
-use faultline_core::{HistoryWriter, Op, OpType, Process};
+use crate::{HistoryWriter, Op, OpType, Process};
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,19 +2,16 @@
 //! system under test (for its abilities), the recorder; and the one way a nemesis action
 //! is carried out on nodes and recorded.
 
-use crate::runner::config::{NemesisPlan, TestConfig};
-use crate::runner::recorder::Recorder;
-use faultline_core::{Node, Op, OpType, Process, Remote, Rng, System};
-use faultline_nemeses::packet::NodeNetwork;
-use faultline_nemeses::{HealPolicy, Target};
+use super::Schedule;
+use crate::packet::NodeNetwork;
+use crate::{HealPolicy, NemesisPlan, Target};
+use faultline_core::{Node, Op, OpType, Process, Recorder, Remote, Remotes, Rng, System};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub use crate::runner::Remotes;
-
 /// The nemesis's world.
 pub struct Env {
-    pub config: Arc<TestConfig>,
+    pub nodes: Vec<Node>,
     pub plan: NemesisPlan,
     pub remotes: Remotes,
     pub system: Arc<dyn System>,
@@ -26,30 +23,32 @@ pub struct Env {
 }
 
 impl Env {
-    pub async fn new(
-        config: Arc<TestConfig>,
-        plan: NemesisPlan,
-        remotes: Remotes,
-        system: Arc<dyn System>,
-        recorder: Arc<Recorder>,
-    ) -> Env {
+    pub fn new(schedule: Schedule) -> Env {
+        let Schedule {
+            plan,
+            nodes,
+            remotes,
+            system,
+            recorder,
+            ..
+        } = schedule;
         let mut env = Env {
-            networks: vec![None; config.nodes.len()],
-            delayers: vec![None; config.nodes.len()],
-            config,
+            networks: vec![None; nodes.len()],
+            delayers: vec![None; nodes.len()],
+            nodes,
             plan,
             remotes,
             system,
             recorder,
         };
-        if env.plan.faults.contains(&super::Fault::Packet) {
+        if env.plan.faults.contains(&crate::Fault::Packet) {
             super::packet::prepare(&mut env);
         }
         env
     }
 
     pub fn names(&self) -> Vec<String> {
-        self.config.node_names()
+        self.nodes.iter().map(|n| n.name.clone()).collect()
     }
 
     /// The nodes one of `targets` (drawn at random) picks now, as indices.
@@ -72,7 +71,7 @@ impl Env {
     /// (none when the system cannot tell: the plan left that target out).
     pub async fn primaries(&self) -> Vec<String> {
         match self.system.primaries() {
-            Some(primaries) => primaries.primaries(&self.config.nodes, &self.remotes).await,
+            Some(primaries) => primaries.primaries(&self.nodes, &self.remotes).await,
             None => Vec::new(),
         }
     }
@@ -81,7 +80,7 @@ impl Env {
     pub fn names_of(&self, indices: &[usize]) -> Vec<String> {
         indices
             .iter()
-            .map(|&i| self.config.nodes[i].name.clone())
+            .map(|&i| self.nodes[i].name.clone())
             .collect()
     }
 
@@ -124,7 +123,7 @@ impl Env {
         F: Fn(&dyn Remote, &Node, usize) -> Result<(), String> + Send + Sync + 'static,
     {
         let remotes = self.remotes.clone();
-        let nodes = self.config.nodes.clone();
+        let nodes = self.nodes.clone();
         let indices = indices.to_vec();
         tokio::task::spawn_blocking(move || {
             std::thread::scope(|scope| {
