@@ -10,9 +10,9 @@ use faultline_core::{OpType, Recorder, System};
 use faultline_workloads::{Planned, TxnWorkload};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Waits for recovery and runs the final reads; prints what they found.
 pub async fn run(
@@ -20,7 +20,7 @@ pub async fn run(
     system: &dyn System,
     recorder: &Arc<Recorder>,
     ends: &[WorkerEnd],
-    stop: &AtomicBool,
+    stop: &CancellationToken,
 ) {
     let keys: BTreeSet<&String> = ends.iter().flat_map(|e| e.keys.iter()).collect();
     if keys.is_empty() {
@@ -33,12 +33,9 @@ pub async fn run(
         recovery.as_secs_f64(),
         keys.len()
     );
-    let until = Instant::now() + recovery;
-    while Instant::now() < until {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50).min(until - Instant::now())).await;
+    tokio::select! {
+        _ = tokio::time::sleep(recovery) => {}
+        _ = stop.cancelled() => return,
     }
     // Fresh process ids, above every worker's.
     let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;

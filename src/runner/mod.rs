@@ -4,25 +4,27 @@
 //! down, and check the history written on the way.
 
 mod backoff;
+mod cleanup;
 mod client_process;
 pub mod config;
 mod final_reads;
 mod health;
 mod log_marks;
+mod summary;
 pub mod workers;
 
 use crate::control::SshRemote;
 use crate::exit::Failure;
-use crate::run_check::{check_run, print_verdict};
 use anyhow::anyhow;
 use config::{NemesisPlan, TestConfig};
 use faultline_core::{on_every_node, Problems, Recorder, Remote, Remotes, System};
 use faultline_nemeses::clock::{self, ClockStrategy};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// How long the database may take to serve on every node after starting.
 const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
@@ -70,8 +72,8 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
     let launch_prefix =
         prepare_clocks(&config, &plan, &remotes, abilities.as_ref()).map_err(Failure::bad_input)?;
     let system = faultline_systems::open(&spec, config.run_context(launch_prefix));
-    let marks = mark_logs(&config, &remotes, system.db());
-    let mut cleanup = Cleanup {
+    let marks = cleanup::mark_logs(&config, &remotes, system.db());
+    let mut cleanup = cleanup::Cleanup {
         config: config.clone(),
         remotes: remotes.clone(),
         system: system.clone(),
@@ -93,7 +95,7 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         }
         eprintln!("the history recorded so far is checked below");
     }
-    summarize(
+    summary::summarize(
         &config,
         system.name(),
         &run_dir,
@@ -236,19 +238,21 @@ async fn drive(
         &run_dir.join("history.jsonl"),
         problems.clone(),
     )?);
-    let stop = Arc::new(AtomicBool::new(false));
+    // One token stops the run (Ctrl-C, a failed client task); its child
+    // also ends at the time limit and bounds the workload and the nemesis.
+    let stop = CancellationToken::new();
     let on_signal = stop.clone();
     tokio::spawn(async move {
         while !crate::interrupt::requested() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         eprintln!("\ninterrupted: stopping clients, healing the network, tearing down (the history is kept)");
-        on_signal.store(true, Ordering::Relaxed);
+        on_signal.cancel();
     });
     if crate::interrupt::requested() {
         return Ok(()); // interrupted during set-up: no workload at all
     }
-    let deadline = Instant::now() + Duration::from_secs_f64(config.time_limit);
+    let workload = workload_window(&stop, Duration::from_secs_f64(config.time_limit));
     eprintln!(
         "running {} clients for {} s, nemesis: {}",
         config.concurrency, config.time_limit, config.nemesis.faults
@@ -260,8 +264,7 @@ async fn drive(
             config.clone(),
             system.clone(),
             recorder.clone(),
-            stop.clone(),
-            deadline,
+            workload.clone(),
         )));
     }
     let schedule = faultline_nemeses::Schedule {
@@ -272,12 +275,8 @@ async fn drive(
         system: system.clone(),
         recorder: recorder.clone(),
     };
-    let nemesis = tokio::spawn(faultline_nemeses::run_schedule(
-        schedule,
-        stop.clone(),
-        deadline,
-    ));
-    let progress = tokio::spawn(report_progress(recorder.clone(), stop.clone(), deadline));
+    let nemesis = tokio::spawn(faultline_nemeses::run_schedule(schedule, workload.clone()));
+    let progress = tokio::spawn(report_progress(recorder.clone(), workload.clone()));
     crash_if_asked().await;
     let mut failure = None;
     let mut ends = Vec::new();
@@ -285,7 +284,7 @@ async fn drive(
         match task.await {
             Ok(end) => ends.push(end),
             Err(e) => {
-                stop.store(true, Ordering::Relaxed);
+                stop.cancel();
                 failure.get_or_insert_with(|| anyhow!("a client task failed: {e}"));
             }
         }
@@ -306,7 +305,7 @@ async fn drive(
             errors.join("; ")
         ));
     }
-    if failure.is_none() && !stop.load(Ordering::Relaxed) {
+    if failure.is_none() && !stop.is_cancelled() {
         final_reads::run(&config, system.as_ref(), &recorder, &ends, &stop).await;
     }
     failure.map_or(Ok(()), Err)
@@ -328,10 +327,26 @@ async fn crash_if_asked() {
     panic!("injected panic (FAULTLINE_INJECT_PANIC_AFTER_S={after})");
 }
 
-async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadline: Instant) {
+/// A child of `stop` that also ends after `limit`: the workload's window.
+pub fn workload_window(stop: &CancellationToken, limit: Duration) -> CancellationToken {
+    let window = stop.child_token();
+    let ends = window.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::time::sleep(limit) => ends.cancel(),
+            _ = ends.cancelled() => {}
+        }
+    });
+    window
+}
+
+async fn report_progress(recorder: Arc<Recorder>, workload: CancellationToken) {
     let mut last = 0;
-    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = workload.cancelled() => return,
+        }
         let done = recorder.completed();
         let backing_off = match recorder.backing_off.load(Ordering::Relaxed) {
             0 => String::new(),
@@ -346,267 +361,5 @@ async fn report_progress(recorder: Arc<Recorder>, stop: Arc<AtomicBool>, deadlin
             (done - last) as f64 / 5.0
         );
         last = done;
-    }
-}
-
-/// Puts the cluster back: heals and removes faultline's rules, collects the
-/// logs, tears the database down. Runs once, from `finish` or, if a panic
-/// unwinds past it, from `drop`.
-struct Cleanup {
-    config: TestConfig,
-    remotes: Remotes,
-    system: Arc<dyn System>,
-    run_dir: PathBuf,
-    /// Per node, where its logs stood before set-up.
-    log_marks: Vec<log_marks::NodeMarks>,
-    done: bool,
-}
-
-/// Where every node's logs stand before set-up (see [`log_marks`]).
-fn mark_logs(
-    config: &TestConfig,
-    remotes: &Remotes,
-    db: &dyn faultline_core::Db,
-) -> Vec<log_marks::NodeMarks> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = remotes
-            .iter()
-            .zip(&config.nodes)
-            .map(|(remote, node)| scope.spawn(move || log_marks::mark(remote.as_ref(), node, db)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
-}
-
-impl Cleanup {
-    /// Returns notes for the summary, and what could not be healed.
-    fn finish(&mut self) -> (Vec<String>, Vec<String>) {
-        if self.done {
-            return (Vec::new(), Vec::new());
-        }
-        self.done = true;
-        let mut notes = Vec::new();
-        let nodes = &self.config.nodes;
-        let (system, run_dir, leave) = (
-            self.system.as_ref(),
-            &self.run_dir,
-            self.config.leave_db_running,
-        );
-        let no_marks = log_marks::NodeMarks::new();
-        let results: Vec<(Vec<String>, Vec<String>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .remotes
-                .iter()
-                .zip(nodes)
-                .enumerate()
-                .map(|(i, (remote, node))| {
-                    let marks = self.log_marks.get(i).unwrap_or(&no_marks);
-                    let place = Place {
-                        node,
-                        cluster: nodes,
-                        run_dir,
-                        marks,
-                    };
-                    scope.spawn(move || clean_node(remote.as_ref(), &place, system, leave))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| (Vec::new(), vec!["cleanup panicked".into()]))
-                })
-                .collect()
-        });
-        let mut unhealed = Vec::new();
-        for (node_notes, node_unhealed) in results {
-            notes.extend(node_notes);
-            notes.extend(node_unhealed.iter().cloned());
-            unhealed.extend(node_unhealed);
-        }
-        (notes, unhealed)
-    }
-}
-
-/// A node being cleaned up, and where its logs go.
-struct Place<'a> {
-    node: &'a faultline_core::Node,
-    cluster: &'a [faultline_core::Node],
-    run_dir: &'a Path,
-    marks: &'a log_marks::NodeMarks,
-}
-
-/// Heals the node, collects its logs, tears the database down; returns
-/// notes, and what could not be healed.
-fn clean_node(
-    remote: &dyn Remote,
-    place: &Place,
-    system: &dyn System,
-    leave_running: bool,
-) -> (Vec<String>, Vec<String>) {
-    let (node, cluster, run_dir) = (place.node, place.cluster, place.run_dir);
-    let db = system.db();
-    let unhealed: Vec<String> = faultline_nemeses::heal_node(remote, node, cluster, system.pause())
-        .into_iter()
-        .map(|problem| format!("{}: {problem}", node.name))
-        .collect();
-    let mut notes: Vec<String> = Vec::new();
-    let logs = run_dir.join("nodes").join(&node.name);
-    let _ = std::fs::create_dir_all(&logs);
-    for file in db.log_files(node) {
-        let name = file.file_name().map(|n| n.to_owned()).unwrap_or_default();
-        let local = logs.join(name);
-        if let Err(e) = remote.download(&file, &local) {
-            notes.push(format!(
-                "{}: log {} not collected: {e}",
-                node.name,
-                file.display()
-            ));
-        } else if let Err(e) =
-            log_marks::keep_only_the_run(remote, &file, &local, place.marks.get(&file))
-        {
-            notes.push(format!(
-                "{}: log {} could not be cut to this run's part: {e}",
-                node.name,
-                file.display()
-            ));
-        }
-    }
-    if !leave_running {
-        if let Err(e) = db.teardown(remote, node) {
-            notes.push(format!("{}: teardown failed: {e}", node.name));
-        }
-    }
-    (notes, unhealed)
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for note in self.finish().0 {
-            eprintln!("warning: {note}");
-        }
-    }
-}
-
-fn summarize(
-    config: &TestConfig,
-    system_name: &str,
-    run_dir: &Path,
-    took: Duration,
-    notes: &[String],
-    problems: &[String],
-) -> Result<(i32, crate::junit::Case), Failure> {
-    let verdict =
-        check_run(run_dir, Duration::from_secs(300), Some(problems)).map_err(|e| Failure {
-            code: 255,
-            error: e,
-        })?;
-    let [ok, fail, info] = verdict.outcomes;
-    println!();
-    println!(
-        "== faultline {}: {} ==",
-        config.name,
-        verdict.valid.to_string().to_uppercase()
-    );
-    println!("run:     {}", run_dir.display());
-    println!(
-        "seed:    {} (the same seed replays the same schedule: --seed {})",
-        config.seed, config.seed
-    );
-    println!(
-        "took:    {:.1} s in all; workload {:.1} s at {:.0} ops/s",
-        took.as_secs_f64(),
-        verdict.duration_s,
-        (ok + fail + info) as f64 / verdict.duration_s.max(0.001)
-    );
-    print_verdict(&verdict);
-    if notes.is_empty() {
-        println!(
-            "cleanup: network healed, clocks reset, no faultline rule or qdisc left, logs collected{}",
-            if config.leave_db_running {
-                format!(", {system_name} left running")
-            } else {
-                format!(", {system_name} stopped and wiped")
-            }
-        );
-    } else {
-        for note in notes {
-            println!("cleanup: {note}");
-        }
-    }
-    println!("history: {}", run_dir.join("history.jsonl").display());
-    match faultline_reports::write_run_report(run_dir) {
-        Ok(page) => println!("page:    {}", page.display()),
-        Err(e) => eprintln!("warning: the run's page could not be written: {e}"),
-    }
-    match faultline_reports::write_store_index(&config.store) {
-        Ok(index) => println!("index:   {}", index.display()),
-        Err(e) => eprintln!("warning: the store's index could not be written: {e}"),
-    }
-    let code = verdict.valid.exit_code();
-    let case = run_case(config, run_dir, took, &verdict);
-    if let Some(path) = &config.junit {
-        crate::junit::write_junit(
-            path,
-            &format!("faultline test {}", config.name),
-            std::slice::from_ref(&case),
-        )
-        .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
-    }
-    if let Some(path) = &config.summary_json {
-        crate::junit::write_summary(path, std::slice::from_ref(&case), code)
-            .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok((code, case))
-}
-
-/// The run as one JUnit test case: the checker's verdict, the anomalies,
-/// where the run is.
-pub(crate) fn run_case(
-    config: &TestConfig,
-    run_dir: &Path,
-    took: Duration,
-    verdict: &crate::run_check::RunVerdict,
-) -> crate::junit::Case {
-    use crate::junit::{Case, CaseOutcome};
-    use crate::run_check::RunAnalysis;
-    use faultline_core::Validity;
-    // The one-line verdict `check` gives; details: the reason or the first
-    // explanations.
-    let message = crate::verdict_text::one_line(&verdict.analysis);
-    let (checker, details) = match &verdict.analysis {
-        RunAnalysis::Unchecked(reason) => ("unchecked", reason.clone()),
-        RunAnalysis::Linearizable(a) => ("linearizable", a.reason.clone().unwrap_or_default()),
-        RunAnalysis::Serializable(a) => {
-            let explained: Vec<String> = a
-                .anomalies
-                .iter()
-                .take(3)
-                .map(|x| format!("{}: {}", x.name, x.explanation))
-                .collect();
-            ("serializable", explained.join("\n"))
-        }
-    };
-    Case {
-        name: format!("{} {checker} (seed {})", config.name, config.seed),
-        classname: format!("faultline.test.{}", config.name),
-        time_s: took.as_secs_f64(),
-        outcome: match verdict.valid {
-            Validity::Valid => CaseOutcome::Passed,
-            Validity::Invalid => CaseOutcome::Failed,
-            Validity::Unknown => CaseOutcome::Error,
-        },
-        message: if verdict.harness_failures.is_empty() {
-            message
-        } else {
-            format!(
-                "{message}; the harness failed: {}",
-                verdict.harness_failures.join("; ")
-            )
-        },
-        details: format!("run directory: {}\n{details}", run_dir.display()),
     }
 }

@@ -7,9 +7,10 @@ use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
 use faultline_workloads::{RegisterWorkload, TxnWorkload};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// Mixed into the seed for the back-off's jitter, a stream of its own.
 const BACKOFF_STREAM: u64 = 0x6261_636b_6f66_6621;
@@ -24,40 +25,29 @@ pub struct WorkerEnd {
     pub keys: Vec<String>,
 }
 
-/// Runs worker `worker` against its node until `deadline` or `stop`.
+/// Runs worker `worker` against its node until `workload` ends.
 pub async fn run_worker(
     worker: u64,
     config: Arc<TestConfig>,
     system: Arc<dyn System>,
     recorder: Arc<Recorder>,
-    stop: Arc<AtomicBool>,
-    deadline: Instant,
+    workload: CancellationToken,
 ) -> WorkerEnd {
     let node = &config.nodes[worker as usize % config.nodes.len()];
     let timeout = Duration::from_secs_f64(config.op_timeout);
     let client = system.client(node, timeout);
     let name = Some(node.name.clone());
-    run_client(
-        worker,
-        client,
-        name,
-        config.clone(),
-        recorder,
-        stop,
-        deadline,
-    )
-    .await
+    run_client(worker, client, name, config.clone(), recorder, workload).await
 }
 
-/// Runs worker `worker` with `client` until `deadline` or `stop`.
+/// Runs worker `worker` with `client` until `workload` ends.
 pub async fn run_client(
     worker: u64,
     client: Box<dyn DynClient>,
     node: Option<String>,
     config: Arc<TestConfig>,
     recorder: Arc<Recorder>,
-    stop: Arc<AtomicBool>,
-    deadline: Instant,
+    workload: CancellationToken,
 ) -> WorkerEnd {
     let register = RegisterWorkload {
         processes_per_key: config.processes_per_key,
@@ -84,7 +74,7 @@ pub async fn run_client(
     .map(Duration::from_secs_f64);
     let mut n = 0;
     let mut last_keys = Vec::new();
-    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+    while !workload.is_cancelled() {
         let started = Instant::now();
         let planned = match &transactions {
             Some(t) => t.next(worker, n, &mut rng),
@@ -102,17 +92,12 @@ pub async fn run_client(
         // A system that fails at once (a killed node refusing connections,
         // a client reconnecting) is not hammered: see `backoff`.
         if let Some(wait) = performed.wait {
-            let left = deadline.saturating_duration_since(Instant::now());
             recorder.backing_off.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(wait.min(left)).await;
+            sleep_within(wait, &workload).await;
             recorder.backing_off.fetch_sub(1, Ordering::Relaxed);
         }
         if let Some(pace) = pace {
-            let left = pace.saturating_sub(started.elapsed());
-            if !left.is_zero() {
-                tokio::time::sleep(left.min(deadline.saturating_duration_since(Instant::now())))
-                    .await;
-            }
+            sleep_within(pace.saturating_sub(started.elapsed()), &workload).await;
         } else {
             // An in-process client never awaits: let the other workers run.
             tokio::task::yield_now().await;
@@ -121,5 +106,16 @@ pub async fn run_client(
     WorkerEnd {
         process: process.id(),
         keys: last_keys,
+    }
+}
+
+/// Sleeps `wait`, or less if the workload ends first.
+async fn sleep_within(wait: Duration, workload: &CancellationToken) {
+    if wait.is_zero() {
+        return;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = workload.cancelled() => {}
     }
 }

@@ -8,9 +8,9 @@ use faultline::runner::config::TestConfig;
 use faultline::runner::workers::run_client;
 use faultline_core::Recorder;
 use faultline_core::{Client, Completion, SshSettings, Value};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// An in-process fake: every operation succeeds at once.
 #[derive(Clone)]
@@ -65,15 +65,17 @@ fn main() {
         let path = dir.join(format!("history-{concurrency}.jsonl"));
         let recorder = Arc::new(Recorder::create(&path, Default::default()).unwrap());
         let config = Arc::new(config(concurrency, seconds));
-        let stop = Arc::new(AtomicBool::new(false));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let start = Instant::now();
-        let deadline = start + Duration::from_secs_f64(seconds);
         runtime.block_on(async {
+            let workload = faultline::runner::workload_window(
+                &CancellationToken::new(),
+                Duration::from_secs_f64(seconds),
+            );
             let tasks: Vec<_> = (0..concurrency)
                 .map(|w| {
                     tokio::spawn(run_client(
@@ -82,8 +84,7 @@ fn main() {
                         None,
                         config.clone(),
                         recorder.clone(),
-                        stop.clone(),
-                        deadline,
+                        workload.clone(),
                     ))
                 })
                 .collect();

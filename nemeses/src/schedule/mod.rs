@@ -17,9 +17,8 @@ use crate::{Fault, NemesisPlan};
 use env::Env;
 use faultline_core::{Node, Recorder, Remotes, Rng, System};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// What a started fault needs to be stopped.
 enum Active {
@@ -47,8 +46,9 @@ pub struct Schedule {
     pub recorder: Arc<Recorder>,
 }
 
-/// Runs the schedule until `deadline` or `stop`, then stops what is active.
-pub async fn run_schedule(schedule: Schedule, stop: Arc<AtomicBool>, deadline: Instant) {
+/// Runs the schedule until `workload` ends (the time limit, an
+/// interrupt), then stops what is active.
+pub async fn run_schedule(schedule: Schedule, workload: CancellationToken) {
     if schedule.plan.faults.is_empty() {
         return;
     }
@@ -57,13 +57,14 @@ pub async fn run_schedule(schedule: Schedule, stop: Arc<AtomicBool>, deadline: I
     let env = Env::new(schedule);
     let mut active: BTreeMap<Fault, Active> = BTreeMap::new();
     loop {
-        if !sleep_until_or_stop(interval, deadline, &stop).await {
-            break;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = workload.cancelled() => break,
         }
         let fault = env.plan.faults[rng.below(env.plan.faults.len() as u64) as usize];
         if let Some(started) = active.remove(&fault) {
             stop_fault(&env, started).await;
-        } else if !stop.load(Ordering::Relaxed) {
+        } else if !workload.is_cancelled() {
             let started = match fault {
                 Fault::Partition => partition::start(&env, &mut rng).await,
                 // A paused process is not killed, nor a dead one paused:
@@ -99,16 +100,4 @@ async fn stop_fault(env: &Env, started: Active) {
         Active::Clock(nodes) => clock::reset(env, &nodes).await,
         Active::Packet(nodes) => packet::stop(env, &nodes).await,
     }
-}
-
-/// Sleeps `interval` unless the deadline or a stop comes first; false then.
-async fn sleep_until_or_stop(interval: Duration, deadline: Instant, stop: &AtomicBool) -> bool {
-    let until = Instant::now() + interval;
-    while Instant::now() < until {
-        if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    !stop.load(Ordering::Relaxed) && Instant::now() < deadline
 }
