@@ -46,8 +46,8 @@ enum Command {
     Delayer(delayer::DelayerArgs),
 }
 
-/// A wrong value or an unknown option in one line (with clap's tip, when
-/// it has one); help, version and usage errors as clap prints them.
+/// A wrong value or an unknown option in one line (with the choices and
+/// clap's tip, when it has them); help, version and usage errors as clap prints them.
 fn print_clap_error(e: &clap::Error) {
     use clap::error::ErrorKind::{InvalidValue, UnknownArgument, ValueValidation};
     if !matches!(e.kind(), InvalidValue | ValueValidation | UnknownArgument) {
@@ -58,7 +58,9 @@ fn print_clap_error(e: &clap::Error) {
     let kept: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
+        .filter(|l| {
+            l.starts_with("error:") || l.starts_with("tip:") || l.starts_with("[possible values:")
+        })
         .collect();
     eprintln!("{}", kept.join("; "));
 }

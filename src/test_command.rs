@@ -8,6 +8,9 @@ use crate::runner::run_test;
 use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 use faultline_core::NodesFile;
+use faultline_nemeses::clock::ClockStrategy;
+use faultline_nemeses::packet::PacketKind;
+use faultline_nemeses::{FaultChoice, ShapeChoice, Target};
 use faultline_workloads::WorkloadKind;
 use std::path::PathBuf;
 
@@ -75,8 +78,8 @@ pub struct TestOptions {
     #[arg(long, default_value = "register", value_parser = parse_workload)]
     workload: WorkloadKind,
     /// Faults, comma-separated: partition, kill, pause, clock, packet; or all, none.
-    #[arg(long, default_value = "partition")]
-    nemesis: String,
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "partition")]
+    nemesis: Vec<FaultChoice>,
     /// Seconds of workload.
     #[arg(long, default_value_t = 60.0)]
     time_limit: f64,
@@ -103,20 +106,20 @@ pub struct TestOptions {
     #[arg(long, default_value_t = 5.0)]
     nemesis_interval: f64,
     /// Partition shapes drawn from: majority, one, ring, bridge, primaries; or all.
-    #[arg(long, default_value = "majority")]
-    partition: String,
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "majority")]
+    partition: Vec<ShapeChoice>,
     /// Whom kills hit: one, minority, majority, all, primaries, some, or nodes joined by + (n1+n3); a list is drawn from.
-    #[arg(long, default_value = "one,minority,primaries")]
-    kill_targets: String,
+    #[arg(long, value_delimiter = ',', default_value = "one,minority,primaries")]
+    kill_targets: Vec<Target>,
     /// Whom pauses hit (as --kill-targets).
-    #[arg(long, default_value = "one,minority,primaries")]
-    pause_targets: String,
+    #[arg(long, value_delimiter = ',', default_value = "one,minority,primaries")]
+    pause_targets: Vec<Target>,
     /// Whose clocks move (as --kill-targets).
-    #[arg(long, default_value = "one,minority,all")]
-    clock_targets: String,
+    #[arg(long, value_delimiter = ',', default_value = "one,minority,all")]
+    clock_targets: Vec<Target>,
     /// How clocks move: faketime (libfaketime, safe anywhere) or real (the nodes' system clocks).
-    #[arg(long, default_value = "faketime")]
-    clock_strategy: String,
+    #[arg(long, value_enum, default_value = "faketime")]
+    clock_strategy: ClockStrategy,
     /// The largest clock offset, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     clock_max_offset_ms: u64,
@@ -124,11 +127,16 @@ pub struct TestOptions {
     #[arg(long)]
     nodes_are_disposable: bool,
     /// Packet behaviours drawn from: loss, delay, rate.
-    #[arg(long, default_value = "loss,delay,rate")]
-    packet: String,
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "loss,delay,rate"
+    )]
+    packet: Vec<PacketKind>,
     /// Whose packets suffer (as --kill-targets).
-    #[arg(long, default_value = "all")]
-    packet_targets: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    packet_targets: Vec<Target>,
     /// Fraction of packets lost by `loss`.
     #[arg(long, default_value_t = 0.2)]
     packet_loss: f64,
@@ -182,13 +190,13 @@ impl TestOptions {
             bail!("no nodes to test: pass --nodes or a nodes file that lists some");
         }
         let nemesis = NemesisConfig {
-            faults: self.nemesis.clone(),
+            faults: FaultChoice::faults(&self.nemesis),
             interval: self.nemesis_interval,
-            partition: self.partition.clone(),
+            partition: ShapeChoice::shapes(&self.partition),
             kill_targets: self.kill_targets.clone(),
             pause_targets: self.pause_targets.clone(),
             clock_targets: self.clock_targets.clone(),
-            clock_strategy: self.clock_strategy.clone(),
+            clock_strategy: self.clock_strategy,
             clock_max_offset_ms: self.clock_max_offset_ms,
             nodes_are_disposable: self.nodes_are_disposable,
             packet: self.packet.clone(),
@@ -338,7 +346,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
         workloads.clone()
     };
     let nemeses = if nemeses.is_empty() {
-        vec![test.nemesis.clone()]
+        vec![faults_text(&test.nemesis)]
     } else {
         nemeses.clone()
     };
@@ -348,7 +356,8 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
         for nemesis in &nemeses {
             let mut options = test.clone();
             options.workload = *workload;
-            options.nemesis = nemesis.clone();
+            options.nemesis = FaultChoice::parse_list(nemesis)
+                .map_err(|e| Failure::bad_input(anyhow!("--nemeses: {e}")))?;
             options.junit = None;
             options.summary_json = None;
             let config = options.config(nodes.clone()).map_err(Failure::bad_input)?;
@@ -458,4 +467,14 @@ fn custom_nodes(custom: &faultline_systems::CustomConfig) -> anyhow::Result<Node
         node_dir: section.dir.clone(),
     }
     .resolve()
+}
+
+/// `--nemesis`'s words as one column's name (`partition,kill`).
+fn faults_text(choices: &[FaultChoice]) -> String {
+    use clap::ValueEnum;
+    let words: Vec<String> = choices
+        .iter()
+        .filter_map(|c| c.to_possible_value().map(|v| v.get_name().to_owned()))
+        .collect();
+    words.join(",")
 }

@@ -41,6 +41,12 @@ impl Fault {
     }
 }
 
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Reads `--nemesis`: a comma-separated list, `all` or `none`.
 pub fn parse_faults(text: &str) -> Result<Vec<Fault>> {
     let mut faults = Vec::new();

@@ -24,12 +24,14 @@
 //! assert_eq!(victims.len(), 2);
 //! ```
 
+mod choices;
 pub mod clock;
 pub mod delayer;
 mod fault;
 mod grudge;
 mod heal;
 mod heal_policy;
+mod option_text;
 mod options;
 pub mod packet;
 pub mod partition;
@@ -51,6 +53,7 @@ pub fn shares_controller_kernel(
     Ok(!ours.trim().is_empty() && theirs.trim() == ours.trim())
 }
 
+pub use choices::{FaultChoice, ShapeChoice};
 pub use fault::{parse_faults, Fault};
 pub use grudge::{complete_grudge, describe, random_halves, Grudge};
 pub use heal::heal_node;
@@ -58,4 +61,4 @@ pub use heal_policy::{HealPolicy, Healed};
 pub use options::{NemesisConfig, NemesisPlan, PlanError};
 pub use schedule::{heal_partitions, run_schedule, Schedule};
 pub use shape::{parse_shapes, Shape};
-pub use target::{parse_targets, Target};
+pub use target::{check_targets, parse_targets, Target};

@@ -2,9 +2,10 @@
 //! parse into, checked before anything starts.
 
 use crate::clock::ClockStrategy;
-use crate::fault::{parse_faults, Fault};
-use crate::packet::Behavior;
-use crate::{parse_shapes, parse_targets, Shape, Target};
+use crate::fault::Fault;
+use crate::packet::{Behavior, PacketKind};
+use crate::target::check_targets;
+use crate::{Shape, Target};
 use faultline_core::System;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -25,32 +26,41 @@ macro_rules! bail {
 }
 pub(crate) use bail;
 
-/// The nemesis's options.
+/// The nemesis's options, typed as the command line parsed them (saved in
+/// `test.json` as the words it took: see [`crate::option_text`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NemesisConfig {
-    /// Faults: partition, kill, pause, clock, packet; all; none.
-    pub faults: String,
+    /// The faults drawn from (`--nemesis`).
+    #[serde(with = "crate::option_text::faults")]
+    pub faults: Vec<Fault>,
     /// Seconds between fault changes.
     pub interval: f64,
     /// Partition shapes to draw from.
-    pub partition: String,
+    #[serde(with = "crate::option_text::shapes")]
+    pub partition: Vec<Shape>,
     /// Whom kills hit.
-    pub kill_targets: String,
+    #[serde(with = "crate::option_text::list")]
+    pub kill_targets: Vec<Target>,
     /// Whom pauses hit.
-    pub pause_targets: String,
+    #[serde(with = "crate::option_text::list")]
+    pub pause_targets: Vec<Target>,
     /// Whose clocks move.
-    pub clock_targets: String,
+    #[serde(with = "crate::option_text::list")]
+    pub clock_targets: Vec<Target>,
     /// faketime or real.
-    pub clock_strategy: String,
+    #[serde(with = "crate::option_text::word")]
+    pub clock_strategy: ClockStrategy,
     /// The largest clock offset, in milliseconds.
     pub clock_max_offset_ms: u64,
     /// The user's word that the nodes' real clocks may be changed.
     pub nodes_are_disposable: bool,
-    /// Packet behaviours to draw from: loss, delay, rate.
-    pub packet: String,
+    /// Packet behaviours to draw from.
+    #[serde(with = "crate::option_text::list")]
+    pub packet: Vec<PacketKind>,
     /// Whose packets suffer.
-    pub packet_targets: String,
+    #[serde(with = "crate::option_text::list")]
+    pub packet_targets: Vec<Target>,
     /// Fraction of packets lost.
     pub packet_loss: f64,
     /// Milliseconds of delay.
@@ -63,23 +73,35 @@ pub struct NemesisConfig {
 
 impl Default for NemesisConfig {
     fn default() -> NemesisConfig {
+        use Target::{All, Minority, One, Primaries};
         NemesisConfig {
-            faults: "none".into(),
+            faults: Vec::new(),
             interval: 5.0,
-            partition: "majority".into(),
-            kill_targets: "one,minority,primaries".into(),
-            pause_targets: "one,minority,primaries".into(),
-            clock_targets: "one,minority,all".into(),
-            clock_strategy: "faketime".into(),
+            partition: vec![Shape::Majority],
+            kill_targets: vec![One, Minority, Primaries],
+            pause_targets: vec![One, Minority, Primaries],
+            clock_targets: vec![One, Minority, All],
+            clock_strategy: ClockStrategy::Faketime,
             clock_max_offset_ms: 10_000,
             nodes_are_disposable: false,
-            packet: "loss,delay,rate".into(),
-            packet_targets: "all".into(),
+            packet: vec![PacketKind::Loss, PacketKind::Delay, PacketKind::Rate],
+            packet_targets: vec![All],
             packet_loss: 0.2,
             packet_delay_ms: 100,
             packet_rate_kbit: 1000,
             recovery_time: 5.0,
         }
+    }
+}
+
+impl NemesisConfig {
+    /// The faults as `--nemesis` names them (`partition,kill`; `none`).
+    pub fn faults_text(&self) -> String {
+        if self.faults.is_empty() {
+            return "none".into();
+        }
+        let names: Vec<&str> = self.faults.iter().map(|f| f.name()).collect();
+        names.join(",")
     }
 }
 
@@ -114,8 +136,6 @@ impl NemesisConfig {
     /// Parses and checks every option against the node names; one error
     /// naming the option and the fix.
     pub fn plan(&self, nodes: &[String]) -> Result<NemesisPlan> {
-        let faults = parse_faults(&self.faults)?;
-        let option = |name: &str, e: String| PlanError(format!("--{name}: {e}"));
         let positive = |x: f64| x.is_finite() && x > 0.0;
         if !positive(self.interval) {
             bail!("--nemesis-interval must be a positive number of seconds");
@@ -132,49 +152,42 @@ impl NemesisConfig {
                 "--packet-rate-kbit, --packet-delay-ms and --clock-max-offset-ms must be positive"
             );
         }
-        let mut behaviors = Vec::new();
-        for word in self
-            .packet
-            .split(',')
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-        {
-            behaviors.push(match word {
-                "loss" => Behavior::Loss(self.packet_loss),
-                "delay" => Behavior::Delay(Duration::from_millis(self.packet_delay_ms)),
-                "rate" => Behavior::Rate(self.packet_rate_kbit),
-                other => {
-                    bail!("--packet: unknown behaviour `{other}`; choose from loss, delay, rate")
-                }
-            });
-        }
-        if behaviors.is_empty() {
+        if self.packet.is_empty() {
             bail!("--packet: no behaviour given; choose from loss, delay, rate");
         }
-        let clock_strategy: ClockStrategy = self
-            .clock_strategy
-            .parse()
-            .map_err(|e| option("clock-strategy", e))?;
-        if faults.contains(&Fault::Clock)
-            && clock_strategy == ClockStrategy::Real
+        if self.partition.is_empty() {
+            bail!("--partition: no shape given; choose from majority, one, ring, bridge, primaries, all");
+        }
+        let behaviors = self
+            .packet
+            .iter()
+            .map(|kind| match kind {
+                PacketKind::Loss => Behavior::Loss(self.packet_loss),
+                PacketKind::Delay => Behavior::Delay(Duration::from_millis(self.packet_delay_ms)),
+                PacketKind::Rate => Behavior::Rate(self.packet_rate_kbit),
+            })
+            .collect();
+        if self.faults.contains(&Fault::Clock)
+            && self.clock_strategy == ClockStrategy::Real
             && !self.nodes_are_disposable
         {
             bail!("--clock-strategy real sets the nodes' system clocks: add --nodes-are-disposable if they are test machines, or use --clock-strategy faketime");
         }
+        let targets = |option: &str, targets: &[Target]| {
+            check_targets(targets, nodes)
+                .map(|_| targets.to_vec())
+                .map_err(|e| PlanError(format!("--{option}: {e}")))
+        };
         Ok(NemesisPlan {
-            faults,
+            faults: self.faults.clone(),
             interval: Duration::from_secs_f64(self.interval),
-            shapes: parse_shapes(&self.partition).map_err(|e| option("partition", e))?,
-            kill_targets: parse_targets(&self.kill_targets, nodes)
-                .map_err(|e| option("kill-targets", e))?,
-            pause_targets: parse_targets(&self.pause_targets, nodes)
-                .map_err(|e| option("pause-targets", e))?,
-            clock_targets: parse_targets(&self.clock_targets, nodes)
-                .map_err(|e| option("clock-targets", e))?,
-            clock_strategy,
+            shapes: self.partition.clone(),
+            kill_targets: targets("kill-targets", &self.kill_targets)?,
+            pause_targets: targets("pause-targets", &self.pause_targets)?,
+            clock_targets: targets("clock-targets", &self.clock_targets)?,
+            clock_strategy: self.clock_strategy,
             clock_max_offset_ms: self.clock_max_offset_ms,
-            packet_targets: parse_targets(&self.packet_targets, nodes)
-                .map_err(|e| option("packet-targets", e))?,
+            packet_targets: targets("packet-targets", &self.packet_targets)?,
             behaviors,
             recovery_time: Duration::from_secs_f64(self.recovery_time),
         })
@@ -240,23 +253,16 @@ mod tests {
     #[test]
     fn each_bad_option_is_named() {
         type BreakIt = fn(&mut NemesisConfig);
-        let cases: [(&str, BreakIt); 6] = [
-            ("--partition: unknown partition shape `rng`", |c| {
-                c.partition = "rng".into()
-            }),
+        let cases: [(&str, BreakIt); 5] = [
             ("--kill-targets: unknown target `n7`", |c| {
-                c.kill_targets = "n7".into()
+                c.kill_targets = vec![Target::Named(vec!["n7".into()])]
             }),
-            ("--packet: unknown behaviour `jitter`", |c| {
-                c.packet = "jitter".into()
-            }),
+            ("--packet: no behaviour given", |c| c.packet.clear()),
+            ("--partition: no shape given", |c| c.partition.clear()),
             ("--packet-loss must be a fraction", |c| c.packet_loss = 2.0),
-            ("--clock-strategy: unknown clock strategy", |c| {
-                c.clock_strategy = "ntp".into()
-            }),
             ("add --nodes-are-disposable", |c| {
-                c.faults = "clock".into();
-                c.clock_strategy = "real".into();
+                c.faults = vec![Fault::Clock];
+                c.clock_strategy = ClockStrategy::Real;
             }),
         ];
         for (expected, break_it) in cases {
@@ -265,6 +271,33 @@ mod tests {
             let err = config.plan(&nodes()).unwrap_err().to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err:?}");
         }
+    }
+
+    #[test]
+    fn test_json_keeps_the_command_lines_words_and_reads_them_back() {
+        let config = NemesisConfig {
+            faults: vec![Fault::Partition, Fault::Kill],
+            kill_targets: vec![Target::One, Target::Named(vec!["n1".into(), "n3".into()])],
+            ..NemesisConfig::default()
+        };
+        let json = serde_json::to_value(&config).unwrap();
+        assert_eq!(json["faults"], "partition,kill");
+        assert_eq!(json["kill_targets"], "one,n1+n3");
+        assert_eq!(json["clock_strategy"], "faketime");
+        assert_eq!(json["packet"], "loss,delay,rate");
+        let back: NemesisConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back.faults, config.faults);
+        assert_eq!(back.kill_targets, config.kill_targets);
+        // What older runs wrote: `all`, `none`.
+        let old: NemesisConfig =
+            serde_json::from_value(serde_json::json!({"faults": "all", "partition": "all"}))
+                .unwrap();
+        assert_eq!(old.faults, Fault::ALL);
+        assert_eq!(old.partition, Shape::ALL);
+        let none: NemesisConfig =
+            serde_json::from_value(serde_json::json!({"faults": "none"})).unwrap();
+        assert!(none.faults.is_empty());
+        assert_eq!(serde_json::to_value(&none).unwrap()["faults"], "none");
     }
 
     /// An in-process fake system with no ability at all: only its name and
@@ -296,8 +329,8 @@ mod tests {
 
     fn fitted(faults: &str, targets: &str) -> Result<(NemesisPlan, Vec<String>)> {
         let config = NemesisConfig {
-            faults: faults.into(),
-            clock_targets: targets.into(),
+            faults: crate::parse_faults(faults).unwrap(),
+            clock_targets: targets.split(',').map(|t| t.parse().unwrap()).collect(),
             ..NemesisConfig::default()
         };
         let mut plan = config.plan(&nodes())?;

@@ -20,6 +20,38 @@ pub const DELAY_QUEUE: u16 = 4711;
 pub const QDISC_HANDLE: &str = "fa11:";
 const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// A packet behaviour's kind, as `--packet` names it; its size comes from
+/// `--packet-loss`, `--packet-delay-ms` or `--packet-rate-kbit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PacketKind {
+    /// Packets lost.
+    Loss,
+    /// Packets held back.
+    Delay,
+    /// Bandwidth limited.
+    Rate,
+}
+
+impl fmt::Display for PacketKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PacketKind::Loss => "loss",
+            PacketKind::Delay => "delay",
+            PacketKind::Rate => "rate",
+        })
+    }
+}
+
+impl std::str::FromStr for PacketKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<PacketKind, String> {
+        <PacketKind as clap::ValueEnum>::from_str(text, false).map_err(|_| {
+            format!("unknown packet behaviour `{text}`; choose from loss, delay, rate")
+        })
+    }
+}
+
 /// What to do to packets.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Behavior {

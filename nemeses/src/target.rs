@@ -73,37 +73,56 @@ impl fmt::Display for Target {
     }
 }
 
-/// Reads a comma-separated list of targets; each is a keyword (one,
-/// minority, majority, all, primaries, some) or node names joined by `+`
-/// (`n1+n3`), which must be among `nodes`.
-pub fn parse_targets(text: &str, nodes: &[String]) -> Result<Vec<Target>, String> {
-    let mut targets = Vec::new();
-    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let target = match word {
+/// One word of a targets option: a keyword, or node names joined by `+`
+/// (not checked here: [`check_targets`] knows the nodes).
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    fn from_str(word: &str) -> Result<Target, String> {
+        Ok(match word.trim() {
             "one" => Target::One,
             "minority" => Target::Minority,
             "majority" => Target::Majority,
             "all" => Target::All,
             "primaries" => Target::Primaries,
             "some" => Target::Some,
-            names => {
-                let names: Vec<String> = names.split('+').map(|n| n.trim().to_owned()).collect();
-                if let Some(unknown) = names.iter().find(|n| !nodes.contains(n)) {
-                    return Err(format!(
-                        "unknown target `{unknown}`: choose from one, minority, majority, all, primaries, some, or node names joined by + ({})",
-                        nodes.join(", ")
-                    ));
-                }
-                Target::Named(names)
+            "" => return Err("no target given; choose from one, minority, majority, all, primaries, some, or node names joined by +".into()),
+            names => Target::Named(names.split('+').map(|n| n.trim().to_owned()).collect()),
+        })
+    }
+}
+
+/// Checks that every node a target names is among `nodes`, and that
+/// there is a target at all.
+pub fn check_targets(targets: &[Target], nodes: &[String]) -> Result<(), String> {
+    if targets.is_empty() {
+        return Err("no target given; choose from one, minority, majority, all, primaries, some, or node names".into());
+    }
+    for target in targets {
+        if let Target::Named(names) = target {
+            if let Some(unknown) = names.iter().find(|n| !nodes.contains(n)) {
+                return Err(format!(
+                    "unknown target `{unknown}`: choose from one, minority, majority, all, primaries, some, or node names joined by + ({})",
+                    nodes.join(", ")
+                ));
             }
-        };
+        }
+    }
+    Ok(())
+}
+
+/// Reads a comma-separated list of targets; each is a keyword (one,
+/// minority, majority, all, primaries, some) or node names joined by `+`
+/// (`n1+n3`), which must be among `nodes`.
+pub fn parse_targets(text: &str, nodes: &[String]) -> Result<Vec<Target>, String> {
+    let mut targets: Vec<Target> = Vec::new();
+    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let target: Target = word.parse()?;
         if !targets.contains(&target) {
             targets.push(target);
         }
     }
-    if targets.is_empty() {
-        return Err("no target given; choose from one, minority, majority, all, primaries, some, or node names".into());
-    }
+    check_targets(&targets, nodes)?;
     Ok(targets)
 }
 

@@ -255,7 +255,9 @@ async fn drive(
     let workload = workload_window(&stop, Duration::from_secs_f64(config.time_limit));
     eprintln!(
         "running {} clients for {} s, nemesis: {}",
-        config.concurrency, config.time_limit, config.nemesis.faults
+        config.concurrency,
+        config.time_limit,
+        config.nemesis.faults_text()
     );
     let mut tasks = Vec::new();
     for worker in 0..config.concurrency {

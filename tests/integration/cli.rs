@@ -373,3 +373,49 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
     assert!(!stderr.contains("internal error"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
 }
+
+#[test]
+fn a_mistyped_nemesis_option_is_one_line_with_the_choices() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--nemesis", "partition,clokc"],
+            "a similar value exists: 'clock'",
+        ),
+        (
+            &["--partition", "rng"],
+            "[possible values: majority, one, ring, bridge, primaries, all]",
+        ),
+        (
+            &["--packet", "jitter"],
+            "[possible values: loss, delay, rate]",
+        ),
+        (
+            &["--clock-strategy", "ntp"],
+            "[possible values: faketime, real]",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut argv = vec!["test", "etcd", "--nodes", "n1,n2,n3"];
+        argv.extend_from_slice(args);
+        let out = faultline(&argv);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(254), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+    // Node names are checked against the nodes, naming the option.
+    let out = faultline(&[
+        "test",
+        "etcd",
+        "--nodes",
+        "n1,n2,n3",
+        "--kill-targets",
+        "n1+n9",
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(254), "{stderr}");
+    assert!(
+        stderr.contains("--kill-targets: unknown target `n9`"),
+        "{stderr}"
+    );
+}
