@@ -77,6 +77,31 @@ impl CheckedHistory {
         }
     }
 
+    /// Reads back what [`CheckedHistory::to_json`] wrote under the checker
+    /// name `checker` in `results.json`; an analysis that cannot be read
+    /// (another version's, say) is `Unchecked` with the reason.
+    pub fn from_json(checker: &str, value: &serde_json::Value) -> CheckedHistory {
+        let unreadable = |e: serde_json::Error| {
+            CheckedHistory::Unchecked(format!("the {checker} analysis in results.json could not be read ({e}): run `faultline analyze` on the run directory"))
+        };
+        let reason = || value["reason"].as_str().unwrap_or("not checked").to_owned();
+        match checker {
+            "linearizable" if value.get("model").is_some() => {
+                match linearizable::Analysis::deserialize(value) {
+                    Ok(a) => CheckedHistory::Linearizable(Box::new(a)),
+                    Err(e) => unreadable(e),
+                }
+            }
+            "serializable" if value.get("workload").is_some() => {
+                match SerialAnalysis::deserialize(value) {
+                    Ok(a) => CheckedHistory::Serializable(Box::new(a)),
+                    Err(e) => unreadable(e),
+                }
+            }
+            _ => CheckedHistory::Unchecked(reason()),
+        }
+    }
+
     /// The analysis as results.json holds it.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -115,6 +140,63 @@ serde_by_name!(ConsistencyModel);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn analyses_read_back_from_results_json_as_they_were_written() {
+        use faultline_core::Format;
+        // A stale read (linearizable) and a G1c cycle (serializable), both
+        // invalid, so counterexample and anomalies are filled in.
+        let register = "INFO  jepsen.util - 0\t:invoke\t:write\t1\n\
+                        INFO  jepsen.util - 0\t:ok\t:write\t1\n\
+                        INFO  jepsen.util - 1\t:invoke\t:read\tnil\n\
+                        INFO  jepsen.util - 1\t:ok\t:read\t2\n";
+        let history = Format::JepsenLog.parse(register).unwrap().history;
+        let spec = CheckSpec::Linearizable {
+            model: ModelKind::CasRegister,
+        };
+        let checked = spec.check(&history, &Budget::default()).unwrap();
+        assert_eq!(checked.valid(), Validity::Invalid);
+        let json = checked.to_json();
+        let CheckedHistory::Linearizable(back) = CheckedHistory::from_json("linearizable", &json)
+        else {
+            panic!(
+                "read back as {:?}",
+                CheckedHistory::from_json("linearizable", &json)
+            )
+        };
+        let CheckedHistory::Linearizable(original) = checked else {
+            unreachable!()
+        };
+        assert_eq!(back, original);
+        assert!(back.counterexample.is_some());
+
+        let txns = r#"{"index":0,"process":0,"type":"invoke","f":"txn","value":[["append","x",1],["r","y",null]]}
+{"index":1,"process":0,"type":"ok","f":"txn","value":[["append","x",1],["r","y",[1]]]}
+{"index":2,"process":1,"type":"invoke","f":"txn","value":[["append","y",1],["r","x",null]]}
+{"index":3,"process":1,"type":"ok","f":"txn","value":[["append","y",1],["r","x",[1]]]}"#;
+        let history = Format::Jsonl.parse(txns).unwrap().history;
+        let spec = CheckSpec::Serializable {
+            workload: Workload::ListAppend,
+            consistency_model: ConsistencyModel::Serializable,
+        };
+        let checked = spec.check(&history, &Budget::default()).unwrap();
+        assert_eq!(checked.valid(), Validity::Invalid);
+        let json = checked.to_json();
+        let back = CheckedHistory::from_json("serializable", &json);
+        assert!(matches!(back, CheckedHistory::Serializable(_)));
+        assert_eq!(back.to_json(), json, "nothing lost on the way back");
+
+        let unchecked = CheckedHistory::Unchecked("no history".into()).to_json();
+        assert!(matches!(
+            CheckedHistory::from_json("linearizable", &unchecked),
+            CheckedHistory::Unchecked(reason) if reason == "no history"
+        ));
+        let broken = serde_json::json!({"model": "cas-register", "valid": 7});
+        assert!(matches!(
+            CheckedHistory::from_json("linearizable", &broken),
+            CheckedHistory::Unchecked(reason) if reason.contains("could not be read")
+        ));
+    }
 
     #[test]
     fn specs_round_trip_through_json_by_name() {

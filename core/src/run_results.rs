@@ -23,8 +23,10 @@ pub struct RunResults {
     /// The merged verdict.
     pub valid: Validity,
     /// Per checker (`linearizable`, `serializable`), its whole analysis.
+    #[serde(default)]
     pub checkers: BTreeMap<String, serde_json::Value>,
     /// Client operations by outcome.
+    #[serde(default)]
     pub ops: OutcomeCounts,
     /// Nemesis actions completed.
     #[serde(default)]

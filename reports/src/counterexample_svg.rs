@@ -5,7 +5,7 @@
 //! be placed outlined in red.
 
 use crate::html::{escape, shorten};
-use serde_json::Value;
+use faultline_checkers::linearizable::{Counterexample, OpView};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -24,47 +24,40 @@ struct Bar<'a> {
     description: &'a str,
 }
 
-fn bar_of(op: &Value) -> Option<Bar<'_>> {
-    Some(Bar {
-        process: match &op["process"] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        },
-        invoke: op["invoke"].as_u64()?,
-        complete: op["complete"].as_u64(),
-        unknown: op["unknown"].as_bool().unwrap_or(false) || op["complete"].is_null(),
-        description: op["description"].as_str().unwrap_or(""),
-    })
+fn bar_of(op: &OpView) -> Bar<'_> {
+    Bar {
+        process: op.process.clone(),
+        invoke: op.invoke as u64,
+        complete: op.complete.map(|c| c as u64),
+        unknown: op.unknown || op.complete.is_none(),
+        description: &op.description,
+    }
 }
 
-/// The SVG of `counterexample` (the checker's JSON), or None when it names
-/// no operation to draw.
-pub fn counterexample_svg(counterexample: &Value) -> Option<String> {
-    let failing = bar_of(&counterexample["failing_op"]);
-    let path = &counterexample["partial_linearizations"][0];
-    let steps: Vec<(Bar, &str)> = path["steps"]
-        .as_array()
+/// The SVG of `counterexample`, or None when it names no operation to draw.
+pub fn counterexample_svg(counterexample: &Counterexample) -> Option<String> {
+    let path = counterexample.partial_linearizations.first();
+    let steps: Vec<(Bar, &str)> = path
         .into_iter()
-        .flatten()
-        .filter_map(|s| Some((bar_of(&s["op"])?, s["state_after"].as_str().unwrap_or(""))))
+        .flat_map(|p| p.steps.iter())
+        .map(|s| (bar_of(&s.op), s.state_after.as_str()))
         .collect();
     // The window's operations, or else those the explanation names.
     let mut bars: BTreeMap<u64, Bar> = BTreeMap::new();
-    for op in counterexample["window"]["ops"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        if let Some(bar) = bar_of(op) {
-            bars.insert(bar.invoke, bar);
-        }
+    for op in counterexample.window.iter().flat_map(|w| w.ops.iter()) {
+        let bar = bar_of(op);
+        bars.insert(bar.invoke, bar);
     }
     if bars.is_empty() {
         for (bar, _) in &steps {
             bars.insert(bar.invoke, bar.clone());
         }
     }
-    let failing = failing.or_else(|| bar_of(&path["stuck_at"]))?;
+    let failing = counterexample
+        .failing_op
+        .as_ref()
+        .or_else(|| path.and_then(|p| p.stuck_at.as_ref()))
+        .map(bar_of)?;
     let failing_invoke = failing.invoke;
     bars.entry(failing.invoke).or_insert(failing);
     // Porcupine's x axis: event order, evenly spaced.
@@ -217,16 +210,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn typed(value: serde_json::Value) -> Counterexample {
+        serde_json::from_value(value).unwrap()
+    }
+
     #[test]
     fn draws_lanes_steps_and_the_failing_operation() {
-        let c = json!({
+        let c = typed(json!({
             "key": "k1",
             "failing_op": {"process": "2", "invoke": 4, "complete": 5, "description": "read → 1"},
             "partial_linearizations": [{"steps": [
                 {"op": {"process": "0", "invoke": 0, "complete": 1, "description": "write 2"}, "state_after": "2"},
                 {"op": {"process": "1", "invoke": 2, "complete": 3, "description": "read → 2"}, "state_after": "2"}
             ]}]
-        });
+        }));
         let svg = counterexample_svg(&c).unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         for lane in ["process 0", "process 1", "process 2"] {
@@ -239,6 +236,6 @@ mod tests {
 
     #[test]
     fn nothing_to_draw_without_an_operation() {
-        assert!(counterexample_svg(&json!({"key": "k"})).is_none());
+        assert!(counterexample_svg(&typed(json!({"key": "k"}))).is_none());
     }
 }

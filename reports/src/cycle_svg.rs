@@ -3,7 +3,7 @@
 //! or realtime, with the reason as the arrow's tooltip.
 
 use crate::html::escape;
-use serde_json::Value;
+use faultline_checkers::serializable::Anomaly;
 use std::fmt::Write;
 
 const NODE_RADIUS: f64 = 24.0;
@@ -21,36 +21,25 @@ fn edge_color(label: &str) -> &'static str {
 /// The SVG of `anomaly`'s cycle (the checker's JSON); None for an anomaly
 /// without one. `id` keeps its arrowheads apart from other drawings' on the
 /// same page.
-pub fn cycle_svg(anomaly: &Value, id: usize) -> Option<String> {
-    let edges = anomaly["cycle"].as_array().filter(|c| !c.is_empty())?;
+pub fn cycle_svg(anomaly: &Anomaly, id: usize) -> Option<String> {
+    let edges = &anomaly.cycle;
+    if edges.is_empty() {
+        return None;
+    }
     let mut names: Vec<&str> = Vec::new();
     for edge in edges {
-        for end in ["from", "to"] {
-            if let Some(name) = edge[end].as_str() {
-                if !names.contains(&name) {
-                    names.push(name);
-                }
+        for name in [edge.from.as_str(), edge.to.as_str()] {
+            if !names.contains(&name) {
+                names.push(name);
             }
         }
     }
     let process_of = |name: &str| {
-        anomaly["txns"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| t["name"] == name)
-            .map(|t| {
-                (
-                    t["process"].as_str().unwrap_or("").to_owned(),
-                    t["mops"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )
-            })
+        anomaly
+            .txns
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| (t.process.clone(), t.mops.join("; ")))
             .unwrap_or_default()
     };
     let n = names.len() as f64;
@@ -74,9 +63,9 @@ pub fn cycle_svg(anomaly: &Value, id: usize) -> Option<String> {
     }
     svg += "</defs>";
     for edge in edges {
-        let from = names.iter().position(|n| edge["from"] == *n)?;
-        let to = names.iter().position(|n| edge["to"] == *n)?;
-        let label = edge["label"].as_str().unwrap_or("");
+        let from = names.iter().position(|n| edge.from == *n)?;
+        let to = names.iter().position(|n| edge.to == *n)?;
+        let label = edge.label.as_ref();
         let color = edge_color(label);
         let (x0, y0) = place(from);
         let (x1, y1) = place(to);
@@ -97,7 +86,7 @@ pub fn cycle_svg(anomaly: &Value, id: usize) -> Option<String> {
             svg,
             "<g><title>{}</title><path d=\"M{:.1},{:.1} Q{mx:.1},{my:.1} {:.1},{:.1}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" marker-end=\"url(#arrow-{id}-{})\"/>\
 <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"16\" rx=\"3\" fill=\"#fff\" stroke=\"{color}\"/><text x=\"{lx:.1}\" y=\"{:.1}\" fill=\"{color}\" text-anchor=\"middle\">{}</text></g>",
-            escape(edge["why"].as_str().unwrap_or(label)),
+            escape(if edge.why.is_empty() { label } else { &edge.why }),
             start.0,
             start.1,
             end.0,
@@ -145,16 +134,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn typed(value: serde_json::Value) -> Anomaly {
+        serde_json::from_value(value).unwrap()
+    }
+
     #[test]
     fn a_cycle_becomes_nodes_and_labelled_arrows() {
-        let anomaly = json!({
+        let anomaly = typed(json!({
             "name": "G-single",
             "txns": [{"name": "T0", "process": "1", "mops": ["r x []"]}, {"name": "T1", "process": "2", "mops": ["append x 1"]}],
             "cycle": [
                 {"from": "T0", "to": "T1", "label": "rw", "why": "T0 did not see T1's append"},
                 {"from": "T1", "to": "T0", "label": "wr", "why": "T0 read T1's append"}
             ]
-        });
+        }));
         let svg = cycle_svg(&anomaly, 3).unwrap();
         assert_eq!(svg.matches("<circle").count(), 2);
         assert_eq!(svg.matches("marker-end=").count(), 2);
@@ -165,6 +158,6 @@ mod tests {
 
     #[test]
     fn no_cycle_no_drawing() {
-        assert!(cycle_svg(&json!({"name": "G1a", "cycle": []}), 0).is_none());
+        assert!(cycle_svg(&typed(json!({"name": "G1a", "cycle": []})), 0).is_none());
     }
 }

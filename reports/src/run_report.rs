@@ -3,31 +3,27 @@
 //! duration, operations by outcome — then the plots, the timeline, every
 //! fault applied, the checker's explanation (the counterexample or the
 //! anomalies, drawn), and links to the raw history, results and node logs.
-//! Built from the run directory's files alone, so it can be rebuilt any
-//! time and opened from disk.
+//! Built from the run directory's files alone (read once, typed, by
+//! [`RunRecord`]), so it can be rebuilt any time and opened from disk.
 
 use crate::counterexample_svg::counterexample_svg;
 use crate::cycle_svg::cycle_svg;
 use crate::html::{escape, page};
 use crate::plots::draw_plots;
 use crate::run_data::RunData;
+use crate::run_record::RunRecord;
 use crate::timeline::{timeline_section, write_timeline_data};
-use faultline_core::{OpType, Process};
-use serde_json::Value;
+use faultline_checkers::linearizable::{Analysis, Counterexample};
+use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
+use faultline_checkers::CheckedHistory;
+use faultline_core::{OpType, Process, Validity};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-fn read_json(path: &Path) -> Value {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null)
-}
-
-fn verdict_class(valid: &Value) -> (&'static str, &'static str) {
+fn verdict_class(valid: Option<Validity>) -> (&'static str, &'static str) {
     match valid {
-        Value::Bool(true) => ("valid", "VALID"),
-        Value::Bool(false) => ("invalid", "INVALID"),
+        Some(Validity::Valid) => ("valid", "VALID"),
+        Some(Validity::Invalid) => ("invalid", "INVALID"),
         _ => ("unknown", "UNKNOWN"),
     }
 }
@@ -48,114 +44,138 @@ fn shell_word(word: &str) -> String {
 /// Writes the report of `run_dir` (`index.html`, `timeline.js` and
 /// `plots/*.png`); returns the page's path.
 pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
-    let test = read_json(&run_dir.join("test.json"));
-    let results = read_json(&run_dir.join("results.json"));
+    let record = RunRecord::read(run_dir);
     let history = std::fs::read_to_string(run_dir.join("history.jsonl")).unwrap_or_default();
     let run = RunData::from_jsonl(&history);
     drop(history);
-    let name = test["name"].as_str().unwrap_or("faultline run");
-    let (class, word) = verdict_class(&results["valid"]);
+    let (class, word) = verdict_class(record.results.as_ref().map(|r| r.valid));
     let mut body = String::new();
+    header(&mut body, &record, &run, run_dir, (class, word));
+    summary(&mut body, &record, &run);
+    plots(&mut body, &run, run_dir)?;
+    timeline(&mut body, &run, run_dir)?;
+    faults(&mut body, &run);
+    checkers(&mut body, &record);
+    files(&mut body, run_dir);
+    let path = run_dir.join("index.html");
+    let title = format!("faultline {}: {word}", record.name());
+    std::fs::write(&path, page(&title, &body))?;
+    Ok(path)
+}
+
+/// The title, the verdict, the navigation, and what makes the run
+/// suspect before anything else: warnings and the harness's failures.
+fn header(
+    body: &mut String,
+    record: &RunRecord,
+    run: &RunData,
+    run_dir: &Path,
+    (class, word): (&str, &str),
+) {
     let _ = write!(
         body,
         "<h1>faultline {} <span class=\"verdict {class}\">{word}</span></h1>\n<p class=\"muted\">{}</p>\n\
 <nav><a href=\"#summary\">summary</a> · <a href=\"#plots\">plots</a> · <a href=\"#timeline\">timeline</a> · \
 <a href=\"#faults\">faults</a> · <a href=\"#checkers\">checkers</a> · <a href=\"#files\">files</a></nav>\n",
-        escape(name),
+        escape(record.name()),
         escape(&run_dir.display().to_string())
     );
     for warning in &run.warnings {
         let _ = writeln!(body, "<p class=\"warning\">{}</p>", escape(warning));
     }
     // The harness's own failures make the run unknown: say why first.
-    for failure in results["harness_failures"].as_array().into_iter().flatten() {
+    for failure in record.results.iter().flat_map(|r| &r.harness_failures) {
         let _ = writeln!(
             body,
             "<p class=\"warning harness\">The harness failed, so the verdict is unknown: {}</p>",
-            escape(failure.as_str().unwrap_or_default())
+            escape(failure)
         );
     }
+}
 
-    // Summary.
-    body += "<h2 id=\"summary\">Summary</h2>\n<table>\n";
-    let mut row = |key: &str, value: String| {
-        let _ = writeln!(body, "<tr><th>{}</th><td>{value}</td></tr>", escape(key));
-    };
-    if let Some(checkers) = results["checkers"].as_object() {
-        for (checker, analysis) in checkers {
-            let (c, w) = verdict_class(&analysis["valid"]);
-            let model = analysis["model"].as_str().unwrap_or("");
-            let refuted = match (
-                analysis["refuted_keys"].as_u64(),
-                analysis["partitions"].as_u64(),
-            ) {
-                (Some(n), Some(of)) if n > 0 && of > 1 => {
-                    format!(" {n} of {of} keys refuted;")
-                }
-                _ => String::new(),
-            };
-            let jump = if analysis["counterexample"]["failing_op"].is_object() {
-                format!("{refuted} <a href=\"#counterexample\">see the counterexample</a>")
-            } else if analysis["anomalies"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty())
-            {
-                " <a href=\"#anomalies\">see the anomalies</a>".to_owned()
+/// The model a checker judged against, as its analysis names it.
+fn model_of(checked: &CheckedHistory) -> &str {
+    match checked {
+        CheckedHistory::Linearizable(a) => &a.model,
+        CheckedHistory::Serializable(a) => &a.model,
+        CheckedHistory::Unchecked(_) => "",
+    }
+}
+
+/// After a checker's verdict: how much was refuted and a link to why.
+fn verdict_jump(checked: &CheckedHistory) -> String {
+    match checked {
+        CheckedHistory::Linearizable(a) => {
+            let refuted = if a.refuted_keys > 0 && a.partitions > 1 {
+                format!(" {} of {} keys refuted;", a.refuted_keys, a.partitions)
             } else {
                 String::new()
             };
-            row(
-                &format!("{checker} ({model})"),
-                format!("<span class=\"verdict {c}\">{w}</span>{jump}"),
-            );
+            if a.counterexample
+                .as_ref()
+                .is_some_and(|c| c.failing_op.is_some())
+            {
+                format!("{refuted} <a href=\"#counterexample\">see the counterexample</a>")
+            } else {
+                String::new()
+            }
         }
+        CheckedHistory::Serializable(a) if !a.anomalies.is_empty() => {
+            " <a href=\"#anomalies\">see the anomalies</a>".to_owned()
+        }
+        _ => String::new(),
     }
+}
+
+fn summary(body: &mut String, record: &RunRecord, run: &RunData) {
+    *body += "<h2 id=\"summary\">Summary</h2>\n<table>\n";
+    let mut row = |key: &str, value: String| {
+        let _ = writeln!(body, "<tr><th>{}</th><td>{value}</td></tr>", escape(key));
+    };
+    for (checker, checked) in &record.analyses {
+        let (c, w) = verdict_class(Some(checked.valid()));
+        row(
+            &format!("{checker} ({})", model_of(checked)),
+            format!(
+                "<span class=\"verdict {c}\">{w}</span>{}",
+                verdict_jump(checked)
+            ),
+        );
+    }
+    let test = &record.test;
     row(
         "workload",
-        escape(test["workload"].as_str().unwrap_or("register")),
+        escape(test.workload.as_deref().unwrap_or("register")),
     );
     row(
         "nemesis",
         format!(
             "<code>{}</code>",
-            escape(test["nemesis"]["faults"].as_str().unwrap_or("none"))
+            escape(test.nemesis.faults.as_deref().unwrap_or("none"))
         ),
     );
-    let seed = (!test["seed"].is_null()).then(|| test["seed"].to_string());
+    let seed = test.seed.map(|s| s.to_string());
     if let Some(seed) = &seed {
         row("seed", escape(seed));
     }
-    let command: Vec<String> = test["command_line"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(shell_word)
-        .collect();
+    let command: Vec<String> = test.command_line.iter().map(|w| shell_word(w)).collect();
     if !command.is_empty() {
+        let command = escape(&command.join(" "));
         row(
             "reproduce",
             match &seed {
                 Some(seed) => format!(
-                    "<code>{}</code> (add <code>--seed {}</code> if it is not there)",
-                    escape(&command.join(" ")),
+                    "<code>{command}</code> (add <code>--seed {}</code> if it is not there)",
                     escape(seed)
                 ),
-                None => format!("<code>{}</code>", escape(&command.join(" "))),
+                None => format!("<code>{command}</code>"),
             },
         );
     }
-    let nodes: Vec<String> = test["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| {
-            format!(
-                "{} ({})",
-                n["name"].as_str().unwrap_or("?"),
-                n["host"].as_str().unwrap_or("?")
-            )
-        })
+    let nodes: Vec<String> = test
+        .nodes
+        .iter()
+        .map(|n| format!("{} ({})", n.name, n.host))
         .collect();
     if !nodes.is_empty() {
         row("nodes", escape(&nodes.join(", ")));
@@ -173,26 +193,27 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
             format!("{} events, no times recorded", run.history.len())
         },
     );
-    row(
-        "operations",
-        format!(
-            "{} ok, {} fail, {} info (unknown)",
-            results["ops"]["ok"], results["ops"]["fail"], results["ops"]["info"]
-        ),
-    );
-    row(
-        "check time",
-        format!("{:.0} ms", results["check_ms"].as_f64().unwrap_or(0.0)),
-    );
-    body += "</table>\n";
+    if let Some(results) = &record.results {
+        let ops = results.ops;
+        row(
+            "operations",
+            format!(
+                "{} ok, {} fail, {} info (unknown)",
+                ops.ok, ops.fail, ops.info
+            ),
+        );
+        row("check time", format!("{:.0} ms", results.check_ms));
+    }
+    *body += "</table>\n";
+}
 
-    // Plots.
-    body += "<h2 id=\"plots\">Plots</h2>\n";
+fn plots(body: &mut String, run: &RunData, run_dir: &Path) -> std::io::Result<()> {
+    *body += "<h2 id=\"plots\">Plots</h2>\n";
     let plot_dir = run_dir.join("plots");
     std::fs::create_dir_all(&plot_dir)?;
-    match draw_plots(&run, Some(&plot_dir)) {
+    match draw_plots(run, Some(&plot_dir)) {
         Ok(plots) if plots.is_empty() => {
-            body += "<p class=\"muted\">No plots: the history records no times (as histories imported from Jepsen's logs or EDN files); the timeline below uses event order instead.</p>\n";
+            *body += "<p class=\"muted\">No plots: the history records no times (as histories imported from Jepsen's logs or EDN files); the timeline below uses event order instead.</p>\n";
         }
         Ok(plots) => {
             for plot in plots {
@@ -229,69 +250,82 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
             );
         }
     }
+    Ok(())
+}
 
-    // Timeline.
+fn timeline(body: &mut String, run: &RunData, run_dir: &Path) -> std::io::Result<()> {
+    let mut processes: Vec<u64> = run.ops.iter().map(|o| o.process).collect();
+    processes.sort_unstable();
+    processes.dedup();
     let _ = writeln!(
         body,
         "<h2 id=\"timeline\">Timeline ({} operations, {} processes)</h2>",
         run.ops.len(),
-        {
-            let mut p: Vec<u64> = run.ops.iter().map(|o| o.process).collect();
-            p.sort_unstable();
-            p.dedup();
-            p.len()
-        }
+        processes.len()
     );
-    write_timeline_data(&run, run_dir)?;
-    body += &timeline_section(&run);
+    write_timeline_data(run, run_dir)?;
+    *body += &timeline_section(run);
+    Ok(())
+}
 
-    // Faults applied.
+/// Every fault the nemesis applied, when, and what went wrong with it.
+fn faults(body: &mut String, run: &RunData) {
     let events = run.history.events();
-    let faults: Vec<_> = events
+    let applied: Vec<_> = events
         .iter()
         .filter(|e| e.process == Process::Nemesis && e.kind == OpType::Info)
         .collect();
     let _ = writeln!(
         body,
         "<h2 id=\"faults\">Faults applied ({})</h2>",
-        faults.len()
+        applied.len()
     );
-    if faults.is_empty() {
-        body += "<p class=\"muted\">None.</p>\n";
-    } else {
-        let origin = events.first().map_or(0, |e| e.time);
-        body += "<table>\n<tr><th>time</th><th>action</th><th>what</th><th>error</th></tr>\n";
-        for e in faults {
-            let _ = writeln!(
-                body,
-                "<tr><td>{:.1} s</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                e.time.saturating_sub(origin) as f64 / 1e9,
-                escape(&e.f),
-                escape(&e.value.to_string()),
-                escape(e.error.as_deref().unwrap_or(""))
-            );
-        }
-        body += "</table>\n";
+    if applied.is_empty() {
+        *body += "<p class=\"muted\">None.</p>\n";
+        return;
     }
-
-    // What the checkers found.
-    body += "<h2 id=\"checkers\">Checkers</h2>\n";
-    if let Some(checkers) = results["checkers"].as_object() {
-        for (checker, analysis) in checkers {
-            let (c, w) = verdict_class(&analysis["valid"]);
-            let _ = writeln!(
-                body,
-                "<h3>{} <span class=\"verdict {c}\">{w}</span></h3>",
-                escape(checker)
-            );
-            explain(&mut body, analysis);
-        }
-    } else {
-        body += "<p class=\"muted\">Not checked yet: run <code>faultline analyze</code> on this directory.</p>\n";
+    let origin = events.first().map_or(0, |e| e.time);
+    *body += "<table>\n<tr><th>time</th><th>action</th><th>what</th><th>error</th></tr>\n";
+    for e in applied {
+        let _ = writeln!(
+            body,
+            "<tr><td>{:.1} s</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            e.time.saturating_sub(origin) as f64 / 1e9,
+            escape(&e.f),
+            escape(&e.value.to_string()),
+            escape(e.error.as_deref().unwrap_or(""))
+        );
     }
+    *body += "</table>\n";
+}
 
-    // Files.
-    body += "<h2 id=\"files\">Files</h2>\n<ul>\n";
+/// What each checker found, explained.
+fn checkers(body: &mut String, record: &RunRecord) {
+    *body += "<h2 id=\"checkers\">Checkers</h2>\n";
+    if record.analyses.is_empty() {
+        *body += "<p class=\"muted\">Not checked yet: run <code>faultline analyze</code> on this directory.</p>\n";
+        return;
+    }
+    for (checker, checked) in &record.analyses {
+        let (c, w) = verdict_class(Some(checked.valid()));
+        let _ = writeln!(
+            body,
+            "<h3>{} <span class=\"verdict {c}\">{w}</span></h3>",
+            escape(checker)
+        );
+        match checked {
+            CheckedHistory::Linearizable(a) => explain_linearizable(body, a),
+            CheckedHistory::Serializable(a) => explain_serializable(body, a),
+            CheckedHistory::Unchecked(reason) => {
+                let _ = writeln!(body, "<p>{}</p>", escape(reason));
+            }
+        }
+    }
+}
+
+/// Links to the raw files and every node's logs.
+fn files(body: &mut String, run_dir: &Path) {
+    *body += "<h2 id=\"files\">Files</h2>\n<ul>\n";
     for file in [
         "history.jsonl",
         "results.json",
@@ -318,179 +352,163 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     logs.sort();
     for log in logs {
         if let Ok(relative) = log.strip_prefix(run_dir) {
-            let link = relative.display().to_string();
-            let _ = writeln!(
-                body,
-                "<li><a href=\"{}\">{}</a></li>",
-                escape(&link),
-                escape(&link)
-            );
+            let link = escape(&relative.display().to_string());
+            let _ = writeln!(body, "<li><a href=\"{link}\">{link}</a></li>");
         }
     }
-    body += "</ul>\n";
-    let path = run_dir.join("index.html");
-    std::fs::write(&path, page(&format!("faultline {name}: {word}"), &body))?;
-    Ok(path)
+    *body += "</ul>\n";
 }
 
-/// Text of a JSON scalar: strings without their quotes.
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
+/// What was checked, in one line.
+fn scope(body: &mut String, scope: &str, model: &str) {
+    let _ = writeln!(
+        body,
+        "<p class=\"muted\">{} checked for {}.</p>",
+        escape(scope),
+        escape(model)
+    );
 }
 
-/// The checker's own explanation: a linearizability counterexample or the
-/// serializability anomalies, each drawn.
-fn explain(body: &mut String, analysis: &Value) {
-    // What was checked, in one line.
-    let scope = match (analysis["txns"].as_u64(), analysis["ops"].as_u64()) {
-        (Some(txns), _) => format!(
-            "{txns} transactions, {} dependency edges",
-            analysis["edges"].as_u64().unwrap_or(0)
+/// A linearizability verdict explained: the counterexample drawn, the
+/// longest partial linearization, the smallest failing window.
+fn explain_linearizable(body: &mut String, analysis: &Analysis) {
+    scope(
+        body,
+        &format!(
+            "{} operations in {} key(s)",
+            analysis.ops, analysis.partitions
         ),
-        (None, Some(ops)) => format!(
-            "{ops} operations in {} key(s)",
-            analysis["partitions"].as_u64().unwrap_or(1)
-        ),
-        _ => String::new(),
-    };
-    if !scope.is_empty() {
-        let _ = writeln!(
-            body,
-            "<p class=\"muted\">{} checked for {}.</p>",
-            escape(&scope),
-            escape(analysis["model"].as_str().unwrap_or("the model"))
-        );
-    }
-    if let Some(reason) = analysis["reason"].as_str() {
+        &analysis.model,
+    );
+    if let Some(reason) = &analysis.reason {
         let _ = writeln!(body, "<p>{}</p>", escape(reason));
     }
-    let c = &analysis["counterexample"];
-    if let Some(op) = c["failing_op"].as_object() {
+    if let Some(c) = &analysis.counterexample {
+        counterexample(body, c);
+    }
+}
+
+fn counterexample(body: &mut String, c: &Counterexample) {
+    let Some(op) = &c.failing_op else {
+        return;
+    };
+    let _ = writeln!(
+        body,
+        "<div id=\"counterexample\"><p>{}: process {} <code>{}</code> (event {}) cannot be linearized.</p>",
+        c.key.as_deref().map_or("The history".to_owned(), |k| format!("Key <code>{}</code>", escape(k))),
+        escape(&op.process),
+        escape(&op.description),
+        op.invoke
+    );
+    if let Some(svg) = counterexample_svg(c) {
         let _ = writeln!(
             body,
-            "<div id=\"counterexample\"><p>{}: process {} <code>{}</code> (event {}) cannot be linearized.</p>",
-            c["key"].as_str().map_or("The history".to_owned(), |k| format!("Key <code>{}</code>", escape(k))),
-            escape(&op.get("process").map(plain).unwrap_or_default()),
-            escape(op.get("description").and_then(Value::as_str).unwrap_or("")),
-            escape(&op.get("invoke").map(plain).unwrap_or_default())
-        );
-        if let Some(svg) = counterexample_svg(c) {
-            let _ = writeln!(
-                body,
-                "<p class=\"muted\">Operations of this key {}, one lane per process in event order; \
+            "<p class=\"muted\">Operations of this key {}, one lane per process in event order; \
 the numbered points are the longest partial linearization (hover for the state after each step); \
 the red one cannot be placed.</p>\n<div class=\"drawing\">{svg}</div>",
-                if c["window"].is_object() { "in the smallest failing window" } else { "named by the explanation" }
-            );
-        }
-        if let Some(steps) = c["partial_linearizations"][0]["steps"].as_array() {
-            *body += "<p>The longest partial linearization, with the state after each step:</p>\n<table>\n<tr><th>step</th><th>process</th><th>operation</th><th>state after</th></tr>\n";
-            for (k, step) in steps.iter().enumerate() {
-                let _ = writeln!(
-                    body,
-                    "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                    k + 1,
-                    escape(&plain(&step["op"]["process"])),
-                    escape(step["op"]["description"].as_str().unwrap_or("")),
-                    escape(&plain(&step["state_after"]))
-                );
+            if c.window.is_some() {
+                "in the smallest failing window"
+            } else {
+                "named by the explanation"
             }
-            *body += "</table>\n";
-        }
-        if let Some(w) = c["window"].as_object() {
+        );
+    }
+    if let Some(path) = c.partial_linearizations.first() {
+        *body += "<p>The longest partial linearization, with the state after each step:</p>\n<table>\n<tr><th>step</th><th>process</th><th>operation</th><th>state after</th></tr>\n";
+        for (k, step) in path.steps.iter().enumerate() {
             let _ = writeln!(
                 body,
-                "<p>Smallest failing window: events {} to {} ({} operations), starting from state {}.</p>",
-                escape(&w.get("from_event").map(plain).unwrap_or_default()),
-                escape(&w.get("to_event").map(plain).unwrap_or_default()),
-                escape(&w.get("op_count").map(plain).unwrap_or_default()),
-                escape(
-                    &w.get("start_states")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .map(plain)
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                k + 1,
+                escape(&step.op.process),
+                escape(&step.op.description),
+                escape(&step.state_after)
             );
         }
-        *body += "</div>\n";
+        *body += "</table>\n";
     }
-    if let Some(counts) = analysis["counts"].as_object().filter(|c| !c.is_empty()) {
-        let list: Vec<String> = counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+    if let Some(w) = &c.window {
+        let _ = writeln!(
+            body,
+            "<p>Smallest failing window: events {} to {} ({} operations), starting from state {}.</p>",
+            w.from_event,
+            w.to_event,
+            w.op_count,
+            escape(&w.start_states.join(" or "))
+        );
+    }
+    *body += "</div>\n";
+}
+
+/// A serializability verdict explained: the anomalies by kind, in the
+/// order the checker ranked them, each cycle drawn with its transactions.
+fn explain_serializable(body: &mut String, analysis: &SerialAnalysis) {
+    scope(
+        body,
+        &format!(
+            "{} transactions, {} dependency edges",
+            analysis.txns, analysis.edges
+        ),
+        &analysis.model,
+    );
+    if let Some(reason) = &analysis.reason {
+        let _ = writeln!(body, "<p>{}</p>", escape(reason));
+    }
+    if !analysis.counts.is_empty() {
+        let not: Vec<&str> = analysis.not.iter().map(AsRef::as_ref).collect();
         let _ = writeln!(
             body,
             "<p id=\"anomalies\">Anomalies: {}. Rules out: {}.</p>",
-            escape(&list.join(", ")),
-            escape(
-                &analysis["not"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            escape(&analysis.counts_text()),
+            escape(&not.join(", "))
         );
     }
-    let anomalies: Vec<&Value> = analysis["anomalies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    // Grouped by type, in the order the checker ranked them.
-    let mut kinds: Vec<&str> = anomalies
-        .iter()
-        .filter_map(|a| a["name"].as_str())
-        .collect();
+    let mut kinds: Vec<&str> = analysis.anomalies.iter().map(|a| a.name.as_str()).collect();
     let mut seen = std::collections::HashSet::new();
     kinds.retain(|k| seen.insert(*k));
     let mut drawing = 0;
     for kind in kinds {
-        let group: Vec<&&Value> = anomalies.iter().filter(|a| a["name"] == kind).collect();
+        let group: Vec<&Anomaly> = analysis
+            .anomalies
+            .iter()
+            .filter(|a| a.name == kind)
+            .collect();
         let _ = writeln!(
             body,
             "<h4 id=\"anomaly-{}\">{} ({} shown)</h4>\n<p class=\"muted\">{}</p>",
             escape(kind),
             escape(kind),
             group.len(),
-            escape(group[0]["meaning"].as_str().unwrap_or(""))
+            escape(&group[0].meaning)
         );
         for anomaly in group {
-            let _ = writeln!(
-                body,
-                "<div class=\"anomaly\"><p>{}</p>",
-                escape(anomaly["explanation"].as_str().unwrap_or(""))
-            );
-            if let Some(svg) = cycle_svg(anomaly, drawing) {
-                let _ = writeln!(body, "<div class=\"drawing\">{svg}</div>");
-            }
+            explain_anomaly(body, anomaly, drawing);
             drawing += 1;
-            *body += "<table>\n<tr><th>transaction</th><th>process</th><th>outcome</th><th>micro-operations</th></tr>\n";
-            for txn in anomaly["txns"].as_array().into_iter().flatten() {
-                let mops: Vec<&str> = txn["mops"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                let _ = writeln!(
-                    body,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                    escape(txn["name"].as_str().unwrap_or("")),
-                    escape(txn["process"].as_str().unwrap_or("")),
-                    escape(txn["outcome"].as_str().unwrap_or("")),
-                    escape(&mops.join("; "))
-                );
-            }
-            *body += "</table></div>\n";
         }
     }
+}
+
+fn explain_anomaly(body: &mut String, anomaly: &Anomaly, drawing: usize) {
+    let _ = writeln!(
+        body,
+        "<div class=\"anomaly\"><p>{}</p>",
+        escape(&anomaly.explanation)
+    );
+    if let Some(svg) = cycle_svg(anomaly, drawing) {
+        let _ = writeln!(body, "<div class=\"drawing\">{svg}</div>");
+    }
+    *body += "<table>\n<tr><th>transaction</th><th>process</th><th>outcome</th><th>micro-operations</th></tr>\n";
+    for txn in &anomaly.txns {
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            escape(&txn.name),
+            escape(&txn.process),
+            escape(&txn.outcome),
+            escape(&txn.mops.join("; "))
+        );
+    }
+    *body += "</table></div>\n";
 }
 
 #[cfg(test)]
@@ -514,8 +532,9 @@ mod tests {
             dir.join("results.json"),
             r#"{"valid":false,"ops":{"ok":3,"fail":0,"info":1},"check_ms":2.5,
                 "checkers":{"linearizable":{"valid":false,"model":"cas-register",
-                "counterexample":{"key":"k1","failing_op":{"process":2,"description":"read → 1","invoke":4},
-                "partial_linearizations":[{"steps":[{"op":{"process":0,"description":"write 2"},"state_after":2}]}]}}}}"#,
+                "ops":4,"partitions":1,
+                "counterexample":{"key":"k1","failing_op":{"process":"2","description":"read → 1","invoke":4},
+                "partial_linearizations":[{"steps":[{"op":{"process":"0","description":"write 2"},"state_after":"2"}]}]}}}}"#,
         )
         .unwrap();
         std::fs::write(

@@ -5,8 +5,10 @@
 
 use crate::font::ensure_font;
 use crate::html::{escape, page, url_segment};
+use crate::run_record::RunRecord;
+use faultline_checkers::CheckedHistory;
+use faultline_core::Validity;
 use plotters::prelude::*;
-use serde_json::Value;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -38,42 +40,38 @@ impl RunSummary {
     }
 }
 
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
-
 fn summarize(store: &Path, test: &str, run_dir: &Path) -> Option<RunSummary> {
-    let results = read_json(&run_dir.join("results.json"));
-    if results.is_none() && !run_dir.join("history.jsonl").exists() {
+    let record = RunRecord::read(run_dir);
+    if record.results.is_none() && !run_dir.join("history.jsonl").exists() {
         return None;
     }
-    let results = results.unwrap_or_default();
-    let verdict = match &results["valid"] {
-        Value::Bool(true) => "valid",
-        Value::Bool(false) => "invalid",
-        Value::String(s) if s == "unknown" => "unknown",
-        _ if results.is_null() => "unchecked",
-        _ => "unknown",
+    let verdict = match record.results.as_ref().map(|r| r.valid) {
+        Some(Validity::Valid) => "valid",
+        Some(Validity::Invalid) => "invalid",
+        Some(Validity::Unknown) => "unknown",
+        None => "unchecked",
     };
     let mut anomalies = Vec::new();
-    for analysis in results["checkers"]
-        .as_object()
-        .into_iter()
-        .flat_map(|c| c.values())
-    {
-        for (kind, n) in analysis["counts"].as_object().into_iter().flatten() {
-            anomalies.push(format!("{kind} ×{n}"));
-        }
-        if let Some(key) = analysis["counterexample"]["key"].as_str() {
-            anomalies.push(format!("not linearizable (key {key})"));
-        } else if analysis["counterexample"]["failing_op"].is_object() {
-            anomalies.push("not linearizable".to_owned());
+    for (_, checked) in &record.analyses {
+        match checked {
+            CheckedHistory::Serializable(a) => {
+                anomalies.extend(a.counts.iter().map(|(kind, n)| format!("{kind} ×{n}")));
+            }
+            CheckedHistory::Linearizable(a) => match &a.counterexample {
+                Some(c) if c.key.is_some() => anomalies.push(format!(
+                    "not linearizable (key {})",
+                    c.key.as_deref().unwrap_or_default()
+                )),
+                Some(c) if c.failing_op.is_some() => anomalies.push("not linearizable".to_owned()),
+                _ => {}
+            },
+            CheckedHistory::Unchecked(_) => {}
         }
     }
-    let ops = ["ok", "fail", "info"]
-        .iter()
-        .map(|k| results["ops"][k].as_u64().unwrap_or(0))
-        .sum();
+    let ops = record
+        .results
+        .as_ref()
+        .map_or(0, |r| r.ops.ok + r.ops.fail + r.ops.info);
     Some(RunSummary {
         test: test.to_owned(),
         run: run_dir.file_name()?.to_string_lossy().into_owned(),
@@ -81,7 +79,7 @@ fn summarize(store: &Path, test: &str, run_dir: &Path) -> Option<RunSummary> {
         verdict: verdict.to_owned(),
         anomalies: anomalies.join(", "),
         ops,
-        duration_s: results["duration_s"].as_f64(),
+        duration_s: record.results.as_ref().and_then(|r| r.duration_s),
     })
 }
 
@@ -323,14 +321,16 @@ mod tests {
             "etcd-register",
             "20261121T010000Z",
             r#"{"valid":false,"ops":{"ok":40,"fail":0,"info":0},"duration_s":10.0,
-            "checkers":{"linearizable":{"counterexample":{"key":"k7","failing_op":{}}}}}"#,
+            "checkers":{"linearizable":{"valid":false,"model":"cas-register","ops":40,"partitions":3,
+            "counterexample":{"key":"k7","failing_op":{"process":"1","invoke":3}}}}}"#,
         );
         run(
             &store,
             "etcd-append",
             "20261121T020000Z",
             r#"{"valid":false,"ops":{"ok":10,"fail":0,"info":0},
-            "checkers":{"serializable":{"counts":{"G-single":2}}}}"#,
+            "checkers":{"serializable":{"valid":false,"workload":"list-append","model":"serializable",
+            "txns":10,"counts":{"G-single":2}}}}"#,
         );
         std::fs::create_dir_all(store.join("etcd-append/empty")).unwrap();
         let runs = list_runs(&store).unwrap();

@@ -126,3 +126,57 @@ impl TestConfig {
         self.nodes.iter().map(|n| n.name.clone()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_nemeses::Fault;
+
+    /// The page reads test.json through `faultline_reports::TestRecord`:
+    /// what the runner writes must read back there field for field.
+    #[test]
+    fn test_json_reads_back_as_the_pages_record() {
+        let node = Node {
+            name: "n1".into(),
+            host: "10.0.0.1".into(),
+            dir: "/var/lib/faultline".into(),
+        };
+        let config = TestConfig {
+            name: "etcd-append".into(),
+            workload: faultline_workloads::WorkloadKind::Append,
+            nodes: vec![node.clone()],
+            ssh: SshSettings::default(),
+            concurrency: 3,
+            rate: None,
+            process_rate: None,
+            time_limit: 1.0,
+            seed: 42,
+            processes_per_key: 3,
+            ops_per_key: 10,
+            nemesis: NemesisConfig {
+                faults: vec![Fault::Partition, Fault::Kill],
+                ..NemesisConfig::default()
+            },
+            serializable_reads: false,
+            op_timeout: 1.0,
+            leave_db_running: false,
+            etcd_binary: None,
+            store: "store".into(),
+            junit: None,
+            summary_json: None,
+            custom: None,
+            check: None,
+            run_id: "0123456789ab".into(),
+            command_line: vec!["faultline".into(), "test".into(), "etcd".into()],
+            version: "0".into(),
+        };
+        let text = serde_json::to_string(&config).unwrap();
+        let record: faultline_reports::TestRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(record.name.as_deref(), Some("etcd-append"));
+        assert_eq!(record.workload.as_deref(), Some("append"));
+        assert_eq!(record.nemesis.faults.as_deref(), Some("partition,kill"));
+        assert_eq!(record.seed, Some(42));
+        assert_eq!(record.command_line, config.command_line);
+        assert_eq!(record.nodes, [node]);
+    }
+}

@@ -10,7 +10,7 @@ use crate::linearizable::entries::{Entry, Partition, Prepared};
 use crate::linearizable::model::Model;
 use crate::linearizable::search::{final_states, search, Limits, Recorder, Search, SearchOutcome};
 use faultline_core::History;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many longest partial linearizations are kept.
 const PATHS_KEPT: usize = 3;
@@ -23,7 +23,8 @@ const WINDOW_SEARCH_STEPS: u64 = 1 << 20;
 const WINDOW_OPS_LISTED: usize = 200;
 
 /// An operation as a report shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OpView {
     /// The process that ran it.
     pub process: String,
@@ -43,7 +44,8 @@ pub struct OpView {
 }
 
 /// One step of a partial linearization.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Step {
     /// The operation linearized.
     pub op: OpView,
@@ -52,7 +54,8 @@ pub struct Step {
 }
 
 /// A longest partial linearization, and the operation it could not place.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PartialLinearization {
     /// The operations in linearization order.
     pub steps: Vec<Step>,
@@ -61,7 +64,8 @@ pub struct PartialLinearization {
 }
 
 /// The smallest stretch of the history found that fails on its own.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Window {
     /// First event position in the window.
     pub from_event: usize,
@@ -80,7 +84,8 @@ pub struct Window {
 }
 
 /// Why a partition is not linearizable.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counterexample {
     /// The key, when the history is partitioned by key.
     pub key: Option<String>,

@@ -21,19 +21,20 @@ pub use model_kind::ModelKind;
 pub use search::{final_states, search, Exhausted, Limits, Search, SearchOutcome};
 
 use faultline_core::{Budget, CheckError, History, Validity};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 /// The result of checking one history for linearizability.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     /// The verdict.
     pub valid: Validity,
     /// The model checked against.
-    pub model: &'static str,
+    pub model: Cow<'static, str>,
     /// Operations checked (failed and nemesis operations excluded).
     pub ops: usize,
     /// Independent partitions (keys).
@@ -47,16 +48,18 @@ pub struct Analysis {
     pub counterexample: Option<Counterexample>,
     /// How many keys (partitions) were refuted: every one, not only the
     /// first, so a run with one stale read and one with thousands differ.
+    #[serde(default)]
     pub refuted_keys: usize,
     /// The refuted keys' names (the first [`NAMED_KEYS`]), fewest steps first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refuted: Vec<String>,
     /// The next refuted keys' counterexamples (up to [`MORE_EXPLAINED`]).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_counterexamples: Vec<Counterexample>,
     /// Keys still undecided when a refutation was known and their search
     /// passed the counting budget, or the time limit came: they may hold
     /// more refutations.
+    #[serde(default)]
     pub undecided_keys: usize,
 }
 
@@ -124,7 +127,7 @@ pub fn check_with<M: Model>(
     let ops = prepared.partitions.iter().map(|p| p.entries.len()).sum();
     let mut analysis = Analysis {
         valid: Validity::Valid,
-        model: model.name(),
+        model: model.name().into(),
         ops,
         partitions: prepared.partitions.len(),
         reason: None,

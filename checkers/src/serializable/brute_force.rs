@@ -310,7 +310,7 @@ mod tests {
             _ if !adjacent => "G-nonadjacent",
             _ => "G2-item",
         };
-        let labels: Vec<&str> = cycle.iter().map(|e| e.label).collect();
+        let labels: Vec<&str> = cycle.iter().map(|e| e.label.as_ref()).collect();
         if labels.contains(&"realtime") {
             format!("{base}-realtime")
         } else if labels.contains(&"process") {

@@ -49,7 +49,8 @@ pub use txn::{parse_txns, Mop, Txn, Txns, Workload};
 use faultline_core::{Budget, CheckError, History, Outcome, Validity};
 use graph::{DepGraph, Search, Step};
 use inference::{label_name, Inference, PROCESS, REALTIME, RW, WR, WW};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -57,40 +58,43 @@ use std::time::Instant;
 const KEPT_PER_KIND: usize = 8;
 
 /// A transaction as a report shows it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct TxnView {
     /// `T12`: the position of its invocation in the history.
     pub name: String,
     /// Its process.
     pub process: String,
     /// `ok`, `fail` or `info`.
-    pub outcome: &'static str,
+    pub outcome: Cow<'static, str>,
     /// Its micro-operations as text: `append x 1`, `r x [1 2]`.
     pub mops: Vec<String>,
 }
 
 /// One edge of a cycle.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Edge {
     /// The earlier transaction's name.
     pub from: String,
     /// The later one's.
     pub to: String,
     /// `ww`, `wr`, `rw`, `process` or `realtime`.
-    pub label: &'static str,
+    pub label: Cow<'static, str>,
     /// Why, in words.
     pub why: String,
 }
 
 /// One anomaly, explained.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Anomaly {
     /// Elle's name (`G-single`, `G1a`...).
     pub name: String,
     /// What the kind means.
-    pub meaning: &'static str,
+    pub meaning: Cow<'static, str>,
     /// The consistency models it rules out.
-    pub rules_out: Vec<&'static str>,
+    pub rules_out: Vec<Cow<'static, str>>,
     /// The whole explanation: every step, then the conclusion.
     pub explanation: String,
     /// The transactions involved (graph nodes).
@@ -109,29 +113,36 @@ impl Anomaly {
 }
 
 /// The verdict and everything behind it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SerialAnalysis {
     /// Valid, invalid or unknown for `model`.
     pub valid: Validity,
     /// The workload checked.
-    pub workload: &'static str,
+    pub workload: Cow<'static, str>,
     /// The consistency model required.
-    pub model: &'static str,
+    pub model: Cow<'static, str>,
     /// Transactions in the history.
     pub txns: usize,
     /// Distinct ordered pairs in the dependency graph.
+    #[serde(default)]
     pub edges: usize,
     /// Strongly connected components with more than one transaction.
+    #[serde(default)]
     pub cycles_components: usize,
     /// How many anomalies of each kind were found.
+    #[serde(default)]
     pub counts: BTreeMap<String, usize>,
     /// Up to a few anomalies of each kind, explained; forbidden ones first.
+    #[serde(default)]
     pub anomalies: Vec<Anomaly>,
     /// Every model the anomalies found rule out.
-    pub not: Vec<&'static str>,
+    #[serde(default)]
+    pub not: Vec<Cow<'static, str>>,
     /// Why the answer is unknown, when it is.
+    #[serde(default)]
     pub reason: Option<String>,
     /// Milliseconds taken.
+    #[serde(default)]
     pub elapsed_ms: f64,
 }
 
@@ -165,9 +176,9 @@ fn view(txns: &Txns, t: usize) -> TxnView {
         name: txn_name(txns, t),
         process: txn.process.to_string(),
         outcome: match txn.outcome {
-            Outcome::Ok => "ok",
-            Outcome::Fail => "fail",
-            Outcome::Unknown => "info",
+            Outcome::Ok => "ok".into(),
+            Outcome::Fail => "fail".into(),
+            Outcome::Unknown => "info".into(),
         },
         mops: txn
             .mops
@@ -202,10 +213,10 @@ fn make_anomaly(
 ) -> Anomaly {
     Anomaly {
         name: kind.name(),
-        meaning: kind.meaning(),
+        meaning: kind.meaning().into(),
         rules_out: ConsistencyModel::ruled_out_by(kind)
             .into_iter()
-            .map(ConsistencyModel::name)
+            .map(|m| m.name().into())
             .collect(),
         explanation,
         txns,
@@ -312,14 +323,14 @@ fn analyze(
     };
     SerialAnalysis {
         valid,
-        workload: workload.name(),
-        model: model.name(),
+        workload: workload.name().into(),
+        model: model.name().into(),
         txns: txns.txns.len(),
         edges: graph.edge_count(),
         cycles_components: components.len(),
         counts,
         anomalies,
-        not: ruled_out.into_iter().map(ConsistencyModel::name).collect(),
+        not: ruled_out.into_iter().map(|m| m.name().into()).collect(),
         reason,
         elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
     }
@@ -337,7 +348,7 @@ fn explain_cycle(
         .map(|&step| Edge {
             from: txn_name(txns, step.from as usize),
             to: txn_name(txns, step.to as usize),
-            label: label_name(step.label),
+            label: label_name(step.label).into(),
             why: explain::why(txns, inference, workload, step),
         })
         .collect();
