@@ -1,15 +1,21 @@
-//! `faultline serve`: browse a store's runs and files over HTTP. Only GET
-//! and HEAD; every path is decoded, stripped of `.` and refused on `..`,
-//! then resolved on disk (symbolic links too) and refused unless it is still
-//! inside the store.
+//! `faultline serve`: browse a store's runs and files over HTTP (axum on
+//! hyper; files streamed by tower-http). Only GET and HEAD; every path is
+//! decoded, stripped of `.` and refused on `..`, then resolved on disk
+//! (symbolic links too) and refused unless it is still inside the store.
 
 use crate::exit::Failure;
 use anyhow::anyhow;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
 use clap::Args;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
 
 /// Arguments of `faultline serve`.
 #[derive(Args, Debug)]
@@ -108,44 +114,6 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// The status line and headers of a response of `length` bytes.
-fn write_head(
-    stream: &mut TcpStream,
-    status: u16,
-    kind: &str,
-    extra: &str,
-    length: u64,
-) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        301 => "Moved Permanently",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Error",
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n{extra}\r\n"
-    )
-}
-
-fn respond(
-    stream: &mut TcpStream,
-    status: u16,
-    kind: &str,
-    extra: &str,
-    body: &[u8],
-    head_only: bool,
-) -> std::io::Result<()> {
-    write_head(stream, status, kind, extra, body.len() as u64)?;
-    if !head_only {
-        stream.write_all(body)?;
-    }
-    stream.flush()
-}
-
 fn listing(root: &Path, dir: &Path) -> String {
     let mut names: Vec<(bool, String)> = std::fs::read_dir(dir)
         .into_iter()
@@ -176,85 +144,70 @@ fn listing(root: &Path, dir: &Path) -> String {
     html + "</ul>"
 }
 
-fn handle(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?.take(16 * 1024));
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // The headers are read and ignored: nothing in them changes the answer.
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
+/// A file, streamed by tower-http (HEAD, ranges and conditional requests
+/// included) with faultline's content type.
+async fn file(path: PathBuf, request: Request) -> Response {
+    let mime: mime::Mime = content_type(&path)
+        .parse()
+        .unwrap_or(mime::TEXT_PLAIN_UTF_8);
+    match ServeFile::new_with_mime(&path, &mime)
+        .oneshot(request)
+        .await
+    {
+        Ok(response) => response.into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     }
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let head_only = method == "HEAD";
-    let text = "text/plain; charset=utf-8";
-    if method != "GET" && !head_only {
-        return respond(
-            &mut stream,
-            405,
-            text,
-            "Allow: GET, HEAD\r\n",
-            b"only GET and HEAD\n",
-            false,
-        );
+}
+
+/// Every request: only GET and HEAD, and only what [`resolve`] allows.
+async fn serve_store(State(root): State<Arc<PathBuf>>, request: Request) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+            "only GET and HEAD\n",
+        )
+            .into_response();
     }
-    let resolved = resolve(root, target);
-    let status = match &resolved {
-        Resolved::Refused(status, _) => *status,
-        Resolved::AddSlash => 301,
-        _ => 200,
-    };
-    eprintln!("{method} {target} {status}");
-    match resolved {
-        Resolved::Refused(status, why) => respond(
-            &mut stream,
-            status,
-            text,
-            "",
-            format!("{why}\n").as_bytes(),
-            head_only,
-        ),
-        Resolved::AddSlash => {
-            let location = target.split(['?', '#']).next().unwrap_or("/");
-            respond(
-                &mut stream,
-                301,
-                text,
-                &format!("Location: {location}/\r\n"),
-                b"",
-                head_only,
-            )
-        }
+    // The path as sent, still %-encoded: `resolve` decodes it once.
+    let target = request.uri().path().to_owned();
+    match resolve(&root, &target) {
+        Resolved::Refused(status, why) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{why}\n"),
+        )
+            .into_response(),
+        Resolved::AddSlash => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, format!("{target}/"))],
+        )
+            .into_response(),
         Resolved::Directory(dir) => {
             let index = dir.join("index.html");
             if index.is_file() {
-                let body = std::fs::read(&index)?;
-                respond(&mut stream, 200, content_type(&index), "", &body, head_only)
+                file(index, request).await
             } else {
-                let body = listing(root, &dir);
-                respond(
-                    &mut stream,
-                    200,
-                    "text/html; charset=utf-8",
-                    "",
-                    body.as_bytes(),
-                    head_only,
-                )
+                Html(listing(&root, &dir)).into_response()
             }
         }
-        Resolved::File(path) => {
-            // Streamed: a history can be hundreds of megabytes.
-            let mut file = std::fs::File::open(&path)?;
-            let length = file.metadata()?.len();
-            write_head(&mut stream, 200, content_type(&path), "", length)?;
-            if !head_only {
-                std::io::copy(&mut file, &mut stream)?;
-            }
-            stream.flush()
-        }
+        Resolved::File(path) => file(path, request).await,
     }
+}
+
+/// Logs each request with its status; no response is sniffed, and every
+/// connection closes after its response (as curl and scripts expect).
+async fn log_and_harden(request: Request, next: Next) -> Response {
+    let (method, target) = (request.method().clone(), request.uri().clone());
+    let mut response = next.run(request).await;
+    eprintln!("{method} {target} {}", response.status().as_u16());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Runs `faultline serve` until interrupted.
@@ -271,7 +224,7 @@ pub fn run(args: &ServeArgs) -> Result<i32, Failure> {
             root.display()
         )));
     }
-    let listener = TcpListener::bind(&args.bind).map_err(|e| {
+    let listener = std::net::TcpListener::bind(&args.bind).map_err(|e| {
         Failure::bad_input(anyhow!(
             "cannot listen on {}: {e} (pick another with --bind 127.0.0.1:PORT; port 0 takes any free one)",
             args.bind
@@ -280,20 +233,31 @@ pub fn run(args: &ServeArgs) -> Result<i32, Failure> {
     let address = listener
         .local_addr()
         .map_err(|e| Failure::bad_input(anyhow!("cannot read the bound address: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::bad_input(anyhow!("cannot start the server's runtime: {e}")))?;
     println!(
         "serving {} at http://{address}/ (Ctrl-C stops)",
         root.display()
     );
     let _ = std::io::stdout().flush();
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let root = root.clone();
-        std::thread::spawn(move || {
-            if let Err(e) = handle(&root, stream) {
-                eprintln!("connection: {e}");
-            }
-        });
-    }
+    let app = Router::new()
+        .fallback(serve_store)
+        .layer(middleware::from_fn(log_and_harden))
+        .with_state(Arc::new(root));
+    runtime
+        .block_on(async move {
+            listener.set_nonblocking(true)?;
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+        })
+        .map_err(|e| Failure::bad_input(anyhow!("the server stopped: {e}")))?;
     Ok(0)
 }
 

@@ -407,10 +407,16 @@ fn serve_shows_the_store_and_refuses_every_way_out_of_it() {
     let request = |path: &str| get(&address, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
     let (status, body) = request("/t/run/index.html");
     assert_eq!(status, 200);
-    assert!(body.contains("the run") && body.contains("Content-Type: text/html"));
+    // Header names are case-insensitive (hyper writes them in lower case).
+    let lower = body.to_ascii_lowercase();
+    assert!(body.contains("the run") && lower.contains("content-type: text/html"));
+    assert!(lower.contains("x-content-type-options: nosniff"), "{body}");
     let (status, body) = request("/t/run");
     assert_eq!(status, 301);
-    assert!(body.contains("Location: /t/run/"));
+    assert!(
+        body.to_ascii_lowercase().contains("location: /t/run/"),
+        "{body}"
+    );
     assert_eq!(
         request("/t/run/").0,
         200,
@@ -438,8 +444,16 @@ fn serve_shows_the_store_and_refuses_every_way_out_of_it() {
     let (status, head) = get(&address, "HEAD /t/run/index.html HTTP/1.1\r\n\r\n");
     assert_eq!(status, 200);
     assert!(
-        head.contains("Content-Length: 14") && !head.contains("the run"),
+        head.to_ascii_lowercase().contains("content-length: 14") && !head.contains("the run"),
         "{head}"
+    );
+    let (status, history) = request("/t/run/history.jsonl");
+    assert_eq!(status, 200);
+    assert!(
+        history
+            .to_ascii_lowercase()
+            .contains("content-type: text/plain"),
+        "a history reads in the browser: {history}"
     );
     assert_eq!(request("/missing").0, 404);
     assert_eq!(get(&address, "POST / HTTP/1.1\r\n\r\n").0, 405);
