@@ -60,63 +60,112 @@ pub fn counterexample_svg(counterexample: &Counterexample) -> Option<String> {
         .map(bar_of)?;
     let failing_invoke = failing.invoke;
     bars.entry(failing.invoke).or_insert(failing);
-    // Porcupine's x axis: event order, evenly spaced.
-    let end = bars
-        .values()
-        .flat_map(|b| [Some(b.invoke), b.complete])
-        .flatten()
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let mut positions: BTreeSet<u64> = bars
-        .values()
-        .flat_map(|b| [b.invoke, b.complete.unwrap_or(end)])
-        .collect();
-    if bars.values().any(|b| b.unknown) {
-        positions.insert(end);
+    let layout = Layout::of(&bars);
+    let mut svg = layout.lanes();
+    for bar in bars.values() {
+        svg += &layout.bar(bar, bar.invoke == failing_invoke);
     }
-    let step_x = (1000.0 / positions.len().max(1) as f64).clamp(14.0, 60.0);
-    let x_of: BTreeMap<u64, f64> = positions
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| (p, LEFT + 10.0 + i as f64 * step_x))
-        .collect();
-    let mut processes: Vec<&str> = bars.values().map(|b| b.process.as_str()).collect();
-    processes.sort_by_key(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_string()));
-    processes.dedup();
-    let lane_of = |p: &str| processes.iter().position(|q| *q == p).unwrap_or(0) as f64;
-    let width = LEFT + 40.0 + positions.len() as f64 * step_x;
-    let height = TOP + processes.len() as f64 * LANE + 20.0;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"counterexample\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
-    );
-    for (i, p) in processes.iter().enumerate() {
-        let y = TOP + i as f64 * LANE;
+    svg += &layout.steps(&steps);
+    svg += "</svg>";
+    Some(svg)
+}
+
+/// Where things go: Porcupine's x axis (event order, evenly spaced) and
+/// one lane per process.
+struct Layout<'a> {
+    /// Past every event: where an operation of unknown outcome reaches.
+    end: u64,
+    x_of: BTreeMap<u64, f64>,
+    processes: Vec<&'a str>,
+    width: f64,
+    height: f64,
+}
+
+impl<'a> Layout<'a> {
+    fn of(bars: &'a BTreeMap<u64, Bar<'a>>) -> Layout<'a> {
+        let end = bars
+            .values()
+            .flat_map(|b| [Some(b.invoke), b.complete])
+            .flatten()
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut positions: BTreeSet<u64> = bars
+            .values()
+            .flat_map(|b| [b.invoke, b.complete.unwrap_or(end)])
+            .collect();
+        if bars.values().any(|b| b.unknown) {
+            positions.insert(end);
+        }
+        let step_x = (1000.0 / positions.len().max(1) as f64).clamp(14.0, 60.0);
+        let x_of: BTreeMap<u64, f64> = positions
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| (p, LEFT + 10.0 + i as f64 * step_x))
+            .collect();
+        let mut processes: Vec<&str> = bars.values().map(|b| b.process.as_str()).collect();
+        processes.sort_by_key(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_string()));
+        processes.dedup();
+        let width = LEFT + 40.0 + positions.len() as f64 * step_x;
+        let height = TOP + processes.len() as f64 * LANE + 20.0;
+        Layout {
+            end,
+            x_of,
+            processes,
+            width,
+            height,
+        }
+    }
+
+    fn lane_of(&self, process: &str) -> f64 {
+        self.processes
+            .iter()
+            .position(|q| *q == process)
+            .unwrap_or(0) as f64
+    }
+
+    /// Where `bar` starts and ends, and how far it may reach (an
+    /// operation of unknown outcome continues to the end).
+    fn reach(&self, bar: &Bar) -> (f64, f64, f64) {
+        let x0 = self.x_of[&bar.invoke];
+        let x1 = self.x_of[&bar.complete.unwrap_or(self.end)].max(x0 + 4.0);
+        let open_end = if bar.unknown {
+            self.x_of[&self.end].max(x1)
+        } else {
+            x1
+        };
+        (x0, x1, open_end)
+    }
+
+    /// The opening tag and a lane per process.
+    fn lanes(&self) -> String {
+        let (width, height) = (self.width, self.height);
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"counterexample\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
+        );
+        for (i, p) in self.processes.iter().enumerate() {
+            let y = TOP + i as f64 * LANE;
+            let _ = write!(
+                svg,
+                "<rect x=\"0\" y=\"{y:.0}\" width=\"{width:.0}\" height=\"{LANE:.0}\" fill=\"{}\"/><text x=\"6\" y=\"{:.0}\" fill=\"#555\">process {}</text>",
+                if i % 2 == 0 { "#fafafa" } else { "#fff" },
+                y + LANE / 2.0 + 4.0,
+                escape(p)
+            );
+        }
         let _ = write!(
             svg,
-            "<rect x=\"0\" y=\"{y:.0}\" width=\"{width:.0}\" height=\"{LANE:.0}\" fill=\"{}\"/><text x=\"6\" y=\"{:.0}\" fill=\"#555\">process {}</text>",
-            if i % 2 == 0 { "#fafafa" } else { "#fff" },
-            y + LANE / 2.0 + 4.0,
-            escape(p)
+            "<text x=\"{LEFT}\" y=\"16\" fill=\"#555\">event order →</text>"
         );
+        svg
     }
-    let _ = write!(
-        svg,
-        "<text x=\"{LEFT}\" y=\"16\" fill=\"#555\">event order →</text>"
-    );
-    // Bars; an operation of unknown outcome continues, dashed, to the end.
-    let reach = |bar: &Bar| {
-        let x0 = x_of[&bar.invoke];
-        let x1 = x_of[&bar.complete.unwrap_or(end)].max(x0 + 4.0);
-        let open_end = if bar.unknown { x_of[&end].max(x1) } else { x1 };
-        (x0, x1, open_end)
-    };
-    for bar in bars.values() {
-        let (x0, x1, open_end) = reach(bar);
-        let y = TOP + lane_of(&bar.process) * LANE + 8.0;
-        let is_failing = bar.invoke == failing_invoke;
+
+    /// One operation: a bar from invocation to completion, dashed on to
+    /// the end when its outcome is unknown, red when it cannot be placed;
+    /// a click shows it on the timeline.
+    fn bar(&self, bar: &Bar, is_failing: bool) -> String {
+        let (x0, x1, open_end) = self.reach(bar);
+        let y = TOP + self.lane_of(&bar.process) * LANE + 8.0;
         let (fill, stroke, width_px) = if is_failing {
             ("#fde2e1", "#b3261e", 2.5)
         } else if bar.unknown {
@@ -130,8 +179,7 @@ pub fn counterexample_svg(counterexample: &Counterexample) -> Option<String> {
         } else {
             String::new()
         };
-        let _ = write!(
-            svg,
+        let mut svg = format!(
             "<a href=\"#event-{}\"><g><title>process {} {} (events {}–{}){}; click to show it on the timeline</title>",
             bar.invoke,
             escape(&bar.process),
@@ -164,45 +212,49 @@ pub fn counterexample_svg(counterexample: &Counterexample) -> Option<String> {
                 y + 32.0
             );
         }
+        svg
     }
-    // The partial linearization: points in order along the bars' lower
-    // edges, each no earlier than the one before.
-    let mut points: Vec<(f64, f64, usize, &str, &str)> = Vec::new();
-    let mut last_x = LEFT;
-    for (k, (bar, state)) in steps.iter().enumerate() {
-        if !x_of.contains_key(&bar.invoke) {
-            continue;
+
+    /// The partial linearization: numbered points in order along the bars'
+    /// lower edges, each no earlier than the one before, joined by a line.
+    fn steps(&self, steps: &[(Bar, &str)]) -> String {
+        let mut points: Vec<(f64, f64, usize, &str, &str)> = Vec::new();
+        let mut last_x = LEFT;
+        for (k, (bar, state)) in steps.iter().enumerate() {
+            if !self.x_of.contains_key(&bar.invoke) {
+                continue;
+            }
+            let (x0, _, open_end) = self.reach(bar);
+            let x = (last_x + 8.0).max(x0 + 6.0).min(open_end.max(x0 + 6.0));
+            last_x = x;
+            let y = TOP + self.lane_of(&bar.process) * LANE + 26.0;
+            points.push((x, y, k + 1, state, bar.description));
         }
-        let (x0, _, open_end) = reach(bar);
-        let x = (last_x + 8.0).max(x0 + 6.0).min(open_end.max(x0 + 6.0));
-        last_x = x;
-        let y = TOP + lane_of(&bar.process) * LANE + 26.0;
-        points.push((x, y, k + 1, state, bar.description));
+        let mut svg = String::new();
+        if points.len() > 1 {
+            let line: Vec<String> = points
+                .iter()
+                .map(|p| format!("{:.1},{:.1}", p.0, p.1))
+                .collect();
+            let _ = write!(
+                svg,
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"#333\" stroke-width=\"1\" stroke-opacity=\".5\"/>",
+                line.join(" ")
+            );
+        }
+        for (x, y, k, state, description) in &points {
+            let _ = write!(
+                svg,
+                "<g><title>step {k}: {} → state {}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#333\"/><text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#fff\" font-size=\"8\" text-anchor=\"middle\">{k}</text><text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#333\" font-size=\"10\" text-anchor=\"middle\">{}</text></g>",
+                escape(description),
+                escape(state),
+                y + 3.0,
+                y + 19.0,
+                escape(&shorten(state, 14))
+            );
+        }
+        svg
     }
-    if points.len() > 1 {
-        let line: Vec<String> = points
-            .iter()
-            .map(|p| format!("{:.1},{:.1}", p.0, p.1))
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#333\" stroke-width=\"1\" stroke-opacity=\".5\"/>",
-            line.join(" ")
-        );
-    }
-    for (x, y, k, state, description) in &points {
-        let _ = write!(
-            svg,
-            "<g><title>step {k}: {} → state {}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#333\"/><text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#fff\" font-size=\"8\" text-anchor=\"middle\">{k}</text><text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#333\" font-size=\"10\" text-anchor=\"middle\">{}</text></g>",
-            escape(description),
-            escape(state),
-            y + 3.0,
-            y + 19.0,
-            escape(&shorten(state, 14))
-        );
-    }
-    svg += "</svg>";
-    Some(svg)
 }
 
 #[cfg(test)]

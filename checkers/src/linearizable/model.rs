@@ -132,6 +132,12 @@ impl Interner {
             other => other.to_string(),
         }
     }
+
+    /// The values `ids`, shown and joined by spaces (a collection's state).
+    pub fn show_all<'a>(&self, ids: impl IntoIterator<Item = &'a ValueId>) -> String {
+        let items: Vec<String> = ids.into_iter().map(|&v| self.show(v)).collect();
+        items.join(" ")
+    }
 }
 
 /// Reads `[a b]` pairs, the shape of cas arguments.

@@ -18,8 +18,56 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
         keys: vec![KeyFacts::default(); txns.keys.len()],
         ..Inference::default()
     };
-    let key_name = |k: u32| &txns.keys[k as usize];
-    // Appenders; each value is appended once per key.
+    let last_append = index_appends(txns, &mut inference)?;
+    check_internal(txns, &mut inference);
+    let reads = committed_reads(txns);
+    for (key, key_reads) in reads.iter().enumerate() {
+        let key = key as u32;
+        let Some(&(longest_txn, longest)) = key_reads.iter().max_by_key(|(_, r)| r.len()) else {
+            continue;
+        };
+        if !reads_agree(txns, &mut inference, key, key_reads, (longest_txn, longest)) {
+            inference.keys[key as usize].inconsistent = true;
+            continue; // no trustworthy version order for this key
+        }
+        let facts = &mut inference.keys[key as usize];
+        facts.order = longest.clone();
+        facts.position = longest.iter().enumerate().map(|(i, v)| (*v, i)).collect();
+        let writers: Vec<Option<usize>> = longest
+            .iter()
+            .map(|v| facts.writer.get(v).copied())
+            .collect();
+        unwritten_or_aborted(
+            txns,
+            &mut inference,
+            key,
+            key_reads,
+            (longest_txn, longest),
+            &writers,
+        );
+        dependencies(txns, &mut inference, &last_append, key, key_reads, &writers);
+    }
+    own_orders(txns, &reads, &mut inference);
+    unobserved_appends(txns, &reads, &mut inference);
+    lost_updates(txns, &mut inference);
+    Ok(inference)
+}
+
+fn key_name(txns: &Txns, key: u32) -> &str {
+    &txns.keys[key as usize]
+}
+
+/// A read of a key by a transaction: who read, what.
+type KeyRead<'a> = (usize, &'a Vec<i64>);
+
+/// Records each value's appender per key (refusing a value appended
+/// twice: then a read would not name its appender); returns each
+/// transaction's last append per key (an earlier one is intermediate).
+fn index_appends(
+    txns: &Txns,
+    inference: &mut Inference,
+) -> Result<HashMap<(usize, u32), i64>, CheckError> {
+    let mut last_append: HashMap<(usize, u32), i64> = HashMap::new();
     for (t, txn) in txns.txns.iter().enumerate() {
         for mop in &txn.mops {
             if let Mop::Append { key, value } = *mop {
@@ -28,26 +76,21 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                         at: txn_name(txns, t),
                         message: format!(
                             "{value} is appended to key {} twice (also by {}): list-append needs each value appended once per key",
-                            key_name(key),
+                            key_name(txns, key),
                             txn_name(txns, other)
                         ),
                     });
                 }
-            }
-        }
-    }
-    // Each transaction's last append per key (an earlier one is intermediate).
-    let mut last_append: HashMap<(usize, u32), i64> = HashMap::new();
-    for (t, txn) in txns.txns.iter().enumerate() {
-        for mop in &txn.mops {
-            if let Mop::Append { key, value } = *mop {
                 last_append.insert((t, key), value);
             }
         }
     }
-    check_internal(txns, &mut inference);
-    // Committed reads per key.
-    let mut reads: Vec<Vec<(usize, &Vec<i64>)>> = vec![Vec::new(); txns.keys.len()];
+    Ok(last_append)
+}
+
+/// Committed reads, per key.
+fn committed_reads(txns: &Txns) -> Vec<Vec<KeyRead<'_>>> {
+    let mut reads: Vec<Vec<KeyRead>> = vec![Vec::new(); txns.keys.len()];
     for (t, txn) in txns.txns.iter().enumerate() {
         if txn.outcome != Outcome::Ok {
             continue;
@@ -62,130 +105,143 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
             }
         }
     }
-    for (key, key_reads) in reads.iter().enumerate() {
-        let key = key as u32;
-        let Some(&(longest_txn, longest)) = key_reads.iter().max_by_key(|(_, r)| r.len()) else {
-            continue;
-        };
-        let mut consistent = true;
-        for &(t, read) in key_reads {
-            if let Some(dup) = first_duplicate(read) {
+    reads
+}
+
+/// Whether every read of `key` is a prefix of the longest, without
+/// duplicates; each that is not is an anomaly.
+fn reads_agree(
+    txns: &Txns,
+    inference: &mut Inference,
+    key: u32,
+    key_reads: &[KeyRead],
+    (longest_txn, longest): KeyRead,
+) -> bool {
+    let mut consistent = true;
+    for &(t, read) in key_reads {
+        if let Some(dup) = first_duplicate(read) {
+            inference.found.push(Found {
+                kind: AnomalyKind::DuplicateElements,
+                txns: vec![t],
+                explanation: format!(
+                    "{} read key {} as {}, in which {dup} appears more than once",
+                    txn_name(txns, t),
+                    key_name(txns, key),
+                    describe_list(read)
+                ),
+            });
+            consistent = false;
+        } else if !longest.starts_with(read) {
+            inference.found.push(Found {
+                kind: AnomalyKind::IncompatibleOrder,
+                txns: vec![t, longest_txn],
+                explanation: format!(
+                    "{} read key {} as {} but {} read it as {}: neither is a prefix of the other",
+                    txn_name(txns, t),
+                    key_name(txns, key),
+                    describe_list(read),
+                    txn_name(txns, longest_txn),
+                    describe_list(longest)
+                ),
+            });
+            consistent = false;
+        }
+    }
+    consistent
+}
+
+/// Who wrote what was read: nobody (garbage), an aborted transaction (G1a).
+fn unwritten_or_aborted(
+    txns: &Txns,
+    inference: &mut Inference,
+    key: u32,
+    key_reads: &[KeyRead],
+    (longest_txn, longest): KeyRead,
+    writers: &[Option<usize>],
+) {
+    let first_reader = |value: &i64| {
+        key_reads
+            .iter()
+            .find(|(_, r)| r.contains(value))
+            .map_or(longest_txn, |(t, _)| *t)
+    };
+    for (i, value) in longest.iter().enumerate() {
+        match writers[i] {
+            None => {
+                let reader = first_reader(value);
                 inference.found.push(Found {
-                    kind: AnomalyKind::DuplicateElements,
-                    txns: vec![t],
+                    kind: AnomalyKind::GarbageRead,
+                    txns: vec![reader],
                     explanation: format!(
-                        "{} read key {} as {}, in which {dup} appears more than once",
-                        txn_name(txns, t),
-                        key_name(key),
-                        describe_list(read)
+                        "{} read {value} in key {}, which no transaction appended",
+                        txn_name(txns, reader),
+                        key_name(txns, key)
                     ),
                 });
-                consistent = false;
-            } else if !longest.starts_with(read) {
+            }
+            Some(w) if txns.txns[w].outcome == Outcome::Fail => {
+                let reader = first_reader(value);
                 inference.found.push(Found {
-                    kind: AnomalyKind::IncompatibleOrder,
-                    txns: vec![t, longest_txn],
+                    kind: AnomalyKind::G1a,
+                    txns: vec![w, reader],
                     explanation: format!(
-                        "{} read key {} as {} but {} read it as {}: neither is a prefix of the other",
-                        txn_name(txns, t),
-                        key_name(key),
-                        describe_list(read),
-                        txn_name(txns, longest_txn),
-                        describe_list(longest)
+                        "{} read {value} in key {}, appended by {}, which aborted",
+                        txn_name(txns, reader),
+                        key_name(txns, key),
+                        txn_name(txns, w)
                     ),
                 });
-                consistent = false;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The edges `key`'s version order gives: ww between consecutive
+/// appenders, wr from the appender of a read's last element (G1b when
+/// that was not the appender's last append), rw to the appender of the
+/// first element a read missed.
+fn dependencies(
+    txns: &Txns,
+    inference: &mut Inference,
+    last_append: &HashMap<(usize, u32), i64>,
+    key: u32,
+    key_reads: &[KeyRead],
+    writers: &[Option<usize>],
+) {
+    for pair in writers.windows(2) {
+        if let [Some(a), Some(b)] = *pair {
+            if a != b {
+                inference.edges.push((a as u32, b as u32, WW));
             }
         }
-        if !consistent {
-            inference.keys[key as usize].inconsistent = true;
-            continue; // no trustworthy version order for this key
-        }
-        let facts = &mut inference.keys[key as usize];
-        facts.order = longest.clone();
-        facts.position = longest.iter().enumerate().map(|(i, v)| (*v, i)).collect();
-        let writers: Vec<Option<usize>> = longest
-            .iter()
-            .map(|v| facts.writer.get(v).copied())
-            .collect();
-        // Who wrote what was read: nobody, an aborted transaction.
-        for (i, value) in longest.iter().enumerate() {
-            match writers[i] {
-                None => {
-                    let reader = key_reads
-                        .iter()
-                        .find(|(_, r)| r.contains(value))
-                        .map_or(longest_txn, |(t, _)| *t);
+    }
+    for &(t, read) in key_reads {
+        if let (Some(last), Some(Some(w))) = (read.last(), writers.get(read.len().wrapping_sub(1)))
+        {
+            let w = *w;
+            if w != t {
+                inference.edges.push((w as u32, t as u32, WR));
+                if last_append.get(&(w, key)) != Some(last) {
                     inference.found.push(Found {
-                        kind: AnomalyKind::GarbageRead,
-                        txns: vec![reader],
+                        kind: AnomalyKind::G1b,
+                        txns: vec![w, t],
                         explanation: format!(
-                            "{} read {value} in key {}, which no transaction appended",
-                            txn_name(txns, reader),
-                            key_name(key)
-                        ),
-                    });
-                }
-                Some(w) if txns.txns[w].outcome == Outcome::Fail => {
-                    let reader = key_reads
-                        .iter()
-                        .find(|(_, r)| r.contains(value))
-                        .map_or(longest_txn, |(t, _)| *t);
-                    inference.found.push(Found {
-                        kind: AnomalyKind::G1a,
-                        txns: vec![w, reader],
-                        explanation: format!(
-                            "{} read {value} in key {}, appended by {}, which aborted",
-                            txn_name(txns, reader),
-                            key_name(key),
+                            "{} read key {} ending in {last}, which {} appended but then appended more to within itself",
+                            txn_name(txns, t),
+                            key_name(txns, key),
                             txn_name(txns, w)
                         ),
                     });
                 }
-                _ => {}
             }
         }
-        // ww: consecutive appenders.
-        for pair in writers.windows(2) {
-            if let [Some(a), Some(b)] = *pair {
-                if a != b {
-                    inference.edges.push((a as u32, b as u32, WW));
-                }
-            }
-        }
-        for &(t, read) in key_reads {
-            // wr: the appender of the last element read.
-            if let Some(last) = read.last() {
-                if let Some(w) = writers[read.len() - 1] {
-                    if w != t {
-                        inference.edges.push((w as u32, t as u32, WR));
-                        if last_append.get(&(w, key)) != Some(last) {
-                            inference.found.push(Found {
-                                kind: AnomalyKind::G1b,
-                                txns: vec![w, t],
-                                explanation: format!(
-                                    "{} read key {} ending in {last}, which {} appended but then appended more to within itself",
-                                    txn_name(txns, t),
-                                    key_name(key),
-                                    txn_name(txns, w)
-                                ),
-                            });
-                        }
-                    }
-                }
-            }
-            // rw: the appender of the first element not read.
-            if let Some(Some(w)) = writers.get(read.len()) {
-                if *w != t {
-                    inference.edges.push((t as u32, *w as u32, RW));
-                }
+        if let Some(Some(w)) = writers.get(read.len()) {
+            if *w != t {
+                inference.edges.push((t as u32, *w as u32, RW));
             }
         }
     }
-    own_orders(txns, &reads, &mut inference);
-    unobserved_appends(txns, &reads, &mut inference);
-    lost_updates(txns, &mut inference);
-    Ok(inference)
 }
 
 /// A transaction's appends to a key must show up in the order it made

@@ -22,7 +22,28 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
         keys: vec![KeyFacts::default(); txns.keys.len()],
         ..Inference::default()
     };
-    let key_name = |k: u32| txns.keys[k as usize].clone();
+    let last_write = index_writes(txns, &mut inference)?;
+    let reads = scan_reads(txns, &mut inference);
+    for (key, by_value) in reads.readers.iter().enumerate() {
+        let key = key as u32;
+        read_dependencies(txns, &mut inference, &last_write, key, by_value);
+        version_order(txns, &mut inference, key, by_value);
+    }
+    lost_updates(txns, &mut inference, reads.read_then_wrote);
+    Ok(inference)
+}
+
+fn key_name(txns: &Txns, key: u32) -> &str {
+    &txns.keys[key as usize]
+}
+
+/// Records each value's writer per key (refusing a value written twice:
+/// then a read would not name its writer); returns each transaction's
+/// last write to each key.
+fn index_writes(
+    txns: &Txns,
+    inference: &mut Inference,
+) -> Result<HashMap<(usize, u32), i64>, CheckError> {
     let mut last_write: HashMap<(usize, u32), i64> = HashMap::new();
     for (t, txn) in txns.txns.iter().enumerate() {
         for mop in &txn.mops {
@@ -33,7 +54,7 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                             at: txn_name(txns, t),
                             message: format!(
                                 "{value} is written to key {} twice (also by {}): rw-register needs each value written once per key",
-                                key_name(key),
+                                key_name(txns, key),
                                 txn_name(txns, other)
                             ),
                         });
@@ -43,9 +64,28 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
             }
         }
     }
-    // External reads (before the transaction's own write to the key), per key and value.
-    let mut readers: Vec<HashMap<Option<i64>, Vec<usize>>> = vec![HashMap::new(); txns.keys.len()];
-    let mut read_then_wrote: HashMap<(u32, Option<i64>), Vec<usize>> = HashMap::new();
+    Ok(last_write)
+}
+
+/// What the transactions' reads show.
+struct Reads {
+    /// Per key, per value read, the transactions that read it externally
+    /// (before their own write to the key).
+    readers: Vec<HashMap<Option<i64>, Vec<usize>>>,
+    /// Per key and value, the committed transactions that read it and then
+    /// wrote the key.
+    read_then_wrote: HashMap<(u32, Option<i64>), Vec<usize>>,
+}
+
+/// Walks every transaction that may have happened in order: external
+/// reads, read-then-write version pairs, and reads that contradict the
+/// transaction's own earlier operations (internal, own-write-unseen,
+/// future-read).
+fn scan_reads(txns: &Txns, inference: &mut Inference) -> Reads {
+    let mut reads = Reads {
+        readers: vec![HashMap::new(); txns.keys.len()],
+        read_then_wrote: HashMap::new(),
+    };
     for (t, txn) in txns.txns.iter().enumerate() {
         if txn.outcome == Outcome::Fail {
             continue;
@@ -70,7 +110,11 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                         // Read `seen`, then wrote: seen < value.
                         inference.keys[key as usize].precedes.push((seen, value));
                         if txn.outcome == Outcome::Ok {
-                            read_then_wrote.entry((key, seen)).or_default().push(t);
+                            reads
+                                .read_then_wrote
+                                .entry((key, seen))
+                                .or_default()
+                                .push(t);
                         }
                     }
                     known.insert(key, (Some(value), true));
@@ -86,7 +130,7 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                             explanation: format!(
                                 "{} read key {} as {v} before writing {v} itself",
                                 txn_name(txns, t),
-                                key_name(key)
+                                key_name(txns, key)
                             ),
                         });
                         continue;
@@ -106,7 +150,7 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                                 explanation: format!(
                                     "{} read key {} as {} but its own earlier operations imply {}",
                                     txn_name(txns, t),
-                                    key_name(key),
+                                    key_name(txns, key),
                                     show(read),
                                     show(expected)
                                 ),
@@ -114,7 +158,7 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
                         }
                         Some(_) => {}
                         None => {
-                            readers[key as usize].entry(read).or_default().push(t);
+                            reads.readers[key as usize].entry(read).or_default().push(t);
                             known.insert(key, (read, false));
                         }
                     }
@@ -123,85 +167,116 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
             }
         }
     }
-    for (key, by_value) in readers.iter().enumerate() {
-        let key = key as u32;
-        let mut values: Vec<_> = by_value.iter().collect();
-        values.sort();
-        for (&value, reading) in values {
-            let Some(value) = value else { continue };
-            let facts = &inference.keys[key as usize];
-            match facts.writer.get(&value).copied() {
-                None => inference.found.push(Found {
-                    kind: AnomalyKind::GarbageRead,
-                    txns: vec![reading[0]],
-                    explanation: format!(
-                        "{} read key {} as {value}, which no transaction wrote",
-                        txn_name(txns, reading[0]),
-                        key_name(key)
-                    ),
-                }),
-                Some(w) => {
-                    if txns.txns[w].outcome == Outcome::Fail {
+    reads
+}
+
+/// Each read of `key` names its writer: a wr edge, or the anomaly when
+/// nobody wrote the value (garbage), its writer aborted (G1a) or
+/// overwrote it within itself (G1b).
+fn read_dependencies(
+    txns: &Txns,
+    inference: &mut Inference,
+    last_write: &HashMap<(usize, u32), i64>,
+    key: u32,
+    by_value: &HashMap<Option<i64>, Vec<usize>>,
+) {
+    let mut values: Vec<_> = by_value.iter().collect();
+    values.sort();
+    for (&value, reading) in values {
+        let Some(value) = value else { continue };
+        let facts = &inference.keys[key as usize];
+        match facts.writer.get(&value).copied() {
+            None => inference.found.push(Found {
+                kind: AnomalyKind::GarbageRead,
+                txns: vec![reading[0]],
+                explanation: format!(
+                    "{} read key {} as {value}, which no transaction wrote",
+                    txn_name(txns, reading[0]),
+                    key_name(txns, key)
+                ),
+            }),
+            Some(w) => {
+                if txns.txns[w].outcome == Outcome::Fail {
+                    inference.found.push(Found {
+                        kind: AnomalyKind::G1a,
+                        txns: vec![w, reading[0]],
+                        explanation: format!(
+                            "{} read key {} as {value}, written by {}, which aborted",
+                            txn_name(txns, reading[0]),
+                            key_name(txns, key),
+                            txn_name(txns, w)
+                        ),
+                    });
+                }
+                for &r in reading {
+                    if r == w {
+                        continue;
+                    }
+                    inference.edges.push((w as u32, r as u32, WR));
+                    if last_write.get(&(w, key)) != Some(&value) {
                         inference.found.push(Found {
-                            kind: AnomalyKind::G1a,
-                            txns: vec![w, reading[0]],
+                            kind: AnomalyKind::G1b,
+                            txns: vec![w, r],
                             explanation: format!(
-                                "{} read key {} as {value}, written by {}, which aborted",
-                                txn_name(txns, reading[0]),
-                                key_name(key),
+                                "{} read key {} as {value}, which {} wrote but then overwrote within itself",
+                                txn_name(txns, r),
+                                key_name(txns, key),
                                 txn_name(txns, w)
                             ),
                         });
                     }
-                    for &r in reading {
-                        if r == w {
-                            continue;
-                        }
-                        inference.edges.push((w as u32, r as u32, WR));
-                        if last_write.get(&(w, key)) != Some(&value) {
-                            inference.found.push(Found {
-                                kind: AnomalyKind::G1b,
-                                txns: vec![w, r],
-                                explanation: format!(
-                                    "{} read key {} as {value}, which {} wrote but then overwrote within itself",
-                                    txn_name(txns, r),
-                                    key_name(key),
-                                    txn_name(txns, w)
-                                ),
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        // Version order: nil precedes every write; read-then-write pairs.
-        let facts = &inference.keys[key as usize];
-        let mut pairs: Vec<(Option<i64>, i64)> = facts.precedes.clone();
-        let nil_readers = by_value.get(&None).map_or(0, Vec::len);
-        if nil_readers > 0 {
-            let mut written: Vec<i64> = facts.writer.keys().copied().collect();
-            written.sort_unstable();
-            pairs.extend(written.into_iter().map(|v| (None, v)));
-        }
-        for (earlier, later) in pairs {
-            let Some(&w_later) = facts.writer.get(&later) else {
-                continue;
-            };
-            if txns.txns[w_later].outcome == Outcome::Fail || earlier == Some(later) {
-                continue;
-            }
-            if let Some(w_earlier) = earlier.and_then(|e| facts.writer.get(&e).copied()) {
-                if w_earlier != w_later {
-                    inference.edges.push((w_earlier as u32, w_later as u32, WW));
-                }
-            }
-            for &r in by_value.get(&earlier).into_iter().flatten() {
-                if r != w_later {
-                    inference.edges.push((r as u32, w_later as u32, RW));
                 }
             }
         }
     }
+}
+
+/// The version order of `key` where it is proven (nil precedes every
+/// write; read-then-write pairs): ww edges between the writers, rw edges
+/// from the readers of the earlier version to the writer of the later.
+fn version_order(
+    txns: &Txns,
+    inference: &mut Inference,
+    key: u32,
+    by_value: &HashMap<Option<i64>, Vec<usize>>,
+) {
+    let facts = &inference.keys[key as usize];
+    let mut pairs: Vec<(Option<i64>, i64)> = facts.precedes.clone();
+    let nil_readers = by_value.get(&None).map_or(0, Vec::len);
+    if nil_readers > 0 {
+        let mut written: Vec<i64> = facts.writer.keys().copied().collect();
+        written.sort_unstable();
+        pairs.extend(written.into_iter().map(|v| (None, v)));
+    }
+    let mut edges = Vec::new();
+    for (earlier, later) in pairs {
+        let Some(&w_later) = facts.writer.get(&later) else {
+            continue;
+        };
+        if txns.txns[w_later].outcome == Outcome::Fail || earlier == Some(later) {
+            continue;
+        }
+        if let Some(w_earlier) = earlier.and_then(|e| facts.writer.get(&e).copied()) {
+            if w_earlier != w_later {
+                edges.push((w_earlier as u32, w_later as u32, WW));
+            }
+        }
+        for &r in by_value.get(&earlier).into_iter().flatten() {
+            if r != w_later {
+                edges.push((r as u32, w_later as u32, RW));
+            }
+        }
+    }
+    inference.edges.extend(edges);
+}
+
+/// Two committed transactions that read the same version of a key and
+/// both wrote it: a lost update.
+fn lost_updates(
+    txns: &Txns,
+    inference: &mut Inference,
+    read_then_wrote: HashMap<(u32, Option<i64>), Vec<usize>>,
+) {
     let mut lost: Vec<_> = read_then_wrote
         .into_iter()
         .filter(|(_, ts)| ts.len() > 1)
@@ -214,11 +289,10 @@ pub fn infer(txns: &Txns) -> Result<Inference, CheckError> {
             explanation: format!(
                 "{} all read key {} as {} and then wrote it",
                 names.join(" and "),
-                key_name(key),
+                key_name(txns, key),
                 show(seen)
             ),
             txns: writers,
         });
     }
-    Ok(inference)
 }

@@ -96,8 +96,7 @@ impl Model for QueueModel {
     }
 
     fn describe_state(&self, _context: &(), values: &Interner, state: &Self::State) -> String {
-        let items: Vec<String> = state.iter().map(|&v| values.show(v)).collect();
-        format!("[{}]", items.join(" "))
+        format!("[{}]", values.show_all(state))
     }
 }
 

@@ -118,8 +118,7 @@ impl Model for SetModel {
     }
 
     fn describe_state(&self, _context: &(), values: &Interner, state: &Vec<ValueId>) -> String {
-        let items: Vec<String> = state.iter().map(|&v| values.show(v)).collect();
-        format!("#{{{}}}", items.join(" "))
+        format!("#{{{}}}", values.show_all(state))
     }
 }
 
