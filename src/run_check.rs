@@ -10,6 +10,7 @@ use faultline_checkers::CheckSpec;
 use faultline_core::{
     parse_jsonl, Budget, History, OpType, OutcomeCounts, Process, RunResults, Validity,
 };
+use faultline_workloads::WorkloadKind;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -179,24 +180,28 @@ pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
         .and_then(|m| m.parse().ok());
     let serializable = |workload: Workload| CheckSpec::Serializable {
         workload,
-        consistency_model: named("serializable", "model")
+        consistency_model: named(CheckSpec::SERIALIZABLE, "model")
             .and_then(|m| m.parse().ok())
             .or(custom_model)
             .unwrap_or(strict),
     };
-    Ok(match test["workload"].as_str().unwrap_or("register") {
-        "append" => serializable(Workload::ListAppend),
-        "wr" => serializable(Workload::RwRegister),
-        "serializable" => serializable(
-            named("serializable", "workload")
+    let linearizable = || CheckSpec::Linearizable {
+        model: named(CheckSpec::LINEARIZABLE, "model")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(ModelKind::CasRegister),
+    };
+    let workload = test["workload"].as_str().unwrap_or("register");
+    Ok(match workload.parse::<WorkloadKind>() {
+        Ok(WorkloadKind::Append) => serializable(Workload::ListAppend),
+        Ok(WorkloadKind::Wr) => serializable(Workload::RwRegister),
+        Ok(WorkloadKind::Register) => linearizable(),
+        // Older `check --report` directories name the checker instead.
+        Err(_) if workload == CheckSpec::SERIALIZABLE => serializable(
+            named(CheckSpec::SERIALIZABLE, "workload")
                 .and_then(|w| w.parse().ok())
                 .unwrap_or(Workload::ListAppend),
         ),
-        _ => CheckSpec::Linearizable {
-            model: named("linearizable", "model")
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(ModelKind::CasRegister),
-        },
+        Err(_) => linearizable(),
     })
 }
 

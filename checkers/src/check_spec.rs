@@ -39,12 +39,17 @@ pub enum CheckedHistory {
 }
 
 impl CheckSpec {
+    /// The linearizability checker's name (in results.json and messages).
+    pub const LINEARIZABLE: &'static str = "linearizable";
+    /// The serializability checker's name.
+    pub const SERIALIZABLE: &'static str = "serializable";
+
     /// The checker's name as results.json files it: `linearizable` or
     /// `serializable`.
     pub fn checker_name(&self) -> &'static str {
         match self {
-            CheckSpec::Linearizable { .. } => "linearizable",
-            CheckSpec::Serializable { .. } => "serializable",
+            CheckSpec::Linearizable { .. } => CheckSpec::LINEARIZABLE,
+            CheckSpec::Serializable { .. } => CheckSpec::SERIALIZABLE,
         }
     }
 
@@ -86,13 +91,13 @@ impl CheckedHistory {
         };
         let reason = || value["reason"].as_str().unwrap_or("not checked").to_owned();
         match checker {
-            "linearizable" if value.get("model").is_some() => {
+            CheckSpec::LINEARIZABLE if value.get("model").is_some() => {
                 match linearizable::Analysis::deserialize(value) {
                     Ok(a) => CheckedHistory::Linearizable(Box::new(a)),
                     Err(e) => unreadable(e),
                 }
             }
-            "serializable" if value.get("workload").is_some() => {
+            CheckSpec::SERIALIZABLE if value.get("workload").is_some() => {
                 match SerialAnalysis::deserialize(value) {
                     Ok(a) => CheckedHistory::Serializable(Box::new(a)),
                     Err(e) => unreadable(e),

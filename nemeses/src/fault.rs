@@ -1,6 +1,6 @@
 //! The faults a test can ask for, by name.
 
-use crate::options::{bail, PlanError};
+use crate::plan_error::{bail, PlanError};
 
 type Result<T> = std::result::Result<T, PlanError>;
 

@@ -1,17 +1,10 @@
 //! Partitions as plain data: a grudge maps each node to the nodes whose
 //! traffic it drops.
 
-use faultline_core::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// node → the nodes it drops traffic from.
 pub type Grudge = BTreeMap<String, BTreeSet<String>>;
-
-/// Cuts `nodes` into two halves (the first `nodes.len() / 2` in a random
-/// order against the rest), each dropping the other: the `majority` shape.
-pub fn random_halves(nodes: &[String], rng: &mut Rng) -> Grudge {
-    crate::Shape::Majority.grudge(nodes, &[], rng)
-}
 
 /// Every node drops every node outside its own component.
 pub fn complete_grudge(components: &[&[String]]) -> Grudge {
@@ -60,28 +53,12 @@ pub fn describe(grudge: &Grudge) -> String {
 mod tests {
     use super::*;
 
-    fn names(n: usize) -> Vec<String> {
-        (1..=n).map(|i| format!("n{i}")).collect()
-    }
-
     #[test]
-    fn random_halves_cut_every_node_off_from_the_other_half() {
-        let nodes = names(5);
-        let grudge = random_halves(&nodes, &mut Rng::new(3));
-        assert_eq!(grudge.len(), 5);
-        let minority: Vec<_> = grudge
-            .iter()
-            .filter(|(_, d)| d.len() == 3)
-            .map(|(n, _)| n.clone())
-            .collect();
-        assert_eq!(minority.len(), 2);
-        for (node, dropped) in &grudge {
-            assert!(!dropped.contains(node));
-            for other in dropped {
-                assert!(grudge[other].contains(node), "grudges are symmetric");
-            }
-        }
-        let text = describe(&grudge);
-        assert!(text.starts_with('[') && text.contains(" | "), "{text}");
+    fn components_drop_each_other_and_read_as_components() {
+        let (a, b) = (["n1".to_owned()], ["n2".to_owned(), "n3".to_owned()]);
+        let grudge = complete_grudge(&[&a, &b]);
+        assert_eq!(grudge["n1"], BTreeSet::from(b.clone()));
+        assert_eq!(grudge["n3"], BTreeSet::from(a.clone()));
+        assert_eq!(describe(&grudge), "[n1] | [n2 n3]");
     }
 }

@@ -35,6 +35,7 @@ mod option_text;
 mod options;
 pub mod packet;
 pub mod partition;
+mod plan_error;
 mod schedule;
 mod shape;
 mod target;
@@ -55,10 +56,11 @@ pub fn shares_controller_kernel(
 
 pub use choices::{FaultChoice, ShapeChoice};
 pub use fault::{parse_faults, Fault};
-pub use grudge::{complete_grudge, describe, random_halves, Grudge};
+pub use grudge::{complete_grudge, describe, Grudge};
 pub use heal::heal_node;
 pub use heal_policy::{HealPolicy, Healed};
-pub use options::{NemesisConfig, NemesisPlan, PlanError};
+pub use options::{NemesisConfig, NemesisPlan};
+pub use plan_error::PlanError;
 pub use schedule::{heal_partitions, run_schedule, Schedule};
-pub use shape::{parse_shapes, Shape};
+pub use shape::{parse_shapes, random_halves, Shape};
 pub use target::{check_targets, parse_targets, Target};

@@ -4,27 +4,14 @@
 use crate::clock::ClockStrategy;
 use crate::fault::Fault;
 use crate::packet::{Behavior, PacketKind};
+use crate::plan_error::{bail, PlanError};
 use crate::target::check_targets;
 use crate::{Shape, Target};
 use faultline_core::System;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// A nemesis option that cannot be used, in one line naming the option
-/// and the fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct PlanError(pub String);
-
 type Result<T> = std::result::Result<T, PlanError>;
-
-/// Returns a [`PlanError`] with a formatted message.
-macro_rules! bail {
-    ($($arg:tt)*) => {
-        return Err(PlanError(format!($($arg)*)))
-    };
-}
-pub(crate) use bail;
 
 /// The nemesis's options, typed as the command line parsed them (saved in
 /// `test.json` as the words it took: see [`crate::option_text`]).

@@ -113,6 +113,12 @@ pub fn parse_shapes(text: &str) -> Result<Vec<Shape>, String> {
     Ok(shapes)
 }
 
+/// Cuts `nodes` into two halves (the first `nodes.len() / 2` in a random
+/// order against the rest), each dropping the other: the `majority` shape.
+pub fn random_halves(nodes: &[String], rng: &mut Rng) -> Grudge {
+    Shape::Majority.grudge(nodes, &[], rng)
+}
+
 /// `isolated` against everyone else in `nodes`.
 fn isolate(isolated: &[String], nodes: &[String]) -> Grudge {
     let rest: Vec<String> = nodes
@@ -171,6 +177,27 @@ fn bridge(nodes: &[String]) -> Grudge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_halves_cut_every_node_off_from_the_other_half() {
+        let nodes = names(5);
+        let grudge = random_halves(&nodes, &mut Rng::new(3));
+        assert_eq!(grudge.len(), 5);
+        let minority: Vec<_> = grudge
+            .iter()
+            .filter(|(_, d)| d.len() == 3)
+            .map(|(n, _)| n.clone())
+            .collect();
+        assert_eq!(minority.len(), 2);
+        for (node, dropped) in &grudge {
+            assert!(!dropped.contains(node));
+            for other in dropped {
+                assert!(grudge[other].contains(node), "grudges are symmetric");
+            }
+        }
+        let text = crate::describe(&grudge);
+        assert!(text.starts_with('[') && text.contains(" | "), "{text}");
+    }
 
     fn names(n: usize) -> Vec<String> {
         (1..=n).map(|i| format!("n{i}")).collect()

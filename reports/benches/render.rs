@@ -82,7 +82,7 @@ fn synthetic_run(dir: &Path, ops: usize) {
     .unwrap();
     std::fs::write(
         dir.join("results.json"),
-        format!(r#"{{"valid":true,"ops":{{"ok":{ops},"fail":0,"info":0}},"check_ms":0,"checkers":{{"linearizable":{{"valid":true,"model":"cas-register"}}}}}}"#),
+        format!(r#"{{"valid":true,"ops":{{"ok":{ops},"fail":0,"info":0}},"check_ms":0,"checkers":{{"linearizable":{{"valid":true,"model":"cas-register","ops":{ops},"partitions":1}}}}}}"#),
     )
     .unwrap();
 }

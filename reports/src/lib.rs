@@ -19,6 +19,7 @@
 mod colors;
 mod counterexample_svg;
 mod cycle_svg;
+mod explanation;
 mod font;
 mod html;
 mod plots;

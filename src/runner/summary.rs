@@ -93,13 +93,17 @@ pub(crate) fn run_case(
 ) -> crate::junit::Case {
     use crate::junit::{Case, CaseOutcome};
     use crate::run_check::RunAnalysis;
+    use faultline_checkers::CheckSpec;
     use faultline_core::Validity;
     // The one-line verdict `check` gives; details: the reason or the first
     // explanations.
     let message = crate::verdict_text::one_line(&verdict.analysis);
     let (checker, details) = match &verdict.analysis {
         RunAnalysis::Unchecked(reason) => ("unchecked", reason.clone()),
-        RunAnalysis::Linearizable(a) => ("linearizable", a.reason.clone().unwrap_or_default()),
+        RunAnalysis::Linearizable(a) => (
+            CheckSpec::LINEARIZABLE,
+            a.reason.clone().unwrap_or_default(),
+        ),
         RunAnalysis::Serializable(a) => {
             let explained: Vec<String> = a
                 .anomalies
@@ -107,7 +111,7 @@ pub(crate) fn run_case(
                 .take(3)
                 .map(|x| format!("{}: {}", x.name, x.explanation))
                 .collect();
-            ("serializable", explained.join("\n"))
+            (CheckSpec::SERIALIZABLE, explained.join("\n"))
         }
     };
     Case {

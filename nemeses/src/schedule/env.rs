@@ -32,7 +32,7 @@ impl Env {
             recorder,
             ..
         } = schedule;
-        let mut env = Env {
+        Env {
             networks: vec![None; nodes.len()],
             delayers: vec![None; nodes.len()],
             nodes,
@@ -40,11 +40,7 @@ impl Env {
             remotes,
             system,
             recorder,
-        };
-        if env.plan.faults.contains(&crate::Fault::Packet) {
-            super::packet::prepare(&mut env);
         }
-        env
     }
 
     pub fn names(&self) -> Vec<String> {

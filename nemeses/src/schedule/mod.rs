@@ -54,7 +54,10 @@ pub async fn run_schedule(schedule: Schedule, workload: CancellationToken) {
     }
     let mut rng = Rng::stream(schedule.seed, u64::MAX);
     let interval = schedule.plan.interval;
-    let env = Env::new(schedule);
+    let mut env = Env::new(schedule);
+    if env.plan.faults.contains(&Fault::Packet) {
+        packet::prepare(&mut env);
+    }
     let mut active: BTreeMap<Fault, Active> = BTreeMap::new();
     loop {
         tokio::select! {
