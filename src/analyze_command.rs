@@ -5,6 +5,8 @@
 use crate::exit::Failure;
 use crate::run_check::{check_run, print_verdict};
 use clap::Args;
+use faultline_core::memory::Bytes;
+use faultline_core::Budget;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,16 +18,21 @@ pub struct AnalyzeArgs {
     /// Seconds the checker may take.
     #[arg(long, default_value_t = 300.0)]
     time_limit: f64,
+    /// Memory the check may hold (4G, 512M); past it the verdict is unknown, never valid (default: half the machine's memory).
+    #[arg(long)]
+    memory_limit: Option<Bytes>,
 }
 
 /// Runs `faultline analyze`.
 pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
-    let verdict = check_run(
-        &args.run_dir,
-        Duration::from_secs_f64(args.time_limit.max(0.001)),
-        None,
-    )
-    .map_err(Failure::bad_input)?;
+    let mut budget = Budget {
+        time_limit: Some(Duration::from_secs_f64(args.time_limit.max(0.001))),
+        ..Budget::default()
+    };
+    if let Some(limit) = args.memory_limit {
+        budget.memory_limit = Some(limit.0);
+    }
+    let verdict = check_run(&args.run_dir, &budget, None).map_err(Failure::bad_input)?;
     print_verdict(&verdict);
     match faultline_reports::write_run_report(&args.run_dir) {
         Ok(page) => println!("page:    {}", page.display()),

@@ -8,6 +8,7 @@ use clap::Args;
 use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
 use faultline_checkers::{CheckSpec, CheckedHistory};
+use faultline_core::memory::Bytes;
 use faultline_core::{Budget, Format, Validity};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,9 @@ pub struct CheckArgs {
     /// Seconds allowed per file; past it the verdict is unknown, never valid.
     #[arg(long, default_value_t = 120.0)]
     time_limit: f64,
+    /// Memory the check may hold (4G, 512M); past it the verdict is unknown, never valid (default: half the machine's memory).
+    #[arg(long)]
+    memory_limit: Option<Bytes>,
     /// Print one JSON object per file on stdout instead of text.
     #[arg(long)]
     pub(crate) json: bool,
@@ -95,10 +99,13 @@ pub fn run(args: &CheckArgs) -> Result<i32, Failure> {
             args.time_limit
         )));
     }
-    let budget = Budget {
+    let mut budget = Budget {
         time_limit: Some(Duration::from_secs_f64(args.time_limit)),
         ..Budget::default()
     };
+    if let Some(limit) = args.memory_limit {
+        budget.memory_limit = Some(limit.0);
+    }
     let mut verdict = Validity::Valid;
     let mut unreadable = None;
     let mut cases = Vec::new();

@@ -56,10 +56,10 @@ pub fn count_completions(history: &History) -> ([u64; 3], u64) {
 /// the harness's own failures during the run (`None`: those results.json
 /// already records, when the run is checked again); any makes the verdict
 /// unknown, since the history cannot be trusted to be whole or the faults
-/// to have been what the run says.
+/// to have been what the run says. `budget`: what the check may spend.
 pub fn check_run(
     run_dir: &Path,
-    time_limit: Duration,
+    budget: &Budget,
     harness: Option<&[String]>,
 ) -> anyhow::Result<RunVerdict> {
     let harness_failures: Vec<String> = match harness {
@@ -81,12 +81,8 @@ pub fn check_run(
     let (outcomes, nemesis_events) = count_completions(&history);
     let duration_s = history.events().last().map_or(0.0, |e| e.time as f64 / 1e9);
     let start = Instant::now();
-    let budget = Budget {
-        time_limit: Some(time_limit),
-        ..Budget::default()
-    };
     let spec = run_check_spec(run_dir)?;
-    let analysis = match spec.check(&history, &budget) {
+    let analysis = match spec.check(&history, budget) {
         Ok(analysis) => analysis,
         // The harness already failed this run: a history it could not
         // write whole may not pair up, and that is no new error.

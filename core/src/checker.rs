@@ -9,8 +9,11 @@ use thiserror::Error;
 pub struct Budget {
     /// Wall-clock time for the whole check; `None` for no limit.
     pub time_limit: Option<Duration>,
-    /// How many search states a checker may remember (a memory bound).
+    /// How many search states a checker may remember.
     pub max_states: usize,
+    /// Bytes this process may hold resident before a search gives up with
+    /// `Unknown` (`--memory-limit`); `None` for no bound.
+    pub memory_limit: Option<u64>,
 }
 
 impl Default for Budget {
@@ -18,6 +21,7 @@ impl Default for Budget {
         Budget {
             time_limit: None,
             max_states: 50_000_000,
+            memory_limit: crate::memory::default_memory_limit(),
         }
     }
 }

@@ -27,6 +27,7 @@ mod format;
 mod history;
 pub mod import;
 mod jsonl;
+pub mod memory;
 mod node;
 mod op;
 mod parsed;

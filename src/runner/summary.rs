@@ -19,11 +19,10 @@ pub(super) fn summarize(
     notes: &[String],
     problems: &[String],
 ) -> Result<(i32, crate::junit::Case), Failure> {
-    let verdict =
-        check_run(run_dir, Duration::from_secs(300), Some(problems)).map_err(|e| Failure {
-            code: 255,
-            error: e,
-        })?;
+    let verdict = check_run(run_dir, &run_budget(), Some(problems)).map_err(|e| Failure {
+        code: 255,
+        error: e,
+    })?;
     let [ok, fail, info] = verdict.outcomes;
     println!();
     println!(
@@ -132,5 +131,14 @@ pub(crate) fn run_case(
             )
         },
         details: format!("run directory: {}\n{details}", run_dir.display()),
+    }
+}
+
+/// What checking a test's history may spend: five minutes, and the
+/// default memory bound.
+fn run_budget() -> faultline_core::Budget {
+    faultline_core::Budget {
+        time_limit: Some(Duration::from_secs(300)),
+        ..faultline_core::Budget::default()
     }
 }

@@ -419,3 +419,49 @@ fn a_mistyped_nemesis_option_is_one_line_with_the_choices() {
         "{stderr}"
     );
 }
+
+/// A hot history (one key, 5 processes, 20% of writes timed out) that
+/// once grew the checker to 14-22 GB: under `--memory-limit 400M` it must
+/// stop with `unknown` and the reason, never `valid`, and stay near the
+/// bound. An address-space cap (prlimit) keeps a regression from taking
+/// the machine down: it would end the test in an allocation failure.
+#[test]
+fn a_search_past_its_memory_limit_says_unknown_with_the_reason() {
+    let file = crate::shared_data().join("hot/hot-2k-p5-k1-c20-ok.txt");
+    let out = std::process::Command::new("prlimit")
+        .args(["--as=6000000000", "--"])
+        .arg(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "check",
+            "--model",
+            "kv",
+            "--format",
+            "kv-edn",
+            "--time-limit",
+            "60",
+            "--memory-limit",
+            "400M",
+            "--json",
+        ])
+        .arg(&file)
+        .output()
+        .expect("prlimit (util-linux) runs");
+    let stdout = text(&out.stdout);
+    let result: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout} {}", text(&out.stderr)));
+    match result["valid"].as_str() {
+        // The bound was reached: said so, with the exit code for unknown.
+        Some("unknown") => {
+            assert_eq!(out.status.code(), Some(2), "{result}");
+            let reason = result["reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains("memory limit of 400 MiB reached")
+                    && reason.contains("--memory-limit"),
+                "{reason}"
+            );
+        }
+        // A checker that decides the file within the bound is right only
+        // when it says linearizable (the file is, by construction).
+        _ => assert_eq!(result["valid"], true, "{result}"),
+    }
+}

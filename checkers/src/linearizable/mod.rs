@@ -122,6 +122,7 @@ pub fn check_with<M: Model>(
         deadline: budget.time_limit.map(|t| start + t),
         cancel: &cancel,
         max_states: budget.max_states,
+        memory_limit: budget.memory_limit,
     };
     let outcomes = search_in_turns(model, &prepared.partitions, &limits, explain);
     let ops = prepared.partitions.iter().map(|p| p.entries.len()).sum();
@@ -192,6 +193,10 @@ pub fn check_with<M: Model>(
                 format!("time limit reached{key} before a verdict; raise --time-limit")
             }
             Exhausted::Memory => format!("search state limit ({}) reached{key}", budget.max_states),
+            Exhausted::MemoryLimit => format!(
+                "memory limit of {} reached{key} before a verdict; raise --memory-limit",
+                faultline_core::memory::Bytes(budget.memory_limit.unwrap_or_default())
+            ),
             Exhausted::Cancelled => "cancelled".to_owned(),
         });
     }

@@ -21,6 +21,16 @@ const NIL: u32 = u32::MAX;
 const CHECK_EVERY: u64 = 1 << 8;
 /// How often (in search steps) the clock is read.
 const CLOCK_EVERY: u64 = 1 << 12;
+/// Steps between readings of the process's memory (a read of /proc costs
+/// microseconds: every 2^16 steps it is noise).
+const MEMORY_EVERY: u64 = 1 << 16;
+
+/// Whether the process holds more than the limit allows.
+fn over_memory_limit(limits: &Limits) -> bool {
+    limits.memory_limit.is_some_and(|limit| {
+        faultline_core::memory::resident_bytes().is_some_and(|resident| resident > limit)
+    })
+}
 /// Above this many overwrites, pending reads are not checked for reachability.
 const MAX_OVERWRITES_SCANNED: usize = 64;
 
@@ -31,6 +41,8 @@ pub enum Exhausted {
     Time,
     /// The cache reached its size limit.
     Memory,
+    /// The process's resident memory passed the memory limit.
+    MemoryLimit,
     /// Another partition already decided the verdict.
     Cancelled,
 }
@@ -57,6 +69,8 @@ pub struct Limits<'a> {
     pub cancel: &'a AtomicBool,
     /// Most cache entries allowed.
     pub max_states: usize,
+    /// Most resident bytes allowed (the whole process's).
+    pub memory_limit: Option<u64>,
 }
 
 impl<'a> Limits<'a> {
@@ -66,6 +80,7 @@ impl<'a> Limits<'a> {
             deadline: None,
             cancel,
             max_states: faultline_core::Budget::default().max_states,
+            memory_limit: None,
         }
     }
 }
@@ -275,6 +290,8 @@ pub struct Search<'e, M: Model> {
     node: u32,
     best_depth: usize,
     steps: u64,
+    /// The cache stopped growing because the memory limit would be passed.
+    memory_limit_hit: bool,
 }
 
 impl<'e, M: Model> Search<'e, M> {
@@ -308,6 +325,7 @@ impl<'e, M: Model> Search<'e, M> {
             list,
             best_depth: 0,
             steps: 0,
+            memory_limit_hit: false,
         }
     }
 
@@ -390,6 +408,9 @@ impl<'e, M: Model> Search<'e, M> {
                 {
                     return Some(SearchOutcome::Unknown(Exhausted::Time));
                 }
+                if self.steps % MEMORY_EVERY == 0 && over_memory_limit(limits) {
+                    return Some(SearchOutcome::Unknown(Exhausted::MemoryLimit));
+                }
             }
             let at_level_start = self.node == self.list.next[HEAD as usize];
             let placed = if at_level_start {
@@ -402,7 +423,7 @@ impl<'e, M: Model> Search<'e, M> {
                     self.record(recorder.as_deref_mut());
                     continue;
                 }
-                Placed::OutOfMemory => return Some(SearchOutcome::Unknown(Exhausted::Memory)),
+                Placed::OutOfMemory => return Some(SearchOutcome::Unknown(self.out_of_memory())),
                 Placed::Nothing => {}
                 Placed::DeadEnd => {
                     if !self.backtrack() {
@@ -436,7 +457,7 @@ impl<'e, M: Model> Search<'e, M> {
                 continue;
             };
             match self.try_cache(e, &next_state, limits) {
-                None => return Some(SearchOutcome::Unknown(Exhausted::Memory)),
+                None => return Some(SearchOutcome::Unknown(self.out_of_memory())),
                 Some(false) => {
                     self.node = self.list.next[node as usize];
                     continue;
@@ -474,7 +495,9 @@ impl<'e, M: Model> Search<'e, M> {
             h == hash && sets[at as usize * words..][..words] == *bits && s == next_state
         };
         let seen = self.cache.find(hash, same).is_some();
-        let full = self.cache.len() >= limits.max_states || self.cache.len() >= u32::MAX as usize;
+        let full = self.cache.len() >= limits.max_states
+            || self.cache.len() >= u32::MAX as usize
+            || (!seen && self.growth_passes_memory_limit(limits));
         self.linearized.clear(e);
         if seen || full {
             return (!full).then_some(false);
@@ -486,6 +509,43 @@ impl<'e, M: Model> Search<'e, M> {
         self.cache
             .insert_unique(hash, (hash, at, next_state.clone()), |&(h, ..)| h);
         Some(true)
+    }
+
+    /// Whether the next insertion grows the cache's tables (each doubles,
+    /// and the old one is held while the new one fills) past the memory
+    /// limit: checked before the allocation, so the limit holds at the peak.
+    fn growth_passes_memory_limit(&mut self, limits: &Limits) -> bool {
+        let Some(limit) = limits.memory_limit else {
+            return false;
+        };
+        let table_grows = self.cache.len() == self.cache.capacity();
+        let sets_grow = self.sets.len() + self.words > self.sets.capacity();
+        if !table_grows && !sets_grow {
+            return false;
+        }
+        let entry = std::mem::size_of::<(u64, u32, M::State)>() + 1;
+        let growth = if table_grows {
+            2 * self.cache.capacity().max(16) * entry
+        } else {
+            0
+        } + if sets_grow {
+            2 * self.sets.capacity().max(self.words) * 8
+        } else {
+            0
+        };
+        let passes = faultline_core::memory::resident_bytes()
+            .is_some_and(|resident| resident + growth as u64 > limit);
+        self.memory_limit_hit |= passes;
+        passes
+    }
+
+    /// Why the cache stopped: the memory limit, or the state limit.
+    fn out_of_memory(&self) -> Exhausted {
+        if self.memory_limit_hit {
+            Exhausted::MemoryLimit
+        } else {
+            Exhausted::Memory
+        }
     }
 
     /// Linearizes the operation at call `node`, moving to `next_state`.
