@@ -74,9 +74,10 @@ pub fn resident_bytes() -> Option<u64> {
     proc_kb("/proc/self/status", "VmRSS:")
 }
 
-/// The machine's memory (MemTotal), when known.
+/// The machine's memory (MemTotal), when known (read once).
 pub fn machine_bytes() -> Option<u64> {
-    proc_kb("/proc/meminfo", "MemTotal:")
+    static TOTAL: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| proc_kb("/proc/meminfo", "MemTotal:"))
 }
 
 /// The checkers' default memory bound: half the machine's memory, so that

@@ -25,6 +25,11 @@ const CLOCK_EVERY: u64 = 1 << 12;
 /// microseconds: every 2^16 steps it is noise).
 const MEMORY_EVERY: u64 = 1 << 16;
 
+/// Below this many entries a cache's growth is too small to matter (the
+/// periodic check sees it): reading /proc for it would cost more than the
+/// search of a small key.
+const SMALL_CACHE: usize = 1 << 16;
+
 /// Whether the process holds more than the limit allows.
 fn over_memory_limit(limits: &Limits) -> bool {
     limits.memory_limit.is_some_and(|limit| {
@@ -518,6 +523,9 @@ impl<'e, M: Model> Search<'e, M> {
         let Some(limit) = limits.memory_limit else {
             return false;
         };
+        if self.cache.len() < SMALL_CACHE {
+            return false;
+        }
         let table_grows = self.cache.len() == self.cache.capacity();
         let sets_grow = self.sets.len() + self.words > self.sets.capacity();
         if !table_grows && !sets_grow {
