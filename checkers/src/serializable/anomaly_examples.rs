@@ -458,3 +458,42 @@ fn a_valid_history_reports_nothing() {
         assert!(analysis.anomalies.is_empty() && analysis.not.is_empty());
     }
 }
+
+/// Explanations stay a line long whatever the lists hold: a long read is
+/// shown by its end, and two reads that part are shown from just before
+/// where they part (issue: "reports that tell the story of an anomaly").
+#[test]
+fn long_lists_are_elided_to_the_part_that_matters() {
+    let mut txns: Vec<T> = (1..=40)
+        .map(|v| ok(v as u64, json!([["append", "x", v]])))
+        .collect();
+    let seen: Vec<i64> = (1..=40).collect();
+    let mut parted: Vec<i64> = (1..=20).collect();
+    parted.extend([22, 21]);
+    txns.push(ok(100, json!([["r", "x", seen]])));
+    txns.push(ok(101, json!([["r", "x", parted]])));
+    let analysis = finds(
+        &serial(&txns),
+        Workload::ListAppend,
+        ConsistencyModel::Serializable,
+        "incompatible-order",
+    );
+    let explanation = &analysis
+        .anomalies
+        .iter()
+        .find(|a| a.name == "incompatible-order")
+        .unwrap()
+        .explanation;
+    assert!(
+        explanation.contains("as [… 18 earlier, 19 20 22 21]")
+            && explanation.contains("as [… 18 earlier, 19 20 21 22 23 24 … 16 later]")
+            && explanation.contains("they part at element 21"),
+        "{explanation}"
+    );
+    assert!(explanation.len() < 250, "{explanation}");
+    assert_eq!(super::describe_list(&[1, 2, 3]), "[1 2 3]");
+    assert_eq!(
+        super::describe_list(&(1..=10).collect::<Vec<_>>()),
+        "[… 4 earlier, 5 6 7 8 9 10]"
+    );
+}

@@ -8,7 +8,7 @@
 use super::anomaly::AnomalyKind;
 use super::inference::{Found, Inference, KeyFacts, RW, WR, WW};
 use super::txn::{Mop, Txns};
-use super::{describe_list, txn_name};
+use super::{describe_from, describe_list, txn_name};
 use ahash::AHashMap as HashMap;
 use faultline_core::{CheckError, Outcome};
 
@@ -132,16 +132,24 @@ fn reads_agree(
             });
             consistent = false;
         } else if !longest.starts_with(read) {
+            // Both shown from just before where they part.
+            let parted = read
+                .iter()
+                .zip(longest.iter())
+                .position(|(a, b)| a != b)
+                .unwrap_or(read.len());
+            let from = parted.saturating_sub(2);
             inference.found.push(Found {
                 kind: AnomalyKind::IncompatibleOrder,
                 txns: vec![t, longest_txn],
                 explanation: format!(
-                    "{} read key {} as {} but {} read it as {}: neither is a prefix of the other",
+                    "{} read key {} as {} but {} read it as {}: they part at element {}, and neither is a prefix of the other",
                     txn_name(txns, t),
                     key_name(txns, key),
-                    describe_list(read),
+                    describe_from(read, from),
                     txn_name(txns, longest_txn),
-                    describe_list(longest)
+                    describe_from(longest, from),
+                    parted + 1
                 ),
             });
             consistent = false;

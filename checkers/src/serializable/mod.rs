@@ -164,9 +164,30 @@ pub(crate) fn txn_name(txns: &Txns, t: usize) -> String {
 }
 
 /// `[1 2 3]`.
+/// Elements of a list an explanation shows; the rest are counted, not
+/// printed (a read of a long-lived key holds thousands).
+const LIST_SHOWN: usize = 6;
+
+/// `[1 2 3]`; a long list keeps its end, what a read saw last:
+/// `[… 114 earlier, 23 25 26 27 28 32]`.
 pub(crate) fn describe_list(list: &[i64]) -> String {
-    let items: Vec<String> = list.iter().map(i64::to_string).collect();
-    format!("[{}]", items.join(" "))
+    describe_from(list, list.len().saturating_sub(LIST_SHOWN))
+}
+
+/// `list` from element `from` on, at most [`LIST_SHOWN`] of them, with
+/// how many come before and after: `[… 3 earlier, 4 5 6 … 2 later]`.
+pub(crate) fn describe_from(list: &[i64], from: usize) -> String {
+    let from = from.min(list.len());
+    let to = (from + LIST_SHOWN).min(list.len());
+    let mut parts: Vec<String> = Vec::new();
+    if from > 0 {
+        parts.push(format!("… {from} earlier,"));
+    }
+    parts.extend(list[from..to].iter().map(i64::to_string));
+    if to < list.len() {
+        parts.push(format!("… {} later", list.len() - to));
+    }
+    format!("[{}]", parts.join(" "))
 }
 
 fn view(txns: &Txns, t: usize) -> TxnView {
