@@ -420,14 +420,14 @@ fn a_mistyped_nemesis_option_is_one_line_with_the_choices() {
     );
 }
 
-/// A hot history (one key, 5 processes, 20% of writes timed out) that
-/// once grew the checker to 14-22 GB: under `--memory-limit 400M` it must
-/// stop with `unknown` and the reason, never `valid`, and stay near the
-/// bound. An address-space cap (prlimit) keeps a regression from taking
+/// A hot history (one key, 10 processes, writes timed out) that once
+/// grew the checker to 14-22 GB, and is still out of the search's reach:
+/// under `--memory-limit 400M` it must stop with `unknown` and the
+/// reason. An address-space cap (prlimit) keeps a regression from taking
 /// the machine down: it would end the test in an allocation failure.
 #[test]
 fn a_search_past_its_memory_limit_says_unknown_with_the_reason() {
-    let file = crate::shared_data().join("hot/hot-2k-p5-k1-c20-ok.txt");
+    let file = crate::shared_data().join("hot/hot-5k-p10-k1-c05-ok.txt");
     let out = std::process::Command::new("prlimit")
         .args(["--as=6000000000", "--"])
         .arg(env!("CARGO_BIN_EXE_faultline"))

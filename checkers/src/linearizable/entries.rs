@@ -49,6 +49,9 @@ pub struct Prepared<'h, M: Model> {
     pub partitions: Vec<Partition<M>>,
     /// Values numbered while decoding.
     pub values: Interner,
+    /// Writes of unknown outcome the unique-value fast path dropped (never
+    /// observed) and bounded (by their first observer).
+    pub narrowed: (usize, usize),
 }
 
 /// Pairs, decodes and partitions `history` for `model`. Failed operations
@@ -87,14 +90,20 @@ pub fn prepare<'h, M: Model>(
                 op: index,
             });
     }
+    let mut narrowed = (0, 0);
     let partitions = by_key
         .into_iter()
-        .map(|(key, entries)| Partition { key, entries })
+        .map(|(key, mut entries)| {
+            let (dropped, bounded) = super::unique_values::narrow(model, &mut entries);
+            narrowed = (narrowed.0 + dropped, narrowed.1 + bounded);
+            Partition { key, entries }
+        })
         .collect();
     Ok(Prepared {
         operations,
         partitions,
         values,
+        narrowed,
     })
 }
 

@@ -13,6 +13,7 @@ mod model;
 mod model_kind;
 pub mod models;
 mod search;
+pub mod unique_values;
 
 pub use counterexample::{Counterexample, OpView, PartialLinearization, Step, Window};
 pub use entries::{prepare, Entry, Partition, Prepared};

@@ -94,6 +94,18 @@ pub trait Model: Sync {
         values: &Interner,
         state: &Self::State,
     ) -> String;
+
+    /// For the unique-value fast path ([`super::unique_values`]): the text
+    /// an operation writes, and whether it replaces the state (a put) or
+    /// extends it (an append). Default: none, and no fast path.
+    fn written_text<'a>(&self, _input: &'a Self::Input) -> Option<(&'a str, bool)> {
+        None
+    }
+
+    /// For the fast path: the whole state a completed read returned.
+    fn read_text<'a>(&self, _input: &'a Self::Input, _output: &'a Self::Output) -> Option<&'a str> {
+        None
+    }
 }
 
 /// Gives each distinct value a small number, so that states compare and hash

@@ -326,6 +326,21 @@ impl Model for KvModel {
     fn describe_state(&self, table: &KvTable, _values: &Interner, state: &TextId) -> String {
         format!("{:?}", table.string(*state))
     }
+
+    fn written_text<'a>(&self, input: &'a KvInput) -> Option<(&'a str, bool)> {
+        match input {
+            KvInput::Put(v) => Some((&v.text, true)),
+            KvInput::Append(v) => Some((&v.text, false)),
+            KvInput::Get => None,
+        }
+    }
+
+    fn read_text<'a>(&self, input: &'a KvInput, output: &'a KvOutput) -> Option<&'a str> {
+        match (input, output) {
+            (KvInput::Get, KvOutput::Got(v)) => Some(&v.text),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
