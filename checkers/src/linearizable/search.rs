@@ -129,8 +129,11 @@ const HEAD: u32 = 0;
 
 impl EventList {
     fn new<M: Model>(entries: &[Entry<M>]) -> EventList {
-        // (position, is_return, entry): returns at equal positions cannot
-        // happen in one history, so sorting by position is total.
+        // (position, is_return, entry): a history has one event per
+        // position; two returns share one only when the unique-value fast
+        // path bounds a write by its observer's return, and either order of
+        // the two keeps every linearization that exists (the write first is
+        // exact, the read first looser).
         let mut events: Vec<(usize, bool, u32)> = Vec::with_capacity(entries.len() * 2);
         for (i, e) in entries.iter().enumerate() {
             events.push((e.call, false, i as u32));
