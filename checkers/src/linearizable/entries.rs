@@ -1,24 +1,10 @@
 //! A history's operations read through a model and split into independent
 //! partitions (one per key), ready for the search.
 
+pub use crate::linearizable::entry::Entry;
 use crate::linearizable::model::{Interner, Model};
 use faultline_core::{CheckError, History, Operation, Outcome, Process};
 use std::collections::BTreeMap;
-
-/// One operation as the search sees it.
-pub struct Entry<M: Model> {
-    /// Position of the invocation in the history.
-    pub call: usize,
-    /// Position of the completion; `None` when the outcome is unknown (it
-    /// may take effect at any time after `call`, or never).
-    pub ret: Option<usize>,
-    /// The argument.
-    pub input: M::Input,
-    /// The result; `None` when unknown.
-    pub output: Option<M::Output>,
-    /// Index into the history's operations, for descriptions.
-    pub op: usize,
-}
 
 /// The operations on one key, sorted by invocation.
 pub struct Partition<M: Model> {
@@ -29,17 +15,6 @@ pub struct Partition<M: Model> {
 }
 
 // By hand: a derive would demand that the model itself be Clone.
-impl<M: Model> Clone for Entry<M> {
-    fn clone(&self) -> Self {
-        Entry {
-            call: self.call,
-            ret: self.ret,
-            input: self.input.clone(),
-            output: self.output.clone(),
-            op: self.op,
-        }
-    }
-}
 
 /// Everything the search needs from a history.
 pub struct Prepared<'h, M: Model> {

@@ -9,6 +9,8 @@
 pub mod brute_force;
 mod counterexample;
 mod entries;
+mod entry;
+mod limits;
 mod model;
 mod model_kind;
 pub mod models;

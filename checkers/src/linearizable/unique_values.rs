@@ -24,7 +24,7 @@
 //! Porcupine and Knossos have no such step; the idea of pinning a
 //! write's effect by the reads that observed it is Elle's for list-append.
 
-use super::entries::Entry;
+use super::entry::Entry;
 use super::model::Model;
 use std::collections::{HashMap, HashSet};
 
