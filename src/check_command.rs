@@ -203,9 +203,10 @@ fn check_file(
         print_result(args, file, &nothing, start);
         return Ok((Validity::Unknown, reason.to_owned()));
     }
-    let checked = spec.check(&parsed.history, budget).map_err(|e| {
-        Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
-    })?;
+    let checked = crate::progress::with_progress(&format!("checking {name}"), || {
+        spec.check(&parsed.history, budget)
+    })
+    .map_err(|e| Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args))))?;
     let check_ms = start.elapsed().as_secs_f64() * 1e3;
     print_result(args, file, &checked, start);
     write_report(

@@ -19,6 +19,7 @@ pub mod delayer;
 pub mod exit;
 pub mod interrupt;
 pub mod junit;
+mod progress;
 pub mod report_command;
 pub mod run_check;
 pub mod runner;

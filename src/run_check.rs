@@ -82,7 +82,9 @@ pub fn check_run(
     let duration_s = history.events().last().map_or(0.0, |e| e.time as f64 / 1e9);
     let start = Instant::now();
     let spec = run_check_spec(run_dir)?;
-    let analysis = match spec.check(&history, budget) {
+    let checking = format!("checking {}", file.display());
+    let analysis = match crate::progress::with_progress(&checking, || spec.check(&history, budget))
+    {
         Ok(analysis) => analysis,
         // The harness already failed this run: a history it could not
         // write whole may not pair up, and that is no new error.

@@ -465,3 +465,36 @@ fn a_search_past_its_memory_limit_says_unknown_with_the_reason() {
         _ => assert_eq!(result["valid"], true, "{result}"),
     }
 }
+
+/// A check that runs past a couple of seconds says so on stderr as it goes
+/// (plain lines here: stderr is not a terminal), and still ends at its
+/// time limit with `unknown`.
+#[test]
+fn a_long_check_reports_progress_as_it_goes() {
+    let file = crate::shared_data().join("hot/hot-5k-p10-k1-c05-ok.txt");
+    let out = std::process::Command::new("prlimit")
+        .args(["--as=8000000000", "--"])
+        .arg(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "check",
+            "--model",
+            "kv",
+            "--format",
+            "kv-edn",
+            "--time-limit",
+            "5",
+            "--memory-limit",
+            "3G",
+        ])
+        .arg(&file)
+        .output()
+        .expect("prlimit (util-linux) runs");
+    let stderr = text(&out.stderr);
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("checking") && l.contains("hot-5k") && l.contains(" s, "))
+        .collect();
+    assert!(!progress.is_empty(), "no progress line: {stderr}");
+    assert!(progress[0].contains("resident"), "{}", progress[0]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+}
