@@ -61,6 +61,6 @@ pub use heal::heal_node;
 pub use heal_policy::{HealPolicy, Healed};
 pub use options::{NemesisConfig, NemesisPlan};
 pub use plan_error::PlanError;
-pub use schedule::{heal_partitions, run_schedule, Schedule};
+pub use schedule::{heal_partitions, prepare_schedule, run_schedule, ReadySchedule, Schedule};
 pub use shape::{parse_shapes, random_halves, Shape};
 pub use target::{check_targets, parse_targets, Target};

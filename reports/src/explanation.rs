@@ -6,9 +6,71 @@
 use crate::counterexample_svg::counterexample_svg;
 use crate::cycle_svg::cycle_svg;
 use crate::html::escape;
-use faultline_checkers::linearizable::{Analysis, Counterexample};
+use crate::run_data::{RunData, TimedOp};
+use faultline_checkers::linearizable::{Analysis, Counterexample, OpView};
 use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
+use std::collections::HashMap;
 use std::fmt::Write;
+
+/// When and where the history's operations ran, and the faults in force,
+/// to tell a counterexample's story in time.
+pub struct Timing<'a> {
+    by_invoke: HashMap<usize, &'a TimedOp>,
+    run: &'a RunData,
+}
+
+impl<'a> Timing<'a> {
+    /// The timing of `run` (empty for a history without times).
+    pub fn of(run: &'a RunData) -> Timing<'a> {
+        let by_invoke = if run.timed {
+            run.ops.iter().map(|o| (o.invoke, o)).collect()
+        } else {
+            HashMap::new()
+        };
+        Timing { by_invoke, run }
+    }
+
+    /// `12.31–12.40 s`, or `from 12.31 s, never completed`.
+    fn span(&self, op: &OpView) -> Option<String> {
+        let timed = self.by_invoke.get(&op.invoke)?;
+        Some(if timed.completed {
+            format!("{:.2}–{:.2} s", timed.start, timed.end)
+        } else {
+            format!("from {:.2} s, never completed", timed.start)
+        })
+    }
+
+    /// The faults in force at some moment of `op`'s interval.
+    fn faults_during(&self, op: &OpView) -> Option<Vec<String>> {
+        let timed = self.by_invoke.get(&op.invoke)?;
+        Some(
+            self.run
+                .faults
+                .iter()
+                .filter(|w| w.start <= timed.end && w.end >= timed.start)
+                .map(|w| format!("{} {}", w.kind, w.label))
+                .collect(),
+        )
+    }
+
+    /// One sentence: when `op` ran, on which node, under which faults.
+    fn story(&self, op: &OpView) -> String {
+        let Some(span) = self.span(op) else {
+            return String::new();
+        };
+        let node = op
+            .node
+            .as_deref()
+            .map_or(String::new(), |n| format!(" on {}", escape(n)));
+        let faults = self.faults_during(op).unwrap_or_default();
+        let under = if faults.is_empty() {
+            "no fault was in force".to_owned()
+        } else {
+            format!("in force: {}", escape(&faults.join("; ")))
+        };
+        format!(" It ran {span} after the history began{node}; {under}.")
+    }
+}
 
 /// What was checked, in one line.
 fn scope(body: &mut String, scope: &str, model: &str) {
@@ -22,7 +84,7 @@ fn scope(body: &mut String, scope: &str, model: &str) {
 
 /// A linearizability verdict explained: the counterexample drawn, the
 /// longest partial linearization, the smallest failing window.
-pub fn explain_linearizable(body: &mut String, analysis: &Analysis) {
+pub fn explain_linearizable(body: &mut String, analysis: &Analysis, timing: &Timing) {
     scope(
         body,
         &format!(
@@ -35,21 +97,22 @@ pub fn explain_linearizable(body: &mut String, analysis: &Analysis) {
         let _ = writeln!(body, "<p>{}</p>", escape(reason));
     }
     if let Some(c) = &analysis.counterexample {
-        counterexample(body, c);
+        counterexample(body, c, timing);
     }
 }
 
-fn counterexample(body: &mut String, c: &Counterexample) {
+fn counterexample(body: &mut String, c: &Counterexample, timing: &Timing) {
     let Some(op) = &c.failing_op else {
         return;
     };
     let _ = writeln!(
         body,
-        "<div id=\"counterexample\"><p>{}: process {} <code>{}</code> (event {}) cannot be linearized.</p>",
+        "<div id=\"counterexample\"><p>{}: process {} <code>{}</code> (event {}) cannot be linearized.{}</p>",
         c.key.as_deref().map_or("The history".to_owned(), |k| format!("Key <code>{}</code>", escape(k))),
         escape(&op.process),
         escape(&op.description),
-        op.invoke
+        op.invoke,
+        timing.story(op)
     );
     if let Some(svg) = counterexample_svg(c) {
         let _ = writeln!(
@@ -65,13 +128,15 @@ the red one cannot be placed.</p>\n<div class=\"drawing\">{svg}</div>",
         );
     }
     if let Some(path) = c.partial_linearizations.first() {
-        *body += "<p>The longest partial linearization, with the state after each step:</p>\n<table>\n<tr><th>step</th><th>process</th><th>operation</th><th>state after</th></tr>\n";
+        *body += "<p>The longest partial linearization, with the state after each step:</p>\n<table>\n<tr><th>step</th><th>process</th><th>node</th><th>ran</th><th>operation</th><th>state after</th></tr>\n";
         for (k, step) in path.steps.iter().enumerate() {
             let _ = writeln!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
                 k + 1,
                 escape(&step.op.process),
+                escape(step.op.node.as_deref().unwrap_or("")),
+                escape(&timing.span(&step.op).unwrap_or_default()),
                 escape(&step.op.description),
                 escape(&step.state_after)
             );

@@ -6,7 +6,7 @@
 //! Built from the run directory's files alone (read once, typed, by
 //! [`RunRecord`]), so it can be rebuilt any time and opened from disk.
 
-use crate::explanation::{explain_linearizable, explain_serializable};
+use crate::explanation::{explain_linearizable, explain_serializable, Timing};
 use crate::html::{escape, page};
 use crate::plots::draw_plots;
 use crate::run_data::RunData;
@@ -52,7 +52,7 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     plots(&mut body, &run, run_dir)?;
     timeline(&mut body, &run, run_dir)?;
     faults(&mut body, &run);
-    checkers(&mut body, &record);
+    checkers(&mut body, &record, &run);
     files(&mut body, run_dir);
     let path = run_dir.join("index.html");
     let title = format!("faultline {}: {word}", record.name());
@@ -297,7 +297,8 @@ fn faults(body: &mut String, run: &RunData) {
 }
 
 /// What each checker found, explained.
-fn checkers(body: &mut String, record: &RunRecord) {
+fn checkers(body: &mut String, record: &RunRecord, run: &RunData) {
+    let timing = Timing::of(run);
     *body += "<h2 id=\"checkers\">Checkers</h2>\n";
     if record.analyses.is_empty() {
         *body += "<p class=\"muted\">Not checked yet: run <code>faultline analyze</code> on this directory.</p>\n";
@@ -311,7 +312,7 @@ fn checkers(body: &mut String, record: &RunRecord) {
             escape(checker)
         );
         match checked {
-            CheckedHistory::Linearizable(a) => explain_linearizable(body, a),
+            CheckedHistory::Linearizable(a) => explain_linearizable(body, a, &timing),
             CheckedHistory::Serializable(a) => explain_serializable(body, a),
             CheckedHistory::Unchecked(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));
@@ -451,6 +452,74 @@ mod tests {
             details.matches("\\n").count(),
             199,
             "one line per operation"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_counterexample_says_when_and_where_it_ran_and_under_which_faults() {
+        let dir =
+            std::env::temp_dir().join(format!("faultline-report-story-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let events = [
+            (
+                1_000,
+                "\"nemesis\"",
+                "invoke",
+                "start-partition",
+                "null",
+                None,
+            ),
+            (
+                1_100,
+                "\"nemesis\"",
+                "info",
+                "start-partition",
+                r#"{"partition":"[n1] | [n2 n3]"}"#,
+                None,
+            ),
+            (2_000, "0", "invoke", "write", "1", Some("n1")),
+            (2_100, "0", "ok", "write", "1", Some("n1")),
+            (3_000, "1", "invoke", "read", "null", Some("n2")),
+            (3_200, "1", "ok", "read", "2", Some("n2")),
+            (
+                4_000,
+                "\"nemesis\"",
+                "invoke",
+                "stop-partition",
+                "null",
+                None,
+            ),
+            (4_100, "\"nemesis\"", "info", "stop-partition", "null", None),
+        ];
+        let history: String = events
+            .iter()
+            .enumerate()
+            .map(|(i, (ms, p, t, f, v, node))| {
+                let node = node.map_or(String::new(), |n| format!(",\"node\":\"{n}\""));
+                format!(
+                    "{{\"index\":{i},\"time\":{},\"process\":{p},\"type\":\"{t}\",\"f\":\"{f}\",\"value\":{v}{node}}}\n",
+                    *ms as u64 * 1_000_000
+                )
+            })
+            .collect();
+        std::fs::write(dir.join("history.jsonl"), history).unwrap();
+        std::fs::write(
+            dir.join("results.json"),
+            r#"{"valid":false,"checkers":{"linearizable":{"valid":false,"model":"register","ops":2,"partitions":1,
+                "counterexample":{"failing_op":{"process":"1","invoke":4,"complete":5,"node":"n2","description":"read → 2"},
+                "partial_linearizations":[{"steps":[{"op":{"process":"0","invoke":2,"complete":3,"node":"n1","description":"write 1"},"state_after":"1"}]}]}}}}"#,
+        )
+        .unwrap();
+        let html = std::fs::read_to_string(write_run_report(&dir).unwrap()).unwrap();
+        assert!(
+            html.contains("It ran 2.00–2.20 s after the history began on n2; in force: partition [n1] | [n2 n3]."),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td>n1</td><td>1.00–1.10 s</td><td><code>write 1</code>"),
+            "the acknowledged write, with its node and times"
         );
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -233,6 +233,19 @@ async fn drive(
     problems: &Problems,
 ) -> anyhow::Result<()> {
     health::wait_healthy(&config.nodes, remotes, system.as_ref(), HEALTHY_WITHIN).await?;
+    // Readying the nodes for the faults is set-up: before the history's
+    // clock and the time limit start.
+    let schedule = faultline_nemeses::Schedule {
+        plan,
+        seed: config.seed,
+        nodes: config.nodes.clone(),
+        remotes: remotes.clone(),
+        system: system.clone(),
+    };
+    let schedule =
+        tokio::task::spawn_blocking(move || faultline_nemeses::prepare_schedule(schedule))
+            .await
+            .map_err(|e| anyhow!("readying the nodes for the faults failed: {e}"))?;
     let config = Arc::new(config.clone());
     let recorder = Arc::new(Recorder::create(
         &run_dir.join("history.jsonl"),
@@ -269,15 +282,11 @@ async fn drive(
             workload.clone(),
         )));
     }
-    let schedule = faultline_nemeses::Schedule {
-        plan,
-        seed: config.seed,
-        nodes: config.nodes.clone(),
-        remotes: remotes.clone(),
-        system: system.clone(),
-        recorder: recorder.clone(),
-    };
-    let nemesis = tokio::spawn(faultline_nemeses::run_schedule(schedule, workload.clone()));
+    let nemesis = tokio::spawn(faultline_nemeses::run_schedule(
+        schedule,
+        recorder.clone(),
+        workload.clone(),
+    ));
     let progress = tokio::spawn(report_progress(recorder.clone(), workload.clone()));
     crash_if_asked().await;
     let mut failure = None;

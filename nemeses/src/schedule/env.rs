@@ -2,7 +2,7 @@
 //! system under test (for its abilities), the recorder; and the one way a nemesis action
 //! is carried out on nodes and recorded.
 
-use super::Schedule;
+use super::{ReadySchedule, Schedule};
 use crate::packet::NodeNetwork;
 use crate::{HealPolicy, NemesisPlan, Target};
 use faultline_core::{Node, Op, OpType, Process, Recorder, Remote, Remotes, Rng, System};
@@ -23,18 +23,21 @@ pub struct Env {
 }
 
 impl Env {
-    pub fn new(schedule: Schedule) -> Env {
+    pub fn new(ready: ReadySchedule, recorder: Arc<Recorder>) -> Env {
+        let ReadySchedule {
+            schedule,
+            networks: (networks, delayers),
+        } = ready;
         let Schedule {
             plan,
             nodes,
             remotes,
             system,
-            recorder,
             ..
         } = schedule;
         Env {
-            networks: vec![None; nodes.len()],
-            delayers: vec![None; nodes.len()],
+            networks,
+            delayers,
             nodes,
             plan,
             remotes,

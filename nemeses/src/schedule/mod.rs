@@ -42,22 +42,43 @@ pub struct Schedule {
     pub remotes: Remotes,
     /// The system under test, for its abilities.
     pub system: Arc<dyn System>,
-    /// Where each change is recorded, and the harness's failures noted.
-    pub recorder: Arc<Recorder>,
+}
+
+/// A schedule whose nodes are ready for its faults.
+pub struct ReadySchedule {
+    schedule: Schedule,
+    networks: packet::Networks,
+}
+
+/// Readies the nodes for the schedule's faults (each node's network probed,
+/// the delayer installed where delay needs it): set-up, done before the
+/// workload's clock starts so that it takes none of the faults' time.
+/// Blocking.
+pub fn prepare_schedule(schedule: Schedule) -> ReadySchedule {
+    let networks = if schedule.plan.faults.contains(&Fault::Packet) {
+        packet::prepare(&schedule)
+    } else {
+        let n = schedule.nodes.len();
+        (vec![None; n], vec![None; n])
+    };
+    ReadySchedule { schedule, networks }
 }
 
 /// Runs the schedule until `workload` ends (the time limit, an
-/// interrupt), then stops what is active.
-pub async fn run_schedule(schedule: Schedule, workload: CancellationToken) {
-    if schedule.plan.faults.is_empty() {
+/// interrupt), then stops what is active; every change is recorded by
+/// `recorder`.
+pub async fn run_schedule(
+    ready: ReadySchedule,
+    recorder: Arc<Recorder>,
+    workload: CancellationToken,
+) {
+    let seed = ready.schedule.seed;
+    let env = Env::new(ready, recorder);
+    if env.plan.faults.is_empty() {
         return;
     }
-    let mut rng = Rng::stream(schedule.seed, u64::MAX);
-    let interval = schedule.plan.interval;
-    let mut env = Env::new(schedule);
-    if env.plan.faults.contains(&Fault::Packet) {
-        packet::prepare(&mut env);
-    }
+    let mut rng = Rng::stream(seed, u64::MAX);
+    let interval = env.plan.interval;
     let mut active: BTreeMap<Fault, Active> = BTreeMap::new();
     loop {
         tokio::select! {

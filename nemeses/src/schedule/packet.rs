@@ -3,7 +3,11 @@
 //! fallbacks where it does not; the mechanism is printed and recorded.
 
 use super::env::Env;
-use super::Active;
+use super::{Active, Schedule};
+
+/// Per node, its network as packet faults see it, and the command that
+/// runs the delayer there (delay without netem).
+pub type Networks = (Vec<Option<packet::NodeNetwork>>, Vec<Option<String>>);
 use crate::packet::{self, Behavior};
 use faultline_core::shell::ShellQuoted;
 use faultline_core::Rng;
@@ -12,17 +16,19 @@ use std::collections::BTreeSet;
 
 /// Finds each node's interface and whether it has netem, says which
 /// mechanisms will be used, and readies the delayer where delay needs it.
-pub fn prepare(env: &mut Env) {
-    let nodes = &env.nodes;
+pub fn prepare(schedule: &Schedule) -> Networks {
+    let nodes = &schedule.nodes;
+    let mut networks: Vec<Option<packet::NodeNetwork>> = vec![None; nodes.len()];
+    let mut delayers: Vec<Option<String>> = vec![None; nodes.len()];
     let mut without_netem = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let peer = &nodes[(i + 1) % nodes.len()];
-        match packet::probe(env.remotes[i].as_ref(), node, peer) {
+        match packet::probe(schedule.remotes[i].as_ref(), node, peer) {
             Ok(network) => {
                 if !network.netem {
                     without_netem.push(node.name.clone());
                 }
-                env.networks[i] = Some(network);
+                networks[i] = Some(network);
             }
             Err(e) => eprintln!("warning: packet faults disabled on {}: {e}", node.name),
         }
@@ -35,23 +41,23 @@ pub fn prepare(env: &mut Env) {
             without_netem.join(" ")
         );
     }
-    let needs_delayer = env
+    let needs_delayer = schedule
         .plan
         .behaviors
         .iter()
         .any(|b| matches!(b, Behavior::Delay(_)));
     if !needs_delayer {
-        return;
+        return (networks, delayers);
     }
     let Ok(exe) = std::env::current_exe() else {
         eprintln!("warning: cannot find faultline's own binary: delay without netem disabled");
-        return;
+        return (networks, delayers);
     };
     for (i, node) in nodes.iter().enumerate() {
-        if env.networks[i].as_ref().is_none_or(|n| n.netem) {
+        if networks[i].as_ref().is_none_or(|n| n.netem) {
             continue;
         }
-        let remote = env.remotes[i].as_ref();
+        let remote = schedule.remotes[i].as_ref();
         // A namespace here shares this machine's files: run our binary in
         // place; a real host gets a copy.
         let command = match crate::shares_controller_kernel(remote) {
@@ -74,13 +80,14 @@ pub fn prepare(env: &mut Env) {
             }
         };
         match command {
-            Ok(command) => env.delayers[i] = Some(command),
+            Ok(command) => delayers[i] = Some(command),
             Err(e) => eprintln!(
                 "warning: delay disabled on {}: cannot install the delayer: {e}",
                 node.name
             ),
         }
     }
+    (networks, delayers)
 }
 
 pub async fn start(env: &Env, rng: &mut Rng) -> Active {
