@@ -420,6 +420,23 @@ fn a_mistyped_nemesis_option_is_one_line_with_the_choices() {
     );
 }
 
+/// `faultline check` of the hot history still out of the search's reach
+/// (one key, 10 processes), with `options`, under an address-space cap
+/// (prlimit) so that a regression ends in an allocation failure, not in
+/// the machine running out of memory.
+fn check_hot_under_prlimit(address_space: &str, options: &[&str]) -> Output {
+    let file = shared_data().join("hot/hot-5k-p10-k1-c05-ok.txt");
+    std::process::Command::new("prlimit")
+        .arg(format!("--as={address_space}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_faultline"))
+        .args(["check", "--model", "kv", "--format", "kv-edn"])
+        .args(options)
+        .arg(&file)
+        .output()
+        .expect("prlimit (util-linux) runs")
+}
+
 /// A hot history (one key, 10 processes, writes timed out) that once
 /// grew the checker to 14-22 GB, and is still out of the search's reach:
 /// under `--memory-limit 400M` it must stop with `unknown` and the
@@ -427,25 +444,10 @@ fn a_mistyped_nemesis_option_is_one_line_with_the_choices() {
 /// the machine down: it would end the test in an allocation failure.
 #[test]
 fn a_search_past_its_memory_limit_says_unknown_with_the_reason() {
-    let file = crate::shared_data().join("hot/hot-5k-p10-k1-c05-ok.txt");
-    let out = std::process::Command::new("prlimit")
-        .args(["--as=6000000000", "--"])
-        .arg(env!("CARGO_BIN_EXE_faultline"))
-        .args([
-            "check",
-            "--model",
-            "kv",
-            "--format",
-            "kv-edn",
-            "--time-limit",
-            "60",
-            "--memory-limit",
-            "400M",
-            "--json",
-        ])
-        .arg(&file)
-        .output()
-        .expect("prlimit (util-linux) runs");
+    let out = check_hot_under_prlimit(
+        "6000000000",
+        &["--time-limit", "60", "--memory-limit", "400M", "--json"],
+    );
     let stdout = text(&out.stdout);
     let result: serde_json::Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("{e}: {stdout} {}", text(&out.stderr)));
@@ -471,24 +473,7 @@ fn a_search_past_its_memory_limit_says_unknown_with_the_reason() {
 /// time limit with `unknown`.
 #[test]
 fn a_long_check_reports_progress_as_it_goes() {
-    let file = crate::shared_data().join("hot/hot-5k-p10-k1-c05-ok.txt");
-    let out = std::process::Command::new("prlimit")
-        .args(["--as=8000000000", "--"])
-        .arg(env!("CARGO_BIN_EXE_faultline"))
-        .args([
-            "check",
-            "--model",
-            "kv",
-            "--format",
-            "kv-edn",
-            "--time-limit",
-            "5",
-            "--memory-limit",
-            "3G",
-        ])
-        .arg(&file)
-        .output()
-        .expect("prlimit (util-linux) runs");
+    let out = check_hot_under_prlimit("8000000000", &["--time-limit", "5", "--memory-limit", "3G"]);
     let stderr = text(&out.stderr);
     let progress: Vec<&str> = stderr
         .lines()
