@@ -101,6 +101,13 @@ fn heal_cluster(nodes: &faultline_core::NodesFile) -> Vec<(String, Vec<String>)>
                 scope.spawn(
                     move || match crate::control::SshRemote::connect(node, &nodes.ssh) {
                         Ok(remote) => {
+                            // The nodes are taken back from any run: a fault
+                            // still in flight cannot land after the heal.
+                            let owner = format!("cluster-heal-{}", std::process::id());
+                            if let Err(e) = faultline_core::fence::claim(&remote, &node.dir, &owner)
+                            {
+                                return vec![format!("could not claim the node: {e}")];
+                            }
                             faultline_systems::resume_any(&remote, node);
                             faultline_nemeses::heal_node(&remote, node, &nodes.nodes, None)
                         }

@@ -23,6 +23,7 @@ mod checker;
 mod client;
 mod db;
 mod error;
+pub mod fence;
 mod format;
 mod history;
 pub mod import;

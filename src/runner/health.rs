@@ -2,7 +2,8 @@
 //! under test judges it ([`System::serves`]).
 
 use super::Remotes;
-use faultline_core::{Node, System};
+use faultline_core::shell::ShellQuoted;
+use faultline_core::{Node, Remote, System};
 use std::time::{Duration, Instant};
 
 /// Waits (bounded by `within`) until every node serves; the first node
@@ -22,9 +23,10 @@ pub async fn wait_healthy(
             };
             if start.elapsed() > within {
                 anyhow::bail!(
-                    "{} did not serve within {} s ({why}); see its log in the run directory",
+                    "{} did not serve within {} s ({why}); the end of its log:\n{}",
                     node.name,
-                    within.as_secs()
+                    within.as_secs(),
+                    log_tail(remote.as_ref(), system, node)
                 );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -35,4 +37,17 @@ pub async fn wait_healthy(
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The last lines of the node's first log, indented (a CI log then says
+/// why without the run directory), or why they could not be read.
+fn log_tail(remote: &dyn Remote, system: &dyn System, node: &Node) -> String {
+    let Some(log) = system.db().log_files(node).into_iter().next() else {
+        return "  (the system keeps no log)".to_owned();
+    };
+    let command = format!("tail -n 8 {}", log.quoted());
+    match remote.run(&command, Duration::from_secs(10)) {
+        Ok(text) => text.lines().map(|l| format!("  {l}\n")).collect(),
+        Err(e) => format!("  (could not read {}: {e})", log.display()),
+    }
 }

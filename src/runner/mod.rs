@@ -69,6 +69,7 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         run_dir.display()
     );
     let remotes = connect_all(&config).map_err(Failure::bad_input)?;
+    claim_nodes(&config, &remotes).map_err(Failure::bad_input)?;
     let launch_prefix =
         prepare_clocks(&config, &plan, &remotes, abilities.as_ref()).map_err(Failure::bad_input)?;
     let system = faultline_systems::open(&spec, config.run_context(launch_prefix));
@@ -102,6 +103,40 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
         started.elapsed(),
         &cleanup_notes,
         &problems.list(),
+    )
+}
+
+/// Makes every node this run's (see [`faultline_core::fence`]): a fault
+/// still in flight from an earlier faultline can no longer land.
+fn claim_nodes(config: &TestConfig, remotes: &Remotes) -> anyhow::Result<()> {
+    let errors = on_every_node(remotes, |remote, i| {
+        faultline_core::fence::claim(remote, &config.nodes[i].dir, &config.run_id)
+    });
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "could not claim the nodes for this run: {}",
+            errors.join("; ")
+        ))
+    }
+}
+
+/// The remotes the faults go through: each command runs only while its
+/// node is still this run's.
+fn fenced(config: &TestConfig, remotes: &Remotes) -> Remotes {
+    Arc::new(
+        remotes
+            .iter()
+            .zip(&config.nodes)
+            .map(|(remote, node)| {
+                Arc::new(faultline_core::fence::FencedRemote::new(
+                    remote.clone(),
+                    &node.dir,
+                    &config.run_id,
+                )) as Arc<dyn Remote>
+            })
+            .collect(),
     )
 }
 
@@ -239,7 +274,7 @@ async fn drive(
         plan,
         seed: config.seed,
         nodes: config.nodes.clone(),
-        remotes: remotes.clone(),
+        remotes: fenced(config, remotes),
         system: system.clone(),
     };
     let schedule =

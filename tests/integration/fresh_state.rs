@@ -89,6 +89,43 @@ fn assert_logs_are_the_runs_own(run: &Path, earlier: &[String]) {
     }
 }
 
+/// Runs, in n2's namespace and once the next run's history has begun,
+/// the partition the killed run `killed` would have applied there, fenced
+/// by that run's ID as faultline sends it.
+fn late_partition(
+    killed: &Path,
+    store: &Path,
+    nodes: &faultline_core::NodesFile,
+) -> std::thread::JoinHandle<Output> {
+    let test: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(killed.join("test.json")).unwrap()).unwrap();
+    let run_id = test["run_id"].as_str().unwrap().to_owned();
+    let n2 = &nodes.nodes[1];
+    let mut partition = "iptables -w -N FAULTLINE; iptables -w -I INPUT -j FAULTLINE".to_owned();
+    for peer in [&nodes.nodes[0], &nodes.nodes[2]] {
+        partition += &format!("; iptables -w -A FAULTLINE -s {} -j DROP", peer.host);
+    }
+    let command = faultline_core::fence::fenced_command(&partition, &n2.dir, &run_id);
+    let (killed, store) = (killed.to_owned(), store.to_owned());
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(120) {
+            let begun = std::fs::canonicalize(store.join("latest"))
+                .map(|run| run != killed && run.join("history.jsonl").exists())
+                .unwrap_or(false);
+            if begun {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Command::new("ip")
+            .args(["netns", "exec", &format!("fl-{CLUSTER}-n2"), "sh", "-c"])
+            .arg(&command)
+            .output()
+            .expect("ip netns exec runs")
+    })
+}
+
 #[test]
 fn runs_on_reused_nodes_start_fresh_after_leave_db_running_and_after_a_killed_faultline() {
     if !root_or_skip("runs_on_reused_nodes_start_fresh") {
@@ -155,8 +192,20 @@ fn runs_on_reused_nodes_start_fresh_after_leave_db_running_and_after_a_killed_fa
     for node in &nodes.nodes {
         std::fs::remove_file(node.dir.join("etcd/etcd.pid")).unwrap();
     }
-    let killed_cluster = cluster_hex(&latest(&store));
+    let killed_run = latest(&store);
+    let killed_cluster = cluster_hex(&killed_run);
+    // The killed run's partition of n2 still in flight (as a command sshd
+    // had not yet run when faultline died): it lands while the next run
+    // is under way, and must be refused, not cut n2 off.
+    let late = late_partition(&killed_run, &store, &nodes);
     let after_kill = test_etcd(&store, "7", &[]);
+    let late = late.join().expect("the late command ran");
+    assert_eq!(
+        late.status.code(),
+        Some(faultline_core::fence::SUPERSEDED),
+        "the killed run's late partition was refused: {}",
+        String::from_utf8_lossy(&late.stderr)
+    );
     assert_valid(&after_kill, "the run after a killed faultline");
     let said = String::from_utf8_lossy(&after_kill.stderr);
     assert!(
