@@ -387,16 +387,25 @@ mod tests {
     /// runs in it: in many of its histories it drops or bounds a write.
     #[test]
     fn the_unique_value_fast_path_runs_in_the_differential_histories() {
-        let (mut dropped, mut bounded) = (0, 0);
+        let (mut dropped, mut bounded, mut observed) = (0, 0, 0);
         for seed in 0..2000 {
             let history = random_history(seed, kv_text_op, &["a"]);
             let prepared = crate::linearizable::prepare(&KvModel, &history).unwrap();
             dropped += usize::from(prepared.narrowed.0 > 0);
             bounded += usize::from(prepared.narrowed.1 > 0);
+            // Completed writes marked observed: the search refuses to leave
+            // them in a state no read returns.
+            observed += usize::from(
+                prepared
+                    .partitions
+                    .iter()
+                    .flat_map(|p| &p.entries)
+                    .any(|e| e.observed && e.ret.is_some() && !KvModel.is_read_only(&e.input)),
+            );
         }
         assert!(
-            dropped > 100 && bounded > 8,
-            "{dropped} dropped, {bounded} bounded of 2000"
+            dropped > 100 && bounded > 8 && observed > 100,
+            "{dropped} dropped, {bounded} bounded, {observed} with observed writes, of 2000"
         );
     }
 

@@ -224,14 +224,19 @@ fn smallest_window<M: Model>(
         .flatten()
         .max()?;
     // Shortest failing prefix: failing is monotone in the prefix length.
+    // A prefix is a history of its own: narrowed as one, and searched
+    // knowing all of its reads, it is as quick to refute as the whole.
     let fails = |end: usize| {
-        fails_from(
+        let mut entries = partition.prefix(end).entries;
+        super::unique_values::narrow(model, &mut entries);
+        let outcome = Search::of_history(model, &entries, model.init()).run(
             model,
-            &partition.prefix(end).entries,
-            model.init(),
-            M::Context::default(),
             limits,
-        )
+            WINDOW_SEARCH_STEPS,
+            None,
+            None,
+        );
+        matches!(outcome, Some(SearchOutcome::Illegal { .. }))
     };
     let (mut lo, mut hi) = (first + 1, last + 1);
     while lo < hi {

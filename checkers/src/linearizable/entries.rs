@@ -63,6 +63,7 @@ pub fn prepare<'h, M: Model>(
                 input,
                 output,
                 op: index,
+                observed: false,
             });
     }
     let mut narrowed = (0, 0);
@@ -92,12 +93,17 @@ impl<M: Model> Partition<M> {
             .iter()
             .filter(|e| e.call < end)
             .map(|e| match e.ret {
+                // A cut may drop the reads that observed a write.
                 Some(r) if r >= end => Entry {
                     ret: None,
                     output: None,
+                    observed: false,
                     ..e.clone()
                 },
-                _ => e.clone(),
+                _ => Entry {
+                    observed: false,
+                    ..e.clone()
+                },
             })
             .collect();
         Partition {

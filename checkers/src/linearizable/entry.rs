@@ -15,6 +15,10 @@ pub struct Entry<M: Model> {
     pub output: Option<M::Output>,
     /// Index into the history's operations, for descriptions.
     pub op: usize,
+    /// A write that some completed read of the whole history observed
+    /// ([`super::unique_values`]): the state it leaves must be one a read
+    /// can still return ([`Model::is_readable`]).
+    pub observed: bool,
 }
 
 impl<M: Model> Clone for Entry<M> {
@@ -25,6 +29,7 @@ impl<M: Model> Clone for Entry<M> {
             input: self.input.clone(),
             output: self.output.clone(),
             op: self.op,
+            observed: self.observed,
         }
     }
 }

@@ -15,6 +15,7 @@ mod model;
 mod model_kind;
 pub mod models;
 mod search;
+pub mod simulated;
 pub mod unique_values;
 
 pub use counterexample::{Counterexample, OpView, PartialLinearization, Step, Window};
@@ -263,7 +264,7 @@ fn search_in_turns<M: Model>(
             .enumerate()
             .map(|(partition, p)| Queued {
                 partition,
-                search: Search::new(&p.entries, model.init()),
+                search: Search::of_history(model, &p.entries, model.init()),
                 turn: FIRST_TURN_STEPS,
             })
             .collect(),

@@ -95,6 +95,24 @@ pub trait Model: Sync {
         state: &Self::State,
     ) -> String;
 
+    /// The context for a search of a whole history whose completed reads
+    /// returned `outputs` (every read the search will meet). A model may
+    /// use them to merge states no read can tell apart: the key-value model
+    /// makes every value that no read's result starts with one state,
+    /// since appends only extend it, no read can ever return it, and a put
+    /// replaces it alike. Only for searches that see all of these reads;
+    /// the default ignores them.
+    fn context_for_reads(&self, _outputs: &[&Self::Output]) -> Self::Context {
+        Self::Context::default()
+    }
+
+    /// Whether a read could still return `state` (made in a context from
+    /// [`Model::context_for_reads`]). A write that a read observed must
+    /// leave such a state. Default: always.
+    fn is_readable(&self, _context: &Self::Context, _state: &Self::State) -> bool {
+        true
+    }
+
     /// For the unique-value fast path ([`super::unique_values`]): the text
     /// an operation writes, and whether it replaces the state (a put) or
     /// extends it (an append). Default: none, and no fast path.

@@ -184,7 +184,7 @@ pub fn search<M: Model>(
     limits: &Limits,
     recorder: Option<&mut Recorder>,
 ) -> SearchOutcome {
-    let mut search = Search::new(entries, init);
+    let mut search = Search::of_history(model, entries, init);
     search
         .run(model, limits, u64::MAX, recorder, None)
         .unwrap_or(SearchOutcome::Unknown(Exhausted::Time))
@@ -242,6 +242,18 @@ impl<'e, M: Model> Search<'e, M> {
     /// A search of `entries` from `init`, not yet started.
     pub fn new(entries: &'e [Entry<M>], init: M::State) -> Search<'e, M> {
         Search::with_context(entries, init, M::Context::default())
+    }
+
+    /// A search of a whole history (`entries` hold every read it will
+    /// meet): the model may merge states that no read tells apart
+    /// ([`Model::context_for_reads`]).
+    pub fn of_history(model: &M, entries: &'e [Entry<M>], init: M::State) -> Search<'e, M> {
+        let reads: Vec<&M::Output> = entries
+            .iter()
+            .filter(|e| model.is_read_only(&e.input))
+            .filter_map(|e| e.output.as_ref())
+            .collect();
+        Search::with_context(entries, init, model.context_for_reads(&reads))
     }
 
     /// A search from `init`, a state made in `context`.
@@ -389,12 +401,16 @@ impl<'e, M: Model> Search<'e, M> {
             let blocked = self.twin[e as usize].is_some_and(|t| !self.linearized.get(t));
             let next_state = match blocked {
                 true => None,
-                false => model.step(
-                    &mut self.context,
-                    &self.state,
-                    &entry.input,
-                    entry.output.as_ref(),
-                ),
+                false => model
+                    .step(
+                        &mut self.context,
+                        &self.state,
+                        &entry.input,
+                        entry.output.as_ref(),
+                    )
+                    // An observed write cannot leave a state no read returns:
+                    // its observer could then never see it.
+                    .filter(|s| !entry.observed || model.is_readable(&self.context, s)),
             };
             let Some(next_state) = next_state else {
                 self.node = self.list.next[node as usize];

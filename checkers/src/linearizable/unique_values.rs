@@ -33,16 +33,14 @@ use std::collections::{HashMap, HashSet};
 pub fn narrow<M: Model>(model: &M, entries: &mut Vec<Entry<M>>) -> (usize, usize) {
     // text → (entry, replaces the state)
     let mut texts: HashMap<&str, (usize, bool)> = HashMap::new();
-    let mut unknown = 0;
     for (i, entry) in entries.iter().enumerate() {
         if let Some((text, replaces)) = model.written_text(&entry.input) {
             if text.is_empty() || texts.insert(text, (i, replaces)).is_some() {
                 return (0, 0); // values repeat: which write a read saw is not known
             }
-            unknown += usize::from(entry.ret.is_none());
         }
     }
-    if unknown == 0 {
+    if texts.is_empty() {
         return (0, 0);
     }
     let reads: Vec<(usize, &str)> = entries
@@ -57,11 +55,13 @@ pub fn narrow<M: Model>(model: &M, entries: &mut Vec<Entry<M>>) -> (usize, usize
     lengths.dedup();
     // Each unknown write's earliest observing return.
     let mut bound: HashMap<usize, usize> = HashMap::new();
+    let mut seen: Vec<usize> = Vec::new();
     for &(ret, text) in &reads {
         let Some(observed) = only_decomposition(text, &texts, &lengths) else {
             continue;
         };
         for i in observed {
+            seen.push(i);
             if entries[i].ret.is_none() && entries[i].call < ret {
                 let at = bound.entry(i).or_insert(ret);
                 *at = (*at).min(ret);
@@ -77,6 +77,9 @@ pub fn narrow<M: Model>(model: &M, entries: &mut Vec<Entry<M>>) -> (usize, usize
         })
         .map(|(_, (i, _))| *i)
         .collect();
+    for i in seen {
+        entries[i].observed = true;
+    }
     for (&i, &ret) in &bound {
         entries[i].ret = Some(ret);
     }

@@ -73,6 +73,8 @@ struct Node {
     text: Arc<str>,
     len: usize,
     hash: u64,
+    /// Some read's result starts with this value (always, without reads).
+    readable: bool,
 }
 
 /// The values one search has met, each stored once, and the steps already
@@ -84,12 +86,22 @@ pub struct KvTable {
     /// (state, operation's text address) → next state, or for a get
     /// whether it fits (`FITS` / `DOES_NOT_FIT`).
     memo: AHashMap<(TextId, usize), TextId>,
+    /// Every completed read's result, sorted, when the search sees the
+    /// whole history: a value none of them starts with becomes
+    /// [`UNREADABLE`].
+    reads: Option<Arc<[Arc<str>]>>,
 }
 
 /// Writes do not depend on the state: their steps are memoised from here.
 const ANY_STATE: TextId = TextId::MAX;
 const FITS: TextId = 1;
 const DOES_NOT_FIT: TextId = 0;
+/// Every value that no read's result starts with, as one state. Appends
+/// only extend a value, so no read can ever return it and an append keeps
+/// it so; a put replaces it like any other. Merging them keeps the search
+/// from trying every order of writes that a later put erased unseen (the
+/// blow-up of one hot key with many writers).
+const UNREADABLE: TextId = TextId::MAX - 1;
 
 impl Default for KvTable {
     fn default() -> KvTable {
@@ -97,6 +109,7 @@ impl Default for KvTable {
             nodes: Vec::new(),
             by_hash: HashTable::new(),
             memo: AHashMap::new(),
+            reads: None,
         };
         table.intern(None, &Text::new("")); // the initial state is number 0
         table
@@ -104,6 +117,27 @@ impl Default for KvTable {
 }
 
 impl KvTable {
+    /// A table for a search that meets exactly the reads `reads` returned.
+    fn with_reads(reads: &[&Text]) -> KvTable {
+        let mut sorted: Vec<Arc<str>> = reads.iter().map(|t| t.text.clone()).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        KvTable {
+            reads: Some(sorted.into()),
+            ..KvTable::default()
+        }
+    }
+
+    /// Whether some read's result starts with `value`.
+    fn readable(&self, value: &str) -> bool {
+        let Some(reads) = &self.reads else {
+            return true;
+        };
+        // The first result not below `value` starts with it, if any does.
+        let at = reads.partition_point(|r| &**r < value);
+        reads.get(at).is_some_and(|r| r.starts_with(value))
+    }
+
     /// The full string numbered `id`, built by walking its ancestors.
     fn string(&self, id: TextId) -> String {
         let mut parts = Vec::new();
@@ -139,11 +173,14 @@ impl KvTable {
             }
         }
         let id = self.nodes.len() as TextId;
+        let readable = self.reads.is_none()
+            || self.readable(&(parent.map_or_else(String::new, |p| self.string(p)) + &text.text));
         self.nodes.push(Node {
             parent,
             text: text.text.clone(),
             len,
             hash,
+            readable,
         });
         let nodes = &self.nodes;
         self.by_hash
@@ -154,11 +191,19 @@ impl KvTable {
     /// Where `from` goes by `text`: appended to it, or (from `ANY_STATE`)
     /// replacing it.
     fn follow(&mut self, from: TextId, text: &Text) -> TextId {
+        if from == UNREADABLE {
+            return UNREADABLE;
+        }
         let key = (from, text.address());
         if let Some(&to) = self.memo.get(&key) {
             return to;
         }
-        let to = self.intern((from != ANY_STATE).then_some(from), text);
+        let interned = self.intern((from != ANY_STATE).then_some(from), text);
+        let to = if self.nodes[interned as usize].readable {
+            interned
+        } else {
+            UNREADABLE
+        };
         self.memo.insert(key, to);
         to
     }
@@ -166,6 +211,9 @@ impl KvTable {
     /// Whether the value numbered `id` is a prefix of `text`.
     fn is_prefix_of(&mut self, id: TextId, text: &Text) -> bool {
         // Memoised apart from `holds`: the keys differ by a bit of the address.
+        if id == UNREADABLE {
+            return false;
+        }
         let key = (id, text.address() | 1 << 63);
         if let Some(&fits) = self.memo.get(&key) {
             return fits == FITS;
@@ -179,6 +227,9 @@ impl KvTable {
 
     /// Whether the value numbered `id` is `text`.
     fn holds(&mut self, id: TextId, text: &Text) -> bool {
+        if id == UNREADABLE {
+            return false;
+        }
         let key = (id, text.address());
         if let Some(&fits) = self.memo.get(&key) {
             return fits == FITS;
@@ -324,7 +375,25 @@ impl Model for KvModel {
     }
 
     fn describe_state(&self, table: &KvTable, _values: &Interner, state: &TextId) -> String {
+        if *state == UNREADABLE {
+            return "(a value no read returned)".to_owned();
+        }
         format!("{:?}", table.string(*state))
+    }
+
+    fn is_readable(&self, _table: &KvTable, state: &TextId) -> bool {
+        *state != UNREADABLE
+    }
+
+    fn context_for_reads(&self, outputs: &[&KvOutput]) -> KvTable {
+        let reads: Vec<&Text> = outputs
+            .iter()
+            .filter_map(|o| match o {
+                KvOutput::Got(v) => Some(v),
+                KvOutput::Done => None,
+            })
+            .collect();
+        KvTable::with_reads(&reads)
     }
 
     fn written_text<'a>(&self, input: &'a KvInput) -> Option<(&'a str, bool)> {
@@ -379,6 +448,81 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(m.step(&mut table, &m.init(), &put, done.as_ref()), Some(s));
+    }
+
+    #[test]
+    fn values_no_read_starts_with_are_one_state() {
+        let m = KvModel;
+        let got = |s: &str| KvOutput::Got(Text::new(s));
+        let (ab, a_out) = (got("ab"), got("a"));
+        let mut table = m.context_for_reads(&[&ab, &a_out]);
+        let put = |s: &str| KvInput::Put(Text::new(s));
+        let append = |s: &str| KvInput::Append(Text::new(s));
+        let step = |t: &mut KvTable, s: TextId, i: &KvInput| m.step(t, &s, i, None).unwrap();
+        let a = step(&mut table, 0, &put("a"));
+        assert_ne!(a, UNREADABLE, "\"a\" is read");
+        let ab_state = step(&mut table, a, &append("b"));
+        assert_ne!(ab_state, UNREADABLE, "\"ab\" is read");
+        // "ac" and "ad" are never read: one state, whatever is appended.
+        let ac = step(&mut table, a, &append("c"));
+        let ad = step(&mut table, a, &append("d"));
+        assert_eq!((ac, ad), (UNREADABLE, UNREADABLE));
+        assert_eq!(step(&mut table, ac, &append("b")), UNREADABLE);
+        assert!(m.step(&mut table, &ac, &KvInput::Get, Some(&ab)).is_none());
+        assert!(!m.could_fit_later(&mut table, &ac, &KvInput::Get, &ab));
+        // A put replaces it like any value.
+        assert_eq!(step(&mut table, ac, &put("a")), a);
+        assert_eq!(
+            m.describe_state(&table, &Interner::default(), &ac),
+            "(a value no read returned)"
+        );
+        // Without the history's reads (a search of part of it), no merge.
+        let mut plain = KvTable::default();
+        let a = step(&mut plain, 0, &put("a"));
+        assert_ne!(step(&mut plain, a, &append("c")), UNREADABLE);
+    }
+
+    #[test]
+    fn writes_a_put_erased_unseen_are_searched_in_one_order_not_all() {
+        use crate::linearizable::search::Search;
+        use faultline_core::{History, Op, OpType, Process};
+        // Ten appends at once, completed, never read; then a put, and a
+        // read of a value nobody wrote. To refute it, without the merge the
+        // search would try every order of every subset of the appends
+        // (about ten million states); with it, each subset once.
+        let mut events = Vec::new();
+        let client = |p: u64, t: OpType, f: &str, v: Value| {
+            let mut op = Op::new(Process::Client(p), t, f, v);
+            op.key = Some("k".to_owned());
+            op
+        };
+        for p in 0..10 {
+            events.push(client(p, OpType::Invoke, "append", json!(format!("<{p}>"))));
+        }
+        for p in 0..10 {
+            events.push(client(p, OpType::Ok, "append", json!(format!("<{p}>"))));
+        }
+        events.push(client(10, OpType::Invoke, "put", json!("p")));
+        events.push(client(10, OpType::Ok, "put", json!("p")));
+        events.push(client(11, OpType::Invoke, "get", json!(null)));
+        events.push(client(11, OpType::Ok, "get", json!("q")));
+        let history = History::from_events(events);
+        let prepared = crate::linearizable::prepare(&KvModel, &history).unwrap();
+        let entries = &prepared.partitions[0].entries;
+        let mut search = Search::of_history(&KvModel, entries, KvModel.init());
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let outcome = search.run(
+            &KvModel,
+            &crate::linearizable::limits::Limits::new(&cancel),
+            u64::MAX,
+            None,
+            None,
+        );
+        assert!(matches!(
+            outcome,
+            Some(crate::linearizable::search::SearchOutcome::Illegal { .. })
+        ));
+        assert!(search.cached() < 5_000, "{} states cached", search.cached());
     }
 
     #[test]
