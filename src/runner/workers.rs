@@ -49,11 +49,11 @@ pub async fn run_client(
     recorder: Arc<Recorder>,
     workload: CancellationToken,
 ) -> WorkerEnd {
-    let register = RegisterWorkload {
-        processes_per_key: config.processes_per_key,
-        ops_per_key: config.ops_per_key,
-        values: 5,
-    };
+    let mut register = RegisterWorkload::new(
+        config.processes_per_key,
+        config.ops_per_key,
+        config.concurrency,
+    );
     let transactions = config.workload.transactions().map(TxnWorkload::new);
     let mut rng = Rng::stream(config.seed, worker);
     let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));

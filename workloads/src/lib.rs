@@ -5,7 +5,7 @@
 //! use faultline_core::Rng;
 //! use faultline_workloads::RegisterWorkload;
 //!
-//! let workload = RegisterWorkload::default();
+//! let mut workload = RegisterWorkload::default();
 //! let op = workload.next(0, 0, &mut Rng::new(42));
 //! assert!(["read", "write", "cas"].contains(&op.f));
 //! assert_eq!(op.key.as_deref(), Some("r0.0"));

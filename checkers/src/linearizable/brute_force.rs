@@ -144,6 +144,32 @@ mod tests {
         }
     }
 
+    /// Values set drawn from six, so that in many short histories each is
+    /// set once: the register fast path runs (reads and cas expectations
+    /// drawn from the same values, often naming a set of unknown outcome).
+    fn spread_register_op(r: &mut Rng) -> (&'static str, Value, Value) {
+        let v = [
+            json!(null),
+            json!(1),
+            json!(2),
+            json!(3),
+            json!(4),
+            json!(5),
+            json!(6),
+        ];
+        match r.below(3) {
+            0 => ("read", json!(null), r.pick(&v[..4])),
+            1 => {
+                let x = r.pick(&v[1..]);
+                ("write", x.clone(), x)
+            }
+            _ => {
+                let x = json!([r.pick(&v[..4]), r.pick(&v[1..])]);
+                ("cas", x.clone(), x)
+            }
+        }
+    }
+
     fn plain_register_op(r: &mut Rng) -> (&'static str, Value, Value) {
         loop {
             let op = register_op(r);
@@ -366,6 +392,12 @@ mod tests {
         register_op,
         &["a", "b"]
     );
+    differential!(
+        cas_register_with_spread_values_agrees_with_brute_force,
+        RegisterModel { cas: true },
+        spread_register_op,
+        &[]
+    );
     differential!(kv_agrees_with_brute_force, KvModel, kv_op, &["a", "b"]);
     differential!(
         kv_append_only_agrees_with_brute_force,
@@ -409,6 +441,23 @@ mod tests {
         );
     }
 
+    /// The register fast path runs in the differential histories above.
+    #[test]
+    fn the_register_fast_path_runs_in_the_differential_histories() {
+        let (mut dropped, mut bounded) = (0, 0);
+        for seed in 0..2000 {
+            let history = random_history(seed, spread_register_op, &[]);
+            let prepared =
+                crate::linearizable::prepare(&RegisterModel { cas: true }, &history).unwrap();
+            dropped += usize::from(prepared.narrowed.0 > 0);
+            bounded += usize::from(prepared.narrowed.1 > 0);
+        }
+        assert!(
+            dropped > 100 && bounded > 8,
+            "{dropped} dropped, {bounded} bounded of 2000"
+        );
+    }
+
     #[test]
     #[ignore = "long: 100 000 cases per model; run with --ignored"]
     fn long_differential_run() {
@@ -418,6 +467,7 @@ mod tests {
             .args([
                 "linearizable::brute_force::tests::register_agrees_with_brute_force",
                 "linearizable::brute_force::tests::cas_register_agrees_with_brute_force",
+                "linearizable::brute_force::tests::cas_register_with_spread_values_agrees_with_brute_force",
                 "linearizable::brute_force::tests::kv_agrees_with_brute_force",
                 "linearizable::brute_force::tests::kv_append_only_agrees_with_brute_force",
                 "linearizable::brute_force::tests::kv_unique_texts_agree_with_brute_force",

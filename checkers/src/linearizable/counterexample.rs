@@ -228,7 +228,7 @@ fn smallest_window<M: Model>(
     // knowing all of its reads, it is as quick to refute as the whole.
     let fails = |end: usize| {
         let mut entries = partition.prefix(end).entries;
-        super::unique_values::narrow(model, &mut entries);
+        super::entries::narrow(model, &mut entries);
         let outcome = Search::of_history(model, &entries, model.init()).run(
             model,
             limits,

@@ -70,7 +70,7 @@ pub fn prepare<'h, M: Model>(
     let partitions = by_key
         .into_iter()
         .map(|(key, mut entries)| {
-            let (dropped, bounded) = super::unique_values::narrow(model, &mut entries);
+            let (dropped, bounded) = narrow(model, &mut entries);
             narrowed = (narrowed.0 + dropped, narrowed.1 + bounded);
             Partition { key, entries }
         })
@@ -81,6 +81,15 @@ pub fn prepare<'h, M: Model>(
         values,
         narrowed,
     })
+}
+
+/// The unique-value fast paths (texts for the key-value model, values for
+/// registers) on one key's entries: how many writes of unknown outcome
+/// were dropped and bounded.
+pub(crate) fn narrow<M: Model>(model: &M, entries: &mut Vec<Entry<M>>) -> (usize, usize) {
+    let (dropped, bounded) = super::unique_values::narrow(model, entries);
+    let (dropped_sets, bounded_sets) = super::unique_registers::narrow(model, entries);
+    (dropped + dropped_sets, bounded + bounded_sets)
 }
 
 impl<M: Model> Partition<M> {

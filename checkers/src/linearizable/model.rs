@@ -124,6 +124,23 @@ pub trait Model: Sync {
     fn read_text<'a>(&self, _input: &'a Self::Input, _output: &'a Self::Output) -> Option<&'a str> {
         None
     }
+
+    /// For the register fast path ([`super::unique_registers`]): the state
+    /// an operation sets when it takes effect (a write's value, a cas's new
+    /// one). Default: none, and no fast path.
+    fn sets_value<'a>(&self, _input: &'a Self::Input) -> Option<&'a Self::State> {
+        None
+    }
+
+    /// For the register fast path: the state an operation requires when it
+    /// takes effect (a completed read's result, a cas's old value).
+    fn requires_state<'a>(
+        &self,
+        _input: &'a Self::Input,
+        _output: Option<&'a Self::Output>,
+    ) -> Option<&'a Self::State> {
+        None
+    }
 }
 
 /// Gives each distinct value a small number, so that states compare and hash

@@ -329,6 +329,11 @@ impl<'e, M: Model> Search<'e, M> {
         mut recorder: Option<&mut Recorder>,
         mut finals: Option<&mut Vec<M::State>>,
     ) -> Option<SearchOutcome> {
+        // Every turn starts within the time limit: a search quick enough to
+        // end between two clock readings still honours it.
+        if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(SearchOutcome::Unknown(Exhausted::Time));
+        }
         let entries = self.entries;
         if self.overwrites.is_none() {
             let list: Vec<u32> = (0..entries.len() as u32)

@@ -282,6 +282,21 @@ fn text(v: &Value) -> Result<Text, String> {
     }
 }
 
+/// Values longer than this are shown by their end (appends go there).
+const SHOWN_CHARS: usize = 40;
+
+/// `text` quoted for people; a long one elided to its last characters
+/// with its length (`"…x 99 988 y" (612 chars)`), so that an explanation
+/// stays a few lines however long the values grow.
+fn shown(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars <= SHOWN_CHARS {
+        return format!("{text:?}");
+    }
+    let tail: String = text.chars().skip(chars - SHOWN_CHARS).collect();
+    format!("\"…{}\" ({chars} chars)", tail.escape_debug())
+}
+
 fn unknown_note(output: Option<&KvOutput>) -> &'static str {
     if output.is_none() {
         " (unknown outcome)"
@@ -367,10 +382,10 @@ impl Model for KvModel {
         output: Option<&KvOutput>,
     ) -> String {
         match (input, output) {
-            (KvInput::Get, Some(KvOutput::Got(v))) => format!("get → {:?}", &*v.text),
+            (KvInput::Get, Some(KvOutput::Got(v))) => format!("get → {}", shown(&v.text)),
             (KvInput::Get, _) => "get".to_owned(),
-            (KvInput::Put(v), o) => format!("put {:?}{}", &*v.text, unknown_note(o)),
-            (KvInput::Append(v), o) => format!("append {:?}{}", &*v.text, unknown_note(o)),
+            (KvInput::Put(v), o) => format!("put {}{}", shown(&v.text), unknown_note(o)),
+            (KvInput::Append(v), o) => format!("append {}{}", shown(&v.text), unknown_note(o)),
         }
     }
 
@@ -378,7 +393,7 @@ impl Model for KvModel {
         if *state == UNREADABLE {
             return "(a value no read returned)".to_owned();
         }
-        format!("{:?}", table.string(*state))
+        shown(&table.string(*state))
     }
 
     fn is_readable(&self, _table: &KvTable, state: &TextId) -> bool {
@@ -448,6 +463,17 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(m.step(&mut table, &m.init(), &put, done.as_ref()), Some(s));
+    }
+
+    #[test]
+    fn long_values_are_shown_by_their_end() {
+        assert_eq!(shown("x 1 y"), "\"x 1 y\"");
+        let long = "x 1 y".repeat(20) + "x 999 999 y";
+        assert_eq!(
+            shown(&long),
+            "\"… 1 yx 1 yx 1 yx 1 yx 1 yx 1 yx 999 999 y\" (111 chars)"
+        );
+        assert_eq!(shown(&"é".repeat(50)).chars().count(), 40 + 14);
     }
 
     #[test]

@@ -82,6 +82,25 @@ impl Model for RegisterModel {
         matches!(input, RegisterInput::Write(_))
     }
 
+    fn sets_value<'a>(&self, input: &'a RegisterInput) -> Option<&'a Option<ValueId>> {
+        match input {
+            RegisterInput::Write(v) | RegisterInput::Cas(_, v) => Some(v),
+            RegisterInput::Read => None,
+        }
+    }
+
+    fn requires_state<'a>(
+        &self,
+        input: &'a RegisterInput,
+        output: Option<&'a RegisterOutput>,
+    ) -> Option<&'a Option<ValueId>> {
+        match (input, output) {
+            (RegisterInput::Read, Some(RegisterOutput::Read(v))) => Some(v),
+            (RegisterInput::Cas(old, _), _) => Some(old),
+            _ => None,
+        }
+    }
+
     fn decode(
         &self,
         values: &mut Interner,
