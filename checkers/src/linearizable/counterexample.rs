@@ -13,7 +13,7 @@ use faultline_core::History;
 use serde::{Deserialize, Serialize};
 
 /// How many longest partial linearizations are kept.
-const PATHS_KEPT: usize = 3;
+pub(crate) const PATHS_KEPT: usize = 3;
 /// How many window starts are tried, latest first.
 const STARTS_TRIED: usize = 24;
 /// Steps allowed to each search that narrows the window; one that runs out
@@ -103,25 +103,24 @@ pub fn explain<M: Model>(
     prepared: &Prepared<'_, M>,
     history: &History,
     partition: &Partition<M>,
-    best_depth: usize,
+    deepest: Option<(Vec<Vec<usize>>, usize)>,
     limits: &Limits,
 ) -> Counterexample {
     let view = |e: &Entry<M>| op_view(model, prepared, history, e);
     let entries = &partition.entries;
-    let mut recorder = Recorder {
-        depth: best_depth,
-        keep: PATHS_KEPT,
-        paths: Vec::new(),
-    };
-    search(model, entries, model.init(), limits, Some(&mut recorder));
-    if recorder.paths.is_empty() {
+    // Kept by the search that gave the verdict; searched again otherwise.
+    let (mut paths, frontier) = deepest.unwrap_or_else(|| {
+        let mut recorder = Recorder::deepest(PATHS_KEPT);
+        search(model, entries, model.init(), limits, Some(&mut recorder));
+        (recorder.paths, 0)
+    });
+    if paths.is_empty() {
         // Not even the first operation can be placed: the longest partial
         // linearization is the empty one, stuck at the first operation that
         // must be placed.
-        recorder.paths.push(Vec::new());
+        paths.push(Vec::new());
     }
-    let partial_linearizations: Vec<PartialLinearization> = recorder
-        .paths
+    let partial_linearizations: Vec<PartialLinearization> = paths
         .iter()
         .map(|path| {
             let mut state = model.init();
@@ -148,28 +147,29 @@ pub fn explain<M: Model>(
     let failing_op = partial_linearizations
         .first()
         .and_then(|p| p.stuck_at.clone());
-    let window = smallest_window(model, partition, limits).map(|(from, to, states, context)| {
-        let in_window: Vec<&Entry<M>> = entries
-            .iter()
-            .filter(|e| e.call >= from && e.call <= to)
-            .collect();
-        Window {
-            from_event: from,
-            to_event: to,
-            from_line: history.line_of(from),
-            to_line: history.line_of(to),
-            op_count: in_window.len(),
-            start_states: states
+    let window =
+        smallest_window(model, partition, frontier, limits).map(|(from, to, states, context)| {
+            let in_window: Vec<&Entry<M>> = entries
                 .iter()
-                .map(|s| model.describe_state(&context, &prepared.values, s))
-                .collect(),
-            ops: in_window
-                .iter()
-                .take(WINDOW_OPS_LISTED)
-                .map(|e| view(e))
-                .collect(),
-        }
-    });
+                .filter(|e| e.call >= from && e.call <= to)
+                .collect();
+            Window {
+                from_event: from,
+                to_event: to,
+                from_line: history.line_of(from),
+                to_line: history.line_of(to),
+                op_count: in_window.len(),
+                start_states: states
+                    .iter()
+                    .map(|s| model.describe_state(&context, &prepared.values, s))
+                    .collect(),
+                ops: in_window
+                    .iter()
+                    .take(WINDOW_OPS_LISTED)
+                    .map(|e| view(e))
+                    .collect(),
+            }
+        });
     Counterexample {
         key: partition.key.clone(),
         failing_op,
@@ -214,6 +214,7 @@ fn stuck_at<M: Model>(entries: &[Entry<M>], path: &[usize]) -> Option<usize> {
 fn smallest_window<M: Model>(
     model: &M,
     partition: &Partition<M>,
+    frontier: usize,
     limits: &Limits,
 ) -> Option<(usize, usize, Vec<M::State>, M::Context)> {
     let entries = &partition.entries;
@@ -239,6 +240,16 @@ fn smallest_window<M: Model>(
         matches!(outcome, Some(SearchOutcome::Illegal { .. }))
     };
     let (mut lo, mut hi) = (first + 1, last + 1);
+    // The prefix before the search's frontier is linearizable, and a prefix
+    // can start failing only at a return: most often the frontier's own.
+    if frontier > first && frontier <= last {
+        lo = frontier + 1;
+        if fails(lo) {
+            hi = lo;
+        } else {
+            lo += 1;
+        }
+    }
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         if fails(mid) {

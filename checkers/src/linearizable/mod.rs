@@ -147,8 +147,9 @@ pub fn check_with<M: Model>(
     // is explained, and does not depend on thread timing (search_in_turns).
     let mut illegal: Vec<(u64, usize, usize)> = outcomes
         .iter()
-        .filter_map(|(i, o, steps)| match o {
-            SearchOutcome::Illegal { best_depth } => Some((*steps, *i, *best_depth)),
+        .enumerate()
+        .filter_map(|(at, d)| match d.outcome {
+            SearchOutcome::Illegal { .. } => Some((d.steps, d.partition, at)),
             _ => None,
         })
         .collect();
@@ -159,7 +160,7 @@ pub fn check_with<M: Model>(
         analysis.undecided_keys = prepared.partitions.len()
             - outcomes
                 .iter()
-                .filter(|(_, o, _)| !matches!(o, SearchOutcome::Unknown(_)))
+                .filter(|d| !matches!(d.outcome, SearchOutcome::Unknown(_)))
                 .count();
         analysis.refuted = illegal
             .iter()
@@ -167,25 +168,21 @@ pub fn check_with<M: Model>(
             .map(|&(_, i, _)| key_name(&prepared.partitions[i]))
             .collect();
         if explain == Explain::Yes {
-            let mut explained =
-                illegal
-                    .iter()
-                    .take(1 + MORE_EXPLAINED)
-                    .map(|&(_, i, best_depth)| {
-                        counterexample::explain(
-                            model,
-                            &prepared,
-                            history,
-                            &prepared.partitions[i],
-                            best_depth,
-                            &limits,
-                        )
-                    });
+            let mut explained = illegal.iter().take(1 + MORE_EXPLAINED).map(|&(_, i, at)| {
+                counterexample::explain(
+                    model,
+                    &prepared,
+                    history,
+                    &prepared.partitions[i],
+                    outcomes[at].deepest.clone(),
+                    &limits,
+                )
+            });
             analysis.counterexample = explained.next();
             analysis.more_counterexamples = explained.collect();
         }
-    } else if let Some(why) = outcomes.iter().find_map(|(i, o, _)| match o {
-        SearchOutcome::Unknown(why) => Some((*i, *why)),
+    } else if let Some(why) = outcomes.iter().find_map(|d| match d.outcome {
+        SearchOutcome::Unknown(why) => Some((d.partition, why)),
         _ => None,
     }) {
         analysis.valid = Validity::Unknown;
@@ -225,6 +222,15 @@ const MIN_COUNTING_STEPS: u64 = 1 << 13;
 /// Steps a partition's search takes in its first turn; doubled every turn.
 const FIRST_TURN_STEPS: u64 = 1 << 10;
 
+/// A partition's search, ended: its outcome and step count, and (when
+/// explaining) its deepest partial linearizations and frontier.
+struct Decided {
+    partition: usize,
+    outcome: SearchOutcome,
+    steps: u64,
+    deepest: Option<(Vec<Vec<usize>>, usize)>,
+}
+
 /// A search waiting for its next turn.
 struct Queued<'e, M: Model> {
     partition: usize,
@@ -252,7 +258,7 @@ fn search_in_turns<M: Model>(
     partitions: &[Partition<M>],
     limits: &Limits,
     explain: Explain,
-) -> Vec<(usize, SearchOutcome, u64)> {
+) -> Vec<Decided> {
     // Counting every refuted key is part of the explanation; the verdict
     // alone stops the others at the first refutation's step count.
     let budget_after = |steps: u64| match explain {
@@ -263,10 +269,16 @@ fn search_in_turns<M: Model>(
         partitions
             .iter()
             .enumerate()
-            .map(|(partition, p)| Queued {
-                partition,
-                search: Search::of_history(model, &p.entries, model.init()),
-                turn: FIRST_TURN_STEPS,
+            .map(|(partition, p)| {
+                let mut search = Search::of_history(model, &p.entries, model.init());
+                if explain == Explain::Yes {
+                    search.track_deepest(counterexample::PATHS_KEPT);
+                }
+                Queued {
+                    partition,
+                    search,
+                    turn: FIRST_TURN_STEPS,
+                }
             })
             .collect(),
     );
@@ -295,11 +307,16 @@ fn search_in_turns<M: Model>(
                 if matches!(outcome, SearchOutcome::Illegal { .. }) {
                     cap.fetch_min(budget_after(steps), Ordering::Relaxed);
                 }
-                decided.lock().unwrap_or_else(|e| e.into_inner()).push((
-                    item.partition,
-                    outcome,
-                    steps,
-                ));
+                let deepest = item.search.take_deepest();
+                decided
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(Decided {
+                        partition: item.partition,
+                        outcome,
+                        steps,
+                        deepest,
+                    });
                 undecided.fetch_sub(1, Ordering::Release);
             }
             None if steps >= cap.load(Ordering::Relaxed) => {

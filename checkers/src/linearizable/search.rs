@@ -35,6 +35,21 @@ pub struct Recorder {
     pub keep: usize,
     /// Those found: entry indexes in linearization order.
     pub paths: Vec<Vec<usize>>,
+    /// Whether a longer path replaces those kept (`depth` then grows):
+    /// the deepest paths, found in the one search that gives the verdict.
+    pub grow: bool,
+}
+
+impl Recorder {
+    /// Keeps the first `keep` paths of the greatest length met.
+    pub fn deepest(keep: usize) -> Recorder {
+        Recorder {
+            depth: 0,
+            keep,
+            paths: Vec::new(),
+            grow: true,
+        }
+    }
 }
 
 /// What the pass over fitting reads did.
@@ -236,6 +251,13 @@ pub struct Search<'e, M: Model> {
     steps: u64,
     /// The cache stopped growing because the memory limit would be passed.
     memory_limit_hit: bool,
+    /// When asked for ([`Search::track_deepest`]): the deepest partial
+    /// linearizations, and the latest frontier (below).
+    deepest: Option<Recorder>,
+    /// The latest history position every operation returning before which
+    /// some explored partial linearization holds: the prefix up to there is
+    /// linearizable.
+    frontier: usize,
 }
 
 impl<'e, M: Model> Search<'e, M> {
@@ -282,6 +304,49 @@ impl<'e, M: Model> Search<'e, M> {
             best_depth: 0,
             steps: 0,
             memory_limit_hit: false,
+            deepest: None,
+            frontier: 0,
+        }
+    }
+
+    /// Keeps, as the search goes, its first `keep` deepest partial
+    /// linearizations and its frontier, for the counterexample: no second
+    /// search needed.
+    pub fn track_deepest(&mut self, keep: usize) {
+        self.deepest = Some(Recorder::deepest(keep));
+        self.frontier = self.first_return();
+    }
+
+    /// The deepest partial linearizations kept, and the frontier: the
+    /// history up to (not including) that position is linearizable.
+    pub fn take_deepest(&mut self) -> Option<(Vec<Vec<usize>>, usize)> {
+        let recorder = self.deepest.take()?;
+        Some((recorder.paths, self.frontier))
+    }
+
+    /// Notes the current partial linearization, when tracking.
+    fn track(&mut self) {
+        let Some(mut recorder) = self.deepest.take() else {
+            return;
+        };
+        self.record(Some(&mut recorder));
+        self.deepest = Some(recorder);
+        self.frontier = self.frontier.max(self.first_return());
+    }
+
+    /// The position of the first return still listed: every operation
+    /// returning before it is linearized (calls come off the list only
+    /// when placed).
+    fn first_return(&self) -> usize {
+        let mut node = self.list.next[HEAD as usize];
+        while node != NIL && self.list.is_call[node as usize] {
+            node = self.list.next[node as usize];
+        }
+        match node {
+            NIL => usize::MAX,
+            n => self.entries[self.list.entry[n as usize] as usize]
+                .ret
+                .unwrap_or(usize::MAX),
         }
     }
 
@@ -382,6 +447,7 @@ impl<'e, M: Model> Search<'e, M> {
             match placed {
                 Placed::Read => {
                     self.record(recorder.as_deref_mut());
+                    self.track();
                     continue;
                 }
                 Placed::OutOfMemory => return Some(SearchOutcome::Unknown(self.out_of_memory())),
@@ -433,12 +499,17 @@ impl<'e, M: Model> Search<'e, M> {
             let forced = entry.output.is_some() && model.is_read_only(&entry.input);
             self.push(node, next_state, forced);
             self.record(recorder.as_deref_mut());
+            self.track();
         }
     }
 
     /// Keeps the current partial linearization if it has the length wanted.
     fn record(&self, recorder: Option<&mut Recorder>) {
         if let Some(rec) = recorder {
+            if rec.grow && self.calls.len() > rec.depth {
+                rec.depth = self.calls.len();
+                rec.paths.clear();
+            }
             if self.calls.len() == rec.depth && rec.paths.len() < rec.keep {
                 rec.paths.push(
                     self.calls
