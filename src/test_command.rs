@@ -77,7 +77,7 @@ pub struct TestOptions {
     /// The workload: register (read / write / cas on independent keys, checked for linearizability), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability.
     #[arg(long, default_value = "register", value_parser = parse_workload)]
     workload: WorkloadKind,
-    /// Faults, comma-separated: partition, kill, pause, clock, packet; or all, none.
+    /// Faults, comma-separated: partition, kill, pause, clock, packet, member; or all (every one but member), none.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "partition")]
     nemesis: Vec<FaultChoice>,
     /// Seconds of workload.

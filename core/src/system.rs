@@ -1,7 +1,7 @@
 //! The System protocol: the thing under test, whichever it is. Its
 //! lifecycle on a node ([`Db`]), a client per process, whether a node
 //! serves as a member of this run, and optional abilities the nemeses
-//! ask for at run time (kill, pause, finding the primaries). The runner
+//! ask for at run time (kill, pause, finding the primaries, membership). The runner
 //! holds an `Arc<dyn System>` and never learns which system it drives.
 
 use crate::{Completion, Db, Kill, Node, Pause, Remote, Value};
@@ -47,6 +47,11 @@ pub trait System: Send + Sync {
         None
     }
 
+    /// Ability: a member leaves the cluster and joins it again.
+    fn membership(&self) -> Option<&dyn Membership> {
+        None
+    }
+
     /// Why clock faults applied through libfaketime will not reach this
     /// system, when they will not (a Go program reads the clock without
     /// libc).
@@ -64,6 +69,42 @@ pub trait Primaries: Send + Sync {
         cluster: &'a [Node],
         remotes: &'a [Arc<dyn Remote>],
     ) -> BoxFuture<'a, Vec<String>>;
+}
+
+/// What a membership change did, or why the database refused it (it
+/// needs a quorum: under a partition it may not be possible). A refusal
+/// is an answer of the system under test, not a failure of the harness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Done: what was done, for the history.
+    Done(String),
+    /// Refused by the cluster: why; nothing changed.
+    Refused(String),
+}
+
+/// Ability: a member leaves the cluster and joins it again (etcd's
+/// `member remove` and `member add`): the fault that changes who votes.
+/// `remotes` are in `cluster`'s order; `Err` is a failure of the harness
+/// (a node that could not be reached, a process that did not stop).
+pub trait Membership: Send + Sync {
+    /// Takes `cluster[leaving]` out of the cluster: removed from the
+    /// membership through a member that stays, its process stopped and
+    /// its data wiped.
+    fn leave<'a>(
+        &'a self,
+        cluster: &'a [Node],
+        remotes: &'a [Arc<dyn Remote>],
+        leaving: usize,
+    ) -> BoxFuture<'a, Result<MemberChange, String>>;
+
+    /// Adds `cluster[joining]` back as a new member, and starts it with an
+    /// empty data directory joining the cluster as it now is.
+    fn join<'a>(
+        &'a self,
+        cluster: &'a [Node],
+        remotes: &'a [Arc<dyn Remote>],
+        joining: usize,
+    ) -> BoxFuture<'a, Result<MemberChange, String>>;
 }
 
 /// A [`crate::Client`] as a trait object: what [`System::client`] returns.

@@ -18,7 +18,9 @@ pub enum FaultChoice {
     Clock,
     /// A node's packets lost, delayed or throttled, later healed.
     Packet,
-    /// Every fault above.
+    /// A member removed from the cluster, later added back.
+    Member,
+    /// Every fault above but member.
     All,
     /// No fault.
     None,
@@ -35,6 +37,7 @@ impl FaultChoice {
                 FaultChoice::Pause => vec![Fault::Pause],
                 FaultChoice::Clock => vec![Fault::Clock],
                 FaultChoice::Packet => vec![Fault::Packet],
+                FaultChoice::Member => vec![Fault::Member],
                 FaultChoice::All => Fault::ALL.to_vec(),
                 FaultChoice::None => Vec::new(),
             })
@@ -52,7 +55,7 @@ impl FaultChoice {
             .filter(|w| !w.is_empty())
             .map(|word| {
                 FaultChoice::from_str(word, false).map_err(|_| {
-                    format!("unknown nemesis `{word}`; choose from partition, kill, pause, clock, packet, all, none")
+                    format!("unknown nemesis `{word}`; choose from partition, kill, pause, clock, packet, member, all, none")
                 })
             })
             .collect()

@@ -17,10 +17,15 @@ pub enum Fault {
     Clock,
     /// A node's packets lost, delayed or throttled, later healed.
     Packet,
+    /// A member removed from the cluster (stopped, wiped), later added
+    /// back as a new member. Last, so that at the end it rejoins after
+    /// every other fault is healed (it needs a quorum).
+    Member,
 }
 
 impl Fault {
-    /// Every fault this runner offers, in the order `all` lists them.
+    /// The faults `all` stands for. `member` is asked for by name: it
+    /// changes who votes, and needs a system that can say so.
     pub const ALL: [Fault; 5] = [
         Fault::Partition,
         Fault::Kill,
@@ -37,6 +42,7 @@ impl Fault {
             Fault::Pause => "pause",
             Fault::Clock => "clock",
             Fault::Packet => "packet",
+            Fault::Member => "member",
         }
     }
 }
@@ -54,9 +60,9 @@ pub fn parse_faults(text: &str) -> Result<Vec<Fault>> {
         match word {
             "none" => {}
             "all" => faults.extend(Fault::ALL),
-            name => match Fault::ALL.into_iter().find(|f| f.name() == name) {
+            name => match Fault::ALL.into_iter().chain([Fault::Member]).find(|f| f.name() == name) {
                 Some(fault) => faults.push(fault),
-                None => bail!("unknown nemesis `{name}`; choose from partition, kill, pause, clock, packet, all, none"),
+                None => bail!("unknown nemesis `{name}`; choose from partition, kill, pause, clock, packet, member, all, none"),
             },
         }
     }

@@ -195,6 +195,9 @@ impl NemesisPlan {
         if self.faults.contains(&Fault::Pause) && system.pause().is_none() {
             bail!("--nemesis pause: {name} cannot pause and resume its process; leave pause out");
         }
+        if self.faults.contains(&Fault::Member) && system.membership().is_none() {
+            bail!("--nemesis member: {name} cannot remove and add members; leave member out");
+        }
         let mut notes = Vec::new();
         if system.primaries().is_some() {
             return Ok(notes);
@@ -331,6 +334,11 @@ mod tests {
         assert!(err.contains("--nemesis kill: bare cannot kill"), "{err}");
         let err = fitted("pause", "one").unwrap_err().to_string();
         assert!(err.contains("--nemesis pause: bare cannot pause"), "{err}");
+        let err = fitted("member", "one").unwrap_err().to_string();
+        assert!(
+            err.contains("--nemesis member: bare cannot remove and add members"),
+            "{err}"
+        );
         assert!(fitted("partition,clock", "one").is_ok());
     }
 

@@ -99,6 +99,7 @@ fn opens(f: &str) -> Option<(&'static str, &'static [&'static str])> {
         // `start` closes a kill in histories from Jepsen's process nemesis.
         "kill" => ("kill", &["restart", "start"]),
         "pause" => ("pause", &["resume"]),
+        "member-leave" => ("member", &["member-join"]),
         "clock-bump" | "clock-strobe" => ("clock", &["clock-reset"]),
         // Jepsen's generic nemesis (partitioner, hammer-time...): a fault
         // whose kind the history does not say.
@@ -227,6 +228,11 @@ impl RunData {
                                 offset_ms: offset.as_f64().unwrap_or(0.0),
                             });
                         }
+                    }
+                    // A change the cluster refused (a member it would not
+                    // remove or take back) neither opens nor closes a window.
+                    if value.get("refused").is_some() {
+                        continue;
                     }
                     // In Jepsen's process nemesis, `start` ends a kill.
                     let ends_a_kill = open.iter().any(|(_, closers, _)| closers.contains(&op.f));
@@ -358,6 +364,59 @@ mod tests {
         );
         let text = run.describe(&run.ops[1]);
         assert!(text.contains("info (unknown) (timeout)"), "{text}");
+    }
+
+    #[test]
+    fn a_member_out_of_the_cluster_is_a_window_and_a_refusal_is_none() {
+        let event = |i: u64, t: u64, kind: &str, f: &str, value: &str| {
+            format!(
+                "{{\"index\":{i},\"time\":{t}000000000,\"process\":\"nemesis\",\"type\":\"{kind}\",\"f\":\"{f}\",\"value\":{value}}}\n"
+            )
+        };
+        let n2 = r#"{"nodes":["n2"]}"#;
+        let history = [
+            event(0, 1, "invoke", "member-leave", n2),
+            event(
+                1,
+                2,
+                "info",
+                "member-leave",
+                r#"{"nodes":["n2"],"done":"removed member 9 (n2) through n1"}"#,
+            ),
+            // Refused: n2 stays out, the window goes on.
+            event(2, 3, "invoke", "member-join", n2),
+            event(
+                3,
+                4,
+                "info",
+                "member-join",
+                r#"{"nodes":["n2"],"refused":"n1: no quorum"}"#,
+            ),
+            event(4, 5, "invoke", "member-join", n2),
+            event(
+                5,
+                6,
+                "info",
+                "member-join",
+                r#"{"nodes":["n2"],"done":"added n2"}"#,
+            ),
+            // A refused leave opens nothing.
+            event(6, 7, "invoke", "member-leave", r#"{"nodes":["n3"]}"#),
+            event(
+                7,
+                8,
+                "info",
+                "member-leave",
+                r#"{"nodes":["n3"],"refused":"n1: no quorum"}"#,
+            ),
+        ]
+        .concat();
+        let run = RunData::from_jsonl(&history);
+        assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+        assert_eq!(run.faults.len(), 1, "{:?}", run.faults);
+        assert_eq!(run.faults[0].kind, "member");
+        assert_eq!(run.faults[0].label, "n2");
+        assert_eq!((run.faults[0].start, run.faults[0].end), (0.0, 5.0));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod heal_retry;
 mod interrupts;
 mod jepsen_shapes;
 mod local_cluster;
+mod membership;
 mod nightly;
 mod non_root;
 mod reanalysis;

@@ -7,6 +7,7 @@
 
 mod clock;
 mod env;
+mod member;
 mod packet;
 mod partition;
 mod process;
@@ -27,6 +28,8 @@ enum Active {
     Paused(Vec<usize>),
     Clock(Vec<usize>),
     Packet(Vec<usize>),
+    /// The nodes out of the cluster.
+    Member(Vec<usize>),
 }
 
 /// What the schedule works with.
@@ -87,15 +90,26 @@ pub async fn run_schedule(
         }
         let fault = env.plan.faults[rng.below(env.plan.faults.len() as u64) as usize];
         if let Some(started) = active.remove(&fault) {
-            stop_fault(&env, started).await;
+            if let Some(still) = stop_fault(&env, started, false).await {
+                active.insert(fault, still);
+            }
         } else if !workload.is_cancelled() {
             let started = match fault {
                 Fault::Partition => partition::start(&env, &mut rng).await,
-                // A paused process is not killed, nor a dead one paused:
-                // the matching restart or resume would find another process.
-                Fault::Kill => process::kill(&env, &mut rng, affected(&active, Fault::Pause)).await,
+                // A paused process is not killed, nor a dead one paused,
+                // nor a member out of the cluster either: the matching
+                // restart, resume or rejoin would find another process.
+                Fault::Kill => {
+                    let spared = held(&active, &[Fault::Pause, Fault::Member]);
+                    process::kill(&env, &mut rng, &spared).await
+                }
                 Fault::Pause => {
-                    process::pause(&env, &mut rng, affected(&active, Fault::Kill)).await
+                    let spared = held(&active, &[Fault::Kill, Fault::Member]);
+                    process::pause(&env, &mut rng, &spared).await
+                }
+                Fault::Member => {
+                    let spared = held(&active, &[Fault::Kill, Fault::Pause]);
+                    member::leave(&env, &mut rng, &spared).await
                 }
                 Fault::Clock => clock::start(&env, &mut rng).await,
                 Fault::Packet => packet::start(&env, &mut rng).await,
@@ -103,25 +117,43 @@ pub async fn run_schedule(
             active.insert(fault, started);
         }
     }
+    // In `Fault`'s order: members rejoin last, once the network is whole
+    // and every process runs again.
     for (_, started) in active {
-        stop_fault(&env, started).await;
+        stop_fault(&env, started, true).await;
     }
 }
 
-/// The nodes an active process fault of kind `fault` holds.
-fn affected(active: &BTreeMap<Fault, Active>, fault: Fault) -> &[usize] {
-    match active.get(&fault) {
-        Some(Active::Killed(nodes) | Active::Paused(nodes)) => nodes,
-        _ => &[],
-    }
+/// The nodes the active faults of kinds `faults` hold (process faults and
+/// members out of the cluster).
+fn held(active: &BTreeMap<Fault, Active>, faults: &[Fault]) -> Vec<usize> {
+    faults
+        .iter()
+        .filter_map(|f| active.get(f))
+        .flat_map(|a| match a {
+            Active::Killed(nodes) | Active::Paused(nodes) | Active::Member(nodes) => {
+                nodes.as_slice()
+            }
+            _ => &[],
+        })
+        .copied()
+        .collect()
 }
 
-async fn stop_fault(env: &Env, started: Active) {
+/// Stops a fault; what is still active when the system refused to undo
+/// it (a member the cluster would not take back yet). `last`: the run is
+/// ending.
+async fn stop_fault(env: &Env, started: Active, last: bool) -> Option<Active> {
     match started {
         Active::Partition => partition::heal(env).await,
         Active::Killed(nodes) => process::restart(env, &nodes).await,
         Active::Paused(nodes) => process::resume(env, &nodes).await,
         Active::Clock(nodes) => clock::reset(env, &nodes).await,
         Active::Packet(nodes) => packet::stop(env, &nodes).await,
+        Active::Member(nodes) => {
+            let out = member::join(env, &nodes, last).await;
+            return (!out.is_empty()).then_some(Active::Member(out));
+        }
     }
+    None
 }

@@ -4,7 +4,7 @@
 //! pidfile only.
 
 use crate::pidfile;
-use faultline_core::shell::ShellQuoted;
+use faultline_core::shell::{quote, ShellQuoted};
 use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -133,12 +133,42 @@ impl EtcdDb {
         Ok(())
     }
 
-    /// Starts etcd in the background, its PID in the pidfile.
+    /// Starts etcd in the background, its PID in the pidfile: a member of
+    /// a new cluster of `cluster`.
     fn start(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
         let initial: Vec<String> = cluster
             .iter()
             .map(|n| format!("{}={}", n.name, peer_url(n)))
             .collect();
+        self.start_as(remote, node, &initial.join(","), "new")
+    }
+
+    /// Starts etcd on an empty data directory as a member just added to a
+    /// running cluster whose members are `initial` (`name=peer-url,...`).
+    pub(super) fn start_joining(
+        &self,
+        remote: &dyn Remote,
+        node: &Node,
+        initial: &str,
+    ) -> Result<(), DbError> {
+        self.start_as(remote, node, initial, "existing")
+    }
+
+    /// Stops etcd (SIGKILL: a removed member has nothing left to save) and
+    /// wipes its data, so that it can join again as a new member.
+    pub(super) fn stop_and_wipe(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        pidfile::signal_and_wait(remote, &pid_file(node), "KILL", 10)?;
+        remote.run(&format!("rm -rf {}/data", dir(node).quoted()), SHORT)?;
+        Ok(())
+    }
+
+    fn start_as(
+        &self,
+        remote: &dyn Remote,
+        node: &Node,
+        initial: &str,
+        state: &str,
+    ) -> Result<(), DbError> {
         let d = dir(node);
         let command = format!(
             // Only etcd goes to the background, with every descriptor
@@ -146,7 +176,7 @@ impl EtcdDb {
             "setsid nohup {prefix}{exe} --name {name} --data-dir {d}/data \
              --listen-client-urls {client} --advertise-client-urls {client} \
              --listen-peer-urls {peer} --initial-advertise-peer-urls {peer} \
-             --initial-cluster {initial} --initial-cluster-state new --initial-cluster-token {token} \
+             --initial-cluster {initial} --initial-cluster-state {state} --initial-cluster-token {token} \
              --logger zap --log-outputs stderr >> {d}/etcd.log 2>&1 < /dev/null & echo $! > {pid}",
             d = d.quoted(),
             exe = self.executable(node),
@@ -154,7 +184,7 @@ impl EtcdDb {
             name = node.name,
             client = client_url(node),
             peer = peer_url(node),
-            initial = initial.join(","),
+            initial = quote(initial),
             token = self.token(),
             pid = pid_file(node).quoted(),
         );

@@ -5,6 +5,7 @@ mod client;
 mod db;
 pub mod identity;
 mod leader;
+mod membership;
 mod system;
 mod txn;
 

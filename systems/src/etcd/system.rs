@@ -1,12 +1,13 @@
 //! etcd as a [`System`]: its lifecycle ([`EtcdDb`]), a client of its v3
 //! JSON gateway, health as "answers a read as a member of this run's
-//! cluster", and every ability (kill, pause, its leader as primary).
+//! cluster", and every ability (kill, pause, its leader as primary, membership).
 
 use super::identity::expected_cluster_id;
 use super::{client_url, find_leader, EtcdClient, EtcdDb};
 use crate::RunContext;
 use faultline_core::{
-    BoxFuture, Client, Db, DynClient, Kill, Node, OpType, Pause, Primaries, Remote, System, Value,
+    BoxFuture, Client, Db, DynClient, Kill, MemberChange, Membership, Node, OpType, Pause,
+    Primaries, Remote, System, Value,
 };
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -101,6 +102,10 @@ impl System for EtcdSystem {
         Some(self)
     }
 
+    fn membership(&self) -> Option<&dyn Membership> {
+        Some(self)
+    }
+
     fn ignores_faketime(&self) -> Option<&str> {
         Some("etcd is a Go program and reads the clock without libc, so libfaketime does not move its clock")
     }
@@ -119,5 +124,27 @@ impl Primaries for EtcdSystem {
                 .into_iter()
                 .collect()
         })
+    }
+}
+
+impl Membership for EtcdSystem {
+    fn leave<'a>(
+        &'a self,
+        cluster: &'a [Node],
+        remotes: &'a [Arc<dyn Remote>],
+        leaving: usize,
+    ) -> BoxFuture<'a, Result<MemberChange, String>> {
+        Box::pin(super::membership::leave(
+            &self.db, cluster, remotes, leaving,
+        ))
+    }
+
+    fn join<'a>(
+        &'a self,
+        cluster: &'a [Node],
+        remotes: &'a [Arc<dyn Remote>],
+        joining: usize,
+    ) -> BoxFuture<'a, Result<MemberChange, String>> {
+        Box::pin(super::membership::join(&self.db, cluster, remotes, joining))
     }
 }
