@@ -79,6 +79,14 @@ pub struct DbSection {
     pub log_files: Vec<String>,
     /// Exits 0 on the node that is primary now (for `primaries` targets).
     pub primary: Option<String>,
+    /// Takes this node out of the cluster, run on the leaving node (for
+    /// `--nemesis member`, with `join`): removes it from the membership,
+    /// stops and wipes it. Exit 75 when the cluster refuses (no quorum);
+    /// any other failure is the harness's.
+    pub leave: Option<String>,
+    /// Brings this node back as a new member after `leave`, run on the
+    /// joining node. Exit 75 when the cluster refuses.
+    pub join: Option<String>,
     /// How one peer appears in `{peers}` (default `{node}={host}`).
     #[serde(default = "peer")]
     pub peer: String,
@@ -246,6 +254,9 @@ impl CustomConfig {
             (false, Some(_)) => bail!("[nodes] has both `hosts` and `file`: keep one"),
             _ => {}
         }
+        if self.db.leave.is_some() != self.db.join.is_some() {
+            bail!("[db] has one of `leave` and `join`: a member that leaves must be able to join again; give both (or neither, and leave --nemesis member out)");
+        }
         if !self.db.start.contains("{pidfile}") {
             bail!("db.start must write the process id to {{pidfile}} (end it with `& echo $! > {{pidfile}}`) so that kill and pause can find the process");
         }
@@ -278,6 +289,8 @@ impl CustomConfig {
             ("db.stop", &self.db.stop),
             ("db.wipe", &self.db.wipe),
             ("db.primary", &self.db.primary),
+            ("db.leave", &self.db.leave),
+            ("db.join", &self.db.join),
         ] {
             if let Some(v) = value {
                 templates.push((key.into(), v));
@@ -383,6 +396,17 @@ program = "./client --url http://{host}:8080"
                 "unknown consistency model",
             ),
             (GOOD.replace("name = \"kv\"", "name = kv"), "line 2"),
+            (
+                GOOD.replace("[client]", "leave = \"mydb-ctl remove {node}\"\n[client]"),
+                "[db] has one of `leave` and `join`",
+            ),
+            (
+                GOOD.replace(
+                    "[client]",
+                    "leave = \"mydb-ctl remove {node}\"\njoin = \"mydb-ctl add {nod}\"\n[client]",
+                ),
+                "db.join: unknown placeholder {nod}",
+            ),
             (GOOD.replace("program = \"./client --url http://{host}:8080\"", ""), "[client] needs `program"),
             (
                 GOOD.replace(

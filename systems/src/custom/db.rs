@@ -5,12 +5,14 @@
 use super::config::{render, DbSection};
 use crate::pidfile;
 use faultline_core::shell::ShellQuoted;
-use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
+use faultline_core::{Db, DbError, Kill, MemberChange, Node, Pause, Remote};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 const SHORT: Duration = Duration::from_secs(30);
+/// The exit status of a `leave` or `join` the cluster refused (EX_TEMPFAIL).
+pub const REFUSED: i32 = 75;
 const INSTALL: Duration = Duration::from_secs(300);
 
 /// The custom database.
@@ -98,6 +100,33 @@ impl CustomDb {
             remote.run(&self.command(wipe, node), SHORT)?;
         }
         Ok(())
+    }
+
+    /// Runs the `leave` or `join` command on `node`: done, refused by the
+    /// cluster (exit 75), or failed.
+    pub fn change_membership(
+        &self,
+        template: &str,
+        remote: &dyn Remote,
+        node: &Node,
+    ) -> Result<MemberChange, String> {
+        let out = remote
+            .exec(&self.command(template, node), SHORT)
+            .map_err(|e| e.to_string())?;
+        let said = |text: &str| {
+            let text = text.trim();
+            let tail: Vec<&str> = text.lines().rev().take(3).collect();
+            tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+        };
+        match out.status {
+            0 => Ok(MemberChange::Done(said(&out.stdout))),
+            REFUSED => Ok(MemberChange::Refused(said(&out.stderr))),
+            status => Err(format!(
+                "{}: exited with {status}: {}",
+                node.name,
+                said(&out.stderr)
+            )),
+        }
     }
 
     /// Whether the primary command says `node` is primary now.
@@ -188,5 +217,66 @@ impl Pause for CustomDb {
 
     fn is_paused(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
         pidfile::stopped(remote, &Self::pidfile(node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! `leave` and `join` run through an in-process fake remote that runs
+    //! commands in a local `sh` (no SSH).
+    use super::*;
+    use faultline_core::{CommandOutput, RemoteError};
+    use std::path::Path;
+
+    struct LocalShell;
+
+    impl Remote for LocalShell {
+        fn node(&self) -> &str {
+            "n1"
+        }
+        fn exec(&self, command: &str, _: Duration) -> Result<CommandOutput, RemoteError> {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .output()?;
+            Ok(CommandOutput {
+                status: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            })
+        }
+        fn upload(&self, _: &Path, _: &Path) -> Result<(), RemoteError> {
+            unimplemented!("not used")
+        }
+        fn download(&self, _: &Path, _: &Path) -> Result<(), RemoteError> {
+            unimplemented!("not used")
+        }
+    }
+
+    #[test]
+    fn a_member_command_is_done_refused_on_75_or_failed() {
+        let node = Node {
+            name: "n1".into(),
+            host: "10.0.0.1".into(),
+            dir: PathBuf::from("/tmp"),
+        };
+        let db: DbSection =
+            toml::from_str("start = \"x & echo $! > {pidfile}\"\nhealth = \"true\"").unwrap();
+        let db = CustomDb {
+            db,
+            cluster: vec![node.clone()],
+            launch_env: BTreeMap::new(),
+        };
+        let run = |template: &str| db.change_membership(template, &LocalShell, &node);
+        assert_eq!(
+            run("echo removed {node} at {host}"),
+            Ok(MemberChange::Done("removed n1 at 10.0.0.1".into()))
+        );
+        assert_eq!(
+            run("echo no quorum >&2; exit 75"),
+            Ok(MemberChange::Refused("no quorum".into()))
+        );
+        let failed = run("echo cannot reach >&2; exit 3").unwrap_err();
+        assert!(failed.contains("exited with 3: cannot reach"), "{failed}");
     }
 }

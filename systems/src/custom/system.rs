@@ -2,7 +2,7 @@
 //! program or the built-in HTTP client, health as "the process the run
 //! started is alive and the health command passes". Kill and pause work
 //! through `{pidfile}`, which `db.start` must write; finding primaries
-//! needs `db.primary`.
+//! needs `db.primary`, and membership changes `db.leave` and `db.join`.
 
 use super::config::render;
 use super::db::CustomDb;
@@ -10,7 +10,10 @@ use super::http_client::HttpClient;
 use super::program_client::ProgramClient;
 use super::CustomConfig;
 use crate::RunContext;
-use faultline_core::{BoxFuture, Db, DynClient, Kill, Node, Pause, Primaries, Remote, System};
+use faultline_core::{
+    BoxFuture, Db, DynClient, Kill, MemberChange, Membership, Node, Pause, Primaries, Remote,
+    System,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,6 +99,56 @@ impl System for CustomSystem {
             .primary
             .as_ref()
             .map(|_| self as &dyn Primaries)
+    }
+
+    fn membership(&self) -> Option<&dyn Membership> {
+        // Both or neither: the configuration checks it.
+        self.config
+            .db
+            .leave
+            .as_ref()
+            .map(|_| self as &dyn Membership)
+    }
+}
+
+/// `db.leave` and `db.join`, run on the node that leaves or joins.
+impl Membership for CustomSystem {
+    fn leave<'a>(
+        &'a self,
+        cluster: &'a [Node],
+        remotes: &'a [Arc<dyn Remote>],
+        leaving: usize,
+    ) -> BoxFuture<'a, Result<MemberChange, String>> {
+        self.run_member_command(self.config.db.leave.clone(), cluster, remotes, leaving)
+    }
+
+    fn join<'a>(
+        &'a self,
+        cluster: &'a [Node],
+        remotes: &'a [Arc<dyn Remote>],
+        joining: usize,
+    ) -> BoxFuture<'a, Result<MemberChange, String>> {
+        self.run_member_command(self.config.db.join.clone(), cluster, remotes, joining)
+    }
+}
+
+impl CustomSystem {
+    fn run_member_command<'a>(
+        &'a self,
+        template: Option<String>,
+        cluster: &'a [Node],
+        remotes: &'a [Arc<dyn Remote>],
+        at: usize,
+    ) -> BoxFuture<'a, Result<MemberChange, String>> {
+        let (db, node, remote) = (self.db.clone(), cluster[at].clone(), remotes[at].clone());
+        Box::pin(async move {
+            let template = template.ok_or("[db] has no leave and join")?;
+            tokio::task::spawn_blocking(move || {
+                db.change_membership(&template, remote.as_ref(), &node)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+        })
     }
 }
 
