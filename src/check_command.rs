@@ -111,13 +111,13 @@ pub fn run(args: &CheckArgs) -> Result<i32, Failure> {
     let mut cases = Vec::new();
     for file in &args.files {
         let start = Instant::now();
-        let case = |outcome, message: String| Case {
+        let case = |outcome, (message, details): (String, String)| Case {
             name: file.display().to_string(),
             classname: format!("faultline.check.{}", checker_label(args.checker)),
             time_s: start.elapsed().as_secs_f64(),
             outcome,
             message,
-            details: String::new(),
+            details,
         };
         match check_file(args, file, &budget) {
             Ok((v, message)) => {
@@ -131,7 +131,10 @@ pub fn run(args: &CheckArgs) -> Result<i32, Failure> {
             }
             Err(failure) => {
                 eprintln!("error: {:#}", failure.error);
-                cases.push(case(CaseOutcome::Error, format!("{:#}", failure.error)));
+                cases.push(case(
+                    CaseOutcome::Error,
+                    (format!("{:#}", failure.error), String::new()),
+                ));
                 unreadable = Some(failure.code);
             }
         }
@@ -179,7 +182,7 @@ fn check_file(
     args: &CheckArgs,
     file: &Path,
     budget: &Budget,
-) -> Result<(Validity, String), Failure> {
+) -> Result<(Validity, (String, String)), Failure> {
     let name = file.display();
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
@@ -201,7 +204,7 @@ fn check_file(
         let reason = "the history is empty: nothing was recorded, so nothing can be judged";
         let nothing = CheckedHistory::Unchecked(reason.to_owned());
         print_result(args, file, &nothing, start);
-        return Ok((Validity::Unknown, reason.to_owned()));
+        return Ok((Validity::Unknown, (reason.to_owned(), String::new())));
     }
     let checked = crate::progress::with_progress(&format!("checking {name}"), || {
         spec.check(&parsed.history, budget)
@@ -218,7 +221,13 @@ fn check_file(
         checked.to_json(),
         check_ms,
     )?;
-    Ok((checked.valid(), verdict_text::one_line(&checked)))
+    Ok((
+        checked.valid(),
+        (
+            verdict_text::one_line(&checked),
+            verdict_text::explanation(&checked),
+        ),
+    ))
 }
 
 /// `--model cas-register`, `--checker list-append`: what to change.

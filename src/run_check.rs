@@ -42,7 +42,12 @@ pub fn count_completions(history: &History) -> ([u64; 3], u64) {
     let mut nemesis_events = 0;
     for op in history.events() {
         match (op.process, op.kind) {
-            (Process::Nemesis, OpType::Info) => nemesis_events += 1,
+            // The final phase's marker is no fault.
+            (Process::Nemesis, OpType::Info)
+                if op.f != faultline_checkers::linearizable::FINAL_READS =>
+            {
+                nemesis_events += 1
+            }
             (Process::Client(_), OpType::Ok) => outcomes[0] += 1,
             (Process::Client(_), OpType::Fail) => outcomes[1] += 1,
             (Process::Client(_), OpType::Info) => outcomes[2] += 1,

@@ -12,11 +12,27 @@ const SHOWN_PER_KIND: usize = 2;
 
 /// Prints the verdict on `name` and its explanation.
 pub fn print(name: &str, checked: &CheckedHistory, elapsed_ms: f64) {
-    match checked {
-        CheckedHistory::Linearizable(a) => print_linearizable(name, a, elapsed_ms),
-        CheckedHistory::Serializable(a) => print_serializable(name, a),
-        CheckedHistory::Unchecked(reason) => println!("{name}: unknown: {reason}"),
+    for line in lines(name, checked, elapsed_ms) {
+        println!("{line}");
     }
+}
+
+/// The verdict on `name` and its explanation, as `check` prints them.
+pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    match checked {
+        CheckedHistory::Linearizable(a) => linearizable_lines(&mut out, name, a, elapsed_ms),
+        CheckedHistory::Serializable(a) => serializable_lines(&mut out, name, a),
+        CheckedHistory::Unchecked(reason) => out.push(format!("{name}: unknown: {reason}")),
+    }
+    out
+}
+
+/// The explanation alone (no verdict line): what a JUnit failure carries
+/// under its one-line message, so that a CI log says what went wrong.
+pub fn explanation(checked: &CheckedHistory) -> String {
+    let lines = lines("", checked, 0.0);
+    lines.into_iter().skip(1).collect::<Vec<_>>().join("\n")
 }
 
 /// The verdict in one line, for JUnit and summaries.
@@ -63,102 +79,110 @@ fn linearizable_line(a: &Analysis) -> String {
     }
 }
 
-fn print_linearizable(name: &str, a: &Analysis, elapsed_ms: f64) {
+fn linearizable_lines(out: &mut Vec<String>, name: &str, a: &Analysis, elapsed_ms: f64) {
     let took = format!("{} ops, {} key(s), {elapsed_ms:.1} ms", a.ops, a.partitions);
     match (a.valid, &a.counterexample) {
         (Validity::Invalid, Some(c)) => {
-            println!(
+            out.push(format!(
                 "{name}: INVALID: not linearizable{} ({took})",
                 prefixed(": ", &a.refuted_text())
-            );
-            print_counterexample(c);
+            ));
+            counterexample_lines(out, c);
             for more in &a.more_counterexamples {
-                println!("  and:");
-                print_counterexample(more);
+                out.push("  and:".to_owned());
+                counterexample_lines(out, more);
             }
         }
-        (Validity::Unknown, _) => println!(
+        (Validity::Unknown, _) => out.push(format!(
             "{name}: unknown: {} ({took})",
             a.reason.as_deref().unwrap_or("no verdict")
-        ),
-        (v, _) => println!("{name}: {v} ({took})"),
+        )),
+        (v, _) => out.push(format!("{name}: {v} ({took})")),
     }
 }
 
-fn print_counterexample(c: &Counterexample) {
+fn counterexample_lines(out: &mut Vec<String>, c: &Counterexample) {
     let at = |line: Option<usize>, event: usize| {
         line.map_or_else(|| format!("event {event}"), |l| format!("line {l}"))
     };
     if let Some(key) = &c.key {
-        println!("  key: {key}");
+        out.push(format!("  key: {key}"));
     }
     if let Some(op) = &c.failing_op {
         let node = op
             .node
             .as_deref()
             .map_or(String::new(), |n| format!(" on {n}"));
-        println!(
-            "  cannot linearize: process {}{node} `{}` ({})",
+        let phase = if op.final_read {
+            ", a final read: every fault healed, the cluster given time to recover"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "  cannot linearize: process {}{node} `{}` ({}{phase})",
             op.process,
             op.description,
             at(op.line, op.invoke)
-        );
+        ));
     }
     if let (Some(op), Some(path)) = (&c.failing_op, c.partial_linearizations.first()) {
         match path.steps.last() {
-            Some(last) => println!(
+            Some(last) => out.push(format!(
                 "  why: no order of the operations before it, consistent with real time, leaves a state in which `{}` can happen; the longest such order ends in state {}",
                 op.description, last.state_after
-            ),
-            None => println!(
+            )),
+            None => out.push(format!(
                 "  why: `{}` cannot happen in the initial state, and no other operation can be placed before it",
                 op.description
-            ),
+            )),
         }
     }
     if let Some(path) = c.partial_linearizations.first() {
         let shown = path.steps.len().min(8);
-        println!(
+        out.push(format!(
             "  longest partial linearization ({} ops), last {shown}:",
             path.steps.len()
-        );
+        ));
         for step in &path.steps[path.steps.len() - shown..] {
-            println!(
+            out.push(format!(
                 "    process {:>4} {:<28} -> state {}",
                 step.op.process, step.op.description, step.state_after
-            );
+            ));
         }
     }
     if let Some(w) = &c.window {
-        println!(
+        out.push(format!(
             "  smallest failing window: {} to {} ({} ops), starting from state {}",
             at(w.from_line, w.from_event),
             at(w.to_line, w.to_event),
             w.op_count,
             w.start_states.join(" or ")
-        );
+        ));
     }
 }
 
-fn print_serializable(name: &str, a: &SerialAnalysis) {
+fn serializable_lines(out: &mut Vec<String>, name: &str, a: &SerialAnalysis) {
     let took = format!(
         "{} transactions, {} dependency edges, {:.1} ms",
         a.txns, a.edges, a.elapsed_ms
     );
     match a.valid {
         Validity::Valid if a.anomalies.is_empty() => {
-            println!("{name}: valid: {} ({took})", a.model)
+            out.push(format!("{name}: valid: {} ({took})", a.model))
         }
-        Validity::Valid => println!("{name}: valid: {} allows what was found ({took})", a.model),
-        Validity::Unknown => println!(
+        Validity::Valid => out.push(format!(
+            "{name}: valid: {} allows what was found ({took})",
+            a.model
+        )),
+        Validity::Unknown => out.push(format!(
             "{name}: unknown: {} ({took})",
             a.reason.as_deref().unwrap_or("no verdict")
-        ),
-        Validity::Invalid => println!("{name}: INVALID: not {} ({took})", a.model),
+        )),
+        Validity::Invalid => out.push(format!("{name}: INVALID: not {} ({took})", a.model)),
     }
     if !a.counts.is_empty() {
-        println!("  anomalies: {}", a.counts_text());
-        println!("  rules out: {}", a.not.join(", "));
+        out.push(format!("  anomalies: {}", a.counts_text()));
+        out.push(format!("  rules out: {}", a.not.join(", ")));
     }
     let mut shown: std::collections::BTreeMap<&str, usize> = Default::default();
     for anomaly in &a.anomalies {
@@ -167,15 +191,15 @@ fn print_serializable(name: &str, a: &SerialAnalysis) {
         if *n > SHOWN_PER_KIND {
             continue;
         }
-        println!("  {}: {}", anomaly.name, anomaly.explanation);
+        out.push(format!("  {}: {}", anomaly.name, anomaly.explanation));
         for txn in &anomaly.txns {
-            println!(
+            out.push(format!(
                 "    {} (process {}, {}): {}",
                 txn.name,
                 txn.process,
                 txn.outcome,
                 txn.mops.join("; ")
-            );
+            ));
         }
     }
 }

@@ -107,11 +107,16 @@ fn counterexample(body: &mut String, c: &Counterexample, timing: &Timing) {
     };
     let _ = writeln!(
         body,
-        "<div id=\"counterexample\"><p>{}: process {} <code>{}</code> (event {}) cannot be linearized.{}</p>",
+        "<div id=\"counterexample\"><p>{}: process {} <code>{}</code> (event {}{}) cannot be linearized.{}</p>",
         c.key.as_deref().map_or("The history".to_owned(), |k| format!("Key <code>{}</code>", escape(k))),
         escape(&op.process),
         escape(&op.description),
         op.invoke,
+        if op.final_read {
+            ", <strong>a final read</strong>: every fault healed, the cluster given time to recover"
+        } else {
+            ""
+        },
         timing.story(op)
     );
     if let Some(svg) = counterexample_svg(c) {

@@ -6,9 +6,9 @@
 use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use super::workers::WorkerEnd;
-use faultline_core::{OpType, Recorder, System};
+use faultline_core::{Op, OpType, Process, Recorder, System};
 use faultline_workloads::{Planned, TxnWorkload};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +37,18 @@ pub async fn run(
         _ = tokio::time::sleep(recovery) => {}
         _ = stop.cancelled() => return,
     }
+    // The phase starts here: a marker in the history, so that an
+    // explanation can say an operation was a final read.
+    let marker = |kind| {
+        Op::new(
+            Process::Nemesis,
+            kind,
+            faultline_checkers::linearizable::FINAL_READS,
+            json!({ "keys": keys.len(), "nodes": config.node_names() }),
+        )
+    };
+    recorder.record(marker(OpType::Invoke));
+    recorder.record(marker(OpType::Info));
     // Fresh process ids, above every worker's.
     let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
     let nodes = config.nodes.len() as u64;

@@ -99,19 +99,18 @@ pub(crate) fn run_case(
     let message = crate::verdict_text::one_line(&verdict.analysis);
     let (checker, details) = match &verdict.analysis {
         RunAnalysis::Unchecked(reason) => ("unchecked", reason.clone()),
+        // The same explanation `check` prints, so that a CI log says what
+        // went wrong without the report.
         RunAnalysis::Linearizable(a) => (
             CheckSpec::LINEARIZABLE,
-            a.reason.clone().unwrap_or_default(),
+            a.reason
+                .clone()
+                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
         ),
-        RunAnalysis::Serializable(a) => {
-            let explained: Vec<String> = a
-                .anomalies
-                .iter()
-                .take(3)
-                .map(|x| format!("{}: {}", x.name, x.explanation))
-                .collect();
-            (CheckSpec::SERIALIZABLE, explained.join("\n"))
-        }
+        RunAnalysis::Serializable(_) => (
+            CheckSpec::SERIALIZABLE,
+            crate::verdict_text::explanation(&verdict.analysis),
+        ),
     };
     Case {
         name: format!("{} {checker} (seed {})", config.name, config.seed),

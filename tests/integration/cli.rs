@@ -253,6 +253,12 @@ fn junit_and_summary_json_have_one_case_per_file_and_are_well_formed() {
     assert_eq!(failed.len(), 1);
     let message = failed[0].attribute("message").unwrap();
     assert!(message.contains("not linearizable"), "{message}");
+    // The body carries the explanation `check` prints: a CI log says why.
+    let body = failed[0].text().unwrap_or_default();
+    assert!(
+        body.contains("cannot linearize: process") && body.contains("why: "),
+        "{body}"
+    );
     assert!(failed[0]
         .parent()
         .unwrap()

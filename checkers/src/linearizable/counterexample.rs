@@ -41,7 +41,14 @@ pub struct OpView {
     pub unknown: bool,
     /// What it did, in words (`cas 1→2`).
     pub description: String,
+    /// Invoked in the run's final phase (after the history's
+    /// [`FINAL_READS`] marker): every fault healed, the cluster given time
+    /// to recover.
+    pub final_read: bool,
 }
+
+/// The nemesis event a faultline run records when its final reads start.
+pub const FINAL_READS: &str = "final-reads";
 
 /// One step of a partial linearization.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -185,7 +192,13 @@ fn op_view<M: Model>(
     e: &Entry<M>,
 ) -> OpView {
     let op = &prepared.operations[e.op];
+    let final_phase = prepared
+        .operations
+        .iter()
+        .find(|o| o.process == faultline_core::Process::Nemesis && o.f == FINAL_READS)
+        .map(|o| o.invoke);
     OpView {
+        final_read: final_phase.is_some_and(|at| op.invoke > at),
         process: op.process.to_string(),
         invoke: op.invoke,
         complete: op.complete,
@@ -324,6 +337,37 @@ mod tests {
 
     fn ev(p: u64, kind: OpType, f: &str, v: serde_json::Value) -> Op {
         Op::new(Process::Client(p), kind, f, v)
+    }
+
+    /// An operation invoked after the run's final-reads marker is named a
+    /// final read; one before it is not.
+    #[test]
+    fn a_read_after_the_final_reads_marker_is_a_final_read() {
+        let marker = |kind| Op::new(Process::Nemesis, kind, super::FINAL_READS, json!({}));
+        let history = |marked: bool| {
+            let mut events = vec![
+                ev(0, OpType::Invoke, "write", json!(1)),
+                ev(0, OpType::Ok, "write", json!(1)),
+                ev(0, OpType::Invoke, "write", json!(2)),
+                ev(0, OpType::Ok, "write", json!(2)),
+            ];
+            if marked {
+                events.extend([marker(OpType::Invoke), marker(OpType::Info)]);
+            }
+            events.extend([
+                ev(1, OpType::Invoke, "read", json!(null)),
+                ev(1, OpType::Ok, "read", json!(1)),
+            ]);
+            History::from_events(events)
+        };
+        for marked in [true, false] {
+            let analysis = ModelKind::Register
+                .check(&history(marked), &Budget::default())
+                .unwrap();
+            let op = analysis.counterexample.unwrap().failing_op.unwrap();
+            assert_eq!(op.description, "read → 1");
+            assert_eq!(op.final_read, marked);
+        }
     }
 
     /// Regression (issue "Verdicts you can trust at every seam"): when a

@@ -19,7 +19,7 @@ pub mod simulated;
 pub mod unique_registers;
 pub mod unique_values;
 
-pub use counterexample::{Counterexample, OpView, PartialLinearization, Step, Window};
+pub use counterexample::{Counterexample, OpView, PartialLinearization, Step, Window, FINAL_READS};
 pub use entries::{prepare, Entry, Partition, Prepared};
 pub use model::{Interner, Model, ValueId};
 pub use model_kind::ModelKind;
