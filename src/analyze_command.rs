@@ -34,7 +34,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
     }
     let verdict = check_run(&args.run_dir, &budget, None).map_err(Failure::bad_input)?;
     print_verdict(&verdict);
-    match faultline_reports::write_run_report(&args.run_dir) {
+    match crate::progress::with_progress("writing the report", || {
+        faultline_reports::write_run_report(&args.run_dir)
+    }) {
         Ok(page) => println!("page:    {}", page.display()),
         Err(e) => eprintln!("warning: the run's page could not be written: {e}"),
     }

@@ -68,8 +68,10 @@ pub fn write_check_report(
         harness_failures: Vec::new(),
     }
     .write(dir)?;
-    faultline_reports::write_run_report(dir)
-        .with_context(|| format!("cannot write the page in {}", dir.display()))
+    crate::progress::with_progress("writing the report", || {
+        faultline_reports::write_run_report(dir)
+    })
+    .with_context(|| format!("cannot write the page in {}", dir.display()))
 }
 
 /// The report directory of each checked file: DIR itself for one file,

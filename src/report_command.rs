@@ -36,7 +36,10 @@ pub fn render_run(run_dir: &Path) -> Result<PathBuf, Failure> {
         )));
     }
     let start = Instant::now();
-    let page = faultline_reports::write_run_report(run_dir).map_err(|e| Failure {
+    let page = crate::progress::with_progress("writing the report", || {
+        faultline_reports::write_run_report(run_dir)
+    })
+    .map_err(|e| Failure {
         code: crate::exit::EXIT_INTERNAL,
         error: anyhow!("{}: cannot write the page: {e}", run_dir.display()),
     })?;

@@ -239,8 +239,10 @@ fn setup_and_run(
         ));
     }
     eprintln!("setting up the database on {} nodes...", config.nodes.len());
-    let errors = on_every_node(remotes, |remote, i| {
-        system.db().setup(remote, &config.nodes[i], &config.nodes)
+    let errors = crate::progress::with_progress("setting up the database", || {
+        on_every_node(remotes, |remote, i| {
+            system.db().setup(remote, &config.nodes[i], &config.nodes)
+        })
     });
     if !errors.is_empty() {
         return Err(anyhow!("database setup failed: {}", errors.join("; ")));

@@ -57,7 +57,9 @@ pub(super) fn summarize(
         }
     }
     println!("history: {}", run_dir.join("history.jsonl").display());
-    match faultline_reports::write_run_report(run_dir) {
+    match crate::progress::with_progress("writing the report", || {
+        faultline_reports::write_run_report(run_dir)
+    }) {
         Ok(page) => println!("page:    {}", page.display()),
         Err(e) => eprintln!("warning: the run's page could not be written: {e}"),
     }
