@@ -1,9 +1,10 @@
 //! Progress on long work: a check, a report or a database set-up that runs
 //! past a couple of seconds says, every two seconds, how long it has run
 //! and how much memory it holds (on a terminal as one line rewritten in
-//! place, by indicatif; elsewhere, as in CI logs, as plain lines). The work runs where it is called; one
-//! watcher thread, started on first use, looks at the clock, so that the
-//! many short checks of a run of files pay nothing but two lock takings.
+//! place, by indicatif; elsewhere, as in CI logs, as plain lines). The work
+//! runs where it is called; one watcher thread, started on first use, looks
+//! at the clock, so that the many short checks of a run of files pay
+//! nothing but two lock takings.
 
 use std::io::IsTerminal;
 use std::sync::{Mutex, Once};
