@@ -96,7 +96,7 @@ fn extend<M: Model>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Differential tests: the search and the brute force must agree on
     //! random small histories of every model, with fail, info and pending
     //! operations. A failure prints the seed and the history to replay it.
@@ -109,7 +109,7 @@ mod tests {
     use serde_json::json;
 
     /// A small deterministic generator (splitmix64), so a seed replays a case.
-    struct Rng(u64);
+    pub(crate) struct Rng(u64);
     impl Rng {
         fn next(&mut self) -> u64 {
             self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -127,9 +127,9 @@ mod tests {
     }
 
     /// A random operation of the model: (f, argument, result if ok).
-    type OpGen = fn(&mut Rng) -> (&'static str, Value, Value);
+    pub(crate) type OpGen = fn(&mut Rng) -> (&'static str, Value, Value);
 
-    fn register_op(r: &mut Rng) -> (&'static str, Value, Value) {
+    pub(crate) fn register_op(r: &mut Rng) -> (&'static str, Value, Value) {
         let v = [json!(null), json!(0), json!(1), json!(2)];
         match r.below(3) {
             0 => ("read", json!(null), r.pick(&v)),
@@ -179,7 +179,7 @@ mod tests {
         }
     }
 
-    fn kv_op(r: &mut Rng) -> (&'static str, Value, Value) {
+    pub(crate) fn kv_op(r: &mut Rng) -> (&'static str, Value, Value) {
         match r.below(3) {
             0 => (
                 "get",
@@ -220,7 +220,7 @@ mod tests {
     /// and reads are made of the same texts, often ambiguously.
     const TEXTS: [&str; 5] = ["a", "b", "ab", "ba", "c"];
 
-    fn kv_text_op(r: &mut Rng) -> (&'static str, Value, Value) {
+    pub(crate) fn kv_text_op(r: &mut Rng) -> (&'static str, Value, Value) {
         match r.below(3) {
             0 => {
                 let parts = r.below(4);
@@ -270,7 +270,7 @@ mod tests {
 
     /// A random concurrent history: up to 4 processes, up to 7 operations,
     /// completions ok / fail / info, and some left pending.
-    fn random_history(seed: u64, gen: OpGen, keys: &[&str]) -> History {
+    pub(crate) fn random_history(seed: u64, gen: OpGen, keys: &[&str]) -> History {
         let mut r = Rng(seed);
         let processes = 1 + r.below(4) as usize;
         let total = 1 + r.below(7);

@@ -8,7 +8,9 @@
 
 use crate::linearizable::entries::{Entry, Partition, Prepared};
 use crate::linearizable::model::Model;
-use crate::linearizable::search::{final_states, search, Limits, Recorder, Search, SearchOutcome};
+use crate::linearizable::search::{
+    final_states, search, Deepest, Limits, Recorder, Search, SearchOutcome,
+};
 use faultline_core::History;
 use serde::{Deserialize, Serialize};
 
@@ -110,17 +112,21 @@ pub fn explain<M: Model>(
     prepared: &Prepared<'_, M>,
     history: &History,
     partition: &Partition<M>,
-    deepest: Option<(Vec<Vec<usize>>, usize)>,
+    deepest: Option<Deepest>,
     limits: &Limits,
 ) -> Counterexample {
     let view = |e: &Entry<M>| op_view(model, prepared, history, e);
     let entries = &partition.entries;
     // Kept by the search that gave the verdict; searched again otherwise.
-    let (mut paths, frontier) = deepest.unwrap_or_else(|| {
+    let deepest = deepest.unwrap_or_else(|| {
         let mut recorder = Recorder::deepest(PATHS_KEPT);
         search(model, entries, model.init(), limits, Some(&mut recorder));
-        (recorder.paths, 0)
+        Deepest {
+            paths: recorder.paths,
+            ..Deepest::default()
+        }
     });
+    let mut paths = deepest.paths.clone();
     if paths.is_empty() {
         // Not even the first operation can be placed: the longest partial
         // linearization is the empty one, stuck at the first operation that
@@ -155,7 +161,7 @@ pub fn explain<M: Model>(
         .first()
         .and_then(|p| p.stuck_at.clone());
     let window =
-        smallest_window(model, partition, frontier, limits).map(|(from, to, states, context)| {
+        smallest_window(model, partition, &deepest, limits).map(|(from, to, states, context)| {
             let in_window: Vec<&Entry<M>> = entries
                 .iter()
                 .filter(|e| e.call >= from && e.call <= to)
@@ -227,9 +233,10 @@ fn stuck_at<M: Model>(entries: &[Entry<M>], path: &[usize]) -> Option<usize> {
 fn smallest_window<M: Model>(
     model: &M,
     partition: &Partition<M>,
-    frontier: usize,
+    deepest: &Deepest,
     limits: &Limits,
 ) -> Option<(usize, usize, Vec<M::State>, M::Context)> {
+    let frontier = deepest.frontier;
     let entries = &partition.entries;
     let first = entries.iter().map(|e| e.call).min()?;
     let last = entries
@@ -257,7 +264,7 @@ fn smallest_window<M: Model>(
     // can start failing only at a return: most often the frontier's own.
     if frontier > first && frontier <= last {
         lo = frontier + 1;
-        if fails(lo) {
+        if deepest.exact || fails(lo) {
             hi = lo;
         } else {
             lo += 1;
@@ -337,6 +344,65 @@ mod tests {
 
     fn ev(p: u64, kind: OpType, f: &str, v: serde_json::Value) -> Op {
         Op::new(Process::Client(p), kind, f, v)
+    }
+
+    /// The window's end taken from an exact frontier (no second search) is
+    /// the one bisection finds, on random histories of every shape the
+    /// differential tests use (refuted with and without the prunings that
+    /// make a frontier inexact).
+    #[test]
+    fn the_frontier_gives_the_window_bisection_gives() {
+        use crate::linearizable::brute_force::tests::{
+            kv_op, kv_text_op, random_history, register_op, OpGen,
+        };
+        use crate::linearizable::models::{KvModel, RegisterModel};
+        use crate::linearizable::Model;
+        fn compare<M: Model>(model: &M, gen: OpGen, keys: &[&str]) -> (usize, usize) {
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let limits = super::Limits::new(&cancel);
+            let (mut compared, mut exact) = (0, 0);
+            for seed in 0..3000 {
+                let history = random_history(seed, gen, keys);
+                let prepared = crate::linearizable::prepare(model, &history).unwrap();
+                for partition in &prepared.partitions {
+                    let mut search =
+                        super::Search::of_history(model, &partition.entries, model.init());
+                    search.track_deepest(super::PATHS_KEPT);
+                    let outcome = search.run(model, &limits, u64::MAX, None, None);
+                    if !matches!(outcome, Some(super::SearchOutcome::Illegal { .. })) {
+                        continue;
+                    }
+                    let deepest = search.take_deepest().unwrap();
+                    exact += usize::from(deepest.exact);
+                    let with = super::explain(
+                        model,
+                        &prepared,
+                        &history,
+                        partition,
+                        Some(deepest),
+                        &limits,
+                    );
+                    let without =
+                        super::explain(model, &prepared, &history, partition, None, &limits);
+                    let end = |c: &super::Counterexample| c.window.as_ref().map(|w| w.to_event);
+                    assert_eq!(end(&with), end(&without), "seed {seed}");
+                    compared += 1;
+                }
+            }
+            (compared, exact)
+        }
+        let (compared, exact) = compare(&RegisterModel { cas: true }, register_op, &["a"]);
+        assert!(
+            compared > 300 && exact == compared,
+            "{compared} compared, {exact} exact"
+        );
+        let (compared, exact) = compare(&KvModel, kv_op, &["a"]);
+        assert!(
+            compared > 300 && exact < compared,
+            "{compared} compared, {exact} exact"
+        );
+        let (compared, _) = compare(&KvModel, kv_text_op, &["a"]);
+        assert!(compared > 100, "{compared} compared");
     }
 
     /// An operation invoked after the run's final-reads marker is named a

@@ -23,7 +23,7 @@ pub use counterexample::{Counterexample, OpView, PartialLinearization, Step, Win
 pub use entries::{prepare, Entry, Partition, Prepared};
 pub use model::{Interner, Model, ValueId};
 pub use model_kind::ModelKind;
-pub use search::{final_states, search, Exhausted, Limits, Search, SearchOutcome};
+pub use search::{final_states, search, Deepest, Exhausted, Limits, Search, SearchOutcome};
 
 use faultline_core::{Budget, CheckError, History, Validity};
 use serde::{Deserialize, Serialize};
@@ -228,7 +228,7 @@ struct Decided {
     partition: usize,
     outcome: SearchOutcome,
     steps: u64,
-    deepest: Option<(Vec<Vec<usize>>, usize)>,
+    deepest: Option<search::Deepest>,
 }
 
 /// A search waiting for its next turn.

@@ -52,6 +52,21 @@ impl Recorder {
     }
 }
 
+/// What an exhausted search leaves for its counterexample.
+#[derive(Clone, Debug, Default)]
+pub struct Deepest {
+    /// Its first few deepest partial linearizations (entry indexes).
+    pub paths: Vec<Vec<usize>>,
+    /// The latest position up to which (not included) the history is
+    /// linearizable, as far as the search went.
+    pub frontier: usize,
+    /// Nothing refuted relied on what a prefix may cut off: an exhausted
+    /// search then proves that the history up to and including the
+    /// frontier's return is not linearizable. (Every linearization of a
+    /// prefix is a configuration the search would have reached.)
+    pub exact: bool,
+}
+
 /// What the pass over fitting reads did.
 enum Placed {
     /// Placed one.
@@ -258,6 +273,10 @@ pub struct Search<'e, M: Model> {
     /// some explored partial linearization holds: the prefix up to there is
     /// linearizable.
     frontier: usize,
+    /// A refutation used a read or an observer that a prefix may cut off,
+    /// so the frontier may fall short: the prefix just past it must be
+    /// searched to know it fails.
+    frontier_inexact: bool,
 }
 
 impl<'e, M: Model> Search<'e, M> {
@@ -306,6 +325,7 @@ impl<'e, M: Model> Search<'e, M> {
             memory_limit_hit: false,
             deepest: None,
             frontier: 0,
+            frontier_inexact: false,
         }
     }
 
@@ -319,9 +339,13 @@ impl<'e, M: Model> Search<'e, M> {
 
     /// The deepest partial linearizations kept, and the frontier: the
     /// history up to (not including) that position is linearizable.
-    pub fn take_deepest(&mut self) -> Option<(Vec<Vec<usize>>, usize)> {
+    pub fn take_deepest(&mut self) -> Option<Deepest> {
         let recorder = self.deepest.take()?;
-        Some((recorder.paths, self.frontier))
+        Some(Deepest {
+            paths: recorder.paths,
+            frontier: self.frontier,
+            exact: !self.frontier_inexact,
+        })
     }
 
     /// Notes the current partial linearization, when tracking.
@@ -481,7 +505,12 @@ impl<'e, M: Model> Search<'e, M> {
                     )
                     // An observed write cannot leave a state no read returns:
                     // its observer could then never see it.
-                    .filter(|s| !entry.observed || model.is_readable(&self.context, s)),
+                    .filter(|s| {
+                        let keep = !entry.observed || model.is_readable(&self.context, s);
+                        // Its observer may lie past a prefix's cut.
+                        self.frontier_inexact |= !keep;
+                        keep
+                    }),
             };
             let Some(next_state) = next_state else {
                 self.node = self.list.next[node as usize];
@@ -643,6 +672,8 @@ impl<'e, M: Model> Search<'e, M> {
             if unreachable {
                 // This read must come later, and nothing that may come
                 // before it can make it fit: this configuration is refuted.
+                // (A prefix cut before the read returns would not be.)
+                self.frontier_inexact = true;
                 return Placed::DeadEnd;
             }
             if let Some(next_state) = fits {
