@@ -9,7 +9,7 @@ use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
 use faultline_checkers::{CheckSpec, CheckedHistory};
 use faultline_core::memory::Bytes;
-use faultline_core::{Budget, Format, Validity};
+use faultline_core::{Budget, Format, KeyedFile, Validity};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -47,6 +47,11 @@ pub struct CheckArgs {
     /// Also write a report (page, plots, timeline, counterexample or anomalies drawn) into this directory; one subdirectory per file when there are several.
     #[arg(long)]
     pub(crate) report: Option<PathBuf>,
+    /// Files larger than this (4G, 512M; 1 for every file) are read key by key
+    /// from disk with a per-key model and no --report, so memory follows
+    /// the largest key, not the run.
+    #[arg(long, default_value = "256M")]
+    stream_above: Bytes,
     /// The history files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -184,6 +189,9 @@ fn check_file(
     budget: &Budget,
 ) -> Result<(Validity, (String, String)), Failure> {
     let name = file.display();
+    if streams(args, file) {
+        return check_by_key(args, file, budget);
+    }
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
     let mut parsed = args.format.parse(&text).map_err(|e| {
@@ -221,6 +229,88 @@ fn check_file(
         checked.to_json(),
         check_ms,
     )?;
+    Ok((
+        checked.valid(),
+        (
+            verdict_text::one_line(&checked),
+            verdict_text::explanation(&checked),
+        ),
+    ))
+}
+
+/// Whether `file` is read key by key: large (`--stream-above`), in a
+/// format whose events name their key, for linearizability (every model
+/// is checked per key), and with no report to draw (a report needs the
+/// whole history).
+fn streams(args: &CheckArgs, file: &Path) -> bool {
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    size > args.stream_above.0
+        && args.report.is_none()
+        && args.checker == CheckerKind::Linearizable
+        && KeyedFile::supports(args.format)
+}
+
+/// Checks `file` one key at a time, each read back from disk on its own:
+/// the same verdict as the whole (P-compositionality), in the memory of
+/// the largest key.
+fn check_by_key(
+    args: &CheckArgs,
+    file: &Path,
+    budget: &Budget,
+) -> Result<(Validity, (String, String)), Failure> {
+    let name = file.display();
+    let bad = |e: faultline_core::ParseError| {
+        Failure::bad_input(anyhow!(
+            "{name}:{}: {} (read as --format {})",
+            e.line,
+            e.message,
+            args.format
+        ))
+    };
+    let keyed = crate::progress::with_progress(&format!("indexing {name} by key"), || {
+        KeyedFile::index(file, args.format)
+    })
+    .map_err(bad)?;
+    let start = Instant::now();
+    let spec = args.spec();
+    let mut parts = Vec::new();
+    let checked = crate::progress::with_progress(&format!("checking {name} key by key"), || {
+        for key in keyed.keys() {
+            let mut parsed = keyed.history_of(key).map_err(bad)?;
+            parsed.drop_orphan_completions();
+            for warning in &parsed.warnings {
+                eprintln!("warning: {name}: {warning}");
+            }
+            // The nemesis's events alone: nothing to check.
+            let clients = parsed
+                .history
+                .events()
+                .iter()
+                .any(|e| e.process != faultline_core::Process::Nemesis);
+            if !clients {
+                continue;
+            }
+            let left = Budget {
+                time_limit: budget.time_limit.map(|t| t.saturating_sub(start.elapsed())),
+                ..budget.clone()
+            };
+            match spec.check(&parsed.history, &left).map_err(|e| {
+                Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
+            })? {
+                CheckedHistory::Linearizable(a) => parts.push(*a),
+                other => return Ok(other),
+            }
+        }
+        if parts.is_empty() {
+            return Ok(CheckedHistory::Unchecked(
+                "the history is empty: nothing was recorded, so nothing can be judged".to_owned(),
+            ));
+        }
+        Ok(CheckedHistory::Linearizable(Box::new(
+            faultline_checkers::linearizable::Analysis::combine(args.model.name(), parts),
+        )))
+    })?;
+    print_result(args, file, &checked, start);
     Ok((
         checked.valid(),
         (

@@ -507,3 +507,49 @@ fn a_long_check_reports_progress_as_it_goes() {
     assert!(progress[0].contains("resident"), "{}", progress[0]);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
 }
+
+/// Read key by key from disk (`--stream-above 1`), the reference kv and
+/// hot histories get the verdicts they get read whole, and the first
+/// refuted key is explained.
+#[test]
+fn histories_read_key_by_key_get_the_verdicts_read_whole_gives() {
+    let mut files: Vec<String> = Vec::new();
+    for dir in ["kv", "hot"] {
+        let mut names: Vec<_> = std::fs::read_dir(shared_data().join(dir))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .map(|p| p.display().to_string())
+            .collect();
+        names.sort();
+        files.extend(names);
+    }
+    let verdicts = |extra: &[&str]| -> Vec<(String, String)> {
+        let mut args = vec!["check", "--model", "kv", "--format", "kv-edn", "--json"];
+        args.extend_from_slice(extra);
+        args.extend(files.iter().map(String::as_str));
+        let out = faultline(&args);
+        text(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| {
+                let key = v["counterexample"]["key"].as_str().unwrap_or("").to_owned();
+                (v["valid"].to_string(), key)
+            })
+            .collect()
+    };
+    let whole = verdicts(&[]);
+    let by_key = verdicts(&["--stream-above", "1"]);
+    assert_eq!(whole.len(), files.len());
+    assert!(whole.iter().any(|(v, _)| v == "false"), "{whole:?}");
+    let valid: Vec<&String> = whole.iter().map(|(v, _)| v).collect();
+    let valid_by_key: Vec<&String> = by_key.iter().map(|(v, _)| v).collect();
+    assert_eq!(valid, valid_by_key);
+    for (_, key) in by_key.iter().filter(|(v, _)| v == "false") {
+        assert!(
+            !key.is_empty(),
+            "an invalid file read key by key is explained: {by_key:?}"
+        );
+    }
+}

@@ -95,6 +95,52 @@ impl Analysis {
     }
 }
 
+impl Analysis {
+    /// The analysis of a history from those of its keys, checked one by
+    /// one (P-compositionality: the history is linearizable exactly when
+    /// every key is). Invalid over unknown over valid; the first refuted
+    /// key (in key order) is explained, the next ones after it.
+    pub fn combine(model: &str, parts: Vec<Analysis>) -> Analysis {
+        let mut all = Analysis {
+            valid: Validity::Valid,
+            model: Cow::Owned(model.to_owned()),
+            ops: 0,
+            partitions: 0,
+            reason: None,
+            counterexample: None,
+            refuted_keys: 0,
+            refuted: Vec::new(),
+            more_counterexamples: Vec::new(),
+            undecided_keys: 0,
+        };
+        let mut explained = Vec::new();
+        for part in parts {
+            all.valid = all.valid.merge(part.valid);
+            all.ops += part.ops;
+            all.partitions += part.partitions;
+            all.refuted_keys += part.refuted_keys;
+            all.undecided_keys += part.undecided_keys
+                + usize::from(part.valid == Validity::Unknown) * part.partitions;
+            if all.reason.is_none() {
+                all.reason = part.reason;
+            }
+            all.refuted.extend(part.refuted);
+            explained.extend(part.counterexample);
+            explained.extend(part.more_counterexamples);
+        }
+        all.refuted.truncate(NAMED_KEYS);
+        let mut explained = explained.into_iter();
+        all.counterexample = explained.next();
+        all.more_counterexamples = explained.take(MORE_EXPLAINED).collect();
+        if all.valid == Validity::Invalid {
+            all.reason = None;
+        } else {
+            all.undecided_keys = 0;
+        }
+        all
+    }
+}
+
 /// Whether an illegal history is explained (costs a few more searches).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Explain {
