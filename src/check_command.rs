@@ -292,7 +292,7 @@ fn check_by_key(
             }
             let left = Budget {
                 time_limit: budget.time_limit.map(|t| t.saturating_sub(start.elapsed())),
-                ..budget.clone()
+                ..*budget
             };
             match spec.check(&parsed.history, &left).map_err(|e| {
                 Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
