@@ -92,6 +92,27 @@ pub(crate) fn narrow<M: Model>(model: &M, entries: &mut Vec<Entry<M>>) -> (usize
     (dropped + dropped_sets, bounded + bounded_sets)
 }
 
+/// What a fast path concluded, applied: each write in `bound` linearized
+/// by the position it maps to, those in `unobserved` dropped; how many of
+/// each.
+pub(crate) fn bound_and_drop<M: Model>(
+    entries: &mut Vec<Entry<M>>,
+    bound: &std::collections::HashMap<usize, usize>,
+    unobserved: &std::collections::HashSet<usize>,
+) -> (usize, usize) {
+    for (&i, &ret) in bound {
+        entries[i].ret = Some(ret);
+    }
+    if !unobserved.is_empty() {
+        let mut index = 0;
+        entries.retain(|_| {
+            index += 1;
+            !unobserved.contains(&(index - 1))
+        });
+    }
+    (unobserved.len(), bound.len())
+}
+
 impl<M: Model> Partition<M> {
     /// The same partition cut at history position `end`: operations invoked
     /// later are dropped, and those completing later become unknown. If the

@@ -96,23 +96,29 @@ impl Analysis {
 }
 
 impl Analysis {
-    /// The analysis of a history from those of its keys, checked one by
-    /// one (P-compositionality: the history is linearizable exactly when
-    /// every key is). Invalid over unknown over valid; the first refuted
-    /// key (in key order) is explained, the next ones after it.
-    pub fn combine(model: &str, parts: Vec<Analysis>) -> Analysis {
-        let mut all = Analysis {
+    /// A valid verdict on `ops` operations in `partitions` keys, nothing
+    /// refuted: where every analysis starts.
+    fn valid(model: Cow<'static, str>, ops: usize, partitions: usize) -> Analysis {
+        Analysis {
             valid: Validity::Valid,
-            model: Cow::Owned(model.to_owned()),
-            ops: 0,
-            partitions: 0,
+            model,
+            ops,
+            partitions,
             reason: None,
             counterexample: None,
             refuted_keys: 0,
             refuted: Vec::new(),
             more_counterexamples: Vec::new(),
             undecided_keys: 0,
-        };
+        }
+    }
+
+    /// The analysis of a history from those of its keys, checked one by
+    /// one (P-compositionality: the history is linearizable exactly when
+    /// every key is). Invalid over unknown over valid; the first refuted
+    /// key (in key order) is explained, the next ones after it.
+    pub fn combine(model: &str, parts: Vec<Analysis>) -> Analysis {
+        let mut all = Analysis::valid(Cow::Owned(model.to_owned()), 0, 0);
         let mut explained = Vec::new();
         for part in parts {
             all.valid = all.valid.merge(part.valid);
@@ -177,18 +183,7 @@ pub fn check_with<M: Model>(
     };
     let outcomes = search_in_turns(model, &prepared.partitions, &limits, explain);
     let ops = prepared.partitions.iter().map(|p| p.entries.len()).sum();
-    let mut analysis = Analysis {
-        valid: Validity::Valid,
-        model: model.name().into(),
-        ops,
-        partitions: prepared.partitions.len(),
-        reason: None,
-        counterexample: None,
-        refuted_keys: 0,
-        refuted: Vec::new(),
-        more_counterexamples: Vec::new(),
-        undecided_keys: 0,
-    };
+    let mut analysis = Analysis::valid(model.name().into(), ops, prepared.partitions.len());
     // Refuted partitions, fewest steps first (then lowest index): the first
     // is explained, and does not depend on thread timing (search_in_turns).
     let mut illegal: Vec<(u64, usize, usize)> = outcomes

@@ -67,16 +67,5 @@ pub fn narrow<M: Model>(model: &M, entries: &mut Vec<Entry<M>>) -> (usize, usize
         .copied()
         .filter(|&i| entries[i].ret.is_none() && !expected.contains(&i))
         .collect();
-    for (&i, &ret) in &bound {
-        entries[i].ret = Some(ret);
-    }
-    let (dropped, bounded) = (unobserved.len(), bound.len());
-    if dropped > 0 {
-        let mut index = 0;
-        entries.retain(|_| {
-            index += 1;
-            !unobserved.contains(&(index - 1))
-        });
-    }
-    (dropped, bounded)
+    super::entries::bound_and_drop(entries, &bound, &unobserved)
 }

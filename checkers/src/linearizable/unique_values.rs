@@ -80,18 +80,7 @@ pub fn narrow<M: Model>(model: &M, entries: &mut Vec<Entry<M>>) -> (usize, usize
     for i in seen {
         entries[i].observed = true;
     }
-    for (&i, &ret) in &bound {
-        entries[i].ret = Some(ret);
-    }
-    let (dropped, bounded) = (unobserved.len(), bound.len());
-    if dropped > 0 {
-        let mut index = 0;
-        entries.retain(|_| {
-            index += 1;
-            !unobserved.contains(&(index - 1))
-        });
-    }
-    (dropped, bounded)
+    super::entries::bound_and_drop(entries, &bound, &unobserved)
 }
 
 /// The writes (entry numbers) whose texts make up `read`, when exactly one

@@ -111,6 +111,30 @@ fn client() -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Runs `attempt` through each member but `except` in turn until one
+/// succeeds; every refusal, joined, when none does.
+async fn through_others<T, F, Fut>(
+    cluster: &[Node],
+    except: usize,
+    mut attempt: F,
+) -> Result<T, String>
+where
+    F: FnMut(Node) -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut refusals = Vec::new();
+    for (i, via) in cluster.iter().enumerate() {
+        if i == except {
+            continue;
+        }
+        match attempt(via.clone()).await {
+            Ok(done) => return Ok(done),
+            Err(why) => refusals.push(why),
+        }
+    }
+    Err(refusals.join("; "))
+}
+
 /// Removes `cluster[leaving]` through the first other member that takes
 /// the request, then stops and wipes it.
 pub async fn leave(
@@ -119,46 +143,30 @@ pub async fn leave(
     remotes: &[Arc<dyn Remote>],
     leaving: usize,
 ) -> Result<MemberChange, String> {
-    let http = client()?;
+    let http = &client()?;
     let node = &cluster[leaving];
-    let url = peer_url(node);
-    let mut refusals = Vec::new();
-    let mut removed = None;
-    for (i, via) in cluster.iter().enumerate() {
-        if i == leaving {
-            continue;
-        }
-        let listed = match call(&http, via, "/v3/cluster/member/list", json!({})).await {
-            Ok(reply) => members_of(&reply),
-            Err(why) => {
-                refusals.push(why);
-                continue;
-            }
+    let url = &peer_url(node);
+    let removed = through_others(cluster, leaving, |via| async move {
+        let listed = members_of(&call(http, &via, "/v3/cluster/member/list", json!({})).await?);
+        let Some(member) = listed.iter().find(|m| m.peer_urls.contains(url)) else {
+            return Ok(format!("{} was not a member", node.name));
         };
-        let Some(member) = listed.iter().find(|m| m.peer_urls.contains(&url)) else {
-            removed = Some(format!("{} was not a member", node.name));
-            break;
-        };
-        match call(
-            &http,
-            via,
+        call(
+            http,
+            &via,
             "/v3/cluster/member/remove",
             json!({ "ID": member.id }),
         )
-        .await
-        {
-            Ok(_) => {
-                removed = Some(format!(
-                    "removed member {} ({}) through {}",
-                    member.id, node.name, via.name
-                ));
-                break;
-            }
-            Err(why) => refusals.push(why),
-        }
-    }
-    let Some(done) = removed else {
-        return Ok(MemberChange::Refused(refusals.join("; ")));
+        .await?;
+        Ok(format!(
+            "removed member {} ({}) through {}",
+            member.id, node.name, via.name
+        ))
+    })
+    .await;
+    let done = match removed {
+        Ok(done) => done,
+        Err(refusals) => return Ok(MemberChange::Refused(refusals)),
     };
     let (db, remote, node) = (db.clone(), remotes[leaving].clone(), node.clone());
     on_node(move || {
@@ -177,48 +185,32 @@ pub async fn join(
     remotes: &[Arc<dyn Remote>],
     joining: usize,
 ) -> Result<MemberChange, String> {
-    let http = client()?;
+    let http = &client()?;
     let node = &cluster[joining];
-    let url = peer_url(node);
-    let mut refusals = Vec::new();
-    let mut added = None;
-    for (i, via) in cluster.iter().enumerate() {
-        if i == joining {
-            continue;
-        }
-        let listed = match call(&http, via, "/v3/cluster/member/list", json!({})).await {
-            Ok(reply) => members_of(&reply),
-            Err(why) => {
-                refusals.push(why);
-                continue;
-            }
-        };
-        if listed.iter().any(|m| m.peer_urls.contains(&url)) {
+    let url = &peer_url(node);
+    let added = through_others(cluster, joining, |via| async move {
+        let listed = members_of(&call(http, &via, "/v3/cluster/member/list", json!({})).await?);
+        if listed.iter().any(|m| m.peer_urls.contains(url)) {
             // Added by an earlier attempt whose start did not follow.
-            added = Some((listed, format!("{} already added; started", node.name)));
-            break;
+            return Ok((listed, format!("{} already added; started", node.name)));
         }
-        match call(
-            &http,
-            via,
+        let reply = call(
+            http,
+            &via,
             "/v3/cluster/member/add",
             json!({ "peerURLs": [url] }),
         )
-        .await
-        {
-            Ok(reply) => {
-                let id = reply["member"]["ID"].as_str().unwrap_or("?").to_owned();
-                added = Some((
-                    members_of(&reply),
-                    format!("added {} as member {id} through {}", node.name, via.name),
-                ));
-                break;
-            }
-            Err(why) => refusals.push(why),
-        }
-    }
-    let Some((members, done)) = added else {
-        return Ok(MemberChange::Refused(refusals.join("; ")));
+        .await?;
+        let id = reply["member"]["ID"].as_str().unwrap_or("?").to_owned();
+        Ok((
+            members_of(&reply),
+            format!("added {} as member {id} through {}", node.name, via.name),
+        ))
+    })
+    .await;
+    let (members, done) = match added {
+        Ok(added) => added,
+        Err(refusals) => return Ok(MemberChange::Refused(refusals)),
     };
     let initial = initial_cluster(&members, node);
     let (db, remote, node) = (db.clone(), remotes[joining].clone(), node.clone());
