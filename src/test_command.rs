@@ -12,7 +12,7 @@ use faultline_nemeses::clock::ClockStrategy;
 use faultline_nemeses::packet::PacketKind;
 use faultline_nemeses::{FaultChoice, ShapeChoice, Target};
 use faultline_workloads::WorkloadKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn parse_workload(text: &str) -> Result<WorkloadKind, String> {
     text.parse()
@@ -74,9 +74,9 @@ enum AllSystem {
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
-    /// The workload: register (read / write / cas on independent keys, checked for linearizability), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability.
-    #[arg(long, default_value = "register", value_parser = parse_workload)]
-    workload: WorkloadKind,
+    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability. A TOML system names its own in [workload].
+    #[arg(long, value_parser = parse_workload)]
+    workload: Option<WorkloadKind>,
     /// Faults, comma-separated: partition, kill, pause, clock, packet, member; or all (every one but member), none.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "partition")]
     nemesis: Vec<FaultChoice>,
@@ -149,16 +149,16 @@ pub struct TestOptions {
     /// Seconds to wait after healing everything before the final reads.
     #[arg(long, default_value_t = 5.0)]
     recovery_time: f64,
-    /// Read with etcd's serializable (local, possibly stale) reads.
+    /// Read with etcd's serializable (local, possibly stale) reads (etcd only).
     #[arg(long)]
     serializable_reads: bool,
     /// Seconds before an operation's outcome counts as unknown.
     #[arg(long, default_value_t = 5.0)]
     op_timeout: f64,
-    /// Leave etcd running after the test.
+    /// Leave the database running after the test.
     #[arg(long)]
     leave_db_running: bool,
-    /// Upload this etcd binary instead of using the nodes' own.
+    /// Upload this etcd binary instead of using the nodes' own (etcd only).
     #[arg(long)]
     etcd_binary: Option<PathBuf>,
     /// Where runs are stored.
@@ -173,6 +173,28 @@ pub struct TestOptions {
 }
 
 impl TestOptions {
+    /// The workload asked for, or register.
+    fn workload(&self) -> WorkloadKind {
+        self.workload.unwrap_or(WorkloadKind::Register)
+    }
+
+    /// `test custom` takes no option that only etcd or only the command
+    /// line's workload has: each would be ignored, so each is refused,
+    /// saying where the setting lives instead.
+    fn refuse_etcd_options(&self, config: &Path) -> anyhow::Result<()> {
+        let file = config.display();
+        if let Some(workload) = self.workload {
+            bail!("--workload {workload}: a TOML system names its workload in {file} ([workload] name = \"{workload}\"); leave --workload out");
+        }
+        if self.serializable_reads {
+            bail!("--serializable-reads is etcd's; a TOML system reads as its client does ([client] in {file}); leave it out");
+        }
+        if self.etcd_binary.is_some() {
+            bail!("--etcd-binary is etcd's; a TOML system installs itself with [db] install in {file}; leave it out");
+        }
+        Ok(())
+    }
+
     fn config(&self, nodes: NodesFile) -> anyhow::Result<TestConfig> {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let all_positive = [self.time_limit, self.op_timeout].into_iter().all(positive);
@@ -214,8 +236,8 @@ impl TestOptions {
                 .map_or(1, |d| d.as_nanos() as u64)
         });
         Ok(TestConfig {
-            name: format!("etcd-{}", self.workload),
-            workload: self.workload,
+            name: format!("etcd-{}", self.workload()),
+            workload: self.workload(),
             nodes: nodes.nodes,
             ssh: nodes.ssh,
             concurrency: self.concurrency,
@@ -246,15 +268,19 @@ impl TestOptions {
 pub fn run(args: &TestArgs) -> Result<i32, Failure> {
     match &args.system {
         System::Custom { config, test } => {
+            test.refuse_etcd_options(config)
+                .map_err(Failure::bad_input)?;
             let custom =
                 faultline_systems::CustomConfig::load(config).map_err(Failure::bad_input)?;
             let nodes = custom_nodes(&custom).map_err(Failure::bad_input)?;
             let mut options = test.clone();
-            options.workload = custom
-                .workload
-                .name
-                .parse()
-                .map_err(|e| Failure::bad_input(anyhow!("workload.name: {e}")))?;
+            options.workload = Some(
+                custom
+                    .workload
+                    .name
+                    .parse()
+                    .map_err(|e| Failure::bad_input(anyhow!("workload.name: {e}")))?,
+            );
             let mut config = options.config(nodes).map_err(Failure::bad_input)?;
             config.name = format!("{}-{}", custom.name, custom.workload.name);
             config.custom = Some(custom);
@@ -341,7 +367,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
     } = &args.system;
     let nodes = nodes.resolve().map_err(Failure::bad_input)?;
     let workloads = if workloads.is_empty() {
-        vec![test.workload]
+        vec![test.workload()]
     } else {
         workloads.clone()
     };
@@ -355,7 +381,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
     for workload in &workloads {
         for nemesis in &nemeses {
             let mut options = test.clone();
-            options.workload = *workload;
+            options.workload = Some(*workload);
             options.nemesis = FaultChoice::parse_list(nemesis)
                 .map_err(|e| Failure::bad_input(anyhow!("--nemeses: {e}")))?;
             options.junit = None;

@@ -553,3 +553,33 @@ fn histories_read_key_by_key_get_the_verdicts_read_whole_gives() {
         );
     }
 }
+
+/// `test custom` refuses the options that would be ignored (etcd's, and
+/// `--workload`, which the TOML names), each in one line saying where the
+/// setting lives, before reading anything.
+#[test]
+fn test_custom_refuses_options_it_would_ignore() {
+    let cases = [
+        (
+            vec!["--workload", "append"],
+            "--workload append: a TOML system names its workload in sys.toml",
+        ),
+        (
+            vec!["--serializable-reads"],
+            "--serializable-reads is etcd's",
+        ),
+        (
+            vec!["--etcd-binary", "/bin/true"],
+            "--etcd-binary is etcd's",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["test", "custom", "--config", "sys.toml"];
+        args.extend(extra);
+        let out = faultline(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(254), "{stderr}");
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
