@@ -115,7 +115,13 @@ pub fn explain<M: Model>(
     deepest: Option<Deepest>,
     limits: &Limits,
 ) -> Counterexample {
-    let view = |e: &Entry<M>| op_view(model, prepared, history, e);
+    // Where the final reads start, looked up once (not per operation shown).
+    let final_phase = prepared
+        .operations
+        .iter()
+        .find(|o| o.process == faultline_core::Process::Nemesis && o.f == FINAL_READS)
+        .map(|o| o.invoke);
+    let view = |e: &Entry<M>| op_view(model, prepared, history, final_phase, e);
     let entries = &partition.entries;
     // Kept by the search that gave the verdict; searched again otherwise.
     let deepest = deepest.unwrap_or_else(|| {
@@ -195,14 +201,10 @@ fn op_view<M: Model>(
     model: &M,
     prepared: &Prepared<'_, M>,
     history: &History,
+    final_phase: Option<usize>,
     e: &Entry<M>,
 ) -> OpView {
     let op = &prepared.operations[e.op];
-    let final_phase = prepared
-        .operations
-        .iter()
-        .find(|o| o.process == faultline_core::Process::Nemesis && o.f == FINAL_READS)
-        .map(|o| o.invoke);
     OpView {
         final_read: final_phase.is_some_and(|at| op.invoke > at),
         process: op.process.to_string(),
