@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod cluster_command;
 pub mod control;
 pub mod delayer;
+pub mod disk_fs;
 pub mod exit;
 pub mod interrupt;
 pub mod junit;

@@ -6,8 +6,8 @@
 use clap::{Parser, Subcommand};
 use faultline::exit::{self, Failure, EXIT_INTERNAL};
 use faultline::{
-    analyze_command, check_command, cluster_command, delayer, report_command, serve_command,
-    test_command,
+    analyze_command, check_command, cluster_command, delayer, disk_fs, report_command,
+    serve_command, test_command,
 };
 
 /// A Jepsen-style test harness for distributed databases.
@@ -44,6 +44,9 @@ enum Command {
     /// Hold packets from an NFQUEUE back (started on nodes by the packet nemesis).
     #[command(hide = true)]
     Delayer(delayer::DelayerArgs),
+    /// The lose-unsynced filesystem on a node (mounted by the disk nemesis).
+    #[command(hide = true)]
+    DiskFs(disk_fs::DiskFsArgs),
 }
 
 /// A wrong value or an unknown option in one line (with the choices and
@@ -116,6 +119,10 @@ fn main() {
             })
             .map_err(Failure::bad_input),
         Command::Delayer(args) => delayer::run(&args).map_err(|e| Failure {
+            code: EXIT_INTERNAL,
+            error: e,
+        }),
+        Command::DiskFs(args) => disk_fs::run(&args).map_err(|e| Failure {
             code: EXIT_INTERNAL,
             error: e,
         }),

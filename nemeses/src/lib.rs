@@ -27,6 +27,7 @@
 mod choices;
 pub mod clock;
 pub mod delayer;
+pub mod disk;
 mod fault;
 mod grudge;
 mod heal;

@@ -4,6 +4,7 @@
 
 mod cli;
 mod custom_system;
+mod disk_fs;
 mod etcd_abilities;
 mod etcd_demo;
 mod fail_fast;
