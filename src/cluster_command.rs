@@ -109,7 +109,11 @@ fn heal_cluster(nodes: &faultline_core::NodesFile) -> Vec<(String, Vec<String>)>
                                 return vec![format!("could not claim the node: {e}")];
                             }
                             faultline_systems::resume_any(&remote, node);
-                            faultline_nemeses::heal_node(&remote, node, &nodes.nodes, None)
+                            let mut problems =
+                                faultline_nemeses::heal_node(&remote, node, &nodes.nodes, None);
+                            problems
+                                .extend(faultline_nemeses::disk::remove_from_node(&remote, node));
+                            problems
                         }
                         Err(e) => vec![e.to_string()],
                     },

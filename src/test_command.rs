@@ -146,6 +146,13 @@ pub struct TestOptions {
     /// Bandwidth in kilobits per second under `rate`.
     #[arg(long, default_value_t = 1000)]
     packet_rate_kbit: u64,
+    /// Whose unsynced writes the disk fault loses (as --kill-targets).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "one,minority,majority,all,primaries"
+    )]
+    disk_targets: Vec<Target>,
     /// Seconds to wait after healing everything before the final reads.
     #[arg(long, default_value_t = 5.0)]
     recovery_time: f64,
@@ -226,6 +233,7 @@ impl TestOptions {
             packet_loss: self.packet_loss,
             packet_delay_ms: self.packet_delay_ms,
             packet_rate_kbit: self.packet_rate_kbit,
+            disk_targets: self.disk_targets.clone(),
             recovery_time: self.recovery_time,
         };
         let names: Vec<String> = nodes.nodes.iter().map(|n| n.name.clone()).collect();

@@ -56,5 +56,5 @@ pub use recorder::{Problems, Recorder};
 pub use remote::{on_every_node, CommandOutput, Remote, RemoteError, Remotes};
 pub use rng::Rng;
 pub use run_results::{OutcomeCounts, RunResults};
-pub use system::{BoxFuture, DynClient, MemberChange, Membership, Primaries, System};
+pub use system::{BoxFuture, DataDir, DynClient, MemberChange, Membership, Primaries, System};
 pub use validity::Validity;

@@ -6,6 +6,7 @@
 
 use crate::{Completion, Db, Kill, Node, Pause, Remote, Value};
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,12 +53,27 @@ pub trait System: Send + Sync {
         None
     }
 
+    /// Ability: say where the database keeps its durable state (the disk
+    /// fault mounts its filesystem there).
+    fn data_dir(&self) -> Option<&dyn DataDir> {
+        None
+    }
+
     /// Why clock faults applied through libfaketime will not reach this
     /// system, when they will not (a Go program reads the clock without
     /// libc).
     fn ignores_faketime(&self) -> Option<&str> {
         None
     }
+}
+
+/// Ability: the directory on a node that holds the database's durable
+/// state, for the disk fault to mount its filesystem over before the
+/// database starts. The database's own wipes must empty it, not remove
+/// it (a mount point cannot be removed).
+pub trait DataDir: Send + Sync {
+    /// The directory on `node`.
+    fn data_dir(&self, node: &Node) -> PathBuf;
 }
 
 /// Ability: finding the nodes that are primary now.

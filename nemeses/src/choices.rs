@@ -18,9 +18,11 @@ pub enum FaultChoice {
     Clock,
     /// A node's packets lost, delayed or throttled, later healed.
     Packet,
+    /// The database killed and its unsynced writes lost, later restarted.
+    Disk,
     /// A member removed from the cluster, later added back.
     Member,
-    /// Every fault above but member.
+    /// Every fault above but disk and member.
     All,
     /// No fault.
     None,
@@ -37,6 +39,7 @@ impl FaultChoice {
                 FaultChoice::Pause => vec![Fault::Pause],
                 FaultChoice::Clock => vec![Fault::Clock],
                 FaultChoice::Packet => vec![Fault::Packet],
+                FaultChoice::Disk => vec![Fault::Disk],
                 FaultChoice::Member => vec![Fault::Member],
                 FaultChoice::All => Fault::ALL.to_vec(),
                 FaultChoice::None => Vec::new(),
@@ -55,7 +58,7 @@ impl FaultChoice {
             .filter(|w| !w.is_empty())
             .map(|word| {
                 FaultChoice::from_str(word, false).map_err(|_| {
-                    format!("unknown nemesis `{word}`; choose from partition, kill, pause, clock, packet, member, all, none")
+                    format!("unknown nemesis `{word}`; choose from partition, kill, pause, clock, packet, disk, member, all, none")
                 })
             })
             .collect()

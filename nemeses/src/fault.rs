@@ -17,6 +17,9 @@ pub enum Fault {
     Clock,
     /// A node's packets lost, delayed or throttled, later healed.
     Packet,
+    /// A node's database killed and every write it had not fsynced lost
+    /// (faultline's filesystem under its data directory), later restarted.
+    Disk,
     /// A member removed from the cluster (stopped, wiped), later added
     /// back as a new member. Last, so that at the end it rejoins after
     /// every other fault is healed (it needs a quorum).
@@ -24,8 +27,9 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The faults `all` stands for. `member` is asked for by name: it
-    /// changes who votes, and needs a system that can say so.
+    /// The faults `all` stands for. `disk` and `member` are asked for by
+    /// name: one mounts a filesystem over the data directory, the other
+    /// changes who votes, and each needs a system that can say how.
     pub const ALL: [Fault; 5] = [
         Fault::Partition,
         Fault::Kill,
@@ -42,6 +46,7 @@ impl Fault {
             Fault::Pause => "pause",
             Fault::Clock => "clock",
             Fault::Packet => "packet",
+            Fault::Disk => "disk",
             Fault::Member => "member",
         }
     }
@@ -60,9 +65,9 @@ pub fn parse_faults(text: &str) -> Result<Vec<Fault>> {
         match word {
             "none" => {}
             "all" => faults.extend(Fault::ALL),
-            name => match Fault::ALL.into_iter().chain([Fault::Member]).find(|f| f.name() == name) {
+            name => match Fault::ALL.into_iter().chain([Fault::Disk, Fault::Member]).find(|f| f.name() == name) {
                 Some(fault) => faults.push(fault),
-                None => bail!("unknown nemesis `{name}`; choose from partition, kill, pause, clock, packet, member, all, none"),
+                None => bail!("unknown nemesis `{name}`; choose from partition, kill, pause, clock, packet, disk, member, all, none"),
             },
         }
     }

@@ -54,13 +54,16 @@ pub struct NemesisConfig {
     pub packet_delay_ms: u64,
     /// Bandwidth limit in kilobits per second.
     pub packet_rate_kbit: u64,
+    /// Whose unsynced writes are lost.
+    #[serde(with = "crate::option_text::list")]
+    pub disk_targets: Vec<Target>,
     /// Seconds after healing before the final reads.
     pub recovery_time: f64,
 }
 
 impl Default for NemesisConfig {
     fn default() -> NemesisConfig {
-        use Target::{All, Minority, One, Primaries};
+        use Target::{All, Majority, Minority, One, Primaries};
         NemesisConfig {
             faults: Vec::new(),
             interval: 5.0,
@@ -76,6 +79,7 @@ impl Default for NemesisConfig {
             packet_loss: 0.2,
             packet_delay_ms: 100,
             packet_rate_kbit: 1000,
+            disk_targets: vec![One, Minority, Majority, All, Primaries],
             recovery_time: 5.0,
         }
     }
@@ -115,6 +119,8 @@ pub struct NemesisPlan {
     pub packet_targets: Vec<Target>,
     /// Packet behaviours.
     pub behaviors: Vec<Behavior>,
+    /// Targets of disk faults.
+    pub disk_targets: Vec<Target>,
     /// After healing, before the final reads.
     pub recovery_time: Duration,
 }
@@ -176,6 +182,7 @@ impl NemesisConfig {
             clock_max_offset_ms: self.clock_max_offset_ms,
             packet_targets: targets("packet-targets", &self.packet_targets)?,
             behaviors,
+            disk_targets: targets("disk-targets", &self.disk_targets)?,
             recovery_time: Duration::from_secs_f64(self.recovery_time),
         })
     }
@@ -195,6 +202,12 @@ impl NemesisPlan {
         if self.faults.contains(&Fault::Pause) && system.pause().is_none() {
             bail!("--nemesis pause: {name} cannot pause and resume its process; leave pause out");
         }
+        if self.faults.contains(&Fault::Disk) && system.kill().is_none() {
+            bail!("--nemesis disk: {name} cannot kill and restart its process, which losing its unsynced writes needs; leave disk out");
+        }
+        if self.faults.contains(&Fault::Disk) && system.data_dir().is_none() {
+            bail!("--nemesis disk: {name} does not say where its data lives (a TOML system needs `[db] data_dir`); leave disk out");
+        }
         if self.faults.contains(&Fault::Member) && system.membership().is_none() {
             bail!("--nemesis member: {name} cannot remove and add members; leave member out");
         }
@@ -207,6 +220,7 @@ impl NemesisPlan {
             (Fault::Pause, "pause-targets", &mut self.pause_targets),
             (Fault::Clock, "clock-targets", &mut self.clock_targets),
             (Fault::Packet, "packet-targets", &mut self.packet_targets),
+            (Fault::Disk, "disk-targets", &mut self.disk_targets),
         ];
         for (fault, option, targets) in used {
             if !self.faults.contains(&fault) || !targets.iter().any(Target::needs_primaries) {
@@ -334,6 +348,8 @@ mod tests {
         assert!(err.contains("--nemesis kill: bare cannot kill"), "{err}");
         let err = fitted("pause", "one").unwrap_err().to_string();
         assert!(err.contains("--nemesis pause: bare cannot pause"), "{err}");
+        let err = fitted("disk", "one").unwrap_err().to_string();
+        assert!(err.contains("--nemesis disk: bare cannot kill"), "{err}");
         let err = fitted("member", "one").unwrap_err().to_string();
         assert!(
             err.contains("--nemesis member: bare cannot remove and add members"),

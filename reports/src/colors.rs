@@ -16,22 +16,24 @@ pub fn outcome_color(outcome: usize) -> RGBColor {
 
 /// Fault kinds in the order the timeline's legend shows them; `fault` is
 /// Jepsen's generic `:start` / `:stop` nemesis, whose kind is not said.
-pub const FAULT_KINDS: [&str; 7] = [
+pub const FAULT_KINDS: [&str; 8] = [
     "partition",
     "kill",
     "pause",
     "clock",
     "packet",
+    "disk",
     "member",
     "fault",
 ];
 
-const FAULT_RGB: [(u8, u8, u8); 7] = [
+const FAULT_RGB: [(u8, u8, u8); 8] = [
     (110, 110, 110),
     (200, 40, 40),
     (140, 80, 190),
     (30, 140, 60),
     (20, 130, 170),
+    (120, 60, 20),
     (200, 90, 150),
     (170, 120, 40),
 ];

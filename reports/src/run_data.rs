@@ -100,6 +100,7 @@ fn opens(f: &str) -> Option<(&'static str, &'static [&'static str])> {
         "kill" => ("kill", &["restart", "start"]),
         "pause" => ("pause", &["resume"]),
         "member-leave" => ("member", &["member-join"]),
+        "disk-lose-unsynced" | "disk-corrupt" => ("disk", &["disk-restart"]),
         "clock-bump" | "clock-strobe" => ("clock", &["clock-reset"]),
         // Jepsen's generic nemesis (partitioner, hammer-time...): a fault
         // whose kind the history does not say.
@@ -417,6 +418,35 @@ mod tests {
         assert_eq!(run.faults[0].kind, "member");
         assert_eq!(run.faults[0].label, "n2");
         assert_eq!((run.faults[0].start, run.faults[0].end), (0.0, 5.0));
+    }
+
+    #[test]
+    fn a_disk_fault_is_a_window_until_the_restart() {
+        let event = |i: u64, kind: &str, f: &str, value: &str| {
+            let t = i + 1;
+            format!(
+                "{{\"index\":{i},\"time\":{t}000000000,\"process\":\"nemesis\",\"type\":\"{kind}\",\"f\":\"{f}\",\"value\":{value}}}\n"
+            )
+        };
+        let n1 = r#"{"nodes":["n1"]}"#;
+        let history = [
+            event(0, "invoke", "disk-lose-unsynced", n1),
+            event(
+                1,
+                "info",
+                "disk-lose-unsynced",
+                r#"{"nodes":["n1"],"lost":{"n1":{"files":[["/wal",35]],"names":[]}}}"#,
+            ),
+            event(2, "invoke", "disk-restart", n1),
+            event(3, "info", "disk-restart", n1),
+        ]
+        .concat();
+        let run = RunData::from_jsonl(&history);
+        assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+        assert_eq!(run.faults.len(), 1, "{:?}", run.faults);
+        assert_eq!(run.faults[0].kind, "disk");
+        assert_eq!(run.faults[0].label, "n1");
+        assert_eq!((run.faults[0].start, run.faults[0].end), (0.0, 3.0));
     }
 
     #[test]

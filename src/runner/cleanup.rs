@@ -134,9 +134,16 @@ fn clean_node(
             ));
         }
     }
+    let mut unhealed = unhealed;
     if !leave_running {
         if let Err(e) = db.teardown(remote, node) {
             notes.push(format!("{}: teardown failed: {e}", node.name));
+        }
+        // After the teardown: nothing holds the disk fault's files open.
+        for problem in faultline_nemeses::disk::remove_from_node(remote, node) {
+            let problem = format!("{}: {problem}", node.name);
+            notes.push(problem.clone());
+            unhealed.push(problem);
         }
     }
     (notes, unhealed)

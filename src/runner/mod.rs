@@ -184,6 +184,31 @@ fn prepare_clocks(
     Ok(prefixes)
 }
 
+/// Mounts the lose-unsynced filesystem over the data directory of every
+/// node (the disk fault).
+fn mount_disks(config: &TestConfig, remotes: &Remotes, system: &dyn System) -> anyhow::Result<()> {
+    let data_dir = system
+        .data_dir()
+        .ok_or_else(|| anyhow!("{} does not say where its data lives", system.name()))?;
+    eprintln!(
+        "disk faults: mounting faultline's lose-unsynced filesystem over {}'s data directory on {} nodes",
+        system.name(),
+        config.nodes.len()
+    );
+    let errors = on_every_node(remotes, |remote, i| {
+        let node = &config.nodes[i];
+        faultline_nemeses::disk::mount_on_node(remote, node, &data_dir.data_dir(node))
+            .map_err(|e| format!("{}: {e}", node.name))
+    });
+    if !errors.is_empty() {
+        return Err(anyhow!(
+            "disk faults need faultline's filesystem under the data directory: {} (the nodes need /dev/fuse and root)",
+            errors.join("; ")
+        ));
+    }
+    Ok(())
+}
+
 fn connect_all(config: &TestConfig) -> anyhow::Result<Remotes> {
     let results: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = config
@@ -237,6 +262,24 @@ fn setup_and_run(
             "what an earlier run left could not be cleared: {}",
             errors.join("; ")
         ));
+    }
+    // A filesystem an earlier run left under the data directory goes once
+    // its database is stopped; this run's is mounted before the start.
+    let left_mounts = on_every_node(remotes, |remote, i| {
+        let node = &config.nodes[i];
+        match faultline_nemeses::disk::remove_from_node(remote, node).as_slice() {
+            [] => Ok(()),
+            problems => Err(format!("{}: {}", node.name, problems.join("; "))),
+        }
+    });
+    if !left_mounts.is_empty() {
+        return Err(anyhow!(
+            "an earlier run's disk fault could not be removed: {}; run `faultline cluster heal`",
+            left_mounts.join("; ")
+        ));
+    }
+    if plan.faults.contains(&faultline_nemeses::Fault::Disk) {
+        mount_disks(config, remotes, system.as_ref())?;
     }
     eprintln!("setting up the database on {} nodes...", config.nodes.len());
     let errors = crate::progress::with_progress("setting up the database", || {

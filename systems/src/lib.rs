@@ -29,6 +29,7 @@ pub mod custom;
 pub mod etcd;
 pub mod pidfile;
 mod run_context;
+mod wipe;
 
 pub use custom::{CustomConfig, CustomSystem};
 pub use etcd::{EtcdOptions, EtcdSystem};

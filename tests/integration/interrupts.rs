@@ -1,6 +1,6 @@
 //! Ctrl-C at random points of a run under every fault: each time the
-//! cluster is left healed (no faultline rule, no etcd, nothing paused) and
-//! the history is checkable. Also: `--nemesis all` keeps etcd valid.
+//! cluster is left healed (no faultline rule, no etcd, nothing paused, no
+//! disk fault's mount) and the history is checkable. Also: `--nemesis all` keeps etcd valid.
 //! Needs root.
 
 use crate::local_cluster::root_or_skip;
@@ -102,7 +102,7 @@ fn interrupting_a_run_anywhere_heals_the_cluster_and_keeps_a_checkable_history()
                 "--nodes-file",
                 &nodes_file,
                 "--nemesis",
-                "all",
+                "all,disk",
                 "--nemesis-interval",
                 "1",
             ])
@@ -146,6 +146,11 @@ fn interrupting_a_run_anywhere_heals_the_cluster_and_keeps_a_checkable_history()
                 leftovers(cluster, i),
                 (0, 0),
                 "point {point} ({after:?}): node n{i} not clean (rules, processes)"
+            );
+            let mounts = crate::local_cluster::disk_mounts(cluster, i);
+            assert!(
+                mounts.is_empty(),
+                "point {point} ({after:?}): node n{i} still has {mounts:?}"
             );
         }
         let run = store.join("latest");

@@ -121,6 +121,19 @@ fn cluster_up_gives_reachable_nodes_and_down_leaves_nothing() {
     assert!(!std::path::Path::new(&format!("/run/faultline/{name}")).exists());
 }
 
+/// The disk fault's mounts on node `i` (1-based) of cluster `name`, in
+/// the mount namespace of the node's sshd.
+pub fn disk_mounts(name: &str, i: usize) -> Vec<String> {
+    let pid =
+        std::fs::read_to_string(format!("/run/faultline/{name}/n{i}/sshd.pid")).unwrap_or_default();
+    std::fs::read_to_string(format!("/proc/{}/mounts", pid.trim()))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("faultline-disk "))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A local cluster for one test: built fresh (any stale one of its name
 /// removed first) and removed however the test ends.
 pub struct TestCluster {
@@ -153,6 +166,12 @@ impl TestCluster {
     /// Its nodes file.
     pub fn nodes_file(&self) -> String {
         format!("/run/faultline/{}/nodes.json", self.name)
+    }
+
+    /// The disk fault's mounts on node `i` (1-based), as its sshd (and
+    /// so every command run over SSH) sees them.
+    pub fn disk_mounts(&self, i: usize) -> Vec<String> {
+        disk_mounts(self.name, i)
     }
 
     /// Its nodes.

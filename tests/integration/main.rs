@@ -4,7 +4,9 @@
 
 mod cli;
 mod custom_system;
+mod disk_faults;
 mod disk_fs;
+mod disk_redis;
 mod etcd_abilities;
 mod etcd_demo;
 mod fail_fast;

@@ -29,8 +29,10 @@
 mod control;
 mod coverage;
 mod fs;
+mod node;
 mod store;
 
 pub use control::{control, mount, serve, ControlCommand, DiskError, Mounted};
 pub use fs::LoseUnsyncedFs;
+pub use node::{control_on_node, disk_dir, leftovers_on_node, mount_on_node, remove_from_node};
 pub use store::{Attr, FileKind, FsError, Lost, Pending, Stat, Store, ROOT};

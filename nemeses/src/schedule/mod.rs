@@ -6,6 +6,7 @@
 //! everything still active is stopped.
 
 mod clock;
+mod disk;
 mod env;
 mod member;
 mod packet;
@@ -28,6 +29,8 @@ enum Active {
     Paused(Vec<usize>),
     Clock(Vec<usize>),
     Packet(Vec<usize>),
+    /// The nodes whose database was killed and lost its unsynced writes.
+    Disk(Vec<usize>),
     /// The nodes out of the cluster.
     Member(Vec<usize>),
 }
@@ -100,16 +103,28 @@ pub async fn run_schedule(
                 // nor a member out of the cluster either: the matching
                 // restart, resume or rejoin would find another process.
                 Fault::Kill => {
-                    let spared = held(&active, &[Fault::Pause, Fault::Member]);
+                    let spared = held(&active, &[Fault::Pause, Fault::Disk, Fault::Member]);
                     process::kill(&env, &mut rng, &spared).await
                 }
                 Fault::Pause => {
-                    let spared = held(&active, &[Fault::Kill, Fault::Member]);
+                    let spared = held(&active, &[Fault::Kill, Fault::Disk, Fault::Member]);
                     process::pause(&env, &mut rng, &spared).await
                 }
+                Fault::Disk => {
+                    let spared = held(&active, &[Fault::Kill, Fault::Pause, Fault::Member]);
+                    disk::lose_unsynced(&env, &mut rng, &spared).await
+                }
                 Fault::Member => {
-                    let spared = held(&active, &[Fault::Kill, Fault::Pause]);
-                    member::leave(&env, &mut rng, &spared).await
+                    let spared = held(&active, &[Fault::Kill, Fault::Pause, Fault::Disk]);
+                    let left = member::leave(&env, &mut rng, &spared).await;
+                    if let Active::Member(nodes) = &left {
+                        if env.plan.faults.contains(&Fault::Disk) {
+                            for error in disk::sync(&env, nodes).await {
+                                env.recorder.problems.add(error);
+                            }
+                        }
+                    }
+                    left
                 }
                 Fault::Clock => clock::start(&env, &mut rng).await,
                 Fault::Packet => packet::start(&env, &mut rng).await,
@@ -131,9 +146,10 @@ fn held(active: &BTreeMap<Fault, Active>, faults: &[Fault]) -> Vec<usize> {
         .iter()
         .filter_map(|f| active.get(f))
         .flat_map(|a| match a {
-            Active::Killed(nodes) | Active::Paused(nodes) | Active::Member(nodes) => {
-                nodes.as_slice()
-            }
+            Active::Killed(nodes)
+            | Active::Paused(nodes)
+            | Active::Disk(nodes)
+            | Active::Member(nodes) => nodes.as_slice(),
             _ => &[],
         })
         .copied()
@@ -150,6 +166,7 @@ async fn stop_fault(env: &Env, started: Active, last: bool) -> Option<Active> {
         Active::Paused(nodes) => process::resume(env, &nodes).await,
         Active::Clock(nodes) => clock::reset(env, &nodes).await,
         Active::Packet(nodes) => packet::stop(env, &nodes).await,
+        Active::Disk(nodes) => disk::restart(env, &nodes).await,
         Active::Member(nodes) => {
             let out = member::join(env, &nodes, last).await;
             return (!out.is_empty()).then_some(Active::Member(out));

@@ -72,7 +72,8 @@ pub struct DbSection {
     pub health: String,
     /// Stops it (default: SIGTERM, then SIGKILL, to the pid in `{pidfile}`).
     pub stop: Option<String>,
-    /// Removes its data after the test (default: `rm -rf {data_dir}`).
+    /// Removes its data after the test (default: `rm -rf {data_dir}`, or
+    /// its contents when the disk fault's filesystem is mounted there).
     pub wipe: Option<String>,
     /// Files worth keeping with the run.
     #[serde(default)]

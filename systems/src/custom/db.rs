@@ -33,6 +33,11 @@ impl CustomDb {
         node.dir.join("db.pid")
     }
 
+    /// `{data_dir}` on `node`: where the disk fault mounts its filesystem.
+    pub fn data_dir(node: &Node) -> PathBuf {
+        node.dir.join("db")
+    }
+
     /// The placeholder values for `node`.
     pub fn values(&self, node: &Node) -> Vec<(&'static str, String)> {
         let names: Vec<&str> = self.cluster.iter().map(|n| n.name.as_str()).collect();
@@ -53,7 +58,7 @@ impl CustomDb {
             ("nodes", names.join(",")),
             ("hosts", hosts.join(",")),
             ("peers", peers.join(",")),
-            ("data_dir", node.dir.join("db").display().to_string()),
+            ("data_dir", Self::data_dir(node).display().to_string()),
             ("dir", node.dir.display().to_string()),
             ("pidfile", Self::pidfile(node).display().to_string()),
         ]
@@ -145,13 +150,13 @@ impl Db for CustomDb {
     }
 
     fn setup(&self, remote: &dyn Remote, node: &Node, _cluster: &[Node]) -> Result<(), DbError> {
-        let data = node.dir.join("db");
+        let data = Self::data_dir(node);
         self.stop_leftovers(remote, node)?;
         remote.run(
             &format!(
-                "mkdir -p {} && rm -rf {}/* {}",
+                "mkdir -p {} && {} && rm -f {}",
                 node.dir.quoted(),
-                data.quoted(),
+                crate::wipe::wipe_data_dir(&data),
                 Self::pidfile(node).quoted()
             ),
             SHORT,
@@ -170,17 +175,12 @@ impl Db for CustomDb {
             }
             None => pidfile::stop(remote, &Self::pidfile(node))?,
         }
-        let wipe = self
-            .db
-            .wipe
-            .clone()
-            .unwrap_or_else(|| "rm -rf {data_dir}".into());
+        let wipe = match &self.db.wipe {
+            Some(wipe) => self.command(wipe, node),
+            None => crate::wipe::wipe_data_dir(&Self::data_dir(node)),
+        };
         remote.run(
-            &format!(
-                "{}; rm -f {}",
-                self.command(&wipe, node),
-                Self::pidfile(node).quoted()
-            ),
+            &format!("{wipe}; rm -f {}", Self::pidfile(node).quoted()),
             SHORT,
         )?;
         Ok(())
@@ -192,6 +192,12 @@ impl Db for CustomDb {
             .iter()
             .map(|f| PathBuf::from(self.command(f, node)))
             .collect()
+    }
+}
+
+impl faultline_core::DataDir for CustomDb {
+    fn data_dir(&self, node: &Node) -> PathBuf {
+        Self::data_dir(node)
     }
 }
 

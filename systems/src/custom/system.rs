@@ -93,6 +93,10 @@ impl System for CustomSystem {
         Some(self.db.as_ref())
     }
 
+    fn data_dir(&self) -> Option<&dyn faultline_core::DataDir> {
+        Some(self.db.as_ref())
+    }
+
     fn primaries(&self) -> Option<&dyn Primaries> {
         self.config
             .db

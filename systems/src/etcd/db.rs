@@ -5,7 +5,7 @@
 
 use crate::pidfile;
 use faultline_core::shell::{quote, ShellQuoted};
-use faultline_core::{Db, DbError, Kill, Node, Pause, Remote};
+use faultline_core::{DataDir, Db, DbError, Kill, Node, Pause, Remote};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +31,15 @@ const PORTS: [u16; 2] = [2379, 2380];
 
 fn dir(node: &Node) -> PathBuf {
     node.dir.join("etcd")
+}
+
+/// etcd's data directory on `node`.
+pub fn data_dir(node: &Node) -> PathBuf {
+    dir(node).join("data")
+}
+
+fn wipe_data(node: &Node) -> String {
+    crate::wipe::wipe_data_dir(&data_dir(node))
 }
 
 /// The pidfile of etcd on `node`.
@@ -71,7 +80,7 @@ impl EtcdDb {
             );
             pidfile::stop(remote, &pid_file(node))?;
         }
-        let data_dir = format!("{}/data", dir(node).display());
+        let data_dir = data_dir(node).display().to_string();
         for pid in port_holders(remote)? {
             let command = remote
                 .exec(&format!("tr '\\0' ' ' < /proc/{pid}/cmdline"), SHORT)?
@@ -158,7 +167,7 @@ impl EtcdDb {
     /// wipes its data, so that it can join again as a new member.
     pub(super) fn stop_and_wipe(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
         pidfile::signal_and_wait(remote, &pid_file(node), "KILL", 10)?;
-        remote.run(&format!("rm -rf {}/data", dir(node).quoted()), SHORT)?;
+        remote.run(&wipe_data(node), SHORT)?;
         Ok(())
     }
 
@@ -198,11 +207,7 @@ impl Db for EtcdDb {
         self.stop_leftovers(remote, node)?;
         // A fresh cluster: no data from an earlier run.
         remote.run(
-            &format!(
-                "rm -rf {}/data {}/etcd.log",
-                dir(node).quoted(),
-                dir(node).quoted()
-            ),
+            &format!("{}; rm -f {}/etcd.log", wipe_data(node), dir(node).quoted()),
             SHORT,
         )?;
         Ok(())
@@ -219,11 +224,7 @@ impl Db for EtcdDb {
         // etcd takes up to ~7 s to exit on SIGTERM when its peers are gone.
         pidfile::stop(remote, &pid_file(node))?;
         remote.run(
-            &format!(
-                "rm -rf {}/data {}",
-                dir(node).quoted(),
-                pid_file(node).quoted()
-            ),
+            &format!("{}; rm -f {}", wipe_data(node), pid_file(node).quoted()),
             SHORT,
         )?;
         Ok(())
@@ -231,6 +232,12 @@ impl Db for EtcdDb {
 
     fn log_files(&self, node: &Node) -> Vec<PathBuf> {
         vec![dir(node).join("etcd.log")]
+    }
+}
+
+impl DataDir for EtcdDb {
+    fn data_dir(&self, node: &Node) -> PathBuf {
+        data_dir(node)
     }
 }
 

@@ -6,7 +6,7 @@ use super::identity::expected_cluster_id;
 use super::{client_url, find_leader, EtcdClient, EtcdDb};
 use crate::RunContext;
 use faultline_core::{
-    BoxFuture, Client, Db, DynClient, Kill, MemberChange, Membership, Node, OpType, Pause,
+    BoxFuture, Client, DataDir, Db, DynClient, Kill, MemberChange, Membership, Node, OpType, Pause,
     Primaries, Remote, System, Value,
 };
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,10 @@ impl System for EtcdSystem {
 
     fn membership(&self) -> Option<&dyn Membership> {
         Some(self)
+    }
+
+    fn data_dir(&self) -> Option<&dyn DataDir> {
+        Some(&self.db)
     }
 
     fn ignores_faketime(&self) -> Option<&str> {

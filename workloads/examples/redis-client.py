@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""A faultline client program for Redis (speaks RESP itself: no library).
+
+faultline starts it once per client process with the node's address:
+    python3 redis-client.py HOST [TIMEOUT_SECONDS]
+and writes one JSON request per line on stdin:
+    {"f": "read" | "write" | "cas", "key": "k", "value": ..., "node": "n1"}
+It answers one JSON reply per line on stdout:
+    {"type": "ok" | "fail" | "info", "value": ..., "error": "..."}
+fail means certainly not applied; info means it may have been.
+Values are stored as their JSON text; cas is a Lua script, which Redis
+runs atomically.
+"""
+import json
+import socket
+import sys
+
+HOST = sys.argv[1]
+TIMEOUT = float(sys.argv[2]) if len(sys.argv) > 2 else 4.0
+CAS = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "redis.call('SET', KEYS[1], ARGV[2]) return 1 else return 0 end"
+)
+
+
+class Unknown(Exception):
+    pass
+
+
+class Failed(Exception):
+    pass
+
+
+class Connection:
+    def __init__(self):
+        self.sock = None
+        self.buf = b""
+
+    def connect(self):
+        try:
+            self.sock = socket.create_connection((HOST, 6379), timeout=TIMEOUT)
+        except ConnectionRefusedError:
+            raise Failed("connection refused")
+        except OSError as e:
+            raise Failed(f"cannot connect: {e}")
+        self.buf = b""
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+        self.sock = None
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Unknown("connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def exactly(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Unknown("connection closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2 :]
+        return data
+
+    def reply(self):
+        line = self.line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise Unknown(f"redis error: {rest.decode()}")
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self.exactly(n).decode()
+        raise Unknown(f"unexpected reply {line!r}")
+
+    def call(self, *args, sent):
+        """Runs a command; `sent` is set once it may have reached Redis."""
+        if self.sock is None:
+            self.connect()
+        parts = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = str(a).encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        sent[0] = True
+        try:
+            self.sock.sendall(b"".join(parts))
+            return self.reply()
+        except (socket.timeout, TimeoutError):
+            self.close()
+            raise Unknown("timeout")
+        except OSError as e:
+            self.close()
+            raise Unknown(f"transport: {e}")
+        except Unknown:
+            self.close()
+            raise
+
+
+def main():
+    conn = Connection()
+    for line in sys.stdin:
+        request = json.loads(line)
+        f, key, value = request["f"], request.get("key") or "k", request.get("value")
+        sent = [False]
+        try:
+            if f == "read":
+                text = conn.call("GET", key, sent=sent)
+                reply = {"type": "ok", "value": None if text is None else json.loads(text)}
+            elif f == "write":
+                conn.call("SET", key, json.dumps(value), sent=sent)
+                reply = {"type": "ok", "value": value}
+            elif f == "cas":
+                old, new = value
+                done = conn.call("EVAL", CAS, 1, key, json.dumps(old), json.dumps(new), sent=sent)
+                reply = {"type": "ok", "value": value} if done == 1 else {"type": "fail", "error": "value differs"}
+            else:
+                reply = {"type": "fail", "error": f"unknown operation {f}"}
+        except Failed as e:
+            reply = {"type": "fail", "error": str(e)}
+        except Unknown as e:
+            # A read changes nothing: its failure is certain.
+            certain = f == "read" or not sent[0]
+            reply = {"type": "fail" if certain else "info", "error": str(e)}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
