@@ -95,6 +95,10 @@ fn interrupting_a_run_anywhere_heals_the_cluster_and_keeps_a_checkable_history()
     for point in 0..5 {
         // Between 1.5 s (set-up) and 9 s into the run.
         let after = Duration::from_millis(1500 + rng.below(7500));
+        let stderr_path = std::env::temp_dir().join(format!(
+            "faultline-it-{}-interrupt-{point}.stderr",
+            std::process::id()
+        ));
         let mut child = faultline()
             .args([
                 "test",
@@ -115,7 +119,7 @@ fn interrupting_a_run_anywhere_heals_the_cluster_and_keeps_a_checkable_history()
                 &point.to_string(),
             ])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
             .unwrap();
         std::thread::sleep(after);
@@ -137,9 +141,11 @@ fn interrupting_a_run_anywhere_heals_the_cluster_and_keeps_a_checkable_history()
             std::thread::sleep(Duration::from_millis(100));
         };
         let code = status.code();
+        let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        let _ = std::fs::remove_file(&stderr_path);
         assert!(
             matches!(code, Some(0..=2)),
-            "point {point} ({after:?}): exit {code:?}"
+            "point {point} ({after:?}): exit {code:?}; stderr:\n{stderr}"
         );
         for i in 1..=3 {
             assert_eq!(
