@@ -1,5 +1,6 @@
 //! `faultline disk-fs`: the lose-unsynced filesystem on a node (`serve`,
-//! started by the disk nemesis) and its control (`control`); the
+//! started by the disk nemesis), its control (`control`) and the
+//! corruption of a stopped database's file (`corrupt`, `uncorrupt`); the
 //! filesystem itself is [`faultline_nemeses::disk`].
 
 use clap::{Args, Subcommand};
@@ -37,6 +38,33 @@ enum DiskFsAction {
         #[arg(value_parser = ["drop", "sync", "pending", "stop"])]
         command: String,
     },
+    /// Truncate or flip bits in one file under ROOT (the database
+    /// stopped); print what was done as JSON and keep an undo record.
+    Corrupt {
+        /// The data directory.
+        #[arg(long)]
+        root: PathBuf,
+        /// truncate or bitflip.
+        #[arg(long, value_parser = ["truncate", "bitflip"])]
+        mode: String,
+        /// Chooses the file and the bytes.
+        #[arg(long)]
+        seed: u64,
+        /// Where the undo record goes.
+        #[arg(long)]
+        undo: PathBuf,
+        /// A pattern of the files to choose from, relative to ROOT (`*`
+        /// within a segment); every file when none.
+        #[arg(long = "file")]
+        files: Vec<String>,
+    },
+    /// Put back what the undo record names; print it as JSON (null when
+    /// there is no record).
+    Uncorrupt {
+        /// The undo record.
+        #[arg(long)]
+        undo: PathBuf,
+    },
 }
 
 /// Runs the action; exit code 0 on success.
@@ -58,6 +86,23 @@ pub fn run(args: &DiskFsArgs) -> anyhow::Result<i32> {
             let command = ControlCommand::parse(command).expect("clap checked the word");
             let answer = disk::control(socket, command)?;
             println!("{answer}");
+            Ok(0)
+        }
+        DiskFsAction::Corrupt {
+            root,
+            mode,
+            seed,
+            undo,
+            files,
+        } => {
+            let mode = disk::CorruptMode::parse(mode).expect("clap checked the word");
+            let done = disk::corrupt(root, files, mode, *seed, undo)?;
+            println!("{}", serde_json::to_string(&done)?);
+            Ok(0)
+        }
+        DiskFsAction::Uncorrupt { undo } => {
+            let done = disk::uncorrupt(undo)?;
+            println!("{}", serde_json::to_string(&done)?);
             Ok(0)
         }
     }

@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 use faultline_core::NodesFile;
 use faultline_nemeses::clock::ClockStrategy;
+use faultline_nemeses::disk::DiskKind;
 use faultline_nemeses::packet::PacketKind;
 use faultline_nemeses::{FaultChoice, ShapeChoice, Target};
 use faultline_workloads::WorkloadKind;
@@ -153,6 +154,17 @@ pub struct TestOptions {
         default_value = "one,minority,majority,all,primaries"
     )]
     disk_targets: Vec<Target>,
+    /// Disk faults drawn from: lose-unsynced (lose what was not fsynced), corrupt (truncate or flip bits in a data file).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "lose-unsynced"
+    )]
+    disk: Vec<DiskKind>,
+    /// Whose data files the corrupt disk fault damages (as --kill-targets).
+    #[arg(long, value_delimiter = ',', default_value = "one,minority")]
+    corrupt_targets: Vec<Target>,
     /// Seconds to wait after healing everything before the final reads.
     #[arg(long, default_value_t = 5.0)]
     recovery_time: f64,
@@ -234,6 +246,8 @@ impl TestOptions {
             packet_delay_ms: self.packet_delay_ms,
             packet_rate_kbit: self.packet_rate_kbit,
             disk_targets: self.disk_targets.clone(),
+            disk: self.disk.clone(),
+            corrupt_targets: self.corrupt_targets.clone(),
             recovery_time: self.recovery_time,
         };
         let names: Vec<String> = nodes.nodes.iter().map(|n| n.name.clone()).collect();

@@ -74,6 +74,12 @@ pub trait System: Send + Sync {
 pub trait DataDir: Send + Sync {
     /// The directory on `node`.
     fn data_dir(&self, node: &Node) -> PathBuf;
+    /// The files the `corrupt` disk fault chooses from, as patterns
+    /// relative to the directory (`*` within one path segment). Default:
+    /// none named, so any file.
+    fn corruptible(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Ability: finding the nodes that are primary now.

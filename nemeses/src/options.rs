@@ -2,6 +2,7 @@
 //! parse into, checked before anything starts.
 
 use crate::clock::ClockStrategy;
+use crate::disk::DiskKind;
 use crate::fault::Fault;
 use crate::packet::{Behavior, PacketKind};
 use crate::plan_error::{bail, PlanError};
@@ -57,6 +58,12 @@ pub struct NemesisConfig {
     /// Whose unsynced writes are lost.
     #[serde(with = "crate::option_text::list")]
     pub disk_targets: Vec<Target>,
+    /// Disk fault kinds to draw from.
+    #[serde(with = "crate::option_text::list")]
+    pub disk: Vec<DiskKind>,
+    /// Whose data files are corrupted.
+    #[serde(with = "crate::option_text::list")]
+    pub corrupt_targets: Vec<Target>,
     /// Seconds after healing before the final reads.
     pub recovery_time: f64,
 }
@@ -80,6 +87,8 @@ impl Default for NemesisConfig {
             packet_delay_ms: 100,
             packet_rate_kbit: 1000,
             disk_targets: vec![One, Minority, Majority, All, Primaries],
+            disk: vec![DiskKind::LoseUnsynced],
+            corrupt_targets: vec![One, Minority],
             recovery_time: 5.0,
         }
     }
@@ -121,6 +130,10 @@ pub struct NemesisPlan {
     pub behaviors: Vec<Behavior>,
     /// Targets of disk faults.
     pub disk_targets: Vec<Target>,
+    /// Disk fault kinds.
+    pub disk: Vec<DiskKind>,
+    /// Targets of corruption.
+    pub corrupt_targets: Vec<Target>,
     /// After healing, before the final reads.
     pub recovery_time: Duration,
 }
@@ -147,6 +160,9 @@ impl NemesisConfig {
         }
         if self.packet.is_empty() {
             bail!("--packet: no behaviour given; choose from loss, delay, rate");
+        }
+        if self.disk.is_empty() {
+            bail!("--disk: no kind given; choose from lose-unsynced, corrupt");
         }
         if self.partition.is_empty() {
             bail!("--partition: no shape given; choose from majority, one, ring, bridge, primaries, all");
@@ -183,6 +199,8 @@ impl NemesisConfig {
             packet_targets: targets("packet-targets", &self.packet_targets)?,
             behaviors,
             disk_targets: targets("disk-targets", &self.disk_targets)?,
+            disk: self.disk.clone(),
+            corrupt_targets: targets("corrupt-targets", &self.corrupt_targets)?,
             recovery_time: Duration::from_secs_f64(self.recovery_time),
         })
     }
@@ -221,6 +239,7 @@ impl NemesisPlan {
             (Fault::Clock, "clock-targets", &mut self.clock_targets),
             (Fault::Packet, "packet-targets", &mut self.packet_targets),
             (Fault::Disk, "disk-targets", &mut self.disk_targets),
+            (Fault::Disk, "corrupt-targets", &mut self.corrupt_targets),
         ];
         for (fault, option, targets) in used {
             if !self.faults.contains(&fault) || !targets.iter().any(Target::needs_primaries) {

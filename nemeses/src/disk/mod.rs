@@ -8,6 +8,10 @@
 //! On a node the filesystem runs as `faultline disk-fs serve`, driven over
 //! a Unix socket by `faultline disk-fs control` ([`serve`], [`control`]).
 //!
+//! `corrupt` truncates or flips bits in one of the stopped database's files
+//! ([`corrupt`]), through the same mount, with an undo record
+//! ([`uncorrupt`]) for a database that refuses to start on it.
+//!
 //! ```
 //! use faultline_nemeses::disk::{Attr, Store, ROOT};
 //!
@@ -27,12 +31,19 @@
 //! ```
 
 mod control;
+mod corrupt;
 mod coverage;
 mod fs;
+mod kind;
 mod node;
 mod store;
 
 pub use control::{control, mount, serve, ControlCommand, DiskError, Mounted};
+pub use corrupt::{candidates, corrupt, matches, uncorrupt, CorruptError, CorruptMode, Corruption};
 pub use fs::LoseUnsyncedFs;
-pub use node::{control_on_node, disk_dir, leftovers_on_node, mount_on_node, remove_from_node};
+pub use kind::DiskKind;
+pub use node::{
+    control_on_node, corrupt_on_node, disk_dir, leftovers_on_node, mount_on_node, remove_from_node,
+    uncorrupt_on_node,
+};
 pub use store::{Attr, FileKind, FsError, Lost, Pending, Stat, Store, ROOT};

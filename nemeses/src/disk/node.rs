@@ -103,6 +103,52 @@ pub fn control_on_node(
     serde_json::from_str(out.trim()).map_err(|e| format!("unreadable answer {:?}: {e}", out.trim()))
 }
 
+fn undo_record(node: &Node) -> String {
+    disk_dir(node).join("undo.json").quoted()
+}
+
+/// Corrupts one of the files under `data_dir` matching `patterns` (any
+/// file when empty) with the database stopped; what was done, as
+/// [`super::Corruption`]'s JSON.
+pub fn corrupt_on_node(
+    remote: &dyn Remote,
+    node: &Node,
+    data_dir: &Path,
+    patterns: &[String],
+    mode: super::CorruptMode,
+    seed: u64,
+) -> Result<Value, String> {
+    let patterns: String = patterns
+        .iter()
+        .map(|p| format!(" --file {}", quote(p)))
+        .collect();
+    let out = remote
+        .run(
+            &format!(
+                "{} corrupt --root {} --mode {} --seed {seed} --undo {}{patterns}",
+                launcher(node),
+                data_dir.quoted(),
+                mode.word(),
+                undo_record(node),
+            ),
+            SHORT,
+        )
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(out.trim()).map_err(|e| format!("unreadable answer {:?}: {e}", out.trim()))
+}
+
+/// Puts back what the last corruption on the node changed; its JSON, or
+/// null when nothing was corrupted.
+pub fn uncorrupt_on_node(remote: &dyn Remote, node: &Node) -> Result<Value, String> {
+    let out = remote
+        .run(
+            &format!("{} uncorrupt --undo {}", launcher(node), undo_record(node)),
+            SHORT,
+        )
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(out.trim()).map_err(|e| format!("unreadable answer {:?}: {e}", out.trim()))
+}
+
 /// Stops the helper (SIGTERM: it unmounts; SIGKILL after 10 s), detaches
 /// a mount left behind, removes the disk directory; then checks. What is
 /// still left, if anything.

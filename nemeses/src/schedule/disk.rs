@@ -2,14 +2,25 @@
 //! filesystem drops every change it had not fsynced (the crash of a
 //! machine whose page cache is lost); later the database restarts on what
 //! is left. What was lost, per node, is recorded in the event.
+//! Or (`corrupt`) one of the stopped database's files is truncated or has
+//! bits flipped; the restart then shows whether the database noticed: one
+//! that does not serve again soon gets its file back and starts once more.
 
 use super::env::Env;
 use super::Active;
-use crate::disk::{control_on_node, ControlCommand};
+use crate::disk::{
+    control_on_node, corrupt_on_node, uncorrupt_on_node, ControlCommand, CorruptMode, DiskKind,
+};
+use faultline_core::shell::ShellQuoted;
 use faultline_core::{Kill, Rng, System};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a database restarted on a corrupted file has to serve again
+/// before the file is put back.
+const SERVE_AFTER_CORRUPTION: Duration = Duration::from_secs(20);
 
 // The plan was fitted to the system's abilities before the run.
 fn killing(system: &dyn System) -> Result<&dyn Kill, String> {
@@ -96,4 +107,174 @@ pub async fn sync(env: &Env, nodes: &[usize]) -> Vec<String> {
             .map_err(|e| format!("{}: syncing its disk: {e}", node.name))
     })
     .await
+}
+
+/// Starts a disk fault of a kind drawn from `--disk`.
+pub async fn start(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
+    let kinds = &env.plan.disk;
+    match kinds[rng.below(kinds.len() as u64) as usize] {
+        DiskKind::LoseUnsynced => lose_unsynced(env, rng, spared).await,
+        DiskKind::Corrupt => corrupt(env, rng, spared).await,
+    }
+}
+
+/// Kills the database on the nodes a corrupt target picks (except
+/// `spared`) and truncates or flips bits in one of its files on each.
+pub async fn corrupt(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
+    let mut nodes = env.pick(&env.plan.corrupt_targets, rng).await;
+    nodes.retain(|n| !spared.contains(n));
+    let mode = CorruptMode::ALL[rng.below(CorruptMode::ALL.len() as u64) as usize];
+    let seeds: BTreeMap<usize, u64> = nodes.iter().map(|&n| (n, rng.next_u64())).collect();
+    let mut value = env.nodes_value(&nodes);
+    value["mode"] = json!(mode.word());
+    env.invoke("disk-corrupt", value.clone());
+    let done: Arc<Mutex<BTreeMap<String, Value>>> = Arc::default();
+    let (system, into) = (env.system.clone(), done.clone());
+    let errors = env
+        .on_nodes(&nodes, move |remote, node, i| {
+            let data = system
+                .data_dir()
+                .ok_or_else(|| format!("{} does not say where its data lives", system.name()))?;
+            killing(system.as_ref())?
+                .kill(remote, node)
+                .map_err(|e| format!("{}: {e}", node.name))?;
+            let answer = corrupt_on_node(
+                remote,
+                node,
+                &data.data_dir(node),
+                &data.corruptible(),
+                mode,
+                seeds[&i],
+            )
+            .map_err(|e| format!("{}: {e}", node.name))?;
+            into.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(node.name.clone(), answer);
+            Ok(())
+        })
+        .await;
+    let done = std::mem::take(&mut *done.lock().unwrap_or_else(|p| p.into_inner()));
+    let what = if nodes.is_empty() {
+        "disk-corrupt: no node to act on (the picked ones are held by another process fault)"
+            .to_owned()
+    } else {
+        let said: Vec<String> = done
+            .iter()
+            .map(|(node, c)| format!("{node}: {}", describe_corruption(c)))
+            .collect();
+        format!(
+            "disk-corrupt {} (killed, {}): {}",
+            env.names_of(&nodes).join(" "),
+            mode.word(),
+            said.join("; ")
+        )
+    };
+    value["corrupted"] = json!(done);
+    env.done("disk-corrupt", value, &errors, &what);
+    Active::Corrupted(nodes)
+}
+
+/// One corruption in words.
+fn describe_corruption(c: &Value) -> String {
+    let file = c["file"].as_str().unwrap_or("?");
+    let (offset, bytes, size) = (&c["offset"], &c["bytes"], &c["size"]);
+    match c["mode"].as_str() {
+        Some("truncate") => format!("{file} cut from {size} to {offset} B ({bytes} B lost)"),
+        _ => {
+            let bits = c["bits"].as_array().map_or(0, Vec::len);
+            format!(
+                "{bits} bit(s) flipped in {bytes} byte(s) of {file} ({size} B), first at {offset}"
+            )
+        }
+    }
+}
+
+/// Restarts the database on its corrupted files; a node that does not
+/// serve within [`SERVE_AFTER_CORRUPTION`] (it found the damage and
+/// refused, or crashed on it) gets its file back and restarts again. The
+/// event records which nodes refused.
+pub async fn restart_corrupted(env: &Env, nodes: &[usize]) {
+    let mut value = env.nodes_value(nodes);
+    env.invoke("disk-restart", value.clone());
+    let (system, cluster) = (env.system.clone(), env.nodes.clone());
+    let mut errors = env
+        .on_nodes(nodes, move |remote, node, _| {
+            killing(system.as_ref())?
+                .restart(remote, node, &cluster)
+                .map_err(|e| format!("{}: {e}", node.name))
+        })
+        .await;
+    let mut refused = Vec::new();
+    let started = Instant::now();
+    for &i in nodes {
+        loop {
+            let remote = env.remotes[i].clone();
+            match env.system.serves(remote, &env.nodes[i]).await {
+                Ok(()) => break,
+                Err(why) if started.elapsed() > SERVE_AFTER_CORRUPTION => {
+                    refused.push((i, why));
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    }
+    let refused_nodes: Vec<usize> = refused.iter().map(|(i, _)| *i).collect();
+    let (system, cluster) = (env.system.clone(), env.nodes.clone());
+    let logs: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+    let into = logs.clone();
+    errors.extend(
+        env.on_nodes(&refused_nodes, move |remote, node, _| {
+            // Its log's last line usually says what it found.
+            if let Some(log) = system.db().log_files(node).into_iter().next() {
+                let last = remote
+                    .run(
+                        &format!("tail -n 1 {}", log.quoted()),
+                        Duration::from_secs(10),
+                    )
+                    .unwrap_or_default();
+                into.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(node.name.clone(), last.trim().chars().take(400).collect());
+            }
+            let kill = killing(system.as_ref())?;
+            // It may have exited on its own: a failed kill is no failure.
+            let _ = kill.kill(remote, node);
+            uncorrupt_on_node(remote, node).map_err(|e| format!("{}: {e}", node.name))?;
+            kill.restart(remote, node, &cluster)
+                .map_err(|e| format!("{}: {e}", node.name))
+        })
+        .await,
+    );
+    let logs = std::mem::take(&mut *logs.lock().unwrap_or_else(|p| p.into_inner()));
+    let refusals: BTreeMap<String, Value> = refused
+        .iter()
+        .map(|(i, why)| {
+            let name = env.nodes[*i].name.clone();
+            let log = logs.get(&name).cloned().unwrap_or_default();
+            (name, json!({"why": why, "log": log}))
+        })
+        .collect();
+    value["refused"] = json!(refusals);
+    let what = if nodes.is_empty() {
+        "disk-restart: nothing to restart (no node was picked)".to_owned()
+    } else if refused.is_empty() {
+        format!(
+            "disk-restart {} (serving on the corrupted files)",
+            env.names_of(nodes).join(" ")
+        )
+    } else {
+        format!(
+            "disk-restart {}: {} did not serve within {} s on the corrupted files ({}); their files were put back and they restarted",
+            env.names_of(nodes).join(" "),
+            env.names_of(&refused_nodes).join(" "),
+            SERVE_AFTER_CORRUPTION.as_secs(),
+            refused
+                .iter()
+                .map(|(_, why)| why.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    env.done("disk-restart", value, &errors, &what);
 }

@@ -31,6 +31,8 @@ enum Active {
     Packet(Vec<usize>),
     /// The nodes whose database was killed and lost its unsynced writes.
     Disk(Vec<usize>),
+    /// The nodes whose database was killed and one of its files damaged.
+    Corrupted(Vec<usize>),
     /// The nodes out of the cluster.
     Member(Vec<usize>),
 }
@@ -112,7 +114,7 @@ pub async fn run_schedule(
                 }
                 Fault::Disk => {
                     let spared = held(&active, &[Fault::Kill, Fault::Pause, Fault::Member]);
-                    disk::lose_unsynced(&env, &mut rng, &spared).await
+                    disk::start(&env, &mut rng, &spared).await
                 }
                 Fault::Member => {
                     let spared = held(&active, &[Fault::Kill, Fault::Pause, Fault::Disk]);
@@ -149,6 +151,7 @@ fn held(active: &BTreeMap<Fault, Active>, faults: &[Fault]) -> Vec<usize> {
             Active::Killed(nodes)
             | Active::Paused(nodes)
             | Active::Disk(nodes)
+            | Active::Corrupted(nodes)
             | Active::Member(nodes) => nodes.as_slice(),
             _ => &[],
         })
@@ -167,6 +170,7 @@ async fn stop_fault(env: &Env, started: Active, last: bool) -> Option<Active> {
         Active::Clock(nodes) => clock::reset(env, &nodes).await,
         Active::Packet(nodes) => packet::stop(env, &nodes).await,
         Active::Disk(nodes) => disk::restart(env, &nodes).await,
+        Active::Corrupted(nodes) => disk::restart_corrupted(env, &nodes).await,
         Active::Member(nodes) => {
             let out = member::join(env, &nodes, last).await;
             return (!out.is_empty()).then_some(Active::Member(out));

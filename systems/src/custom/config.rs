@@ -78,6 +78,10 @@ pub struct DbSection {
     /// Files worth keeping with the run.
     #[serde(default)]
     pub log_files: Vec<String>,
+    /// The files `--disk corrupt` chooses from, relative to `{data_dir}`
+    /// (`*` within one path segment; default: any file).
+    #[serde(default)]
+    pub corrupt_files: Vec<String>,
     /// Exits 0 on the node that is primary now (for `primaries` targets).
     pub primary: Option<String>,
     /// Takes this node out of the cluster, run on the leaving node (for

@@ -199,6 +199,10 @@ impl faultline_core::DataDir for CustomDb {
     fn data_dir(&self, node: &Node) -> PathBuf {
         Self::data_dir(node)
     }
+
+    fn corruptible(&self) -> Vec<String> {
+        self.db.corrupt_files.clone()
+    }
 }
 
 impl Kill for CustomDb {

@@ -239,6 +239,13 @@ impl DataDir for EtcdDb {
     fn data_dir(&self, node: &Node) -> PathBuf {
         data_dir(node)
     }
+
+    /// The write-ahead log's segments and the bbolt database, the files
+    /// Jepsen's etcd test corrupts (`bitflip-wal`, `bitflip-snap`:
+    /// <https://github.com/jepsen-io/etcd>, README, Nemeses).
+    fn corruptible(&self) -> Vec<String> {
+        vec!["member/wal/*.wal".into(), "member/snap/db".into()]
+    }
 }
 
 /// The PIDs listening on etcd's ports on the node.
