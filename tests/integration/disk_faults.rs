@@ -5,7 +5,24 @@
 //! `/dev/fuse` (CI has both).
 
 use crate::local_cluster::{root_or_skip, TestCluster};
+use std::path::Path;
 use std::process::Command;
+
+/// The nemesis's completed actions in the latest run under `store`,
+/// checked to have all succeeded.
+fn nemesis_events(store: &Path) -> Vec<serde_json::Value> {
+    let run = std::fs::canonicalize(store.join("latest")).unwrap();
+    let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = history
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["process"] == "nemesis" && e["type"] == "info")
+        .collect();
+    let failed: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["error"].is_string()).collect();
+    assert!(failed.is_empty(), "nemesis actions failed: {failed:?}");
+    events
+}
 
 #[test]
 fn etcd_stays_valid_when_crashes_lose_what_it_had_not_fsynced() {
@@ -47,16 +64,7 @@ fn etcd_stays_valid_when_crashes_lose_what_it_had_not_fsynced() {
         "{stderr}"
     );
 
-    let run = std::fs::canonicalize(store.join("latest")).unwrap();
-    let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
-    let events: Vec<serde_json::Value> = history
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|e| e["process"] == "nemesis" && e["type"] == "info")
-        .collect();
-    let failed: Vec<&serde_json::Value> =
-        events.iter().filter(|e| e["error"].is_string()).collect();
-    assert!(failed.is_empty(), "nemesis actions failed: {failed:?}");
+    let events = nemesis_events(&store);
     // Drops that hit a node, each saying what it took from whom.
     let drops: Vec<&serde_json::Value> = events
         .iter()
@@ -125,16 +133,7 @@ fn corrupting_a_minority_of_etcd_data_files_is_recorded_and_keeps_it_valid() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    let run = std::fs::canonicalize(store.join("latest")).unwrap();
-    let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
-    let events: Vec<serde_json::Value> = history
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|e| e["process"] == "nemesis" && e["type"] == "info")
-        .collect();
-    let failed: Vec<&serde_json::Value> =
-        events.iter().filter(|e| e["error"].is_string()).collect();
-    assert!(failed.is_empty(), "nemesis actions failed: {failed:?}");
+    let events = nemesis_events(&store);
     let corruptions: Vec<&serde_json::Value> = events
         .iter()
         .filter(|e| e["f"] == "disk-corrupt")

@@ -78,14 +78,7 @@ pub async fn lose_unsynced(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active
 pub async fn restart(env: &Env, nodes: &[usize]) {
     let value = env.nodes_value(nodes);
     env.invoke("disk-restart", value.clone());
-    let (system, cluster) = (env.system.clone(), env.nodes.clone());
-    let errors = env
-        .on_nodes(nodes, move |remote, node, _| {
-            killing(system.as_ref())?
-                .restart(remote, node, &cluster)
-                .map_err(|e| format!("{}: {e}", node.name))
-        })
-        .await;
+    let errors = restart_on(env, nodes).await;
     env.done(
         "disk-restart",
         value,
@@ -96,6 +89,17 @@ pub async fn restart(env: &Env, nodes: &[usize]) {
             format!("disk-restart {}", env.names_of(nodes).join(" "))
         },
     );
+}
+
+/// Starts the database again on the nodes; the errors.
+async fn restart_on(env: &Env, nodes: &[usize]) -> Vec<String> {
+    let (system, cluster) = (env.system.clone(), env.nodes.clone());
+    env.on_nodes(nodes, move |remote, node, _| {
+        killing(system.as_ref())?
+            .restart(remote, node, &cluster)
+            .map_err(|e| format!("{}: {e}", node.name))
+    })
+    .await
 }
 
 /// Makes everything on the node's disk durable: the harness's own changes
@@ -196,14 +200,7 @@ fn describe_corruption(c: &Value) -> String {
 pub async fn restart_corrupted(env: &Env, nodes: &[usize]) {
     let mut value = env.nodes_value(nodes);
     env.invoke("disk-restart", value.clone());
-    let (system, cluster) = (env.system.clone(), env.nodes.clone());
-    let mut errors = env
-        .on_nodes(nodes, move |remote, node, _| {
-            killing(system.as_ref())?
-                .restart(remote, node, &cluster)
-                .map_err(|e| format!("{}: {e}", node.name))
-        })
-        .await;
+    let mut errors = restart_on(env, nodes).await;
     let mut refused = Vec::new();
     let started = Instant::now();
     for &i in nodes {
