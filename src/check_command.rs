@@ -25,10 +25,10 @@ pub struct CheckArgs {
     pub(crate) consistency_model: ConsistencyModel,
     /// The model: register, cas-register, kv, set, queue, mutex.
     #[arg(long, default_value = "cas-register", value_parser = parse_model)]
-    model: ModelKind,
+    pub(crate) model: ModelKind,
     /// Input format: jsonl, jepsen-log, edn, kv-edn.
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
-    format: Format,
+    pub(crate) format: Format,
     /// Seconds allowed per file; past it the verdict is unknown, never valid.
     #[arg(long, default_value_t = 120.0)]
     time_limit: f64,
@@ -70,7 +70,7 @@ pub enum CheckerKind {
 
 impl CheckArgs {
     /// The checker and model these options name.
-    fn spec(&self) -> CheckSpec {
+    pub(crate) fn spec(&self) -> CheckSpec {
         let serializable = |workload| CheckSpec::Serializable {
             workload,
             consistency_model: self.consistency_model,
@@ -190,7 +190,7 @@ fn check_file(
 ) -> Result<(Validity, (String, String)), Failure> {
     let name = file.display();
     if streams(args, file) {
-        return check_by_key(args, file, budget);
+        return crate::check_by_key::check_by_key(args, file, budget);
     }
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
@@ -250,78 +250,8 @@ fn streams(args: &CheckArgs, file: &Path) -> bool {
         && KeyedFile::supports(args.format)
 }
 
-/// Checks `file` one key at a time, each read back from disk on its own:
-/// the same verdict as the whole (P-compositionality), in the memory of
-/// the largest key.
-fn check_by_key(
-    args: &CheckArgs,
-    file: &Path,
-    budget: &Budget,
-) -> Result<(Validity, (String, String)), Failure> {
-    let name = file.display();
-    let bad = |e: faultline_core::ParseError| {
-        Failure::bad_input(anyhow!(
-            "{name}:{}: {} (read as --format {})",
-            e.line,
-            e.message,
-            args.format
-        ))
-    };
-    let keyed = crate::progress::with_progress(&format!("indexing {name} by key"), || {
-        KeyedFile::index(file, args.format)
-    })
-    .map_err(bad)?;
-    let start = Instant::now();
-    let spec = args.spec();
-    let mut parts = Vec::new();
-    let checked = crate::progress::with_progress(&format!("checking {name} key by key"), || {
-        for key in keyed.keys() {
-            let mut parsed = keyed.history_of(key).map_err(bad)?;
-            parsed.drop_orphan_completions();
-            for warning in &parsed.warnings {
-                eprintln!("warning: {name}: {warning}");
-            }
-            // The nemesis's events alone: nothing to check.
-            let clients = parsed
-                .history
-                .events()
-                .iter()
-                .any(|e| e.process != faultline_core::Process::Nemesis);
-            if !clients {
-                continue;
-            }
-            let left = Budget {
-                time_limit: budget.time_limit.map(|t| t.saturating_sub(start.elapsed())),
-                ..*budget
-            };
-            match spec.check(&parsed.history, &left).map_err(|e| {
-                Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
-            })? {
-                CheckedHistory::Linearizable(a) => parts.push(*a),
-                other => return Ok(other),
-            }
-        }
-        if parts.is_empty() {
-            return Ok(CheckedHistory::Unchecked(
-                "the history is empty: nothing was recorded, so nothing can be judged".to_owned(),
-            ));
-        }
-        Ok(CheckedHistory::Linearizable(Box::new(
-            faultline_checkers::linearizable::Analysis::combine(args.model.name(), parts),
-        )))
-    })?;
-    print_result(args, file, &checked, start);
-    Ok((
-        checked.valid(),
-        (
-            verdict_text::one_line(&checked),
-            verdict_text::explanation(&checked),
-        ),
-    ))
-}
-
 /// `--model cas-register`, `--checker list-append`: what to change.
-fn describe(args: &CheckArgs) -> String {
+pub(crate) fn describe(args: &CheckArgs) -> String {
     match args.checker {
         CheckerKind::Linearizable => format!("--model {}", args.model),
         other => format!("--checker {}", checker_label(other)),
@@ -336,7 +266,12 @@ fn checker_label(kind: CheckerKind) -> String {
 }
 
 /// One JSON object with `--json`, else the verdict in words.
-fn print_result(args: &CheckArgs, file: &Path, checked: &CheckedHistory, start: Instant) {
+pub(crate) fn print_result(
+    args: &CheckArgs,
+    file: &Path,
+    checked: &CheckedHistory,
+    start: Instant,
+) {
     let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     let name = file.display().to_string();
     if !args.json {

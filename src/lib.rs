@@ -9,6 +9,7 @@
 //! ```
 
 pub mod analyze_command;
+mod check_by_key;
 pub mod check_command;
 mod check_report;
 pub mod cli_args;

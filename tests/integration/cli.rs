@@ -433,8 +433,10 @@ fn a_mistyped_nemesis_option_is_one_line_with_the_choices() {
 fn out_of_reach_history() -> std::path::PathBuf {
     static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     PATH.get_or_init(|| {
+        // 5 000 operations: the search reaches a 3G bound only after about
+        // 4 s, so the progress test sees a line at 2 s.
         let spec = faultline_checkers::linearizable::simulated::HotHistory {
-            operations: 20_000,
+            operations: 5_000,
             processes: 50,
             timeouts: 0.3,
             unique: false,

@@ -16,6 +16,7 @@ mod model_kind;
 pub mod models;
 mod search;
 pub mod simulated;
+pub mod simulated_register;
 pub mod unique_registers;
 pub mod unique_values;
 
