@@ -50,6 +50,12 @@ pub trait Kill: Db {
     fn kill(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError>;
     /// Starts it again with its existing data.
     fn restart(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError>;
+    /// Whether the process started last is gone (it exited on its own, as
+    /// a database does on data it refuses). Default: cannot tell, so a
+    /// restart is waited on for its whole allowance.
+    fn exited(&self, _remote: &dyn Remote, _node: &Node) -> Result<bool, DbError> {
+        Ok(false)
+    }
 }
 
 /// Ability: pause the process (SIGSTOP) and resume it.

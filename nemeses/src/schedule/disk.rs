@@ -178,6 +178,21 @@ pub async fn corrupt(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
     Active::Corrupted(nodes)
 }
 
+/// Whether the database on node `i` has exited since its restart (false
+/// when the system cannot tell or the node does not answer).
+async fn exited(env: &Env, i: usize) -> bool {
+    let (system, remote, node) = (
+        env.system.clone(),
+        env.remotes[i].clone(),
+        env.nodes[i].clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        killing(system.as_ref()).is_ok_and(|k| k.exited(remote.as_ref(), &node).unwrap_or(false))
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// One corruption in words.
 fn describe_corruption(c: &Value) -> String {
     let file = c["file"].as_str().unwrap_or("?");
@@ -193,10 +208,10 @@ fn describe_corruption(c: &Value) -> String {
     }
 }
 
-/// Restarts the database on its corrupted files; a node that does not
-/// serve within [`SERVE_AFTER_CORRUPTION`] (it found the damage and
-/// refused, or crashed on it) gets its file back and restarts again. The
-/// event records which nodes refused.
+/// Restarts the database on its corrupted files; a node whose database
+/// exits (it found the damage and refused, or crashed on it) or does not
+/// serve within [`SERVE_AFTER_CORRUPTION`] gets its file back and restarts
+/// again. The event records which nodes refused, and why.
 pub async fn restart_corrupted(env: &Env, nodes: &[usize]) {
     let mut value = env.nodes_value(nodes);
     env.invoke("disk-restart", value.clone());
@@ -209,7 +224,14 @@ pub async fn restart_corrupted(env: &Env, nodes: &[usize]) {
             match env.system.serves(remote, &env.nodes[i]).await {
                 Ok(()) => break,
                 Err(why) if started.elapsed() > SERVE_AFTER_CORRUPTION => {
-                    refused.push((i, why));
+                    let allowance = SERVE_AFTER_CORRUPTION.as_secs();
+                    refused.push((i, format!("not serving after {allowance} s ({why})")));
+                    break;
+                }
+                // A database that exited on what it found will not serve:
+                // no need to wait out the allowance.
+                Err(why) if exited(env, i).await => {
+                    refused.push((i, format!("it exited ({why})")));
                     break;
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
@@ -262,10 +284,9 @@ pub async fn restart_corrupted(env: &Env, nodes: &[usize]) {
         )
     } else {
         format!(
-            "disk-restart {}: {} did not serve within {} s on the corrupted files ({}); their files were put back and they restarted",
+            "disk-restart {}: {} did not serve on the corrupted files ({}); their files were put back and they restarted",
             env.names_of(nodes).join(" "),
             env.names_of(&refused_nodes).join(" "),
-            SERVE_AFTER_CORRUPTION.as_secs(),
             refused
                 .iter()
                 .map(|(_, why)| why.as_str())

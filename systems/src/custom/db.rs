@@ -214,6 +214,9 @@ impl Kill for CustomDb {
     fn restart(&self, remote: &dyn Remote, node: &Node, _cluster: &[Node]) -> Result<(), DbError> {
         self.start(remote, node)
     }
+    fn exited(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
+        Ok(pidfile::alive(remote, &Self::pidfile(node))?.is_none())
+    }
 }
 
 impl Pause for CustomDb {

@@ -276,6 +276,9 @@ impl Kill for EtcdDb {
     fn restart(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
         self.start(remote, node, cluster)
     }
+    fn exited(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
+        Ok(pidfile::alive(remote, &pid_file(node))?.is_none())
+    }
 }
 
 impl Pause for EtcdDb {
