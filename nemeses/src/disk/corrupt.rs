@@ -58,6 +58,11 @@ pub struct Corruption {
     /// For a bitflip: each flipped bit as its byte offset and bit (0–7).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bits: Vec<(u64, u8)>,
+    /// For a truncation in a file preallocated with zeros past its data:
+    /// the data's end, and the bytes lost were zeroed where they lay (the
+    /// file keeps its length, as after a crash that lost the last writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zeroed_up_to: Option<u64>,
 }
 
 /// What is needed to put the file back: the corruption and, for a
@@ -176,12 +181,15 @@ pub fn corrupt(
         .write(true)
         .open(&path)
         .map_err(io("cannot open", &path))?;
+    // Faults aim at the data, not at zeros a database preallocated past
+    // it (etcd's WAL segments are 64 MB from their creation).
+    let data = data_end(&mut handle, &path, size)?;
     let corruption = match mode {
         CorruptMode::Truncate => {
-            // At least a byte, at most half the file (and a MiB).
-            let most = (size / 2).clamp(1, MOST_CUT);
+            // At least a byte, at most half the data (and a MiB).
+            let most = (data / 2).clamp(1, MOST_CUT);
             let cut = 1 + rng.below(most);
-            let offset = size - cut;
+            let offset = data - cut;
             let mut tail = vec![0; cut as usize];
             handle
                 .seek(SeekFrom::Start(offset))
@@ -189,9 +197,17 @@ pub fn corrupt(
                 .map_err(io("cannot read", &path))?;
             let saved = tail_path(undo);
             std::fs::write(&saved, &tail).map_err(io("cannot save the tail to", &saved))?;
-            handle
-                .set_len(offset)
-                .map_err(io("cannot truncate", &path))?;
+            let preallocated = data < size;
+            if preallocated {
+                handle
+                    .seek(SeekFrom::Start(offset))
+                    .and_then(|_| handle.write_all(&vec![0; cut as usize]))
+                    .map_err(io("cannot zero the tail of", &path))?;
+            } else {
+                handle
+                    .set_len(offset)
+                    .map_err(io("cannot truncate", &path))?;
+            }
             Corruption {
                 file,
                 mode,
@@ -199,12 +215,13 @@ pub fn corrupt(
                 offset,
                 bytes: cut,
                 bits: Vec::new(),
+                zeroed_up_to: preallocated.then_some(data),
             }
         }
         CorruptMode::Bitflip => {
             let count = 1 + rng.below(MOST_BITS);
             let mut bits: Vec<(u64, u8)> = (0..count)
-                .map(|_| (rng.below(size), rng.below(8) as u8))
+                .map(|_| (rng.below(data), rng.below(8) as u8))
                 .collect();
             bits.sort_unstable();
             bits.dedup();
@@ -218,6 +235,7 @@ pub fn corrupt(
                 offset: bits[0].0,
                 bytes: touched.len() as u64,
                 bits,
+                zeroed_up_to: None,
             }
         }
     };
@@ -252,9 +270,13 @@ pub fn uncorrupt(undo: &Path) -> Result<Option<Corruption>, CorruptError> {
         CorruptMode::Truncate => {
             let saved = tail_path(undo);
             let tail = std::fs::read(&saved).map_err(io("cannot read the saved tail", &saved))?;
+            if corruption.zeroed_up_to.is_none() {
+                handle
+                    .set_len(corruption.offset)
+                    .map_err(io("cannot restore the tail of", &path))?;
+            }
             handle
-                .set_len(corruption.offset)
-                .and_then(|_| handle.seek(SeekFrom::Start(corruption.offset)))
+                .seek(SeekFrom::Start(corruption.offset))
                 .and_then(|_| handle.write_all(&tail))
                 .map_err(io("cannot restore the tail of", &path))?;
             let _ = std::fs::remove_file(&saved);
@@ -264,6 +286,27 @@ pub fn uncorrupt(undo: &Path) -> Result<Option<Corruption>, CorruptError> {
     handle.sync_all().map_err(io("cannot fsync", &path))?;
     std::fs::remove_file(undo).map_err(io("cannot remove", undo))?;
     Ok(Some(corruption))
+}
+
+/// Where the file's data ends: past its last non-zero byte (the whole
+/// size when that is zero too, so that a file of zeros is still a target).
+fn data_end(handle: &mut File, path: &Path, size: u64) -> Result<u64, CorruptError> {
+    const CHUNK: u64 = 1 << 16;
+    let mut end = size;
+    let mut buffer = vec![0u8; CHUNK as usize];
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let chunk = &mut buffer[..(end - start) as usize];
+        handle
+            .seek(SeekFrom::Start(start))
+            .and_then(|_| handle.read_exact(chunk))
+            .map_err(io("cannot read", path))?;
+        if let Some(last) = chunk.iter().rposition(|&b| b != 0) {
+            return Ok(start + last as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(size)
 }
 
 fn tail_path(undo: &Path) -> PathBuf {
@@ -368,6 +411,40 @@ mod tests {
                 std::fs::read(dir.join("member/wal/1.wal")).unwrap(),
                 original
             );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_preallocated_file_loses_the_tail_of_its_data_and_keeps_its_length() {
+        let dir = scratch("preallocated");
+        // 3 000 bytes of records, then zeros to 64 000, as etcd's WAL segments.
+        let mut original: Vec<u8> = (0..3_000u32).map(|i| 1 + (i % 250) as u8).collect();
+        original.resize(64_000, 0);
+        let path = dir.join("member/wal/1.wal");
+        std::fs::write(&path, &original).unwrap();
+        let undo = dir.join("undo.json");
+        for seed in 0..20 {
+            let done = corrupt(&dir, &[], CorruptMode::Truncate, seed, &undo).unwrap();
+            let now = std::fs::read(&path).unwrap();
+            assert_eq!(now.len(), original.len(), "the length is kept");
+            assert_eq!(done.zeroed_up_to, Some(3_000));
+            assert!(done.bytes >= 1 && done.bytes <= 1_500, "{done:?}");
+            assert_eq!(done.offset + done.bytes, 3_000);
+            assert_eq!(
+                now[..done.offset as usize],
+                original[..done.offset as usize]
+            );
+            assert!(now[done.offset as usize..].iter().all(|&b| b == 0));
+            uncorrupt(&undo).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), original);
+            let flipped = corrupt(&dir, &[], CorruptMode::Bitflip, seed, &undo).unwrap();
+            assert!(
+                flipped.bits.iter().all(|&(offset, _)| offset < 3_000),
+                "{flipped:?}"
+            );
+            uncorrupt(&undo).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), original);
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -198,7 +198,13 @@ fn describe_corruption(c: &Value) -> String {
     let file = c["file"].as_str().unwrap_or("?");
     let (offset, bytes, size) = (&c["offset"], &c["bytes"], &c["size"]);
     match c["mode"].as_str() {
-        Some("truncate") => format!("{file} cut from {size} to {offset} B ({bytes} B lost)"),
+        Some("truncate") => match c["zeroed_up_to"].as_u64() {
+            // Preallocated: the data's tail zeroed, the length kept.
+            Some(data) => format!(
+                "{file}: the last {bytes} B of its {data} B of data zeroed from {offset} (its {size} B kept)"
+            ),
+            None => format!("{file} cut from {size} to {offset} B ({bytes} B lost)"),
+        },
         _ => {
             let bits = c["bits"].as_array().map_or(0, Vec::len);
             format!(
@@ -244,11 +250,15 @@ pub async fn restart_corrupted(env: &Env, nodes: &[usize]) {
     let into = logs.clone();
     errors.extend(
         env.on_nodes(&refused_nodes, move |remote, node, _| {
-            // Its log's last line usually says what it found.
+            // Its log says what it found: the last fatal or panic line
+            // (a Go panic ends in a stack trace), else the last line.
             if let Some(log) = system.db().log_files(node).into_iter().next() {
+                let log = log.quoted();
                 let last = remote
                     .run(
-                        &format!("tail -n 1 {}", log.quoted()),
+                        &format!(
+                            "tail -n 300 {log} | grep -E '^panic:|\"level\":\"(fatal|panic)\"' | tail -n 1 | grep . || tail -n 1 {log}"
+                        ),
                         Duration::from_secs(10),
                     )
                     .unwrap_or_default();
