@@ -305,7 +305,7 @@ mod tests {
         assert!((0.13..0.17).contains(&share), "{unknown} unknown");
         let failed = ops.iter().filter(|o| o.outcome == Outcome::Fail).count();
         assert!(failed > 100, "some cas find the value moved: {failed}");
-        let keys: std::collections::HashSet<_> = ops.iter().map(|o| o.key.clone()).collect();
+        let keys: std::collections::HashSet<_> = ops.iter().map(|o| o.key).collect();
         assert_eq!(keys.len(), 100);
         assert_eq!(spec.jsonl(), spec.jsonl(), "the seed decides");
     }
