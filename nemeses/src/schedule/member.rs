@@ -8,7 +8,6 @@
 //! is healed, a member still out is asked to rejoin until it is back.
 
 use super::env::Env;
-use super::Active;
 use faultline_core::{MemberChange, Membership, Rng, System};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -24,8 +23,9 @@ fn membership(system: &dyn System) -> Result<&dyn Membership, String> {
         .ok_or_else(|| format!("{} cannot change its membership", system.name()))
 }
 
-/// Takes one node (drawn among those not `spared`) out of the cluster.
-pub async fn leave(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
+/// Takes one node (drawn among those not `spared`) out of the cluster;
+/// the nodes out of it now (none when the cluster refused).
+pub async fn leave(env: &Env, rng: &mut Rng, spared: &[usize]) -> Vec<usize> {
     let candidates: Vec<usize> = (0..env.nodes.len())
         .filter(|i| !spared.contains(i))
         .collect();
@@ -37,7 +37,7 @@ pub async fn leave(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
             &[],
             "member-leave: no node to act on (every node is held by a process fault)",
         );
-        return Active::Member(Vec::new());
+        return Vec::new();
     }
     let node = candidates[rng.below(candidates.len() as u64) as usize];
     let value = env.nodes_value(&[node]);
@@ -50,17 +50,17 @@ pub async fn leave(env: &Env, rng: &mut Rng, spared: &[usize]) -> Active {
     match change {
         Ok(MemberChange::Done(what)) => {
             env.done("member-leave", with(&value, "done", &what), &[], &what);
-            Active::Member(vec![node])
+            vec![node]
         }
         Ok(MemberChange::Refused(why)) => {
             let said = format!("member-leave {name}: refused by the cluster ({why})");
             env.done("member-leave", with(&value, "refused", &why), &[], &said);
-            Active::Member(Vec::new())
+            Vec::new()
         }
         Err(e) => {
             env.done("member-leave", value, &[format!("{name}: {e}")], "");
             // It may be half out (removed, not wiped): bring it back later.
-            Active::Member(vec![node])
+            vec![node]
         }
     }
 }

@@ -162,10 +162,8 @@ fn held(active: &BTreeMap<Fault, Active>, faults: &[Fault]) -> Vec<usize> {
         .collect()
 }
 
-/// Stops a fault; what is still active when the system refused to undo
-/// it (a member the cluster would not take back yet). `last`: the run is
-/// ending.
-async fn stop_fault(env: &Env, started: Active, last: bool) -> Option<Active> {
+/// Stops a fault. `last`: the run is ending.
+async fn stop_fault(env: &Env, started: Active, last: bool) {
     match started {
         Active::Partition => partition::heal(env).await,
         Active::Killed(nodes) => process::restart(env, &nodes).await,
@@ -175,28 +173,25 @@ async fn stop_fault(env: &Env, started: Active, last: bool) -> Option<Active> {
         Active::Disk(nodes) => disk::restart(env, &nodes).await,
         Active::Corrupted(nodes) => disk::restart_corrupted(env, &nodes).await,
         Active::Member(nodes) => {
-            let out = member::join(env, &nodes, last).await;
-            return (!out.is_empty()).then_some(Active::Member(out));
+            member::join(env, &nodes, last).await;
         }
     }
-    None
 }
 
 /// The next membership change: the members out of the cluster rejoin, or,
 /// when none is out, one member (not held by a process fault) leaves.
 /// Whether the cluster refused it, so that it is still to be made.
 async fn change_membership(env: &Env, rng: &mut Rng, active: &mut BTreeMap<Fault, Active>) -> bool {
-    if let Some(out) = active.remove(&Fault::Member) {
-        let Some(still_out) = stop_fault(env, out, false).await else {
+    if let Some(Active::Member(out)) = active.remove(&Fault::Member) {
+        let still_out = member::join(env, &out, false).await;
+        if still_out.is_empty() {
             return false;
-        };
-        active.insert(Fault::Member, still_out);
+        }
+        active.insert(Fault::Member, Active::Member(still_out));
         return true;
     }
     let spared = held(active, &[Fault::Kill, Fault::Pause, Fault::Disk]);
-    let Active::Member(left) = member::leave(env, rng, &spared).await else {
-        unreachable!("a leave is a membership change")
-    };
+    let left = member::leave(env, rng, &spared).await;
     if left.is_empty() {
         return true;
     }
