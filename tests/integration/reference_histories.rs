@@ -74,7 +74,13 @@ fn every_kv_verdict_is_matched() {
 
 #[test]
 fn an_invalid_kv_history_is_explained_by_its_shortest_failing_prefix() {
-    let path = shared_data().join("kv/c50-bad.txt");
+    for file in ["kv/c10-bad.txt", "kv/c50-bad.txt"] {
+        explained_by_its_shortest_failing_prefix(file);
+    }
+}
+
+fn explained_by_its_shortest_failing_prefix(file: &str) {
+    let path = shared_data().join(file);
     let history = Format::KvEdn
         .parse(&std::fs::read_to_string(path).unwrap())
         .unwrap()
@@ -94,7 +100,19 @@ fn an_invalid_kv_history_is_explained_by_its_shortest_failing_prefix() {
         window.op_count < analysis.ops,
         "the window is smaller than the history"
     );
-    assert!(!c.partial_linearizations.is_empty());
+    // The failing operation is the one whose completion ends the window
+    // (in c10-bad, the stale get on key 6, not an append a longest path
+    // happened to stop before), and the story starts with a path stuck at it.
+    assert_eq!(
+        failing.complete,
+        Some(window.to_event),
+        "{file}: {failing:?}"
+    );
+    assert_eq!(
+        c.partial_linearizations[0].stuck_at.as_ref(),
+        Some(&failing),
+        "{file}"
+    );
     // The key's history cut just after the window fails; cut one event
     // earlier, it does not: the window's end is as early as it can be.
     let key_history = |end: usize| {

@@ -147,7 +147,7 @@ pub(crate) mod tests {
     /// Values set drawn from six, so that in many short histories each is
     /// set once: the register fast path runs (reads and cas expectations
     /// drawn from the same values, often naming a set of unknown outcome).
-    fn spread_register_op(r: &mut Rng) -> (&'static str, Value, Value) {
+    pub(crate) fn spread_register_op(r: &mut Rng) -> (&'static str, Value, Value) {
         let v = [
             json!(null),
             json!(1),
@@ -271,9 +271,14 @@ pub(crate) mod tests {
     /// A random concurrent history: up to 4 processes, up to 7 operations,
     /// completions ok / fail / info, and some left pending.
     pub(crate) fn random_history(seed: u64, gen: OpGen, keys: &[&str]) -> History {
+        random_history_of(seed, gen, keys, 7)
+    }
+
+    /// As [`random_history`], with up to `max_ops` operations.
+    pub(crate) fn random_history_of(seed: u64, gen: OpGen, keys: &[&str], max_ops: u64) -> History {
         let mut r = Rng(seed);
         let processes = 1 + r.below(4) as usize;
-        let total = 1 + r.below(7);
+        let total = 1 + r.below(max_ops);
         let mut in_flight: Vec<Option<InFlight>> = vec![None; processes];
         let mut dead = vec![false; processes];
         let mut events = Vec::new();

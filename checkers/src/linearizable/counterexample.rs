@@ -139,9 +139,26 @@ pub fn explain<M: Model>(
         // must be placed.
         paths.push(Vec::new());
     }
+    let found = smallest_window(model, partition, &deepest, limits);
+    // Knossos's failing operation: the one whose completion ends the
+    // shortest failing prefix (everything completed before it is
+    // linearizable). Only when no window was found does the end of the
+    // first longest path stand in: longest paths tie, and one may stop at
+    // an operation another order places.
+    let failing = found
+        .as_ref()
+        .and_then(|(_, to, _, _)| completed_at(prepared, entries, *to))
+        .or_else(|| paths.first().and_then(|path| stuck_at(entries, path, None)));
+    // Paths stuck at the failing operation first, so that the story told
+    // is the one of that operation.
+    let mut paths: Vec<(Option<usize>, &Vec<usize>)> = paths
+        .iter()
+        .map(|p| (stuck_at(entries, p, failing), p))
+        .collect();
+    paths.sort_by_key(|(stuck, _)| *stuck != failing);
     let partial_linearizations: Vec<PartialLinearization> = paths
         .iter()
-        .map(|path| {
+        .map(|&(stuck, path)| {
             let mut state = model.init();
             let mut context = M::Context::default();
             let steps = path
@@ -159,36 +176,33 @@ pub fn explain<M: Model>(
                 .collect();
             PartialLinearization {
                 steps,
-                stuck_at: stuck_at(entries, path).map(|i| view(&entries[i])),
+                stuck_at: stuck.map(|i| view(&entries[i])),
             }
         })
         .collect();
-    let failing_op = partial_linearizations
-        .first()
-        .and_then(|p| p.stuck_at.clone());
-    let window =
-        smallest_window(model, partition, &deepest, limits).map(|(from, to, states, context)| {
-            let in_window: Vec<&Entry<M>> = entries
+    let failing_op = failing.map(|i| view(&entries[i]));
+    let window = found.map(|(from, to, states, context)| {
+        let in_window: Vec<&Entry<M>> = entries
+            .iter()
+            .filter(|e| e.call >= from && e.call <= to)
+            .collect();
+        Window {
+            from_event: from,
+            to_event: to,
+            from_line: history.line_of(from),
+            to_line: history.line_of(to),
+            op_count: in_window.len(),
+            start_states: states
                 .iter()
-                .filter(|e| e.call >= from && e.call <= to)
-                .collect();
-            Window {
-                from_event: from,
-                to_event: to,
-                from_line: history.line_of(from),
-                to_line: history.line_of(to),
-                op_count: in_window.len(),
-                start_states: states
-                    .iter()
-                    .map(|s| model.describe_state(&context, &prepared.values, s))
-                    .collect(),
-                ops: in_window
-                    .iter()
-                    .take(WINDOW_OPS_LISTED)
-                    .map(|e| view(e))
-                    .collect(),
-            }
-        });
+                .map(|s| model.describe_state(&context, &prepared.values, s))
+                .collect(),
+            ops: in_window
+                .iter()
+                .take(WINDOW_OPS_LISTED)
+                .map(|e| view(e))
+                .collect(),
+        }
+    });
     Counterexample {
         key: partition.key.clone(),
         failing_op,
@@ -217,16 +231,37 @@ fn op_view<M: Model>(
     }
 }
 
-/// The completed operation not in `path` that returns first: the one the
-/// search needed to place next.
-fn stuck_at<M: Model>(entries: &[Entry<M>], path: &[usize]) -> Option<usize> {
+/// The entry of the operation that completed at history position `at` (not
+/// a write of unknown outcome whose `ret` was bounded to that position).
+fn completed_at<M: Model>(
+    prepared: &Prepared<'_, M>,
+    entries: &[Entry<M>],
+    at: usize,
+) -> Option<usize> {
+    entries.iter().position(|e| {
+        e.ret == Some(at) && prepared.operations[e.op].outcome != faultline_core::Outcome::Unknown
+    })
+}
+
+/// Where `path` stops: the failing operation when it is not in the path
+/// and time lets it come next (it is then the model that refuses it; the
+/// path is maximal), otherwise the completed operation not in `path` that
+/// returns first, the one the search needed to place next.
+fn stuck_at<M: Model>(
+    entries: &[Entry<M>],
+    path: &[usize],
+    failing: Option<usize>,
+) -> Option<usize> {
     let mut placed = vec![false; entries.len()];
     path.iter().for_each(|&i| placed[i] = true);
-    (0..entries.len())
+    let first_return = (0..entries.len())
         .filter(|&i| !placed[i])
         .filter_map(|i| entries[i].ret.map(|r| (r, i)))
-        .min()
-        .map(|(_, i)| i)
+        .min();
+    match (failing, first_return) {
+        (Some(f), Some((r, _))) if !placed[f] && entries[f].call < r => Some(f),
+        (_, first) => first.map(|(_, i)| i),
+    }
 }
 
 /// The window `[from, to]` (event positions), the states it may start in,
@@ -405,6 +440,77 @@ mod tests {
         );
         let (compared, _) = compare(&KvModel, kv_text_op, &["a"]);
         assert!(compared > 100, "{compared} compared");
+    }
+
+    /// The operation named as failing is the one whose completion first
+    /// makes the history non-linearizable (Knossos's notion: the shortest
+    /// failing prefix ends with it), found by brute force over every prefix.
+    /// The end of some longest partial linearization is not enough: longest
+    /// paths tie, and one of them may stop at an operation that another
+    /// order places (a cas in CI, where a stale read was the anomaly).
+    #[test]
+    fn the_failing_operation_ends_the_shortest_failing_prefix() {
+        use crate::linearizable::brute_force::is_linearizable;
+        use crate::linearizable::brute_force::tests::{
+            random_history_of, register_op, spread_register_op, OpGen,
+        };
+        use crate::linearizable::models::RegisterModel;
+        let model = RegisterModel { cas: true };
+        let mut compared = 0;
+        for (gen, name) in [
+            (register_op as OpGen, "register_op"),
+            (spread_register_op as OpGen, "spread_register_op"),
+        ] {
+            for seed in 0..4000 {
+                let history = random_history_of(seed, gen, &[], 10);
+                if is_linearizable(&model, &history).unwrap() {
+                    continue;
+                }
+                let events = history.events();
+                let end = (0..events.len())
+                    .find(|&i| {
+                        // The checker drops a failed operation as never
+                        // having happened, even before its failure is
+                        // recorded: so do the prefixes, by keeping the
+                        // failures of the operations they cut (appended,
+                        // so that no event moves).
+                        let failures = (i + 1..events.len()).filter(|&j| {
+                            events[j].kind == OpType::Fail
+                                && events[..j]
+                                    .iter()
+                                    .rposition(|e| e.process == events[j].process)
+                                    .is_some_and(|invoke| invoke <= i)
+                        });
+                        let prefix = History::from_events(
+                            events[..=i]
+                                .iter()
+                                .chain(failures.map(|j| &events[j]))
+                                .cloned(),
+                        );
+                        !is_linearizable(&model, &prefix).unwrap()
+                    })
+                    .expect("the whole history fails");
+                let analysis =
+                    crate::linearizable::check(&model, &history, &Budget::default()).unwrap();
+                assert_eq!(analysis.valid, Validity::Invalid, "{name} seed {seed}");
+                let failing = analysis.counterexample.unwrap().failing_op.unwrap();
+                assert_eq!(
+                    failing.complete,
+                    Some(end),
+                    "{name} seed {seed}: named {failing:?}\n{}",
+                    events
+                        .iter()
+                        .map(|e| format!(
+                            "{} {:?} {:?} {} {}",
+                            e.index, e.process, e.kind, e.f, e.value
+                        ))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 500, "{compared} compared");
     }
 
     /// An operation invoked after the run's final-reads marker is named a
