@@ -21,6 +21,10 @@ pub struct AnalyzeArgs {
     /// Memory the check may hold (4G, 512M); past it the verdict is unknown, never valid (default: half the machine's memory).
     #[arg(long)]
     memory_limit: Option<Bytes>,
+    /// Histories larger than this are read back key by key with a per-key
+    /// model, so memory follows the largest key, not the run.
+    #[arg(long, default_value = "256M")]
+    stream_above: Bytes,
 }
 
 /// Runs `faultline analyze`.
@@ -32,7 +36,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, Failure> {
     if let Some(limit) = args.memory_limit {
         budget.memory_limit = Some(limit.0);
     }
-    let verdict = check_run(&args.run_dir, &budget, None).map_err(Failure::bad_input)?;
+    let verdict =
+        check_run(&args.run_dir, &budget, None, args.stream_above.0).map_err(Failure::bad_input)?;
     print_verdict(&verdict);
     match crate::progress::with_progress("writing the report", || {
         faultline_reports::write_run_report(&args.run_dir)

@@ -10,9 +10,11 @@ use crate::check_command::{describe, print_result, CheckArgs};
 use crate::exit::Failure;
 use crate::verdict_text;
 use anyhow::anyhow;
-use faultline_checkers::linearizable::Analysis;
+use faultline_checkers::linearizable::{self, Analysis, ModelKind};
 use faultline_checkers::CheckedHistory;
-use faultline_core::{Budget, KeyedFile, ParseError, Parsed, Process, Validity};
+use faultline_core::{
+    Budget, CheckError, Format, KeyedFile, ParseError, Parsed, Process, Validity,
+};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -22,32 +24,56 @@ use std::time::Instant;
 const BATCH_BYTES: u64 = 256 << 20;
 
 /// One key's outcome: its parse warnings and its check, or why it failed.
-type KeyOutcome = Result<(Vec<String>, Option<CheckedHistory>), Failure>;
+type KeyOutcome = Result<KeyChecked, KeyedError>;
 
-/// Checks `file` key by key: the verdict line, and the one-line verdict
-/// and explanation for JUnit.
-pub fn check_by_key(
-    args: &CheckArgs,
+/// What checking one key gave.
+struct KeyChecked {
+    warnings: Vec<String>,
+    checked: Option<Analysis>,
+    /// Client completions [ok, fail, info] and nemesis actions.
+    counts: ([u64; 3], u64),
+    /// The time of the key's last event.
+    last_time: u64,
+    /// The final-reads marker's position in the key's events.
+    final_reads: Option<usize>,
+}
+
+/// Why a file could not be checked key by key.
+pub enum KeyedError {
+    /// A line could not be read or parsed.
+    Parse(ParseError),
+    /// A key's history could not be checked (an operation the model does
+    /// not know, say).
+    Check(CheckError),
+}
+
+/// A whole file's check, key by key.
+pub struct KeyedCheck {
+    /// The merged analysis, its positions the file's.
+    pub checked: CheckedHistory,
+    /// Client completions [ok, fail, info].
+    pub outcomes: [u64; 3],
+    /// Nemesis actions completed.
+    pub nemesis_events: u64,
+    /// The latest event time (nanoseconds).
+    pub last_time: u64,
+}
+
+/// Checks `file` key by key for linearizability against `model`,
+/// printing parse warnings as `warning: <name>: …`.
+pub fn check_keyed(
     file: &Path,
+    format: Format,
+    model: ModelKind,
     budget: &Budget,
-) -> Result<(Validity, (String, String)), Failure> {
+) -> Result<KeyedCheck, KeyedError> {
     let name = file.display();
-    let bad = |e: ParseError| {
-        Failure::bad_input(anyhow!(
-            "{name}:{}: {} (read as --format {})",
-            e.line,
-            e.message,
-            args.format
-        ))
-    };
     let keyed = crate::progress::with_progress(&format!("indexing {name} by key"), || {
-        KeyedFile::index(file, args.format)
+        KeyedFile::index(file, format)
     })
-    .map_err(bad)?;
+    .map_err(KeyedError::Parse)?;
     let start = Instant::now();
-    let spec = args.spec();
-    let check_one = |parsed: &mut Parsed| -> Result<Option<CheckedHistory>, Failure> {
-        parsed.drop_orphan_completions();
+    let check_one = |parsed: &Parsed| -> Result<Option<Analysis>, KeyedError> {
         // The nemesis's events alone: nothing to check.
         if parsed
             .history
@@ -61,44 +87,101 @@ pub fn check_by_key(
             time_limit: budget.time_limit.map(|t| t.saturating_sub(start.elapsed())),
             ..*budget
         };
-        spec.check(&parsed.history, &left).map(Some).map_err(|e| {
-            Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
-        })
+        model
+            .check(&parsed.history, &left)
+            .map(Some)
+            .map_err(KeyedError::Check)
     };
     let mut parts = Vec::new();
-    let checked = crate::progress::with_progress(&format!("checking {name} key by key"), || {
+    let (mut outcomes, mut nemesis_events, mut last_time) = ([0u64; 3], 0, 0);
+    // Keys sort after the keyless events, where the marker is.
+    let mut final_reads_at = None;
+    crate::progress::with_progress(&format!("checking {name} key by key"), || {
         for batch in keyed.batches(BATCH_BYTES) {
-            let texts = keyed.texts_of(batch.clone()).map_err(bad)?;
-            let outcomes = on_every_core(texts.len(), |i| {
-                let mut parsed = keyed.parse_key(batch.start + i, &texts[i]).map_err(bad)?;
-                Ok((
-                    std::mem::take(&mut parsed.warnings),
-                    check_one(&mut parsed)?,
-                ))
+            let texts = keyed.texts_of(batch.clone()).map_err(KeyedError::Parse)?;
+            let checked = on_every_core(texts.len(), |i| {
+                let mut parsed = keyed
+                    .parse_key(batch.start + i, &texts[i])
+                    .map_err(KeyedError::Parse)?;
+                parsed.drop_orphan_completions();
+                let events = parsed.history.events();
+                Ok(KeyChecked {
+                    checked: check_one(&parsed)?,
+                    counts: crate::run_check::count_completions(&parsed.history),
+                    last_time: events.iter().map(|e| e.time).max().unwrap_or(0),
+                    final_reads: events.iter().position(|e| {
+                        e.process == Process::Nemesis && e.f == linearizable::FINAL_READS
+                    }),
+                    warnings: std::mem::take(&mut parsed.warnings),
+                })
             });
             // In key order, whatever the threads' timing.
-            for outcome in outcomes {
-                let (warnings, checked) = outcome?;
-                for warning in &warnings {
+            for (slot, outcome) in batch.zip(checked) {
+                let key = outcome?;
+                for warning in &key.warnings {
                     eprintln!("warning: {name}: {warning}");
                 }
-                match checked {
-                    Some(CheckedHistory::Linearizable(a)) => parts.push(*a),
-                    Some(other) => return Ok(other),
-                    None => {}
+                for (total, n) in outcomes.iter_mut().zip(key.counts.0) {
+                    *total += n;
+                }
+                nemesis_events += key.counts.1;
+                last_time = last_time.max(key.last_time);
+                let positions = keyed.event_positions(slot);
+                if let Some(at) = key.final_reads {
+                    final_reads_at = final_reads_at.or(positions.get(at).copied());
+                }
+                if let Some(mut analysis) = key.checked {
+                    let global = |p: usize| positions.get(p).copied().unwrap_or(p);
+                    analysis.relocate(&global, final_reads_at);
+                    parts.push(analysis);
                 }
             }
         }
-        if parts.is_empty() {
-            return Ok(CheckedHistory::Unchecked(
+        let checked = if parts.is_empty() {
+            CheckedHistory::Unchecked(
                 "the history is empty: nothing was recorded, so nothing can be judged".to_owned(),
-            ));
+            )
+        } else {
+            CheckedHistory::Linearizable(Box::new(Analysis::combine(
+                model.name(),
+                std::mem::take(&mut parts),
+            )))
+        };
+        Ok(KeyedCheck {
+            checked,
+            outcomes,
+            nemesis_events,
+            last_time,
+        })
+    })
+}
+
+/// Checks `file` key by key: the verdict line, and the one-line verdict
+/// and explanation for JUnit.
+pub fn check_by_key(
+    args: &CheckArgs,
+    file: &Path,
+    budget: &Budget,
+) -> Result<(Validity, (String, String)), Failure> {
+    let name = file.display();
+    let start = Instant::now();
+    let checked = match check_keyed(file, args.format, args.model, budget) {
+        Ok(keyed) => keyed.checked,
+        Err(KeyedError::Parse(e)) => {
+            return Err(Failure::bad_input(anyhow!(
+                "{name}:{}: {} (read as --format {})",
+                e.line,
+                e.message,
+                args.format
+            )))
         }
-        Ok(CheckedHistory::Linearizable(Box::new(Analysis::combine(
-            args.model.name(),
-            std::mem::take(&mut parts),
-        ))))
-    })?;
+        Err(KeyedError::Check(e)) => {
+            return Err(Failure::bad_input(anyhow!(
+                "{name}: {e} (checked with {})",
+                describe(args)
+            )))
+        }
+    };
     print_result(args, file, &checked, start);
     Ok((
         checked.valid(),
@@ -133,7 +216,12 @@ fn on_every_core(n: usize, work: impl Fn(usize) -> KeyOutcome + Sync) -> Vec<Key
         .map(|r| {
             r.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err(Failure::bad_input(anyhow!("a key was not checked"))))
+                .unwrap_or_else(|| {
+                    Err(KeyedError::Parse(ParseError::new(
+                        0,
+                        "a key was not checked",
+                    )))
+                })
         })
         .collect()
 }

@@ -3,12 +3,14 @@
 //! results.json written. The end of every test and `faultline analyze`
 //! both come here.
 
+use crate::check_by_key::{check_keyed, KeyedCheck, KeyedError};
 use anyhow::{anyhow, Context};
 use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
 use faultline_checkers::CheckSpec;
 use faultline_core::{
-    parse_jsonl, Budget, History, OpType, OutcomeCounts, Process, RunResults, Validity,
+    parse_jsonl, Budget, Format, History, OpType, OutcomeCounts, ParseError, Process, RunResults,
+    Validity,
 };
 use faultline_workloads::WorkloadKind;
 use std::collections::BTreeMap;
@@ -62,10 +64,13 @@ pub fn count_completions(history: &History) -> ([u64; 3], u64) {
 /// already records, when the run is checked again); any makes the verdict
 /// unknown, since the history cannot be trusted to be whole or the faults
 /// to have been what the run says. `budget`: what the check may spend.
+/// A history larger than `stream_above` bytes is checked key by key when
+/// the checker is per key, so that memory follows the largest key.
 pub fn check_run(
     run_dir: &Path,
     budget: &Budget,
     harness: Option<&[String]>,
+    stream_above: u64,
 ) -> anyhow::Result<RunVerdict> {
     let harness_failures: Vec<String> = match harness {
         Some(list) => list.to_vec(),
@@ -74,29 +79,33 @@ pub fn check_run(
             .unwrap_or_default(),
     };
     let file = run_dir.join("history.jsonl");
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let mut parsed =
-        parse_jsonl(&text).map_err(|e| anyhow!("{}:{}: {}", file.display(), e.line, e.message))?;
-    parsed.drop_orphan_completions();
-    for warning in &parsed.warnings {
-        eprintln!("warning: {}: {warning}", file.display());
-    }
-    let history = parsed.history;
-    let (outcomes, nemesis_events) = count_completions(&history);
-    let duration_s = history.events().last().map_or(0.0, |e| e.time as f64 / 1e9);
-    let start = Instant::now();
     let spec = run_check_spec(run_dir)?;
-    let checking = format!("checking {}", file.display());
-    let analysis = match crate::progress::with_progress(&checking, || spec.check(&history, budget))
-    {
-        Ok(analysis) => analysis,
+    let start = Instant::now();
+    let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+    let checked = match spec {
+        // Read back key by key: memory follows the largest key, not the run.
+        CheckSpec::Linearizable { model } if size > stream_above => {
+            check_keyed(&file, Format::Jsonl, model, budget)
+        }
+        _ => check_whole(&file, &spec, budget),
+    };
+    let checked = match checked {
+        Ok(checked) => checked,
         // The harness already failed this run: a history it could not
         // write whole may not pair up, and that is no new error.
-        Err(e) if !harness_failures.is_empty() => {
-            RunAnalysis::Unchecked(format!("the history could not be checked: {e}"))
+        Err(KeyedError::Parse(e)) if e.line == 0 => {
+            return Err(anyhow!("{}: {}", file.display(), e.message))
         }
-        Err(e) => {
+        Err(KeyedError::Parse(e)) => {
+            return Err(anyhow!("{}:{}: {}", file.display(), e.line, e.message))
+        }
+        Err(KeyedError::Check(e)) if !harness_failures.is_empty() => KeyedCheck {
+            checked: RunAnalysis::Unchecked(format!("the history could not be checked: {e}")),
+            outcomes: [0; 3],
+            nemesis_events: 0,
+            last_time: 0,
+        },
+        Err(KeyedError::Check(e)) => {
             return Err(anyhow!(
                 "{}: {e} (checked as test.json says: {})",
                 file.display(),
@@ -104,6 +113,13 @@ pub fn check_run(
             ))
         }
     };
+    let KeyedCheck {
+        checked: analysis,
+        outcomes,
+        nemesis_events,
+        last_time,
+    } = checked;
+    let duration_s = last_time as f64 / 1e9;
     let (checked, checker) = (analysis.to_json(), spec.checker_name());
     let check_time = start.elapsed();
     let checked_valid = analysis.valid();
@@ -137,6 +153,35 @@ pub fn check_run(
         nemesis_events,
         check_time,
         duration_s,
+    })
+}
+
+/// Histories larger than this are checked key by key (as `check`'s
+/// `--stream-above` default) when the checker is per key.
+pub const STREAM_ABOVE: u64 = 256 << 20;
+
+/// Checks the history read whole (the serializability checker needs every
+/// transaction at once).
+fn check_whole(file: &Path, spec: &CheckSpec, budget: &Budget) -> Result<KeyedCheck, KeyedError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| KeyedError::Parse(ParseError::new(0, format!("cannot read: {e}"))))?;
+    let mut parsed = parse_jsonl(&text).map_err(KeyedError::Parse)?;
+    drop(text);
+    parsed.drop_orphan_completions();
+    for warning in &parsed.warnings {
+        eprintln!("warning: {}: {warning}", file.display());
+    }
+    let history = parsed.history;
+    let (outcomes, nemesis_events) = count_completions(&history);
+    let last_time = history.events().last().map_or(0, |e| e.time);
+    let checking = format!("checking {}", file.display());
+    let checked = crate::progress::with_progress(&checking, || spec.check(&history, budget))
+        .map_err(KeyedError::Check)?;
+    Ok(KeyedCheck {
+        checked,
+        outcomes,
+        nemesis_events,
+        last_time,
     })
 }
 

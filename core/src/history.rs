@@ -155,61 +155,28 @@ impl History {
     /// Operations still pending at the end have the outcome `Unknown`.
     pub fn operations(&self) -> Result<Vec<Operation<'_>>, HistoryError> {
         let mut ops: Vec<Operation> = Vec::with_capacity(self.events.len() / 2 + 1);
-        let mut open: ahash::AHashMap<Process, usize> = ahash::AHashMap::new();
+        let mut pairing = crate::Pairing::new();
         for (position, event) in self.events.iter().enumerate() {
-            let at = || Location {
-                event: position,
-                line: self.line_of(position),
+            let at = || {
+                Location {
+                    event: position,
+                    line: self.line_of(position),
+                }
+                .to_string()
             };
-            let marker = event.process == Process::Nemesis;
-            if marker && event.kind != OpType::Invoke && !open.contains_key(&event.process) {
-                ops.push(Operation {
+            match pairing.pair(position, event, at)? {
+                crate::Paired::Invoked { .. } => ops.push(Operation::invoked(event, position)),
+                crate::Paired::Marker { .. } => ops.push(Operation {
                     complete: Some(position),
                     error: event.error.as_deref(),
                     ..Operation::invoked(event, position)
-                });
-                continue;
-            }
-            if marker && event.kind == OpType::Invoke {
-                open.remove(&event.process);
-            }
-            match event.kind {
-                OpType::Invoke => {
-                    if let Some(&previous) = open.get(&event.process) {
-                        return Err(HistoryError::DoubleInvoke {
-                            at: at().to_string(),
-                            process: event.process.to_string(),
-                            previous: ops[previous].invoke,
-                        });
-                    }
-                    open.insert(event.process, ops.len());
-                    ops.push(Operation::invoked(event, position));
-                }
-                kind => {
-                    let Some(id) = open.remove(&event.process) else {
-                        return Err(HistoryError::CompletionWithoutInvoke {
-                            at: at().to_string(),
-                            process: event.process.to_string(),
-                            kind: kind.as_str(),
-                        });
-                    };
+                }),
+                crate::Paired::Completed { id, outcome } => {
                     let op = &mut ops[id];
-                    if op.f != event.f && !marker {
-                        return Err(HistoryError::MismatchedCompletion {
-                            at: at().to_string(),
-                            process: event.process.to_string(),
-                            completed: event.f.clone(),
-                            invoked: op.f.to_owned(),
-                        });
-                    }
                     op.complete = Some(position);
                     op.error = event.error.as_deref();
-                    op.outcome = match kind {
-                        OpType::Ok => Outcome::Ok,
-                        OpType::Fail => Outcome::Fail,
-                        _ => Outcome::Unknown,
-                    };
-                    if op.outcome == Outcome::Ok {
+                    op.outcome = outcome;
+                    if outcome == Outcome::Ok {
                         op.output = Some(&event.value);
                     }
                 }

@@ -15,6 +15,122 @@ const PARALLEL_ABOVE_BYTES: usize = 4 << 20;
 /// Reads a JSON Lines history. A last line cut short (a test interrupted
 /// while writing it) is dropped with a warning; any other bad line is an error.
 pub fn parse_jsonl(text: &str) -> Result<Parsed, ParseError> {
+    let mut parsed = Parsed::default();
+    for result in parse_lines(text, 1) {
+        let (events, warnings) = result?;
+        for (op, line) in events {
+            parsed.history.push(op, line);
+        }
+        parsed.warnings.extend(warnings);
+    }
+    Ok(parsed)
+}
+
+/// Text read from a stream at a time: the memory a streamed history takes
+/// is about this and its events, whatever the file's size.
+const STREAM_BLOCK_BYTES: usize = 32 << 20;
+
+/// Reads a JSON Lines history from `reader` as a stream, handing each
+/// event and its line number to `each` in order, with the rules of
+/// [`parse_jsonl`] (a cut last line is a warning, returned); each block of
+/// text is parsed on every core, and only one is held at a time.
+pub fn read_jsonl(
+    reader: impl io::Read + Send,
+    each: impl FnMut(Op, usize),
+) -> Result<Vec<String>, ParseError> {
+    read_jsonl_in_blocks(reader, STREAM_BLOCK_BYTES, each)
+}
+
+fn read_jsonl_in_blocks(
+    reader: impl io::Read + Send,
+    block: usize,
+    mut each: impl FnMut(Op, usize),
+) -> Result<Vec<String>, ParseError> {
+    // One block is parsed while the one before is handed out: the reader's
+    // work overlaps the caller's. A block waits in the channel at most.
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<ChunkParse>>(1);
+        scope.spawn(move || parse_blocks(reader, block, sender));
+        let mut warnings = Vec::new();
+        for parsed in receiver {
+            for result in parsed {
+                let (events, block_warnings) = result?;
+                for (op, line) in events {
+                    each(op, line);
+                }
+                warnings.extend(block_warnings);
+            }
+        }
+        Ok(warnings)
+    })
+}
+
+/// Reads `reader` in blocks of about `block` bytes cut at line ends, and
+/// sends each parsed; stops at the first error (sent) or when nobody
+/// listens any more.
+fn parse_blocks(
+    mut reader: impl io::Read,
+    block: usize,
+    sender: std::sync::mpsc::SyncSender<Vec<ChunkParse>>,
+) {
+    let mut buffer: Vec<u8> = Vec::with_capacity(block + (1 << 16));
+    let mut first_line = 1;
+    let mut eof = false;
+    let fail = |line: usize, message: String| {
+        let _ = sender.send(vec![Err(ParseError::new(line, message))]);
+    };
+    while !eof {
+        // Fill to a block, then cut at the last line end (a line longer than
+        // a block makes the block grow until it ends).
+        let mut end = None;
+        while end.is_none() && !eof {
+            let start = buffer.len();
+            buffer.resize(start + block.max(start), 0);
+            let mut filled = start;
+            while filled < buffer.len() {
+                match reader.read(&mut buffer[filled..]) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return fail(first_line, format!("cannot read: {e}")),
+                }
+            }
+            buffer.truncate(filled);
+            end = if eof {
+                Some(buffer.len())
+            } else {
+                buffer.iter().rposition(|&b| b == b'\n').map(|i| i + 1)
+            };
+        }
+        let end = end.unwrap_or(buffer.len());
+        let text = match std::str::from_utf8(&buffer[..end]) {
+            Ok(text) => text,
+            Err(e) => {
+                let line = first_line
+                    + buffer[..e.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count();
+                return fail(line, format!("not UTF-8 text: {e}"));
+            }
+        };
+        let lines = text.matches('\n').count();
+        let parsed = parse_lines(text, first_line);
+        let failed = parsed.iter().any(Result::is_err);
+        if sender.send(parsed).is_err() || failed {
+            return;
+        }
+        first_line += lines;
+        buffer.drain(..end);
+    }
+}
+
+/// Parses `text`, whose first line is line `first_line` of its file, on
+/// every core when it is long: each chunk's events in order.
+fn parse_lines(text: &str, first_line: usize) -> Vec<ChunkParse> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunks = if text.len() > PARALLEL_ABOVE_BYTES {
         threads
@@ -31,13 +147,13 @@ pub fn parse_jsonl(text: &str) -> Result<Parsed, ParseError> {
     bounds.push(text.len());
     bounds.dedup();
     // The first line number of each chunk.
-    let mut first_lines = vec![1];
+    let mut first_lines = vec![first_line];
     for window in bounds.windows(2).take(bounds.len().saturating_sub(2)) {
         let lines = text[window[0]..window[1]].matches('\n').count();
-        first_lines.push(first_lines.last().unwrap_or(&1) + lines);
+        first_lines.push(first_lines.last().unwrap_or(&first_line) + lines);
     }
     let complete_last_line = text.ends_with('\n');
-    let count = text.lines().count();
+    let count = first_line - 1 + text.lines().count();
     let parse_chunk = |chunk: &str, first_line: usize| -> ChunkParse {
         let mut events = Vec::with_capacity(chunk.len() / 96);
         let mut warnings = Vec::new();
@@ -63,7 +179,7 @@ pub fn parse_jsonl(text: &str) -> Result<Parsed, ParseError> {
         }
         Ok((events, warnings))
     };
-    let results: Vec<_> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = bounds
             .windows(2)
             .zip(&first_lines)
@@ -76,16 +192,7 @@ pub fn parse_jsonl(text: &str) -> Result<Parsed, ParseError> {
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
-    });
-    let mut parsed = Parsed::default();
-    for result in results {
-        let (events, warnings) = result?;
-        for (op, line) in events {
-            parsed.history.push(op, line);
-        }
-        parsed.warnings.extend(warnings);
-    }
-    Ok(parsed)
+    })
 }
 
 /// Appends events to a `history.jsonl` as they happen, each line handed to
@@ -151,6 +258,53 @@ mod tests {
     use crate::{OpType, Process};
     use proptest::prelude::*;
     use serde_json::json;
+
+    /// Read as a stream in blocks of any size (smaller than a line
+    /// included), a history gives the events, lines, warnings and errors
+    /// it gives read whole.
+    #[test]
+    fn a_stream_in_blocks_reads_what_the_whole_text_gives() {
+        let mut text = String::new();
+        for i in 0..40 {
+            let value = if i == 17 {
+                "x".repeat(500)
+            } else {
+                i.to_string()
+            };
+            text += &format!(
+                "{{\"index\":{i},\"time\":{i},\"process\":{},\"type\":\"invoke\",\"f\":\"write\",\"value\":\"{value}\"}}\n",
+                i % 3
+            );
+            if i % 7 == 0 {
+                text.push('\n');
+            }
+        }
+        let cut = format!("{text}{{\"index\":40,\"ti");
+        let bad = format!("{text}not json\n{text}");
+        for whole in [&text, &cut, &bad] {
+            let expected = parse_jsonl(whole);
+            for block in [1, 50, 300, 4096, 1 << 20] {
+                let mut events = Vec::new();
+                let got = read_jsonl_in_blocks(whole.as_bytes(), block, |op, line| {
+                    events.push((op, line))
+                });
+                match &expected {
+                    Ok(parsed) => {
+                        assert_eq!(got.as_ref().ok(), Some(&parsed.warnings), "block {block}");
+                        assert_eq!(events.len(), parsed.history.len());
+                        for (position, (op, line)) in events.iter().enumerate() {
+                            assert_eq!(op, &parsed.history.events()[position]);
+                            assert_eq!(Some(*line), parsed.history.line_of(position));
+                        }
+                    }
+                    Err(e) => {
+                        let got = got.expect_err("the bad line is an error");
+                        assert_eq!((got.line, &got.message), (e.line, &e.message));
+                    }
+                }
+            }
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]

@@ -23,6 +23,8 @@ struct LineAt {
     offset: u64,
     len: u32,
     line: u32,
+    /// The event's position in the whole file.
+    event: u32,
 }
 
 /// A history file indexed by key.
@@ -77,10 +79,11 @@ impl KeyedFile {
                 break;
             }
             line_no += 1;
-            let at = LineAt {
+            let mut at = LineAt {
                 offset,
                 len: read as u32,
                 line: line_no as u32,
+                event: 0,
             };
             offset += read as u64;
             if line.trim().is_empty() {
@@ -115,6 +118,7 @@ impl KeyedFile {
                         keys.len() - 1
                     }
                 };
+                at.event = events as u32;
                 keys[slot].1.push(at);
                 events += 1;
             }
@@ -167,6 +171,14 @@ impl KeyedFile {
             }
             Err(_) => Ok(Parsed::default()),
         }
+    }
+
+    /// The position in the whole file of each event of the key at `slot`
+    /// (its events' positions in [`KeyedFile::parse_key`]'s history are
+    /// the key's own), so that what a per-key check names can be found in
+    /// the file's history.
+    pub fn event_positions(&self, slot: usize) -> Vec<usize> {
+        self.keys[slot].1.iter().map(|a| a.event as usize).collect()
     }
 
     /// The text of each key in `batch` (positions in [`KeyedFile::keys`]),
@@ -305,6 +317,7 @@ mod tests {
         assert!(b.events().iter().all(|e| e.key.as_deref() == Some("b")));
         // The file's line numbers: b's events are on lines 2, 5, 8...
         assert_eq!((b.line_of(0), b.line_of(9)), (Some(2), Some(29)));
+        assert_eq!(file.event_positions(2)[..3], [1, 4, 7]);
         assert_eq!(
             file.history_of(&Some("c".into())).unwrap().history.len(),
             10

@@ -3,7 +3,8 @@
 //! A test produces a [`History`] of [`Op`] events (invoke, then ok / fail /
 //! info), written to disk as JSON Lines by a [`HistoryWriter`] while it runs.
 //! Histories from other tools are read through [`Format`] (Jepsen logs, EDN).
-//! [`History::operations`] pairs invocations with completions, and is the one
+//! [`Pairing`] pairs invocations with completions, for
+//! [`History::operations`] and for histories read as a stream, and is the one
 //! place where `info` and pending operations become [`Outcome::Unknown`].
 //! A [`Checker`] turns a history into a three-valued [`Validity`].
 //!
@@ -32,6 +33,7 @@ mod keyed_file;
 pub mod memory;
 mod node;
 mod op;
+mod pairing;
 mod parsed;
 mod recorder;
 mod remote;
@@ -47,10 +49,11 @@ pub use db::{Db, DbError, Kill, Pause};
 pub use error::{HistoryError, ParseError};
 pub use format::Format;
 pub use history::{History, Operation, Outcome};
-pub use jsonl::{parse_jsonl, HistoryWriter};
+pub use jsonl::{parse_jsonl, read_jsonl, HistoryWriter};
 pub use keyed_file::KeyedFile;
 pub use node::{Node, NodesFile, SshSettings};
 pub use op::{Op, OpType, Process, Value};
+pub use pairing::{Paired, Pairing};
 pub use parsed::Parsed;
 pub use recorder::{Problems, Recorder};
 pub use remote::{on_every_node, CommandOutput, Remote, RemoteError, Remotes};

@@ -9,30 +9,28 @@ use crate::html::escape;
 use crate::run_data::{RunData, TimedOp};
 use faultline_checkers::linearizable::{Analysis, Counterexample, OpView};
 use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
-use std::collections::HashMap;
 use std::fmt::Write;
 
 /// When and where the history's operations ran, and the faults in force,
 /// to tell a counterexample's story in time.
 pub struct Timing<'a> {
-    by_invoke: HashMap<usize, &'a TimedOp>,
     run: &'a RunData,
 }
 
 impl<'a> Timing<'a> {
-    /// The timing of `run` (empty for a history without times).
+    /// The timing of `run` (none for a history without times).
     pub fn of(run: &'a RunData) -> Timing<'a> {
-        let by_invoke = if run.timed {
-            run.ops.iter().map(|o| (o.invoke, o)).collect()
-        } else {
-            HashMap::new()
-        };
-        Timing { by_invoke, run }
+        Timing { run }
+    }
+
+    /// The operation invoked at `op`'s position, when the run has times.
+    fn timed(&self, op: &OpView) -> Option<&'a TimedOp> {
+        self.run.op_invoked_at(op.invoke).filter(|_| self.run.timed)
     }
 
     /// `12.31–12.40 s`, or `from 12.31 s, never completed`.
     fn span(&self, op: &OpView) -> Option<String> {
-        let timed = self.by_invoke.get(&op.invoke)?;
+        let timed = self.timed(op)?;
         Some(if timed.completed {
             format!("{:.2}–{:.2} s", timed.start, timed.end)
         } else {
@@ -42,7 +40,7 @@ impl<'a> Timing<'a> {
 
     /// The faults in force at some moment of `op`'s interval.
     fn faults_during(&self, op: &OpView) -> Option<Vec<String>> {
-        let timed = self.by_invoke.get(&op.invoke)?;
+        let timed = self.timed(op)?;
         Some(
             self.run
                 .faults

@@ -1,9 +1,13 @@
 //! A history read for drawing: every client operation with its start and
 //! end in seconds, the fault windows the nemesis opened and closed, and the
-//! clock offsets it set. Everything the plots and the timeline share.
+//! clock offsets it set. Everything the plots and the timeline share, read
+//! as a stream: a page of millions of operations holds their times and
+//! words, never the events.
 
-use faultline_core::{parse_jsonl, History, Outcome, Process};
+use faultline_core::{read_jsonl, History, Op, OpType, Outcome, Paired, Pairing, Process};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt::Write;
 
 /// A client operation placed in time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,19 +70,35 @@ pub struct ClockChange {
     pub offset_ms: f64,
 }
 
-/// A history ready to draw.
+/// A fault action as the faults table lists it: a nemesis completion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppliedFault {
+    /// Seconds from the history's start.
+    pub time: f64,
+    /// The action (`start-partition`, `kill`...).
+    pub f: String,
+    /// What was done, as JSON.
+    pub value: String,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+/// A history ready to draw: only what the page needs, read as a stream, so
+/// that a run of millions of operations is drawn without holding its events.
 #[derive(Debug, Default)]
 pub struct RunData {
-    /// The events, for the details of an operation.
-    pub history: History,
     /// Client operations in invocation order.
     pub ops: Vec<TimedOp>,
     /// Distinct operation names (`read`, `write`, `txn`...).
     pub fs: Vec<String>,
     /// Faults, in the order they began.
     pub faults: Vec<FaultWindow>,
+    /// The nemesis's completed actions, in order, for the faults table.
+    pub applied: Vec<AppliedFault>,
     /// Clock changes, in time order.
     pub clock: Vec<ClockChange>,
+    /// Events in the history.
+    pub events: usize,
     /// Seconds from the first to the last event.
     pub duration: f64,
     /// Whether the events carry times. Histories imported from Jepsen's
@@ -86,11 +106,46 @@ pub struct RunData {
     pub timed: bool,
     /// What was wrong with the history, if it could not be read whole.
     pub warnings: Vec<String>,
+    /// Each operation's words (what it asked, what came back, where and
+    /// why), one after another; `described[i]` is operation `i`'s span.
+    pub(crate) descriptions: String,
+    pub(crate) described: Vec<(u64, u32)>,
+}
+
+/// A nemesis operation as read, until its fault windows are worked out.
+struct NemesisOp {
+    f: String,
+    /// The completion's value, else the invocation's.
+    value: Value,
+    invoke: (usize, u64),
+    complete: Option<(usize, u64)>,
+}
+
+/// A client operation invoked and not yet completed.
+struct Open {
+    op: usize,
+    invocation: Op,
+}
+
+/// What [`RunData::read`] keeps while it streams.
+#[derive(Default)]
+struct Reading {
+    run: RunData,
+    pairing: Pairing,
+    origin: Option<u64>,
+    last_time: u64,
+    open: ahash::AHashMap<usize, Open>,
+    nemesis: Vec<NemesisOp>,
+    /// Nemesis operations invoked (one left pending by a newer invocation
+    /// stays here, never completed).
+    nemesis_open: ahash::AHashMap<usize, usize>,
+    f_index: HashMap<String, u16>,
+    /// The pairing failed: no operation is drawn (they cannot be trusted).
+    unpaired: bool,
 }
 
 /// More distinct operation names than this share the last slot.
 const MAX_FS: usize = u16::MAX as usize;
-
 /// The window kind a nemesis operation opens, and the operations closing it.
 fn opens(f: &str) -> Option<(&'static str, &'static [&'static str])> {
     Some(match f {
@@ -154,133 +209,238 @@ impl RunData {
     /// Reads a JSON Lines history; an unreadable one gives an empty run
     /// with the reason in `warnings`, so a page can still be written.
     pub fn from_jsonl(text: &str) -> RunData {
-        match parse_jsonl(text) {
-            Ok(parsed) => {
-                let mut run = RunData::from_history(parsed.history);
-                run.warnings.extend(parsed.warnings);
-                run
+        RunData::read(text.as_bytes())
+    }
+
+    /// Reads a JSON Lines history as a stream (see [`RunData::from_jsonl`]).
+    pub fn read(reader: impl std::io::Read + Send) -> RunData {
+        let mut reading = Reading::default();
+        let result = read_jsonl(reader, |event, line| reading.event(event, line));
+        let mut run = reading.finish();
+        match result {
+            Ok(warnings) => run.warnings.extend(warnings),
+            Err(e) => {
+                run = RunData {
+                    warnings: vec![format!("history.jsonl line {}: {}", e.line, e.message)],
+                    ..RunData::default()
+                }
             }
-            Err(e) => RunData {
-                warnings: vec![format!("history.jsonl line {}: {}", e.line, e.message)],
-                ..RunData::default()
-            },
         }
+        run
     }
 
     /// Places every operation of `history` in time.
-    pub fn from_history(history: History) -> RunData {
-        let events = history.events();
-        let origin = events.first().map_or(0, |e| e.time);
-        let timed = events.last().is_some_and(|e| e.time > origin);
-        let secs = |position: usize| {
+    pub fn from_history(history: &History) -> RunData {
+        let mut reading = Reading::default();
+        for (position, event) in history.events().iter().enumerate() {
+            reading.event(event.clone(), history.line_of(position).unwrap_or(0));
+        }
+        reading.finish()
+    }
+
+    /// Operation `i` in words, for the timeline: what it asked, what came
+    /// back, where and why, and when.
+    pub fn describe(&self, i: usize) -> String {
+        let mut text = String::new();
+        self.describe_to(&mut text, i);
+        text
+    }
+
+    /// [`RunData::describe`], written after `text`.
+    pub fn describe_to(&self, text: &mut String, i: usize) {
+        let op = &self.ops[i];
+        let (at, len) = self.described.get(i).copied().unwrap_or_default();
+        text.push_str(
+            self.descriptions
+                .get(at as usize..at as usize + len as usize)
+                .unwrap_or_default(),
+        );
+        if self.timed {
+            let _ = write!(
+                text,
+                ", {:.3}–{:.3} s, {:.1} ms",
+                op.start,
+                op.end,
+                op.latency_ms()
+            );
+        } else {
+            let _ = write!(text, ", events {}–{}", op.start, op.end);
+        }
+    }
+
+    /// The operation invoked at history position `invoke`, if a client's.
+    pub fn op_invoked_at(&self, invoke: usize) -> Option<&TimedOp> {
+        let i = self.ops.partition_point(|o| o.invoke < invoke);
+        self.ops.get(i).filter(|o| o.invoke == invoke)
+    }
+}
+
+impl Reading {
+    /// Takes the event at the next position.
+    fn event(&mut self, event: Op, line: usize) {
+        let position = self.run.events;
+        self.run.events += 1;
+        let origin = *self.origin.get_or_insert(event.time);
+        self.last_time = event.time;
+        let secs = event.time.saturating_sub(origin) as f64 / 1e9;
+        if event.process == Process::Nemesis && event.kind == OpType::Info {
+            self.run.applied.push(AppliedFault {
+                time: secs,
+                f: event.f.clone(),
+                value: event.value.to_string(),
+                error: event.error.clone(),
+            });
+        }
+        if self.unpaired {
+            return;
+        }
+        let at = || {
+            if line > 0 {
+                format!("line {line}")
+            } else {
+                format!("event {position}")
+            }
+        };
+        let paired = match self.pairing.pair(position, &event, at) {
+            Ok(paired) => paired,
+            Err(e) => {
+                self.run
+                    .warnings
+                    .push(format!("the history's operations do not pair up: {e}"));
+                self.unpaired = true;
+                return;
+            }
+        };
+        match (event.process, paired) {
+            (Process::Client(process), Paired::Invoked { id }) => {
+                let f = match self.f_index.get(&event.f) {
+                    Some(&f) => f,
+                    None => {
+                        let next = self.run.fs.len().min(MAX_FS - 1) as u16;
+                        if self.run.fs.len() < MAX_FS {
+                            self.run.fs.push(event.f.clone());
+                        }
+                        self.f_index.insert(event.f.clone(), next);
+                        next
+                    }
+                };
+                self.open.insert(
+                    id,
+                    Open {
+                        op: self.run.ops.len(),
+                        invocation: event,
+                    },
+                );
+                self.run.ops.push(TimedOp {
+                    process,
+                    start: secs,
+                    end: secs,
+                    completed: false,
+                    outcome: Outcome::Unknown,
+                    f,
+                    invoke: position,
+                    complete: None,
+                });
+                self.run.described.push((0, 0));
+            }
+            (Process::Client(_), Paired::Completed { id, outcome }) => {
+                let Some(open) = self.open.remove(&id) else {
+                    return;
+                };
+                let op = &mut self.run.ops[open.op];
+                op.end = secs;
+                op.completed = true;
+                op.outcome = outcome;
+                op.complete = Some(position);
+                let op = *op;
+                self.run
+                    .describe_into(open.op, &op, &open.invocation, Some(&event));
+            }
+            (_, Paired::Invoked { id }) => {
+                self.nemesis_open.insert(id, self.nemesis.len());
+                self.nemesis.push(NemesisOp {
+                    f: event.f,
+                    value: event.value,
+                    invoke: (position, event.time),
+                    complete: None,
+                });
+            }
+            (_, Paired::Completed { id, .. }) => {
+                if let Some(&n) = self.nemesis_open.get(&id) {
+                    let op = &mut self.nemesis[n];
+                    op.value = event.value;
+                    op.complete = Some((position, event.time));
+                }
+            }
+            (_, Paired::Marker { .. }) => self.nemesis.push(NemesisOp {
+                f: event.f,
+                value: event.value,
+                invoke: (position, event.time),
+                complete: Some((position, event.time)),
+            }),
+        }
+    }
+
+    /// The run, once every event is read: times settled, pending
+    /// operations described, fault windows worked out.
+    fn finish(mut self) -> RunData {
+        let mut run = std::mem::take(&mut self.run);
+        if self.unpaired {
+            run.ops.clear();
+            run.described.clear();
+            run.descriptions.clear();
+            self.nemesis.clear();
+        }
+        let origin = self.origin.unwrap_or(0);
+        run.timed = self.last_time > origin;
+        let timed = run.timed;
+        let secs = |(position, time): (usize, u64)| {
             if timed {
-                events[position].time.saturating_sub(origin) as f64 / 1e9
+                time.saturating_sub(origin) as f64 / 1e9
             } else {
                 position as f64
             }
         };
-        let duration = events.len().checked_sub(1).map_or(0.0, secs);
-        let mut run = RunData {
-            duration,
-            timed,
-            ..RunData::default()
+        run.duration = if timed {
+            (self.last_time - origin) as f64 / 1e9
+        } else {
+            run.events.saturating_sub(1) as f64
         };
-        let operations = match history.operations() {
-            Ok(ops) => ops,
-            Err(e) => {
-                run.warnings
-                    .push(format!("the history's operations do not pair up: {e}"));
-                Vec::new()
-            }
-        };
-        let mut f_index: std::collections::HashMap<&str, u16> = Default::default();
-        // Windows still open, per kind and node set, waiting for their close.
-        let mut open: Vec<(usize, &'static [&'static str], Vec<String>)> = Vec::new();
-        for op in &operations {
-            match op.process {
-                Process::Client(process) => {
-                    let next = run.fs.len().min(MAX_FS - 1) as u16;
-                    let f = *f_index.entry(op.f).or_insert_with(|| {
-                        if run.fs.len() < MAX_FS {
-                            run.fs.push(op.f.to_owned());
-                        }
-                        next
-                    });
-                    run.ops.push(TimedOp {
-                        process,
-                        start: secs(op.invoke),
-                        end: op.complete.map_or(duration, secs),
-                        completed: op.complete.is_some(),
-                        outcome: op.outcome,
-                        f,
-                        invoke: op.invoke,
-                        complete: op.complete,
-                    });
-                }
-                Process::Nemesis => {
-                    let value = op.complete.map_or(op.input, |c| &events[c].value);
-                    let at = secs(op.invoke);
-                    let done = op.complete.map_or(at, secs);
-                    if let Some(offsets) = value["offsets_ms"].as_object() {
-                        for (node, offset) in offsets {
-                            run.clock.push(ClockChange {
-                                time: done,
-                                node: node.clone(),
-                                offset_ms: offset.as_f64().unwrap_or(0.0),
-                            });
-                        }
-                    }
-                    // A change the cluster refused (a member it would not
-                    // remove or take back) neither opens nor closes a window.
-                    if value.get("refused").is_some() {
-                        continue;
-                    }
-                    // In Jepsen's process nemesis, `start` ends a kill.
-                    let ends_a_kill = open.iter().any(|(_, closers, _)| closers.contains(&op.f));
-                    if let Some((kind, closers)) = opens(op.f).filter(|_| !ends_a_kill) {
-                        open.push((run.faults.len(), closers, nodes_of(value)));
-                        run.faults.push(FaultWindow {
-                            kind,
-                            label: label_of(kind, op.f, value),
-                            start: at,
-                            end: duration,
-                        });
-                        continue;
-                    }
-                    // A close ends the oldest matching window whose nodes it
-                    // covers (a stop with no nodes closes every one of its kind).
-                    let nodes = nodes_of(value);
-                    let mut closed = Vec::new();
-                    for (i, (window, closers, window_nodes)) in open.iter().enumerate() {
-                        let covers =
-                            nodes.is_empty() || window_nodes.iter().all(|n| nodes.contains(n));
-                        if closers.contains(&op.f) && covers {
-                            run.faults[*window].end = done;
-                            closed.push(i);
-                        }
-                    }
-                    for i in closed.into_iter().rev() {
-                        open.remove(i);
-                    }
-                }
+        // Never completed: pending to the end.
+        let mut pending: Vec<Open> = self.open.into_values().collect();
+        pending.sort_by_key(|o| o.op);
+        for open in pending {
+            let op = run.ops[open.op];
+            run.describe_into(open.op, &op, &open.invocation, None);
+        }
+        let duration = run.duration;
+        for op in &mut run.ops {
+            if !timed {
+                op.start = op.invoke as f64;
+                op.end = op.complete.map_or(duration, |c| c as f64);
+            } else if !op.completed {
+                op.end = duration;
             }
         }
+        run.faults_from(&self.nemesis, secs);
         run.clock.sort_by(|a, b| a.time.total_cmp(&b.time));
-        run.history = history;
         run
     }
+}
 
-    /// An operation in words, for the timeline: what it asked, what came
-    /// back, where and why.
-    pub fn describe(&self, op: &TimedOp) -> String {
-        let events = self.history.events();
-        let invoke = &events[op.invoke];
-        let mut text = format!("#{} process {} {}", op.invoke, op.process, invoke.f);
+impl RunData {
+    /// Writes operation `i`'s words, without its times (what it asked,
+    /// what came back, where and why), after the others.
+    fn describe_into(&mut self, i: usize, op: &TimedOp, invoke: &Op, completion: Option<&Op>) {
+        let at = self.descriptions.len();
+        let text = &mut self.descriptions;
+        let _ = write!(text, "#{} process {} {}", op.invoke, op.process, invoke.f);
         if let Some(key) = &invoke.key {
-            text += &format!(" key {key}");
+            let _ = write!(text, " key {key}");
         }
         if !invoke.value.is_null() {
-            text += &format!(" {}", compact(&invoke.value));
+            text.push(' ');
+            compact(text, &invoke.value);
         }
         let outcome = match op.outcome {
             Outcome::Ok => "ok",
@@ -288,40 +448,92 @@ impl RunData {
             Outcome::Unknown if op.completed => "info (unknown)",
             Outcome::Unknown => "pending (unknown)",
         };
-        text += &format!(" → {outcome}");
-        if let Some(c) = op.complete.map(|c| &events[c]) {
+        let _ = write!(text, " → {outcome}");
+        if let Some(c) = completion {
             if op.outcome == Outcome::Ok && c.value != invoke.value && !c.value.is_null() {
-                text += &format!(" {}", compact(&c.value));
+                text.push(' ');
+                compact(text, &c.value);
             }
             if let Some(error) = &c.error {
-                text += &format!(" ({error})");
+                let _ = write!(text, " ({error})");
             }
             if let Some(node) = c.node.as_ref().or(invoke.node.as_ref()) {
-                text += &format!(" on {node}");
+                let _ = write!(text, " on {node}");
             }
         }
-        if self.timed {
-            text += &format!(
-                ", {:.3}–{:.3} s, {:.1} ms",
-                op.start,
-                op.end,
-                op.latency_ms()
-            );
-        } else {
-            text += &format!(", events {}–{}", op.start, op.end);
+        // One line each in the details files.
+        if text[at..].contains('\n') {
+            let line = text[at..].replace('\n', " ");
+            text.truncate(at);
+            text.push_str(&line);
         }
-        text
+        self.described[i] = (at as u64, (text.len() - at) as u32);
+    }
+
+    /// The fault windows and clock changes the nemesis's operations made.
+    fn faults_from(&mut self, nemesis: &[NemesisOp], secs: impl Fn((usize, u64)) -> f64) {
+        let duration = self.duration;
+        // Windows still open, per kind and node set, waiting for their close.
+        let mut open: Vec<(usize, &'static [&'static str], Vec<String>)> = Vec::new();
+        for op in nemesis {
+            let value = &op.value;
+            let at = secs(op.invoke);
+            let done = op.complete.map_or(at, &secs);
+            if let Some(offsets) = value["offsets_ms"].as_object() {
+                for (node, offset) in offsets {
+                    self.clock.push(ClockChange {
+                        time: done,
+                        node: node.clone(),
+                        offset_ms: offset.as_f64().unwrap_or(0.0),
+                    });
+                }
+            }
+            // A change the cluster refused (a member it would not remove or
+            // take back) neither opens nor closes a window.
+            if value.get("refused").is_some() {
+                continue;
+            }
+            // In Jepsen's process nemesis, `start` ends a kill.
+            let ends_a_kill = open
+                .iter()
+                .any(|(_, closers, _)| closers.contains(&op.f.as_str()));
+            if let Some((kind, closers)) = opens(&op.f).filter(|_| !ends_a_kill) {
+                open.push((self.faults.len(), closers, nodes_of(value)));
+                self.faults.push(FaultWindow {
+                    kind,
+                    label: label_of(kind, &op.f, value),
+                    start: at,
+                    end: duration,
+                });
+                continue;
+            }
+            // A close ends the oldest matching window whose nodes it covers
+            // (a stop with no nodes closes every one of its kind).
+            let nodes = nodes_of(value);
+            let mut closed = Vec::new();
+            for (i, (window, closers, window_nodes)) in open.iter().enumerate() {
+                let covers = nodes.is_empty() || window_nodes.iter().all(|n| nodes.contains(n));
+                if closers.contains(&op.f.as_str()) && covers {
+                    self.faults[*window].end = done;
+                    closed.push(i);
+                }
+            }
+            for i in closed.into_iter().rev() {
+                open.remove(i);
+            }
+        }
     }
 }
 
-/// A value in few characters: long ones are cut.
-fn compact(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 160 {
-        let cut: String = text.chars().take(157).collect();
-        cut + "…"
-    } else {
-        text
+/// A value in few characters, written after `text`: long ones are cut.
+fn compact(text: &mut String, value: &Value) {
+    let at = text.len();
+    let _ = write!(text, "{value}");
+    if let Some((cut, _)) = text[at..].char_indices().nth(157) {
+        if text[at..].chars().count() > 160 {
+            text.truncate(at + cut);
+            text.push('…');
+        }
     }
 }
 
@@ -358,12 +570,12 @@ mod tests {
         assert_eq!((run.faults[1].start, run.faults[1].end), (3.0, 4.0));
         assert_eq!(run.clock.len(), 1);
         assert_eq!(run.clock[0].offset_ms, 500.0);
-        let text = run.describe(&run.ops[0]);
+        let text = run.describe(0);
         assert!(
             text.contains("write 3 → ok") && text.contains("on n2"),
             "{text}"
         );
-        let text = run.describe(&run.ops[1]);
+        let text = run.describe(1);
         assert!(text.contains("info (unknown) (timeout)"), "{text}");
     }
 
@@ -459,7 +671,7 @@ mod tests {
         assert!(!run.timed);
         assert_eq!(run.duration, 2.0);
         assert_eq!((run.ops[0].start, run.ops[0].end), (0.0, 2.0));
-        assert!(run.describe(&run.ops[0]).ends_with("events 0–2"));
+        assert!(run.describe(0).ends_with("events 0–2"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::run_data::RunData;
 use crate::run_record::RunRecord;
 use crate::timeline::{timeline_section, write_timeline_data};
 use faultline_checkers::CheckedHistory;
-use faultline_core::{OpType, Process, Validity};
+use faultline_core::Validity;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -42,9 +42,11 @@ fn shell_word(word: &str) -> String {
 /// `plots/*.png`); returns the page's path.
 pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     let record = RunRecord::read(run_dir);
-    let history = std::fs::read_to_string(run_dir.join("history.jsonl")).unwrap_or_default();
-    let run = RunData::from_jsonl(&history);
-    drop(history);
+    let run = match std::fs::File::open(run_dir.join("history.jsonl")) {
+        Ok(file) => RunData::read(std::io::BufReader::new(file)),
+        // No history: a page of what there is.
+        Err(_) => RunData::default(),
+    };
     let (class, word) = verdict_class(record.results.as_ref().map(|r| r.valid));
     let mut body = String::new();
     header(&mut body, &record, &run, run_dir, (class, word));
@@ -187,7 +189,7 @@ fn summary(body: &mut String, record: &RunRecord, run: &RunData) {
                 completed as f64 / run.duration.max(0.001)
             )
         } else {
-            format!("{} events, no times recorded", run.history.len())
+            format!("{} events, no times recorded", run.events)
         },
     );
     if let Some(results) = &record.results {
@@ -267,29 +269,23 @@ fn timeline(body: &mut String, run: &RunData, run_dir: &Path) -> std::io::Result
 
 /// Every fault the nemesis applied, when, and what went wrong with it.
 fn faults(body: &mut String, run: &RunData) {
-    let events = run.history.events();
-    let applied: Vec<_> = events
-        .iter()
-        .filter(|e| e.process == Process::Nemesis && e.kind == OpType::Info)
-        .collect();
     let _ = writeln!(
         body,
         "<h2 id=\"faults\">Faults applied ({})</h2>",
-        applied.len()
+        run.applied.len()
     );
-    if applied.is_empty() {
+    if run.applied.is_empty() {
         *body += "<p class=\"muted\">None.</p>\n";
         return;
     }
-    let origin = events.first().map_or(0, |e| e.time);
     *body += "<table>\n<tr><th>time</th><th>action</th><th>what</th><th>error</th></tr>\n";
-    for e in applied {
+    for e in &run.applied {
         let _ = writeln!(
             body,
             "<tr><td>{:.1} s</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-            e.time.saturating_sub(origin) as f64 / 1e9,
+            e.time,
             escape(&e.f),
-            escape(&e.value.to_string()),
+            escape(&e.value),
             escape(e.error.as_deref().unwrap_or(""))
         );
     }

@@ -102,7 +102,7 @@ fn write_details(run: &RunData, order: &[usize], dir: &Path) -> std::io::Result<
                             if k > 0 {
                                 text.push('\n');
                             }
-                            text += &run.describe(&run.ops[i]).replace('\n', " ");
+                            run.describe_to(&mut text, i);
                         }
                         let mut out = std::io::BufWriter::new(std::fs::File::create(
                             dir.join(format!("{n:04}.js")),

@@ -19,7 +19,13 @@ pub(super) fn summarize(
     notes: &[String],
     problems: &[String],
 ) -> Result<(i32, crate::junit::Case), Failure> {
-    let verdict = check_run(run_dir, &run_budget(), Some(problems)).map_err(|e| Failure {
+    let verdict = check_run(
+        run_dir,
+        &run_budget(),
+        Some(problems),
+        crate::run_check::STREAM_ABOVE,
+    )
+    .map_err(|e| Failure {
         code: 255,
         error: e,
     })?;

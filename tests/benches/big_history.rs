@@ -7,7 +7,8 @@
 //! Aim: at most 20 s and 3 GB for 5 000 000 operations on the 2-core
 //! machine. `cargo bench --bench big_history` (add `-- --operations N`;
 //! `--analyze` also runs `faultline analyze`, page included, on a run
-//! directory holding each history: it reads the history whole).
+//! directory holding each history; `--generate-to DIR` only writes those
+//! run directories).
 
 use faultline_checkers::linearizable::simulated_register::RegisterHistory;
 use std::io::{BufWriter, Write};
@@ -102,6 +103,26 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(5_000_000);
     let with_analyze = std::env::args().any(|a| a == "--analyze");
+    // `--generate-to DIR`: only write the run directories (valid, stale)
+    // there, to profile `analyze` on them by hand.
+    if let Some(out) = std::env::args().skip_while(|a| a != "--generate-to").nth(1) {
+        let out = PathBuf::from(out);
+        std::fs::create_dir_all(&out).unwrap();
+        for stale in [false, true] {
+            let spec = RegisterHistory {
+                operations,
+                stale,
+                ..RegisterHistory::default()
+            };
+            let name = if stale { "stale" } else { "valid" };
+            let path = out.join(format!("{name}.jsonl"));
+            write_history(&spec, &path);
+            run_dir(&out, name, &path);
+            std::fs::remove_file(&path).ok();
+            println!("wrote {}", out.join(name).display());
+        }
+        return;
+    }
     let root = std::env::temp_dir().join(format!("faultline-big-history-{}", std::process::id()));
     std::fs::create_dir_all(&root).unwrap();
     println!(

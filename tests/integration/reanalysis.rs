@@ -216,3 +216,91 @@ fn analyze_rechecks_a_report_with_the_checker_and_model_that_made_it() {
     }
     std::fs::remove_dir_all(&scratch).unwrap();
 }
+
+/// A run directory too large to hold whole is read back key by key; the
+/// verdict, counts and explanation (every event position, the final-read
+/// mark) are the ones the whole history gives.
+#[test]
+fn analyze_key_by_key_tells_what_the_whole_history_tells() {
+    let scratch =
+        std::env::temp_dir().join(format!("faultline-reanalysis-keyed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let mut lines: Vec<String> = Vec::new();
+    let mut event = |process: &str, kind: &str, f: &str, value: &str, key: Option<&str>| {
+        let i = lines.len();
+        let key = key.map_or(String::new(), |k| format!(r#","key":"{k}""#));
+        lines.push(format!(
+            r#"{{"index":{i},"time":{},"process":{process},"type":"{kind}","f":"{f}","value":{value}{key}}}"#,
+            (i as u64 + 1) * 1_000_000
+        ));
+    };
+    let mut next = 1;
+    for round in 0..30 {
+        if round == 10 {
+            event(r#""nemesis""#, "invoke", "start-partition", "null", None);
+            event(
+                r#""nemesis""#,
+                "info",
+                "start-partition",
+                r#"{"partition":"[n1] | [n2 n3]"}"#,
+                None,
+            );
+        }
+        if round == 20 {
+            event(r#""nemesis""#, "invoke", "stop-partition", "null", None);
+            event(
+                r#""nemesis""#,
+                "info",
+                "stop-partition",
+                r#""network healed""#,
+                None,
+            );
+        }
+        for (p, key) in ["a", "b", "c"].iter().enumerate() {
+            let v = next.to_string();
+            next += 1;
+            event(&p.to_string(), "invoke", "write", &v, Some(key));
+            event(&p.to_string(), "ok", "write", &v, Some(key));
+        }
+    }
+    event(r#""nemesis""#, "invoke", "final-reads", "null", None);
+    event(r#""nemesis""#, "info", "final-reads", "null", None);
+    // Key b's final read returns a value overwritten long before.
+    for (p, key, seen) in [(3, "a", "88"), (4, "b", "5"), (5, "c", "90")] {
+        event(&p.to_string(), "invoke", "read", "null", Some(key));
+        event(&p.to_string(), "ok", "read", seen, Some(key));
+    }
+    let stale_read = lines.len() - 4;
+    let test = r#"{"name":"keyed","workload":"register","nodes":[],"seed":1,"check":{"checker":"linearizable","model":"cas-register"}}"#;
+    let mut results = Vec::new();
+    for (name, extra) in [("whole", vec![]), ("keyed", vec!["--stream-above", "1K"])] {
+        let dir = scratch.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("history.jsonl"), lines.join("\n") + "\n").unwrap();
+        std::fs::write(dir.join("test.json"), test).unwrap();
+        let mut args = vec!["analyze", dir.to_str().unwrap()];
+        args.extend(extra);
+        let (code, text) = run(&args);
+        assert_eq!(code, Some(1), "{name}: {text}");
+        assert!(dir.join("index.html").exists(), "{name}: {text}");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        results.push((json, explanation(&text)));
+    }
+    let (whole, keyed) = (&results[0], &results[1]);
+    let failing = &whole.0["checkers"]["linearizable"]["counterexample"]["failing_op"];
+    assert_eq!(failing["invoke"], stale_read, "{failing}");
+    assert_eq!(failing["final_read"], true, "{failing}");
+    assert_eq!(failing["description"], "read → 5", "{failing}");
+    for field in ["valid", "ops", "nemesis_events", "duration_s"] {
+        assert_eq!(whole.0[field], keyed.0[field], "{field}");
+    }
+    assert_eq!(whole.0["nemesis_events"], 2);
+    assert_eq!(
+        whole.0["checkers"]["linearizable"],
+        keyed.0["checkers"]["linearizable"]
+    );
+    assert_eq!(whole.1, keyed.1, "the same explanation printed");
+    let _ = std::fs::remove_dir_all(&scratch);
+}

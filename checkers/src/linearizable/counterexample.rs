@@ -106,6 +106,40 @@ pub struct Counterexample {
     pub window: Option<Window>,
 }
 
+impl OpView {
+    fn relocate(&mut self, position: &dyn Fn(usize) -> usize, final_reads_at: Option<usize>) {
+        self.invoke = position(self.invoke);
+        self.complete = self.complete.map(position);
+        self.final_read |= final_reads_at.is_some_and(|at| self.invoke > at);
+    }
+}
+
+impl Counterexample {
+    /// Moves every event position through `position`, for a key checked
+    /// on its own (its positions are the key's) to name events of the
+    /// whole history; `final_reads_at`: where that history's
+    /// [`FINAL_READS`] marker is, which the key's own events lack.
+    pub fn relocate(&mut self, position: &dyn Fn(usize) -> usize, final_reads_at: Option<usize>) {
+        let ops =
+            self.failing_op
+                .iter_mut()
+                .chain(self.partial_linearizations.iter_mut().flat_map(|p| {
+                    p.steps
+                        .iter_mut()
+                        .map(|s| &mut s.op)
+                        .chain(p.stuck_at.as_mut())
+                }));
+        let window_ops = self.window.iter_mut().flat_map(|w| w.ops.iter_mut());
+        for op in ops.chain(window_ops) {
+            op.relocate(position, final_reads_at);
+        }
+        if let Some(window) = &mut self.window {
+            window.from_event = position(window.from_event);
+            window.to_event = position(window.to_event);
+        }
+    }
+}
+
 /// Builds the counterexample for an illegal partition.
 pub fn explain<M: Model>(
     model: &M,

@@ -114,6 +114,18 @@ impl Analysis {
         }
     }
 
+    /// Its counterexamples' event positions moved through `position`
+    /// (see [`Counterexample::relocate`]).
+    pub fn relocate(&mut self, position: &dyn Fn(usize) -> usize, final_reads_at: Option<usize>) {
+        for c in self
+            .counterexample
+            .iter_mut()
+            .chain(&mut self.more_counterexamples)
+        {
+            c.relocate(position, final_reads_at);
+        }
+    }
+
     /// The analysis of a history from those of its keys, checked one by
     /// one (P-compositionality: the history is linearizable exactly when
     /// every key is). Invalid over unknown over valid; the first refuted
