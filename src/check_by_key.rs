@@ -16,7 +16,7 @@ use faultline_core::{
     Budget, CheckError, Format, KeyedFile, ParseError, Parsed, Process, Validity,
 };
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -24,12 +24,12 @@ use std::time::Instant;
 const BATCH_BYTES: u64 = 256 << 20;
 
 /// One key's outcome: its parse warnings and its check, or why it failed.
-type KeyOutcome = Result<KeyChecked, KeyedError>;
+type KeyOutcome = Result<KeyChecked, ParseError>;
 
 /// What checking one key gave.
 struct KeyChecked {
     warnings: Vec<String>,
-    checked: Option<Analysis>,
+    checked: Result<Option<Analysis>, CheckError>,
     /// Client completions [ok, fail, info] and nemesis actions.
     counts: ([u64; 3], u64),
     /// The time of the key's last event.
@@ -38,19 +38,12 @@ struct KeyChecked {
     final_reads: Option<usize>,
 }
 
-/// Why a file could not be checked key by key.
-pub enum KeyedError {
-    /// A line could not be read or parsed.
-    Parse(ParseError),
-    /// A key's history could not be checked (an operation the model does
-    /// not know, say).
-    Check(CheckError),
-}
-
-/// A whole file's check, key by key.
+/// A file read, and checked or not: its counts are known either way.
 pub struct KeyedCheck {
-    /// The merged analysis, its positions the file's.
-    pub checked: CheckedHistory,
+    /// The merged analysis, its positions the file's; or why the history
+    /// could not be checked (an operation the model does not know, events
+    /// that do not pair up).
+    pub checked: Result<CheckedHistory, CheckError>,
     /// Client completions [ok, fail, info].
     pub outcomes: [u64; 3],
     /// Nemesis actions completed.
@@ -66,20 +59,22 @@ pub fn check_keyed(
     format: Format,
     model: ModelKind,
     budget: &Budget,
-) -> Result<KeyedCheck, KeyedError> {
+) -> Result<KeyedCheck, ParseError> {
     let name = file.display();
     let keyed = crate::progress::with_progress(&format!("indexing {name} by key"), || {
         KeyedFile::index(file, format)
-    })
-    .map_err(KeyedError::Parse)?;
+    })?;
+    // After a key that cannot be checked, the others are only counted.
+    let failed = AtomicBool::new(false);
     let start = Instant::now();
-    let check_one = |parsed: &Parsed| -> Result<Option<Analysis>, KeyedError> {
+    let check_one = |parsed: &Parsed| -> Result<Option<Analysis>, CheckError> {
         // The nemesis's events alone: nothing to check.
-        if parsed
-            .history
-            .events()
-            .iter()
-            .all(|e| e.process == Process::Nemesis)
+        if failed.load(Ordering::Relaxed)
+            || parsed
+                .history
+                .events()
+                .iter()
+                .all(|e| e.process == Process::Nemesis)
         {
             return Ok(None);
         }
@@ -87,26 +82,24 @@ pub fn check_keyed(
             time_limit: budget.time_limit.map(|t| t.saturating_sub(start.elapsed())),
             ..*budget
         };
-        model
-            .check(&parsed.history, &left)
-            .map(Some)
-            .map_err(KeyedError::Check)
+        let checked = model.check(&parsed.history, &left);
+        failed.fetch_or(checked.is_err(), Ordering::Relaxed);
+        checked.map(Some)
     };
+    let mut error = None;
     let mut parts = Vec::new();
     let (mut outcomes, mut nemesis_events, mut last_time) = ([0u64; 3], 0, 0);
     // Keys sort after the keyless events, where the marker is.
     let mut final_reads_at = None;
     crate::progress::with_progress(&format!("checking {name} key by key"), || {
         for batch in keyed.batches(BATCH_BYTES) {
-            let texts = keyed.texts_of(batch.clone()).map_err(KeyedError::Parse)?;
+            let texts = keyed.texts_of(batch.clone())?;
             let checked = on_every_core(texts.len(), |i| {
-                let mut parsed = keyed
-                    .parse_key(batch.start + i, &texts[i])
-                    .map_err(KeyedError::Parse)?;
+                let mut parsed = keyed.parse_key(batch.start + i, &texts[i])?;
                 parsed.drop_orphan_completions();
                 let events = parsed.history.events();
                 Ok(KeyChecked {
-                    checked: check_one(&parsed)?,
+                    checked: check_one(&parsed),
                     counts: crate::run_check::count_completions(&parsed.history),
                     last_time: events.iter().map(|e| e.time).max().unwrap_or(0),
                     final_reads: events.iter().position(|e| {
@@ -130,22 +123,30 @@ pub fn check_keyed(
                 if let Some(at) = key.final_reads {
                     final_reads_at = final_reads_at.or(positions.get(at).copied());
                 }
-                if let Some(mut analysis) = key.checked {
-                    let global = |p: usize| positions.get(p).copied().unwrap_or(p);
-                    analysis.relocate(&global, final_reads_at);
-                    parts.push(analysis);
+                match key.checked {
+                    Ok(Some(mut analysis)) => {
+                        let global = |p: usize| positions.get(p).copied().unwrap_or(p);
+                        analysis.relocate(&global, final_reads_at);
+                        parts.push(analysis);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        error.get_or_insert(e);
+                    }
                 }
             }
         }
-        let checked = if parts.is_empty() {
-            CheckedHistory::Unchecked(
+        let checked = if let Some(e) = error.take() {
+            Err(e)
+        } else if parts.is_empty() {
+            Ok(CheckedHistory::Unchecked(
                 "the history is empty: nothing was recorded, so nothing can be judged".to_owned(),
-            )
+            ))
         } else {
-            CheckedHistory::Linearizable(Box::new(Analysis::combine(
+            Ok(CheckedHistory::Linearizable(Box::new(Analysis::combine(
                 model.name(),
                 std::mem::take(&mut parts),
-            )))
+            ))))
         };
         Ok(KeyedCheck {
             checked,
@@ -165,23 +166,17 @@ pub fn check_by_key(
 ) -> Result<(Validity, (String, String)), Failure> {
     let name = file.display();
     let start = Instant::now();
-    let checked = match check_keyed(file, args.format, args.model, budget) {
-        Ok(keyed) => keyed.checked,
-        Err(KeyedError::Parse(e)) => {
-            return Err(Failure::bad_input(anyhow!(
-                "{name}:{}: {} (read as --format {})",
-                e.line,
-                e.message,
-                args.format
-            )))
-        }
-        Err(KeyedError::Check(e)) => {
-            return Err(Failure::bad_input(anyhow!(
-                "{name}: {e} (checked with {})",
-                describe(args)
-            )))
-        }
-    };
+    let keyed = check_keyed(file, args.format, args.model, budget).map_err(|e| {
+        Failure::bad_input(anyhow!(
+            "{name}:{}: {} (read as --format {})",
+            e.line,
+            e.message,
+            args.format
+        ))
+    })?;
+    let checked = keyed.checked.map_err(|e| {
+        Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
+    })?;
     print_result(args, file, &checked, start);
     Ok((
         checked.valid(),
@@ -216,12 +211,7 @@ fn on_every_core(n: usize, work: impl Fn(usize) -> KeyOutcome + Sync) -> Vec<Key
         .map(|r| {
             r.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| {
-                    Err(KeyedError::Parse(ParseError::new(
-                        0,
-                        "a key was not checked",
-                    )))
-                })
+                .unwrap_or_else(|| Err(ParseError::new(0, "a key was not checked")))
         })
         .collect()
 }

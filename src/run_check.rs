@@ -3,7 +3,7 @@
 //! results.json written. The end of every test and `faultline analyze`
 //! both come here.
 
-use crate::check_by_key::{check_keyed, KeyedCheck, KeyedError};
+use crate::check_by_key::{check_keyed, KeyedCheck};
 use anyhow::{anyhow, Context};
 use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
@@ -82,30 +82,30 @@ pub fn check_run(
     let spec = run_check_spec(run_dir)?;
     let start = Instant::now();
     let size = std::fs::metadata(&file).map_or(0, |m| m.len());
-    let checked = match spec {
+    let read = match spec {
         // Read back key by key: memory follows the largest key, not the run.
         CheckSpec::Linearizable { model } if size > stream_above => {
             check_keyed(&file, Format::Jsonl, model, budget)
         }
         _ => check_whole(&file, &spec, budget),
     };
-    let checked = match checked {
+    let KeyedCheck {
+        checked,
+        outcomes,
+        nemesis_events,
+        last_time,
+    } = read.map_err(|e| match e.line {
+        0 => anyhow!("{}: {}", file.display(), e.message),
+        line => anyhow!("{}:{line}: {}", file.display(), e.message),
+    })?;
+    let analysis = match checked {
         Ok(checked) => checked,
         // The harness already failed this run: a history it could not
         // write whole may not pair up, and that is no new error.
-        Err(KeyedError::Parse(e)) if e.line == 0 => {
-            return Err(anyhow!("{}: {}", file.display(), e.message))
+        Err(e) if !harness_failures.is_empty() => {
+            RunAnalysis::Unchecked(format!("the history could not be checked: {e}"))
         }
-        Err(KeyedError::Parse(e)) => {
-            return Err(anyhow!("{}:{}: {}", file.display(), e.line, e.message))
-        }
-        Err(KeyedError::Check(e)) if !harness_failures.is_empty() => KeyedCheck {
-            checked: RunAnalysis::Unchecked(format!("the history could not be checked: {e}")),
-            outcomes: [0; 3],
-            nemesis_events: 0,
-            last_time: 0,
-        },
-        Err(KeyedError::Check(e)) => {
+        Err(e) => {
             return Err(anyhow!(
                 "{}: {e} (checked as test.json says: {})",
                 file.display(),
@@ -113,12 +113,6 @@ pub fn check_run(
             ))
         }
     };
-    let KeyedCheck {
-        checked: analysis,
-        outcomes,
-        nemesis_events,
-        last_time,
-    } = checked;
     let duration_s = last_time as f64 / 1e9;
     let (checked, checker) = (analysis.to_json(), spec.checker_name());
     let check_time = start.elapsed();
@@ -162,10 +156,10 @@ pub const STREAM_ABOVE: u64 = 256 << 20;
 
 /// Checks the history read whole (the serializability checker needs every
 /// transaction at once).
-fn check_whole(file: &Path, spec: &CheckSpec, budget: &Budget) -> Result<KeyedCheck, KeyedError> {
+fn check_whole(file: &Path, spec: &CheckSpec, budget: &Budget) -> Result<KeyedCheck, ParseError> {
     let text = std::fs::read_to_string(file)
-        .map_err(|e| KeyedError::Parse(ParseError::new(0, format!("cannot read: {e}"))))?;
-    let mut parsed = parse_jsonl(&text).map_err(KeyedError::Parse)?;
+        .map_err(|e| ParseError::new(0, format!("cannot read: {e}")))?;
+    let mut parsed = parse_jsonl(&text)?;
     drop(text);
     parsed.drop_orphan_completions();
     for warning in &parsed.warnings {
@@ -175,8 +169,7 @@ fn check_whole(file: &Path, spec: &CheckSpec, budget: &Budget) -> Result<KeyedCh
     let (outcomes, nemesis_events) = count_completions(&history);
     let last_time = history.events().last().map_or(0, |e| e.time);
     let checking = format!("checking {}", file.display());
-    let checked = crate::progress::with_progress(&checking, || spec.check(&history, budget))
-        .map_err(KeyedError::Check)?;
+    let checked = crate::progress::with_progress(&checking, || spec.check(&history, budget));
     Ok(KeyedCheck {
         checked,
         outcomes,

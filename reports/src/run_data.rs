@@ -386,6 +386,7 @@ impl Reading {
     fn finish(mut self) -> RunData {
         let mut run = std::mem::take(&mut self.run);
         if self.unpaired {
+            self.open.clear();
             run.ops.clear();
             run.described.clear();
             run.descriptions.clear();
@@ -672,6 +673,23 @@ mod tests {
         assert_eq!(run.duration, 2.0);
         assert_eq!((run.ops[0].start, run.ops[0].end), (0.0, 2.0));
         assert!(run.describe(0).ends_with("events 0–2"));
+    }
+
+    #[test]
+    fn operations_that_do_not_pair_up_are_a_warning_not_a_panic() {
+        // Process 0 is still in its read when its write completes.
+        let run = RunData::from_jsonl(
+            "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n\
+             {\"index\":1,\"time\":2,\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n\
+             {\"index\":2,\"time\":3,\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1}\n",
+        );
+        assert!(run.ops.is_empty());
+        assert_eq!(run.events, 3);
+        assert!(
+            run.warnings[0].contains("do not pair up") && run.warnings[0].contains("line 3"),
+            "{:?}",
+            run.warnings
+        );
     }
 
     #[test]

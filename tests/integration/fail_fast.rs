@@ -94,8 +94,10 @@ name = "register"
         stderr.contains("backing off after failing fast"),
         "{stderr}"
     );
-    // Every partition ends within a second of the stop being invoked, and
-    // the stop is recorded once verified, after its invocation.
+    // Every partition ends within seconds of the stop being invoked (the
+    // regression: 32 s; the heal is an SSH command per node, which took
+    // 2 s once on a loaded 2-core CI machine), and the stop is recorded
+    // once verified, after its invocation.
     let mut stops = 0;
     for (i, e) in events.iter().enumerate() {
         if e["process"] == "nemesis" && e["f"] == "stop-partition" && e["type"] == "invoke" {
@@ -107,7 +109,7 @@ name = "register"
                 .expect("the stop completed");
             assert_eq!(done["value"], "network healed", "{done}");
             let took = done["time"].as_u64().unwrap() - e["time"].as_u64().unwrap();
-            assert!(took < 1_000_000_000, "the heal took {took} ns");
+            assert!(took < 4_000_000_000, "the heal took {took} ns");
             stops += 1;
         }
     }
