@@ -1,10 +1,11 @@
-//! `faultline check` of a file too large to hold whole: indexed by key in
-//! one pass, then read back in batches of keys (one sequential pass over
-//! the file and at most [`BATCH_BYTES`] of text each), each key parsed and
-//! checked on its own, on every core. The verdict is the whole history's
-//! (a history is linearizable exactly when every key is:
-//! P-compositionality, Herlihy & Wing 1990, the property Porcupine's
-//! partitions rely on), in the memory of a batch.
+//! A history file too large to hold whole, checked (by `faultline check`
+//! and by `analyze` of a run): indexed by key in one pass, then read back
+//! in batches of keys (one sequential pass over the file and at most
+//! [`BATCH_BYTES`] of text each), each key parsed, counted and checked on
+//! its own, on every core. The verdict is the whole history's (a history
+//! is linearizable exactly when every key is: P-compositionality, Herlihy
+//! & Wing 1990, the property Porcupine's partitions rely on), in the
+//! memory of a batch; the explanations name the file's event positions.
 
 use crate::check_command::{describe, print_result, CheckArgs};
 use crate::exit::Failure;

@@ -106,8 +106,10 @@ fn etcd_stays_valid_when_crashes_lose_what_it_had_not_fsynced() {
 /// serves again on them or refuses (and gets them back); the cluster stays
 /// valid, since a majority keeps every acknowledged write.
 #[test]
-fn corrupting_a_minority_of_etcd_data_files_is_recorded_and_keeps_it_valid() {
-    if !root_or_skip("corrupting_a_minority_of_etcd_data_files_is_recorded_and_keeps_it_valid") {
+fn corrupting_a_minority_of_etcd_data_files_is_recorded_and_only_a_corrupted_member_errs() {
+    if !root_or_skip(
+        "corrupting_a_minority_of_etcd_data_files_is_recorded_and_only_a_corrupted_member_errs",
+    ) {
         return;
     }
     let store = std::env::temp_dir().join(format!("faultline-it-{}-corrupt", std::process::id()));
@@ -132,8 +134,56 @@ fn corrupting_a_minority_of_etcd_data_files_is_recorded_and_keeps_it_valid() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    // etcd 3.4 stops on a WAL that lost acknowledged entries and on most
+    // corrupt bbolt pages, but bbolt has no page checksums: a member may
+    // restart on flipped bits and serve what they say (seen in CI: `read →
+    // nil` on n3 after bits flipped in its member/snap/db, checked by hand
+    // against the history). So the run is valid, or invalid only through
+    // a member that served on corrupted files, after they were corrupted.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{stdout}\n{stderr}"
+    );
     let events = nemesis_events(&store);
+    if out.status.code() == Some(1) {
+        let run = std::fs::canonicalize(store.join("latest")).unwrap();
+        let results: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap())
+                .unwrap();
+        let checked = &results["checkers"]["linearizable"];
+        let explained = std::iter::once(&checked["counterexample"]).chain(
+            checked["more_counterexamples"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        );
+        for c in explained {
+            let op = &c["failing_op"];
+            let node = op["node"].as_str().expect("the failing op's node");
+            let before = op["complete"].as_u64().unwrap_or(u64::MAX);
+            let about_node: Vec<&serde_json::Value> = events
+                .iter()
+                .filter(|e| e["index"].as_u64().unwrap() < before)
+                .filter(|e| {
+                    (e["f"] == "disk-corrupt" && e["value"]["corrupted"].get(node).is_some())
+                        || (e["f"] == "disk-restart"
+                            && e["value"]["nodes"]
+                                .as_array()
+                                .is_some_and(|n| n.iter().any(|n| n == node)))
+                })
+                .collect();
+            // Restarted and served on corrupted files, or corrupted and not
+            // yet restarted when the operation ended.
+            let served_corrupted = about_node
+                .iter()
+                .any(|e| e["f"] == "disk-restart" && e["value"]["refused"].get(node).is_none())
+                || about_node.last().is_some_and(|e| e["f"] == "disk-corrupt");
+            assert!(
+                served_corrupted,
+                "{node} erred ({op}) without serving on corrupted files:\n{stdout}"
+            );
+        }
+    }
     let corruptions: Vec<&serde_json::Value> = events
         .iter()
         .filter(|e| e["f"] == "disk-corrupt")
