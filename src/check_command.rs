@@ -194,14 +194,10 @@ fn check_file(
     }
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
-    let mut parsed = args.format.parse(&text).map_err(|e| {
-        Failure::bad_input(anyhow!(
-            "{name}:{}: {} (read as --format {})",
-            e.line,
-            e.message,
-            args.format
-        ))
-    })?;
+    let mut parsed = args
+        .format
+        .parse(&text)
+        .map_err(|e| unreadable(file, &e, args.format))?;
     parsed.drop_orphan_completions();
     for warning in &parsed.warnings {
         eprintln!("warning: {name}: {warning}");
@@ -248,6 +244,16 @@ fn streams(args: &CheckArgs, file: &Path) -> bool {
         && args.report.is_none()
         && args.checker == CheckerKind::Linearizable
         && KeyedFile::supports(args.format)
+}
+
+/// A line of `file` that cannot be read as `format`, named with its line.
+pub(crate) fn unreadable(file: &Path, e: &faultline_core::ParseError, format: Format) -> Failure {
+    Failure::bad_input(anyhow!(
+        "{}:{}: {} (read as --format {format})",
+        file.display(),
+        e.line,
+        e.message
+    ))
 }
 
 /// `--model cas-register`, `--checker list-append`: what to change.

@@ -4,7 +4,7 @@
 //! as a stream: a page of millions of operations holds their times and
 //! words, never the events.
 
-use faultline_core::{read_jsonl, History, Op, OpType, Outcome, Paired, Pairing, Process};
+use faultline_core::{read_jsonl, Op, OpType, Outcome, Paired, Pairing, Process};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -227,15 +227,6 @@ impl RunData {
             }
         }
         run
-    }
-
-    /// Places every operation of `history` in time.
-    pub fn from_history(history: &History) -> RunData {
-        let mut reading = Reading::default();
-        for (position, event) in history.events().iter().enumerate() {
-            reading.event(event.clone(), history.line_of(position).unwrap_or(0));
-        }
-        reading.finish()
     }
 
     /// Operation `i` in words, for the timeline: what it asked, what came

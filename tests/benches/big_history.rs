@@ -96,6 +96,16 @@ fn run_dir(root: &Path, name: &str, history: &Path) -> PathBuf {
     dir
 }
 
+/// The history measured, valid or with one stale read, and its name.
+fn variant(operations: usize, stale: bool) -> (RegisterHistory, &'static str) {
+    let spec = RegisterHistory {
+        operations,
+        stale,
+        ..RegisterHistory::default()
+    };
+    (spec, if stale { "stale" } else { "valid" })
+}
+
 fn main() {
     let operations = std::env::args()
         .skip_while(|a| a != "--operations")
@@ -109,12 +119,7 @@ fn main() {
         let out = PathBuf::from(out);
         std::fs::create_dir_all(&out).unwrap();
         for stale in [false, true] {
-            let spec = RegisterHistory {
-                operations,
-                stale,
-                ..RegisterHistory::default()
-            };
-            let name = if stale { "stale" } else { "valid" };
+            let (spec, name) = variant(operations, stale);
             let path = out.join(format!("{name}.jsonl"));
             write_history(&spec, &path);
             run_dir(&out, name, &path);
@@ -141,12 +146,7 @@ fn main() {
         "-".repeat(14)
     );
     for stale in [false, true] {
-        let spec = RegisterHistory {
-            operations,
-            stale,
-            ..RegisterHistory::default()
-        };
-        let name = if stale { "stale" } else { "valid" };
+        let (spec, name) = variant(operations, stale);
         let path = root.join(format!("{name}.jsonl"));
         let generated = write_history(&spec, &path);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
