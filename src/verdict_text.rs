@@ -7,8 +7,9 @@ use faultline_checkers::serializable::SerialAnalysis;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 
-/// Anomalies explained per kind in text (JSON has them all).
-const SHOWN_PER_KIND: usize = 2;
+/// Anomalies explained per kind in text: the first says what went wrong;
+/// the page shows more, results.json has every explained one.
+const SHOWN_PER_KIND: usize = 1;
 
 /// Prints the verdict on `name` and its explanation.
 pub fn print(name: &str, checked: &CheckedHistory, elapsed_ms: f64) {
@@ -125,12 +126,40 @@ fn counterexample_lines(out: &mut Vec<String>, c: &Counterexample) {
             at(op.line, op.invoke)
         ));
     }
+    for (k, other) in c.conflicts.iter().enumerate() {
+        let node = other
+            .node
+            .as_deref()
+            .map_or(String::new(), |n| format!(" on {n}"));
+        let lead = match (k, c.conflicts.len()) {
+            (0, 1) => "  contradicts (without it, all before could be linearized):",
+            (0, _) => "  contradicts (without any one of these, all before could be linearized):",
+            _ => "              ",
+        };
+        out.push(format!(
+            "{lead} process {}{node} `{}` ({})",
+            other.process,
+            other.description,
+            at(other.line, other.invoke)
+        ));
+    }
     if let (Some(op), Some(path)) = (&c.failing_op, c.partial_linearizations.first()) {
         match path.steps.last() {
-            Some(last) => out.push(format!(
-                "  why: no order of the operations before it, consistent with real time, leaves a state in which `{}` can happen; the longest such order ends in state {}",
-                op.description, last.state_after
-            )),
+            Some(last) => {
+                let setter = path.state_setter().map_or(String::new(), |s| {
+                    format!(
+                        ", which `{}` by process {}{} ({}) left",
+                        s.description,
+                        s.process,
+                        s.node.as_deref().map_or(String::new(), |n| format!(" on {n}")),
+                        at(s.line, s.invoke)
+                    )
+                });
+                out.push(format!(
+                    "  why: no order of the operations before it, consistent with real time, leaves a state in which `{}` can happen; the longest such order ends in state {}{setter}",
+                    op.description, last.state_after
+                ))
+            }
             None => out.push(format!(
                 "  why: `{}` cannot happen in the initial state, and no other operation can be placed before it",
                 op.description
@@ -194,11 +223,28 @@ fn serializable_lines(out: &mut Vec<String>, name: &str, a: &SerialAnalysis) {
         out.push(format!("  {}: {}", anomaly.name, anomaly.explanation));
         for txn in &anomaly.txns {
             out.push(format!(
-                "    {} (process {}, {}): {}",
+                "    {} (process {}{}, {}): {}",
                 txn.name,
                 txn.process,
+                txn.node
+                    .as_deref()
+                    .map_or(String::new(), |n| format!(" on {n}")),
                 txn.outcome,
                 txn.mops.join("; ")
+            ));
+        }
+    }
+    for (kind, found) in &a.counts {
+        let printed = shown
+            .get(kind.as_str())
+            .copied()
+            .unwrap_or(0)
+            .min(SHOWN_PER_KIND);
+        if *found > printed {
+            out.push(format!(
+                "  … and {} more {kind} (the report and results.json explain the first {} of each kind)",
+                found - printed,
+                faultline_checkers::serializable::KEPT_PER_KIND
             ));
         }
     }

@@ -176,6 +176,8 @@ impl History {
                     op.complete = Some(position);
                     op.error = event.error.as_deref();
                     op.outcome = outcome;
+                    // Some recorders name the node only on the completion.
+                    op.node = op.node.or(event.node.as_deref());
                     if outcome == Outcome::Ok {
                         op.output = Some(&event.value);
                     }

@@ -2,7 +2,9 @@
 //! large history: `cargo bench -p faultline-reports --bench render [-- --ops N]`
 //! (default 1 000 000 operations). The history is synthetic: 50 processes
 //! doing reads, writes and compare-and-sets, with ok, fail and info
-//! outcomes, and a fault window every 10 seconds. Opening is measured in
+//! outcomes, a fault window every 10 seconds, and a verdict of invalid
+//! naming a read halfway through (so the page has an invalid run's
+//! summary, marks and counterexample). Opening is measured in
 //! headless Chromium when /usr/bin/chromium exists: the page's own time to
 //! its first timeline drawing, and the whole load as the browser reports it.
 //! `FAULTLINE_BENCH_KEEP=1` keeps the run directory to look at.
@@ -74,6 +76,17 @@ fn synthetic_run(dir: &Path, ops: usize) {
     for (index, (time, rest)) in events.iter().enumerate() {
         writeln!(out, "{{\"index\":{index},\"time\":{time},{rest}}}").unwrap();
     }
+    // The run is invalid: a read halfway through cannot be linearized, so
+    // the page carries what an invalid run's does (the summary, the marks
+    // on the plots and the timeline, the counterexample).
+    let failing = (events.len() / 2..events.len())
+        .find(|&i| events[i].1.contains("\"type\":\"invoke\",\"f\":\"read\""))
+        .unwrap_or(0);
+    let process: String = events
+        .get(failing)
+        .and_then(|e| e.1.strip_prefix("\"process\":"))
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default();
     out.flush().unwrap();
     std::fs::write(
         dir.join("test.json"),
@@ -82,7 +95,10 @@ fn synthetic_run(dir: &Path, ops: usize) {
     .unwrap();
     std::fs::write(
         dir.join("results.json"),
-        format!(r#"{{"valid":true,"ops":{{"ok":{ops},"fail":0,"info":0}},"check_ms":0,"checkers":{{"linearizable":{{"valid":true,"model":"cas-register","ops":{ops},"partitions":1}}}}}}"#),
+        format!(
+            r#"{{"valid":false,"ops":{{"ok":{ops},"fail":0,"info":0}},"check_ms":0,"checkers":{{"linearizable":{{"valid":false,"model":"cas-register","ops":{ops},"partitions":{},"refuted_keys":1,"refuted":["k"],"counterexample":{{"key":"k","failing_op":{{"process":"{process}","invoke":{failing},"description":"read → 3"}}}}}}}}}}"#,
+            ops / 2000 + 1
+        ),
     )
     .unwrap();
 }
@@ -149,7 +165,7 @@ fn main() {
     let run = faultline_reports::RunData::from_jsonl(&text);
     drop(text);
     let parsed = phase.elapsed().as_secs_f64();
-    let plots = faultline_reports::draw_plots(&run, Some(&dir)).expect("plots");
+    let plots = faultline_reports::draw_plots(&run, Some(&dir), None).expect("plots");
     let plotted = phase.elapsed().as_secs_f64();
     faultline_reports::write_timeline_data(&run, &dir).unwrap();
     let timeline = phase.elapsed().as_secs_f64();

@@ -1,8 +1,8 @@
 //! A linearizability counterexample drawn the way Porcupine draws one: one
 //! lane per process, each operation a bar from invocation to completion in
 //! event order, the longest partial linearization as numbered points joined
-//! in order with the state after each step, and the operation that cannot
-//! be placed outlined in red.
+//! in order with the state after each step, the operation that cannot be
+//! placed outlined in red, and the acknowledged operations it contradicts.
 
 use crate::html::{escape, shorten};
 use faultline_checkers::linearizable::{Counterexample, OpView};
@@ -58,6 +58,12 @@ pub fn counterexample_svg(counterexample: &Counterexample) -> Option<String> {
         .as_ref()
         .or_else(|| path.and_then(|p| p.stuck_at.as_ref()))
         .map(bar_of)?;
+    // The acknowledged operations it contradicts belong in the picture,
+    // in or out of the window.
+    for op in &counterexample.conflicts {
+        let bar = bar_of(op);
+        bars.entry(bar.invoke).or_insert(bar);
+    }
     let failing_invoke = failing.invoke;
     bars.entry(failing.invoke).or_insert(failing);
     let layout = Layout::of(&bars);

@@ -44,10 +44,19 @@ pub fn cycle_svg(anomaly: &Anomaly, id: usize) -> Option<String> {
     };
     let n = names.len() as f64;
     let radius = (n * 12.0).max(80.0);
-    let (cx, cy) = (radius + 70.0, radius + 40.0);
+    // Two transactions side by side: a circle would leave most of its
+    // square empty.
+    let pair = names.len() == 2;
+    let (cx, cy) = (radius + 70.0, if pair { 64.0 } else { radius + 40.0 });
+    let first_angle = if pair {
+        std::f64::consts::PI
+    } else {
+        -std::f64::consts::FRAC_PI_2
+    };
     let place = |i: usize| {
-        // Start at the top and go clockwise, as the cycle is read.
-        let angle = -std::f64::consts::FRAC_PI_2 + 2.0 * std::f64::consts::PI * i as f64 / n;
+        // Start at the top (the left for a pair) and go clockwise, as the
+        // cycle is read.
+        let angle = first_angle + 2.0 * std::f64::consts::PI * i as f64 / n;
         (cx + radius * angle.cos(), cy + radius * angle.sin())
     };
     let (width, height) = (2.0 * cx, 2.0 * cy);
@@ -154,6 +163,12 @@ mod tests {
         assert!(svg.contains("url(#arrow-3-rw)") && svg.contains("url(#arrow-3-wr)"));
         assert!(svg.contains("T0 did not see T1&#39;s append"));
         assert!(svg.contains("append x 1"));
+        // A pair side by side: a strip, not a screen's height.
+        assert!(
+            svg.contains("width=\"300\" height=\"128\""),
+            "{}",
+            &svg[..120]
+        );
     }
 
     #[test]

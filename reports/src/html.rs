@@ -56,7 +56,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding
 th{background:#f4f4f4}code,pre{font:13px ui-monospace,monospace;background:#f6f6f6}pre{padding:.6em;overflow-x:auto}\
 .muted{color:#666}.warning{background:#fff4d6;border-left:4px solid #c90;padding:.4em .7em}\
 nav{margin:.6em 0}figure{margin:1em 0}figure svg,figure img{max-width:100%;height:auto;display:block}figcaption{color:#555;font-size:.9em}\
-.drawing{overflow-x:auto;border:1px solid #eee;margin:.5em 0}.drawing svg{max-width:none}.anomaly{margin:1em 0 1.6em}\
+.drawing{overflow-x:auto;border:1px solid #eee;margin:.5em 0;width:fit-content;max-width:100%}.story{border-left:4px solid #b3261e;background:#fdf3f2;padding:.3em .9em;margin:.6em 0 1em}.story ul{margin:.3em 0;padding-left:1.2em}details{margin:.5em 0}summary{cursor:pointer;color:#2f5f9f}.cycle-steps{margin:.3em 0}.nowrap{white-space:nowrap}.drawing svg{max-width:none}.anomaly{margin:1em 0 1.6em}\
 .chip{display:inline-block;width:.8em;height:.8em;border-radius:.15em;margin:0 .25em 0 .6em;vertical-align:-.05em}\
 .timeline{position:relative;border:1px solid #ddd;padding:.3em}.tl-bar{font-size:.85em;margin-bottom:.3em}.tl-bar button{margin-right:.3em}\
 .tl-canvas{display:block;cursor:grab}.tl-tip{position:absolute;z-index:2;max-width:40em;background:#222;color:#fff;font:12px ui-monospace,monospace;padding:.3em .5em;border-radius:.25em;pointer-events:none;white-space:pre-wrap}\

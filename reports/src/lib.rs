@@ -27,6 +27,7 @@ mod run_data;
 mod run_record;
 mod run_report;
 mod store_index;
+mod story;
 mod timeline;
 
 pub use counterexample_svg::counterexample_svg;

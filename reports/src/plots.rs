@@ -1,7 +1,7 @@
 //! The run's charts, drawn with plotters: latency of every operation over
 //! time (by f and outcome), latency quantiles, throughput by outcome, and
 //! clock offsets when clocks moved. Fault windows are shaded and labelled
-//! on every chart. Each chart is SVG for the page and PNG for sharing.
+//! on every chart, and the moment the first anomaly was seen is marked. Each chart is SVG for the page and PNG for sharing.
 //!
 //! A million points would make a page nobody can open, so points that
 //! would land on the same pixel with the same marker are drawn once: the
@@ -38,6 +38,13 @@ pub struct Plot {
     pub svg: Option<String>,
     /// Points drawn (distinct pixels), for scatters.
     pub points: usize,
+}
+
+/// What every chart draws behind its data: the fault windows (with the
+/// label row of each) and the moment the first anomaly was seen.
+struct Backdrop {
+    rows: Vec<usize>,
+    first_anomaly: Option<f64>,
 }
 
 /// Points of one operation name and outcome: ((f, outcome), points).
@@ -95,8 +102,13 @@ fn err<E: std::fmt::Display>(e: E) -> String {
 }
 
 /// Draws every chart that has something to show; writes `<name>.png` into
-/// `png_dir` when given.
-pub fn draw_plots(run: &RunData, png_dir: Option<&Path>) -> Result<Vec<Plot>, String> {
+/// `png_dir` when given. `first_anomaly` (seconds from the start) is marked
+/// with a line on each.
+pub fn draw_plots(
+    run: &RunData,
+    png_dir: Option<&Path>,
+    first_anomaly: Option<f64>,
+) -> Result<Vec<Plot>, String> {
     if !run.timed {
         // Latency and throughput mean nothing without times.
         return Ok(Vec::new());
@@ -110,7 +122,10 @@ pub fn draw_plots(run: &RunData, png_dir: Option<&Path>) -> Result<Vec<Plot>, St
     if !run.clock.is_empty() {
         charts.push(("clock", "Clock offsets"));
     }
-    let rows = label_rows(run);
+    let backdrop = Backdrop {
+        rows: label_rows(run),
+        first_anomaly,
+    };
     let points = scatter(run);
     let mut plots = Vec::new();
     for (name, title) in charts {
@@ -121,7 +136,7 @@ pub fn draw_plots(run: &RunData, png_dir: Option<&Path>) -> Result<Vec<Plot>, St
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-                draw_chart(name, &root, run, &rows, &points, title)?;
+                draw_chart(name, &root, run, &backdrop, &points, title)?;
                 root.present().map_err(err)?;
             }
             Some(svg)
@@ -129,7 +144,7 @@ pub fn draw_plots(run: &RunData, png_dir: Option<&Path>) -> Result<Vec<Plot>, St
         if let Some(dir) = png_dir {
             let path = dir.join(format!("{name}.png"));
             let root = BitMapBackend::new(&path, (WIDTH, HEIGHT)).into_drawing_area();
-            draw_chart(name, &root, run, &rows, &points, title)?;
+            draw_chart(name, &root, run, &backdrop, &points, title)?;
             root.present().map_err(err)?;
         }
         plots.push(Plot {
@@ -147,15 +162,15 @@ fn draw_chart<DB: DrawingBackend>(
     name: &str,
     root: &DrawingArea<DB, Shift>,
     run: &RunData,
-    rows: &[usize],
+    backdrop: &Backdrop,
     points: &Scatter,
     title: &str,
 ) -> Drawn {
     match name {
-        "latency" => draw_latency(root, run, rows, points, title),
-        "quantiles" => draw_quantiles(root, run, rows, title),
-        "throughput" => draw_throughput(root, run, rows, title),
-        _ => draw_clock(root, run, rows, title),
+        "latency" => draw_latency(root, run, backdrop, points, title),
+        "quantiles" => draw_quantiles(root, run, backdrop, title),
+        "throughput" => draw_throughput(root, run, backdrop, title),
+        _ => draw_clock(root, run, backdrop, title),
     }
 }
 
@@ -206,11 +221,12 @@ fn x_range(run: &RunData) -> std::ops::Range<f64> {
     0.0..run.duration.max(0.001)
 }
 
-/// Shades and labels the fault windows between `y_low` and `y_high`.
+/// Shades and labels the fault windows between `y_low` and `y_high`, and
+/// marks the first anomaly.
 fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, Y>>,
     run: &RunData,
-    rows: &[usize],
+    backdrop: &Backdrop,
     y_low: f64,
     y_high: f64,
 ) -> Drawn {
@@ -226,7 +242,7 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
         .draw_series(
             run.faults
                 .iter()
-                .zip(rows)
+                .zip(&backdrop.rows)
                 .filter(|(_, &row)| row < LABEL_ROWS)
                 .map(|(w, &row)| {
                     EmptyElement::at((w.start, y_high))
@@ -238,13 +254,32 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
                 }),
         )
         .map_err(err)?;
+    if let Some(t) = backdrop.first_anomaly {
+        let red = RGBColor(179, 38, 30);
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                [(t, y_low), (t, y_high)],
+                red.stroke_width(2),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((t, y_low))
+                    + Text::new(
+                        "first anomaly",
+                        (4, -16),
+                        ("sans-serif", 11).into_font().color(&red),
+                    ),
+            ))
+            .map_err(err)?;
+    }
     Ok(())
 }
 
 fn draw_latency<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,
-    rows: &[usize],
+    backdrop: &Backdrop,
     scatter: &Scatter,
     title: &str,
 ) -> Drawn {
@@ -254,7 +289,7 @@ fn draw_latency<DB: DrawingBackend>(
         .build_cartesian_2d(x_range(run), (low..high).log_scale())
         .map_err(err)?;
     mesh(&mut chart, "latency (ms)")?;
-    shade_faults(&mut chart, run, rows, low, high)?;
+    shade_faults(&mut chart, run, backdrop, low, high)?;
     for ((f, outcome), points) in &scatter.groups {
         let (f, outcome) = (*f, *outcome);
         let points = points.iter().copied();
@@ -364,7 +399,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 fn draw_quantiles<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,
-    rows: &[usize],
+    backdrop: &Backdrop,
     title: &str,
 ) -> Drawn {
     root.fill(&WHITE).map_err(err)?;
@@ -399,7 +434,7 @@ fn draw_quantiles<DB: DrawingBackend>(
         .build_cartesian_2d(x_range(run), (low..high).log_scale())
         .map_err(err)?;
     mesh(&mut chart, format!("latency (ms) per {width:.1} s"))?;
-    shade_faults(&mut chart, run, rows, low, high)?;
+    shade_faults(&mut chart, run, backdrop, low, high)?;
     for (line, (_, name, color)) in lines.into_iter().zip(QUANTILES) {
         named_line(&mut chart, line, color, name)?;
     }
@@ -409,7 +444,7 @@ fn draw_quantiles<DB: DrawingBackend>(
 fn draw_throughput<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,
-    rows: &[usize],
+    backdrop: &Backdrop,
     title: &str,
 ) -> Drawn {
     root.fill(&WHITE).map_err(err)?;
@@ -428,7 +463,7 @@ fn draw_throughput<DB: DrawingBackend>(
         .build_cartesian_2d(x_range(run), 0.0..high)
         .map_err(err)?;
     mesh(&mut chart, "operations / s")?;
-    shade_faults(&mut chart, run, rows, 0.0, high)?;
+    shade_faults(&mut chart, run, backdrop, 0.0, high)?;
     for (outcome, name) in OUTCOMES.iter().enumerate() {
         let color = outcome_color(outcome);
         let line = counts
@@ -443,7 +478,7 @@ fn draw_throughput<DB: DrawingBackend>(
 fn draw_clock<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,
-    rows: &[usize],
+    backdrop: &Backdrop,
     title: &str,
 ) -> Drawn {
     root.fill(&WHITE).map_err(err)?;
@@ -459,7 +494,7 @@ fn draw_clock<DB: DrawingBackend>(
         .build_cartesian_2d(x_range(run), -extreme..extreme)
         .map_err(err)?;
     mesh(&mut chart, "offset from true time (ms)")?;
-    shade_faults(&mut chart, run, rows, -extreme, extreme)?;
+    shade_faults(&mut chart, run, backdrop, -extreme, extreme)?;
     for (i, node) in nodes.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         // A step line: each offset holds until the next change.

@@ -11,6 +11,7 @@ use crate::html::{escape, page};
 use crate::plots::draw_plots;
 use crate::run_data::RunData;
 use crate::run_record::RunRecord;
+use crate::story::{first_seen, story, FirstSeen};
 use crate::timeline::{timeline_section, write_timeline_data};
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
@@ -51,10 +52,12 @@ pub fn write_run_report(run_dir: &Path) -> std::io::Result<PathBuf> {
     let mut body = String::new();
     header(&mut body, &record, &run, run_dir, (class, word));
     summary(&mut body, &record, &run);
-    plots(&mut body, &run, run_dir)?;
-    timeline(&mut body, &run, run_dir)?;
+    let first = first_seen(&record, &run);
+    let first_at = first.as_ref().map(|f| f.at);
+    plots(&mut body, &run, run_dir, first_at.filter(|_| run.timed))?;
+    timeline(&mut body, &run, run_dir, first_at)?;
     faults(&mut body, &run);
-    checkers(&mut body, &record, &run);
+    checkers(&mut body, &record, &run, first.as_ref());
     files(&mut body, run_dir);
     let path = run_dir.join("index.html");
     let title = format!("faultline {}: {word}", record.name());
@@ -206,11 +209,16 @@ fn summary(body: &mut String, record: &RunRecord, run: &RunData) {
     *body += "</table>\n";
 }
 
-fn plots(body: &mut String, run: &RunData, run_dir: &Path) -> std::io::Result<()> {
+fn plots(
+    body: &mut String,
+    run: &RunData,
+    run_dir: &Path,
+    first_anomaly: Option<f64>,
+) -> std::io::Result<()> {
     *body += "<h2 id=\"plots\">Plots</h2>\n";
     let plot_dir = run_dir.join("plots");
     std::fs::create_dir_all(&plot_dir)?;
-    match draw_plots(run, Some(&plot_dir)) {
+    match draw_plots(run, Some(&plot_dir), first_anomaly) {
         Ok(plots) if plots.is_empty() => {
             *body += "<p class=\"muted\">No plots: the history records no times (as histories imported from Jepsen's logs or EDN files); the timeline below uses event order instead.</p>\n";
         }
@@ -252,7 +260,12 @@ fn plots(body: &mut String, run: &RunData, run_dir: &Path) -> std::io::Result<()
     Ok(())
 }
 
-fn timeline(body: &mut String, run: &RunData, run_dir: &Path) -> std::io::Result<()> {
+fn timeline(
+    body: &mut String,
+    run: &RunData,
+    run_dir: &Path,
+    first_anomaly: Option<f64>,
+) -> std::io::Result<()> {
     let mut processes: Vec<u64> = run.ops.iter().map(|o| o.process).collect();
     processes.sort_unstable();
     processes.dedup();
@@ -263,7 +276,7 @@ fn timeline(body: &mut String, run: &RunData, run_dir: &Path) -> std::io::Result
         processes.len()
     );
     write_timeline_data(run, run_dir)?;
-    *body += &timeline_section(run);
+    *body += &timeline_section(run, first_anomaly);
     Ok(())
 }
 
@@ -293,13 +306,14 @@ fn faults(body: &mut String, run: &RunData) {
 }
 
 /// What each checker found, explained.
-fn checkers(body: &mut String, record: &RunRecord, run: &RunData) {
+fn checkers(body: &mut String, record: &RunRecord, run: &RunData, first: Option<&FirstSeen>) {
     let timing = Timing::of(run);
     *body += "<h2 id=\"checkers\">Checkers</h2>\n";
     if record.analyses.is_empty() {
         *body += "<p class=\"muted\">Not checked yet: run <code>faultline analyze</code> on this directory.</p>\n";
         return;
     }
+    story(body, record, run, first);
     for (checker, checked) in &record.analyses {
         let (c, w) = verdict_class(Some(checked.valid()));
         let _ = writeln!(
@@ -309,7 +323,7 @@ fn checkers(body: &mut String, record: &RunRecord, run: &RunData) {
         );
         match checked {
             CheckedHistory::Linearizable(a) => explain_linearizable(body, a, &timing),
-            CheckedHistory::Serializable(a) => explain_serializable(body, a),
+            CheckedHistory::Serializable(a) => explain_serializable(body, a, &timing),
             CheckedHistory::Unchecked(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));
             }
@@ -510,11 +524,11 @@ mod tests {
         .unwrap();
         let html = std::fs::read_to_string(write_run_report(&dir).unwrap()).unwrap();
         assert!(
-            html.contains("It ran 2.00–2.20 s after the history began on n2; in force: partition [n1] | [n2 n3]."),
+            html.contains("It ran 2.000–2.200 s after the history began on n2; in force: partition [n1] | [n2 n3]."),
             "{html}"
         );
         assert!(
-            html.contains("<td>n1</td><td>1.00–1.10 s</td><td><code>write 1</code>"),
+            html.contains("<td>n1</td><td class=\"nowrap\">1.000–1.100 s</td><td><a href=\"#event-2\"><code>write 1</code></a>"),
             "the acknowledged write, with its node and times"
         );
         let _ = std::fs::remove_dir_all(&dir);

@@ -123,7 +123,7 @@ fn write_details(run: &RunData, order: &[usize], dir: &Path) -> std::io::Result<
 }
 
 /// The timeline's section of the page: canvas, controls, legend and viewer.
-pub fn timeline_section(run: &RunData) -> String {
+pub fn timeline_section(run: &RunData, first_anomaly: Option<f64>) -> String {
     let colors = outcome_hex();
     let legend: String = OUTCOMES
         .iter()
@@ -145,7 +145,7 @@ pub fn timeline_section(run: &RunData) -> String {
         )
         .collect();
     format!(
-        "<div id=\"timeline-view\" class=\"timeline\">\
+        "<div id=\"timeline-view\" class=\"timeline\"{mark}>\
 <div class=\"tl-bar\"><button type=\"button\" data-zoom=\"in\">zoom in</button>\
 <button type=\"button\" data-zoom=\"out\">zoom out</button><button type=\"button\" data-zoom=\"fit\">whole run</button>\
 <span class=\"muted\">drag to pan, wheel to scroll lanes, ctrl+wheel to zoom, click an operation for its details</span>\
@@ -153,6 +153,7 @@ pub fn timeline_section(run: &RunData) -> String {
 <canvas class=\"tl-canvas\" width=\"1100\" height=\"480\"></canvas>\
 <div class=\"tl-tip\" hidden></div>\
 <pre class=\"tl-detail\">No operation selected.</pre></div>\n\
-<script src=\"{DATA_FILE}\"></script>\n<script>{VIEWER}</script>\n"
+<script src=\"{DATA_FILE}\"></script>\n<script>{VIEWER}</script>\n",
+        mark = first_anomaly.map_or(String::new(), |t| format!(" data-first-anomaly=\"{t}\"")),
     )
 }

@@ -49,6 +49,7 @@
   var ctx = canvas.getContext("2d");
   var view = { t0: 0, t1: Math.max(data.duration, 0.001), top: 0 };
   var selected = -1;
+  var firstAnomaly = root.dataset.firstAnomaly ? Number(root.dataset.firstAnomaly) : null;
 
   function size() {
     var ratio = window.devicePixelRatio || 1;
@@ -155,6 +156,13 @@
       ctx.globalAlpha = 1;
       fault_labels.push([f.kind + " " + f.label, Math.max(x0, LABELS) + 2, x1, f.color]);
     });
+    // The first anomaly: a line through every lane, named in the ruler.
+    if (firstAnomaly !== null) {
+      var xa = xOf(firstAnomaly);
+      ctx.fillStyle = "#b3261e";
+      ctx.fillRect(xa - 1, RULER, 2, h - RULER);
+      fault_labels.push(["first anomaly", xa + 2, w, "#b3261e"]);
+    }
     // Bars: per visible lane, at most one per pixel column.
     var first = Math.floor(view.top / LANE);
     var last = Math.min(lanes - 1, Math.floor((view.top + h - RULER) / LANE));

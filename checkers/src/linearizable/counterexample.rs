@@ -23,6 +23,9 @@ const STARTS_TRIED: usize = 24;
 const WINDOW_SEARCH_STEPS: u64 = 1 << 20;
 /// How many operations of the window are listed.
 const WINDOW_OPS_LISTED: usize = 200;
+/// How many completed operations, latest first, are tried as the other
+/// side of the contradiction.
+const CONFLICTS_TRIED: usize = 32;
 
 /// An operation as a report shows it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -104,6 +107,12 @@ pub struct Counterexample {
     pub partial_linearizations: Vec<PartialLinearization>,
     /// The smallest failing window found.
     pub window: Option<Window>,
+    /// The acknowledged operations it contradicts: without any one of them
+    /// the history up to the failing operation's completion could be
+    /// linearized. Which side is wrong the history cannot tell (a stale
+    /// read named as failing may be an acknowledged write that was lost,
+    /// and the reverse), so both are shown.
+    pub conflicts: Vec<OpView>,
 }
 
 impl OpView {
@@ -111,6 +120,20 @@ impl OpView {
         self.invoke = position(self.invoke);
         self.complete = self.complete.map(position);
         self.final_read |= final_reads_at.is_some_and(|at| self.invoke > at);
+    }
+}
+
+impl PartialLinearization {
+    /// The operation that last changed the state (the first step when none
+    /// after it did): the one that left the state the failing operation
+    /// cannot follow.
+    pub fn state_setter(&self) -> Option<&OpView> {
+        let steps = &self.steps;
+        (1..steps.len())
+            .rev()
+            .find(|&k| steps[k].state_after != steps[k - 1].state_after)
+            .or((!steps.is_empty()).then_some(0))
+            .map(|k| &steps[k].op)
     }
 }
 
@@ -130,7 +153,7 @@ impl Counterexample {
                         .chain(p.stuck_at.as_mut())
                 }));
         let window_ops = self.window.iter_mut().flat_map(|w| w.ops.iter_mut());
-        for op in ops.chain(window_ops) {
+        for op in ops.chain(window_ops).chain(self.conflicts.iter_mut()) {
             op.relocate(position, final_reads_at);
         }
         if let Some(window) = &mut self.window {
@@ -215,6 +238,15 @@ pub fn explain<M: Model>(
         })
         .collect();
     let failing_op = failing.map(|i| view(&entries[i]));
+    let conflicts = match (&found, failing) {
+        (Some((_, to, _, _)), Some(failing)) => {
+            conflicts(model, partition, *to + 1, failing, limits)
+                .into_iter()
+                .map(|i| view(&entries[i]))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let window = found.map(|(from, to, states, context)| {
         let in_window: Vec<&Entry<M>> = entries
             .iter()
@@ -242,7 +274,52 @@ pub fn explain<M: Model>(
         failing_op,
         partial_linearizations,
         window,
+        conflicts,
     }
+}
+
+/// The completed operations of the failing prefix (the events before
+/// `end`) without any one of which that prefix can be linearized: the
+/// other side of `failing`'s contradiction, in history order. Tried latest
+/// completion first, a bounded number; a search that runs out of steps
+/// does not count as a conflict.
+fn conflicts<M: Model>(
+    model: &M,
+    partition: &Partition<M>,
+    end: usize,
+    failing: usize,
+    limits: &Limits,
+) -> Vec<usize> {
+    let failing_op = partition.entries[failing].op;
+    let prefix = partition.prefix(end).entries;
+    let mut candidates: Vec<&Entry<M>> = prefix
+        .iter()
+        .filter(|e| e.ret.is_some() && e.output.is_some() && e.op != failing_op)
+        .collect();
+    candidates.sort_by_key(|e| std::cmp::Reverse(e.ret));
+    let mut found: Vec<usize> = candidates
+        .into_iter()
+        .take(CONFLICTS_TRIED)
+        .filter(|dropped| {
+            let mut rest: Vec<Entry<M>> = prefix
+                .iter()
+                .filter(|e| e.op != dropped.op)
+                .cloned()
+                .collect();
+            super::entries::narrow(model, &mut rest);
+            let outcome = Search::of_history(model, &rest, model.init()).run(
+                model,
+                limits,
+                WINDOW_SEARCH_STEPS,
+                None,
+                None,
+            );
+            matches!(outcome, Some(SearchOutcome::Linearizable))
+        })
+        .filter_map(|dropped| partition.entries.iter().position(|e| e.op == dropped.op))
+        .collect();
+    found.sort_by_key(|&i| partition.entries[i].call);
+    found
 }
 
 fn op_view<M: Model>(
@@ -501,29 +578,7 @@ mod tests {
                     continue;
                 }
                 let events = history.events();
-                let end = (0..events.len())
-                    .find(|&i| {
-                        // The checker drops a failed operation as never
-                        // having happened, even before its failure is
-                        // recorded: so do the prefixes, by keeping the
-                        // failures of the operations they cut (appended,
-                        // so that no event moves).
-                        let failures = (i + 1..events.len()).filter(|&j| {
-                            events[j].kind == OpType::Fail
-                                && events[..j]
-                                    .iter()
-                                    .rposition(|e| e.process == events[j].process)
-                                    .is_some_and(|invoke| invoke <= i)
-                        });
-                        let prefix = History::from_events(
-                            events[..=i]
-                                .iter()
-                                .chain(failures.map(|j| &events[j]))
-                                .cloned(),
-                        );
-                        !is_linearizable(&model, &prefix).unwrap()
-                    })
-                    .expect("the whole history fails");
+                let end = shortest_failing_prefix(&model, events);
                 let analysis =
                     crate::linearizable::check(&model, &history, &Budget::default()).unwrap();
                 assert_eq!(analysis.valid, Validity::Invalid, "{name} seed {seed}");
@@ -545,6 +600,126 @@ mod tests {
             }
         }
         assert!(compared > 500, "{compared} compared");
+    }
+
+    /// The events `..=end` as a history of their own. The checker drops a
+    /// failed operation as never having happened, even before its failure
+    /// is recorded: so does the prefix, by keeping the failures of the
+    /// operations it cuts (appended, so that no event moves).
+    fn prefix_of(events: &[Op], end: usize) -> Vec<Op> {
+        let failures = (end + 1..events.len()).filter(|&j| {
+            events[j].kind == OpType::Fail
+                && events[..j]
+                    .iter()
+                    .rposition(|e| e.process == events[j].process)
+                    .is_some_and(|invoke| invoke <= end)
+        });
+        events[..=end]
+            .iter()
+            .chain(failures.map(|j| &events[j]))
+            .cloned()
+            .collect()
+    }
+
+    /// Where the shortest prefix that cannot be linearized ends, by brute
+    /// force over every prefix.
+    fn shortest_failing_prefix(
+        model: &crate::linearizable::models::RegisterModel,
+        events: &[Op],
+    ) -> usize {
+        use crate::linearizable::brute_force::is_linearizable;
+        (0..events.len())
+            .find(|&i| {
+                !is_linearizable(model, &History::from_events(prefix_of(events, i))).unwrap()
+            })
+            .expect("the whole history fails")
+    }
+
+    /// Every operation named as the other side of the contradiction is one
+    /// without which the failing prefix can be linearized, and every such
+    /// acknowledged operation is named (these histories are small enough
+    /// for all to be tried), by brute force.
+    #[test]
+    fn the_conflicts_are_the_operations_without_which_the_prefix_is_linearizable() {
+        use crate::linearizable::brute_force::is_linearizable;
+        use crate::linearizable::brute_force::tests::{
+            random_history_of, register_op, spread_register_op, OpGen,
+        };
+        use crate::linearizable::models::RegisterModel;
+        let model = RegisterModel { cas: true };
+        let (mut compared, mut named) = (0, 0);
+        for gen in [register_op as OpGen, spread_register_op as OpGen] {
+            for seed in 0..2000 {
+                let history = random_history_of(seed, gen, &[], 10);
+                if is_linearizable(&model, &history).unwrap() {
+                    continue;
+                }
+                let events = history.events();
+                let end = shortest_failing_prefix(&model, events);
+                let c = crate::linearizable::check(&model, &history, &Budget::default())
+                    .unwrap()
+                    .counterexample
+                    .unwrap();
+                let failing = c.failing_op.unwrap();
+                let prefix = prefix_of(events, end);
+                // Every acknowledged operation completed in the prefix, by
+                // the position of its completion.
+                let acknowledged = (0..=end)
+                    .filter(|&j| events[j].kind == OpType::Ok && Some(j) != failing.complete);
+                for complete in acknowledged {
+                    let invoke = events[..complete]
+                        .iter()
+                        .rposition(|e| e.process == events[complete].process)
+                        .unwrap();
+                    let without = History::from_events(
+                        prefix
+                            .iter()
+                            .enumerate()
+                            .filter(|&(j, _)| j != invoke && j != complete)
+                            .map(|(_, e)| e.clone()),
+                    );
+                    let resolves = is_linearizable(&model, &without).unwrap();
+                    let listed = c.conflicts.iter().any(|o| o.complete == Some(complete));
+                    assert_eq!(
+                        listed, resolves,
+                        "seed {seed}: operation completed at {complete}, conflicts {:?}",
+                        c.conflicts
+                    );
+                    named += usize::from(listed);
+                }
+                compared += 1;
+            }
+        }
+        assert!(
+            compared > 200 && named > 100,
+            "{compared} compared, {named} named"
+        );
+    }
+
+    /// The contradiction CI met in a stale-read run: two concurrent writes,
+    /// then a read of one and a compare-and-set from the other. The cas
+    /// completes last, so it is the failing operation; the read is named as
+    /// what it contradicts.
+    #[test]
+    fn a_stale_read_behind_a_failing_cas_is_named_as_its_conflict() {
+        let history = History::from_events([
+            ev(1, OpType::Invoke, "write", json!(5753)),
+            ev(0, OpType::Invoke, "write", json!(6152)),
+            ev(0, OpType::Ok, "write", json!(6152)),
+            ev(1, OpType::Ok, "write", json!(5753)),
+            ev(1, OpType::Invoke, "read", json!(null)),
+            ev(0, OpType::Invoke, "cas", json!([6152, 6172])),
+            ev(1, OpType::Ok, "read", json!(5753)),
+            ev(0, OpType::Ok, "cas", json!([6152, 6172])),
+        ]);
+        let c = ModelKind::CasRegister
+            .check(&history, &Budget::default())
+            .unwrap()
+            .counterexample
+            .unwrap();
+        assert_eq!(c.failing_op.unwrap().description, "cas 6152→6172");
+        let conflicts: Vec<&str> = c.conflicts.iter().map(|o| o.description.as_str()).collect();
+        assert_eq!(conflicts, ["read → 5753"]);
     }
 
     /// An operation invoked after the run's final-reads marker is named a

@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// Anomalies kept per kind (the count is always complete).
-const KEPT_PER_KIND: usize = 8;
+pub const KEPT_PER_KIND: usize = 8;
 
 /// A transaction as a report shows it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -69,6 +69,15 @@ pub struct TxnView {
     pub outcome: Cow<'static, str>,
     /// Its micro-operations as text: `append x 1`, `r x [1 2]`.
     pub mops: Vec<String>,
+    /// The node its client talked to, when recorded.
+    pub node: Option<String>,
+}
+
+impl TxnView {
+    /// The event invoking it, read back from its name (`T12`: event 12).
+    pub fn invoke(&self) -> Option<usize> {
+        self.name.strip_prefix('T')?.parse().ok()
+    }
 }
 
 /// One edge of a cycle.
@@ -196,6 +205,7 @@ fn view(txns: &Txns, t: usize) -> TxnView {
     TxnView {
         name: txn_name(txns, t),
         process: txn.process.to_string(),
+        node: txn.node.map(|n| txns.nodes[n as usize].clone()),
         outcome: match txn.outcome {
             Outcome::Ok => "ok".into(),
             Outcome::Fail => "fail".into(),

@@ -95,6 +95,9 @@ pub struct Txn {
     pub outcome: Outcome,
     /// Its micro-operations, with read results when it committed.
     pub mops: Vec<Mop>,
+    /// The node its client talked to, when recorded: an index into
+    /// [`Txns::nodes`].
+    pub node: Option<u16>,
 }
 
 /// The transactions of a history, in invocation order.
@@ -104,6 +107,8 @@ pub struct Txns {
     pub txns: Vec<Txn>,
     /// Key names by interned number.
     pub keys: Vec<String>,
+    /// Node names by interned number.
+    pub nodes: Vec<String>,
 }
 
 /// Reads the transactions of `history`. Nemesis operations are skipped.
@@ -132,12 +137,25 @@ pub fn parse_txns(history: &History, workload: Workload) -> Result<Txns, CheckEr
             next
         })
         .map_err(|message| CheckError::Operation { at: at(), message })?;
+        // A cluster has a handful of nodes: a linear search is enough, and
+        // past u16's range a node goes unnamed rather than misnamed.
+        let node = op.node.and_then(|name| {
+            let i = match txns.nodes.iter().position(|n| n == name) {
+                Some(i) => i,
+                None => {
+                    txns.nodes.push(name.to_owned());
+                    txns.nodes.len() - 1
+                }
+            };
+            u16::try_from(i).ok()
+        });
         txns.txns.push(Txn {
             invoke: op.invoke,
             complete: op.complete,
             process: op.process,
             outcome: op.outcome,
             mops,
+            node,
         });
     }
     txns.keys = vec![String::new(); key_ids.len()];
