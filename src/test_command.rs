@@ -103,6 +103,15 @@ pub struct TestOptions {
     /// Processes that share a key.
     #[arg(long, default_value_t = 3)]
     processes_per_key: u64,
+    /// append / wr: keys in use at once, shared by every client (fewer: more conflicts).
+    #[arg(long, default_value_t = 8)]
+    key_count: u64,
+    /// append / wr: micro-operations per transaction at most.
+    #[arg(long, default_value_t = 4)]
+    max_txn_length: u64,
+    /// append / wr: writes to a key before it is retired for a fresh one (bounds a list's length).
+    #[arg(long, default_value_t = 32)]
+    max_writes_per_key: u64,
     /// Seconds between fault changes.
     #[arg(long, default_value_t = 5.0)]
     nemesis_interval: f64,
@@ -269,6 +278,11 @@ impl TestOptions {
             seed,
             processes_per_key: self.processes_per_key.max(1),
             ops_per_key: self.ops_per_key.max(1),
+            txn_shape: faultline_workloads::TxnShape {
+                key_count: self.key_count.max(1),
+                max_txn_length: self.max_txn_length.max(1),
+                max_writes_per_key: self.max_writes_per_key.max(1),
+            },
             nemesis,
             serializable_reads: self.serializable_reads,
             op_timeout: self.op_timeout,

@@ -35,6 +35,9 @@ pub struct TestConfig {
     pub processes_per_key: u64,
     /// Operations on a key before moving to the next.
     pub ops_per_key: u64,
+    /// The transactional workloads' keys and lengths.
+    #[serde(default)]
+    pub txn_shape: faultline_workloads::TxnShape,
     /// The faults and their options.
     pub nemesis: NemesisConfig,
     /// Reads answered by the member alone (may be stale).
@@ -153,6 +156,7 @@ mod tests {
             seed: 42,
             processes_per_key: 3,
             ops_per_key: 10,
+            txn_shape: Default::default(),
             nemesis: NemesisConfig {
                 faults: vec![Fault::Partition, Fault::Kill],
                 ..NemesisConfig::default()

@@ -1,5 +1,6 @@
 //! The final phase: with every fault healed, wait `--recovery-time`, then
-//! read the keys the workers were last on from every node. The reads are
+//! read from every node the keys the workers were last on and, for
+//! transactions, every key still in the pool. The reads are
 //! ordinary operations in the history (so the checker judges them), and a
 //! node whose reads do not succeed is named: it did not recover.
 
@@ -20,9 +21,14 @@ pub async fn run(
     system: &dyn System,
     recorder: &Arc<Recorder>,
     ends: &[WorkerEnd],
+    in_use: &[String],
     stop: &CancellationToken,
 ) {
-    let keys: BTreeSet<&String> = ends.iter().flat_map(|e| e.keys.iter()).collect();
+    let keys: BTreeSet<&String> = ends
+        .iter()
+        .flat_map(|e| e.keys.iter())
+        .chain(in_use)
+        .collect();
     if keys.is_empty() {
         return;
     }

@@ -19,6 +19,7 @@ use anyhow::anyhow;
 use config::{NemesisPlan, TestConfig};
 use faultline_core::{on_every_node, Problems, Recorder, Remote, Remotes, System};
 use faultline_nemeses::clock::{self, ClockStrategy};
+use faultline_workloads::TxnWorkload;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -352,6 +353,11 @@ async fn drive(
         config.time_limit,
         config.nemesis.faults_text()
     );
+    // One pool of keys for every worker: contention that lasts the run.
+    let transactions = config
+        .workload
+        .transactions()
+        .map(|kind| Arc::new(TxnWorkload::new(kind, config.txn_shape)));
     let mut tasks = Vec::new();
     for worker in 0..config.concurrency {
         tasks.push(tokio::spawn(workers::run_worker(
@@ -359,6 +365,7 @@ async fn drive(
             config.clone(),
             system.clone(),
             recorder.clone(),
+            transactions.clone(),
             workload.clone(),
         )));
     }
@@ -397,7 +404,13 @@ async fn drive(
         ));
     }
     if failure.is_none() && !stop.is_cancelled() {
-        final_reads::run(&config, system.as_ref(), &recorder, &ends, &stop).await;
+        // The final reads read every key still in use, and each worker's last.
+        let in_use: Vec<String> = transactions
+            .iter()
+            .flat_map(|t| t.pool.active())
+            .map(|k| k.to_string())
+            .collect();
+        final_reads::run(&config, system.as_ref(), &recorder, &ends, &in_use, &stop).await;
     }
     failure.map_or(Ok(()), Err)
 }
@@ -432,7 +445,7 @@ pub fn workload_window(stop: &CancellationToken, limit: Duration) -> Cancellatio
 }
 
 async fn report_progress(recorder: Arc<Recorder>, workload: CancellationToken) {
-    let mut last = 0;
+    let (mut last, mut last_fail) = (0, 0);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
@@ -443,14 +456,17 @@ async fn report_progress(recorder: Arc<Recorder>, workload: CancellationToken) {
             0 => String::new(),
             n => format!("; {n} process(es) backing off after failing fast"),
         };
+        // Failures per second now, not only in all: for transactions they
+        // are mostly conflicts, and their rate is the contention.
+        let fail = recorder.fail.load(Ordering::Relaxed);
         eprintln!(
-            "[{:>5.1}s] {done} ops ({} ok, {} fail, {} info), {:.0} ops/s{backing_off}",
+            "[{:>5.1}s] {done} ops ({} ok, {fail} fail, {} info), {:.0} ops/s, {:.0} fail/s{backing_off}",
             recorder.elapsed_secs(),
             recorder.ok.load(Ordering::Relaxed),
-            recorder.fail.load(Ordering::Relaxed),
             recorder.info.load(Ordering::Relaxed),
-            (done - last) as f64 / 5.0
+            (done - last) as f64 / 5.0,
+            (fail - last_fail) as f64 / 5.0
         );
-        last = done;
+        (last, last_fail) = (done, fail);
     }
 }

@@ -26,18 +26,29 @@ pub struct WorkerEnd {
 }
 
 /// Runs worker `worker` against its node until `workload` ends.
+/// `transactions`, for a transactional workload, is shared by every worker.
 pub async fn run_worker(
     worker: u64,
     config: Arc<TestConfig>,
     system: Arc<dyn System>,
     recorder: Arc<Recorder>,
+    transactions: Option<Arc<TxnWorkload>>,
     workload: CancellationToken,
 ) -> WorkerEnd {
     let node = &config.nodes[worker as usize % config.nodes.len()];
     let timeout = Duration::from_secs_f64(config.op_timeout);
     let client = system.client(node, timeout);
     let name = Some(node.name.clone());
-    run_client(worker, client, name, config.clone(), recorder, workload).await
+    run_client(
+        worker,
+        client,
+        name,
+        config.clone(),
+        recorder,
+        transactions,
+        workload,
+    )
+    .await
 }
 
 /// Runs worker `worker` with `client` until `workload` ends.
@@ -47,6 +58,7 @@ pub async fn run_client(
     node: Option<String>,
     config: Arc<TestConfig>,
     recorder: Arc<Recorder>,
+    transactions: Option<Arc<TxnWorkload>>,
     workload: CancellationToken,
 ) -> WorkerEnd {
     let mut register = RegisterWorkload::new(
@@ -54,7 +66,6 @@ pub async fn run_client(
         config.ops_per_key,
         config.concurrency,
     );
-    let transactions = config.workload.transactions().map(TxnWorkload::new);
     let mut rng = Rng::stream(config.seed, worker);
     let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
     let mut process =
@@ -77,7 +88,7 @@ pub async fn run_client(
     while !workload.is_cancelled() {
         let started = Instant::now();
         let planned = match &transactions {
-            Some(t) => t.next(worker, n, &mut rng),
+            Some(t) => t.next(&mut rng),
             None => register.next(worker, n, &mut rng),
         };
         n += 1;

@@ -34,6 +34,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         seed: 1,
         processes_per_key: 3,
         ops_per_key: 200,
+        txn_shape: Default::default(),
         nemesis: NemesisConfig::default(),
         serializable_reads: false,
         op_timeout: 5.0,
@@ -84,6 +85,7 @@ fn main() {
                         None,
                         config.clone(),
                         recorder.clone(),
+                        None,
                         workload.clone(),
                     ))
                 })

@@ -325,6 +325,25 @@ fn append_transactions_under_partitions_and_kills_are_strict_serializable() {
         .filter(|m| m[0] == "r" && m[2].as_array().is_some_and(|l| l.len() >= 3))
         .count();
     assert!(long_reads > 50, "{long_reads} reads of lists of 3 or more");
+    // Keys come from one pool of 8, each retired after 32 writes: no list
+    // grows past 32, and retired keys were replaced by fresh ones.
+    let reads = || {
+        events
+            .iter()
+            .filter(|e| e["type"] == "ok" && e["f"] == "txn")
+            .flat_map(|e| e["value"].as_array().cloned().unwrap_or_default())
+            .filter(|m| m[0] == "r")
+    };
+    let longest = reads()
+        .filter_map(|m| m[2].as_array().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    assert!(longest <= 32, "a list of {longest} elements");
+    let highest_key = reads().filter_map(|m| m[1].as_u64()).max().unwrap_or(0);
+    assert!(
+        highest_key >= 8,
+        "no key was ever retired: highest {highest_key}"
+    );
     let done = |f: &str| {
         events
             .iter()

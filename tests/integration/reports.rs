@@ -174,6 +174,23 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Writes `history` to `dir/file`, checks it (`check ARGS --report
+/// dir/report`) and expects it invalid; returns the report's directory and
+/// what `check` printed.
+fn checked_invalid(dir: &Path, file: &str, history: &str, args: &[&str]) -> (PathBuf, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(file);
+    std::fs::write(&path, history).unwrap();
+    let report = dir.join("report");
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--report", report.to_str().unwrap(), path.to_str().unwrap()]);
+    let out = faultline(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    (report, stdout)
+}
+
 #[test]
 fn an_invalid_jepsen_history_gets_a_page_with_its_counterexample_drawn() {
     let dir = scratch("jepsen");
@@ -242,23 +259,11 @@ const G_SINGLE: &str = r#"{"index":0,"time":1000000,"process":0,"type":"invoke",
 #[test]
 fn a_serializability_anomaly_gets_its_cycle_drawn() {
     let dir = scratch("gsingle");
-    std::fs::create_dir_all(&dir).unwrap();
-    let history = dir.join("g-single.jsonl");
-    std::fs::write(&history, G_SINGLE).unwrap();
-    let report = dir.join("report");
-    let out = faultline(&[
-        "check",
-        "--checker",
-        "list-append",
-        "--report",
-        report.to_str().unwrap(),
-        history.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+    let (report, _) = checked_invalid(
+        &dir,
+        "g-single.jsonl",
+        G_SINGLE,
+        &["--checker", "list-append"],
     );
     let html = std::fs::read_to_string(report.join("index.html")).unwrap();
     assert!(html.contains("id=\"anomaly-G-single"), "grouped by type");
@@ -309,20 +314,8 @@ fn section<'a>(html: &'a str, from: &str, to: &str) -> &'a str {
 #[test]
 fn a_stale_read_is_told_with_its_times_its_faults_and_the_write_it_contradicts() {
     let dir = scratch("stale");
-    std::fs::create_dir_all(&dir).unwrap();
-    let history = dir.join("stale.jsonl");
-    std::fs::write(&history, STALE_READ).unwrap();
-    let report = dir.join("report");
-    let out = faultline(&[
-        "check",
-        "--model",
-        "register",
-        "--report",
-        report.to_str().unwrap(),
-        history.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (report, stdout) =
+        checked_invalid(&dir, "stale.jsonl", STALE_READ, &["--model", "register"]);
     assert!(
         stdout.contains("contradicts") && stdout.contains("`write 2`"),
         "the text names the write the read contradicts: {stdout}"
@@ -505,20 +498,12 @@ fn write_skews(pairs: usize, list: usize) -> String {
 #[test]
 fn hundreds_of_anomalies_are_summarised_then_two_shown_the_rest_behind_show_all() {
     let dir = scratch("skews");
-    std::fs::create_dir_all(&dir).unwrap();
-    let history = dir.join("skews.jsonl");
-    std::fs::write(&history, write_skews(300, 40)).unwrap();
-    let report = dir.join("report");
-    let out = faultline(&[
-        "check",
-        "--checker",
-        "list-append",
-        "--report",
-        report.to_str().unwrap(),
-        history.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (report, stdout) = checked_invalid(
+        &dir,
+        "skews.jsonl",
+        &write_skews(300, 40),
+        &["--checker", "list-append"],
+    );
     // The text: counts, the first explanation, and how many more.
     assert!(stdout.contains("anomalies: G2-item ×300"), "{stdout}");
     assert_eq!(stdout.matches("  G2-item: ").count(), 1, "{stdout}");

@@ -11,10 +11,12 @@
 //! assert_eq!(op.key.as_deref(), Some("r0.0"));
 //! ```
 
+mod key_pool;
 mod kind;
 mod register;
 mod transactional;
 
+pub use key_pool::KeyPool;
 pub use kind::WorkloadKind;
 pub use register::{Planned, RegisterWorkload};
-pub use transactional::{TxnKind, TxnWorkload};
+pub use transactional::{TxnKind, TxnShape, TxnWorkload};

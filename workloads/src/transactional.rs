@@ -1,12 +1,14 @@
 //! Transactional workloads, Elle's: `append` (list-append: read lists and
 //! append unique integers) and `wr` (rw-register: read and write unique
-//! integers). Each transaction has 1–4 micro-operations over a small
-//! window of keys that moves on as the worker goes, so keys see
-//! contention while young and their lists stay short.
+//! integers). Each transaction has 1 to `max_txn_length` micro-operations
+//! over keys drawn from one [`KeyPool`] shared by every worker, so
+//! contention is the same at the end of a run as at its start.
 
+use crate::key_pool::KeyPool;
 use crate::Planned;
 use faultline_core::{Rng, Value};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Which transactions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,52 +19,68 @@ pub enum TxnKind {
     Wr,
 }
 
-/// How a transactional workload is shaped.
-#[derive(Clone, Debug)]
+/// The shape of the transactions: `--key-count`, `--max-txn-length`,
+/// `--max-writes-per-key`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TxnShape {
+    /// Keys in use at once, over all workers.
+    pub key_count: u64,
+    /// Micro-operations per transaction at most.
+    pub max_txn_length: u64,
+    /// Writes to a key before it is retired for a fresh one.
+    pub max_writes_per_key: u64,
+}
+
+impl Default for TxnShape {
+    /// 8 keys for 10 workers: most transactions meet another on a key,
+    /// and a list-append read stays under 32 elements.
+    fn default() -> TxnShape {
+        TxnShape {
+            key_count: 8,
+            max_txn_length: 4,
+            max_writes_per_key: 32,
+        }
+    }
+}
+
+/// A transactional workload: what each worker draws its transactions
+/// from. One is shared by all the workers of a run.
+#[derive(Debug)]
 pub struct TxnWorkload {
     /// append or wr.
     pub kind: TxnKind,
-    /// Keys a transaction chooses from at once.
-    pub window: u64,
-    /// A worker's transactions before its window moves one key on.
-    pub txns_per_step: u64,
     /// Micro-operations per transaction at most.
-    pub max_mops: u64,
+    pub max_txn_length: u64,
+    /// The keys in use.
+    pub pool: Arc<KeyPool>,
 }
 
 impl TxnWorkload {
-    /// The default shape for `kind`.
-    pub fn new(kind: TxnKind) -> TxnWorkload {
+    /// Transactions of `kind` shaped as `shape`.
+    pub fn new(kind: TxnKind, shape: TxnShape) -> TxnWorkload {
         TxnWorkload {
             kind,
-            window: 4,
-            txns_per_step: 4,
-            max_mops: 4,
+            max_txn_length: shape.max_txn_length.max(1),
+            pool: Arc::new(KeyPool::new(shape.key_count, shape.max_writes_per_key)),
         }
     }
 
-    /// The keys of worker's `n`-th transaction's window.
-    fn keys(&self, n: u64) -> std::ops::Range<u64> {
-        let base = n / self.txns_per_step.max(1);
-        base..base + self.window.max(1)
-    }
-
-    /// The next transaction of `worker` (its `n`-th). Written values are
-    /// unique per key: worker and sequence number are encoded in them.
-    pub fn next(&self, worker: u64, n: u64, rng: &mut Rng) -> Planned {
-        let keys = self.keys(n);
-        let count = 1 + rng.below(self.max_mops.max(1));
-        let mut mops = Vec::with_capacity(count as usize);
-        for i in 0..count {
-            let key = keys.start + rng.below(keys.end - keys.start);
-            let value = (worker * 1_000_000 + n) * 8 + i + 1;
-            let mop = match (self.kind, rng.below(2)) {
-                (_, 0) => json!(["r", key, null]),
-                (TxnKind::Append, _) => json!(["append", key, value]),
-                (TxnKind::Wr, _) => json!(["w", key, value]),
-            };
-            mops.push(mop);
-        }
+    /// The next transaction: half reads, half writes, each of a key drawn
+    /// from the pool. Written values are unique over the run.
+    pub fn next(&self, rng: &mut Rng) -> Planned {
+        let count = 1 + rng.below(self.max_txn_length);
+        let mops = (0..count)
+            .map(|_| {
+                if rng.below(2) == 0 {
+                    return json!(["r", self.pool.read_key(rng), null]);
+                }
+                let (key, value) = self.pool.write_key(rng);
+                match self.kind {
+                    TxnKind::Append => json!(["append", key, value]),
+                    TxnKind::Wr => json!(["w", key, value]),
+                }
+            })
+            .collect();
         Planned {
             f: "txn",
             key: None,
@@ -98,24 +116,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn transactions_stay_in_a_moving_window_with_unique_writes() {
-        let w = TxnWorkload::new(TxnKind::Append);
-        let mut rng = Rng::new(3);
+    fn transactions_share_the_pool_with_unique_writes() {
+        let shape = TxnShape {
+            key_count: 4,
+            max_txn_length: 3,
+            max_writes_per_key: 8,
+        };
+        let w = TxnWorkload::new(TxnKind::Append, shape);
         let mut written = std::collections::HashSet::new();
+        let mut lengths = std::collections::BTreeSet::new();
         for worker in 0..3 {
-            for n in 0..40 {
-                let planned = w.next(worker, n, &mut rng);
+            let mut rng = Rng::stream(3, worker);
+            for _ in 0..40 {
+                let planned = w.next(&mut rng);
                 assert_eq!(planned.f, "txn");
-                for mop in planned.value.as_array().unwrap() {
-                    let key = mop[1].as_u64().unwrap();
-                    assert!(w.keys(n).contains(&key));
+                let mops = planned.value.as_array().unwrap();
+                lengths.insert(mops.len());
+                for mop in mops {
                     if mop[0] == "append" {
+                        let key = mop[1].as_u64().unwrap();
                         assert!(written.insert((key, mop[2].as_i64().unwrap())), "unique");
                     }
                 }
             }
         }
+        assert_eq!(lengths, [1, 2, 3].into(), "1 to max_txn_length mops");
         assert!(written.len() > 50);
+        // 120 transactions of about 1 write each over 8-write keys: the
+        // pool moved on, and still holds 4 keys.
+        assert!(w.pool.retired() > 5, "{}", w.pool.retired());
+        assert_eq!(w.pool.active().len(), 4);
         assert_eq!(
             TxnWorkload::keys_of(&TxnWorkload::read_all(&[3, 1, 3]).value),
             [1, 3]
