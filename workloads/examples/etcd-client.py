@@ -5,9 +5,12 @@ faultline starts it once per client process with the node's address:
     python3 etcd-client.py HOST [TIMEOUT_SECONDS]
 and writes one JSON request per line on stdin:
     {"f": "read" | "write" | "cas", "key": "k", "value": ..., "node": "n1"}
+    {"f": "txn", "value": [["r", 3, null], ["append", 3, 17]], ...}
 It answers one JSON reply per line on stdout:
     {"type": "ok" | "fail" | "info", "value": ..., "error": "..."}
-fail means certainly not applied; info means it may have been.
+fail means certainly not applied; info means it may have been. A committed
+txn answers its micro-operations with each read's result in place:
+    {"type": "ok", "value": [["r", 3, [5, 9]], ["append", 3, 17]]}
 """
 import base64
 import json
@@ -59,8 +62,71 @@ def value_of(reply):
     return json.loads(base64.b64decode(kvs[0]["value"]))
 
 
+def txn(mops):
+    """One atomic snapshot of every key the transaction touches (an etcd
+    transaction of ranges), the reads and new values computed from it, then
+    one etcd transaction that puts the new values if no key it touched
+    changed since (same mod revision, or still absent): strict serializable,
+    as faultline's own etcd client does it."""
+    keys = []
+    for mop in mops:
+        if str(mop[1]) not in keys:
+            keys.append(str(mop[1]))
+    try:
+        snapshot = post("/v3/kv/txn", {
+            "compare": [],
+            "success": [{"request_range": {"key": b64(k)}} for k in keys],
+            "failure": [],
+        })
+    except (Failed, Unknown) as e:
+        # Only reads so far: nothing can have taken effect.
+        return {"type": "fail", "error": str(e)}
+    values, revisions = {}, {}
+    for k, response in zip(keys, snapshot.get("responses", [])):
+        kvs = response.get("response_range", {}).get("kvs") or []
+        values[k] = json.loads(base64.b64decode(kvs[0]["value"])) if kvs else None
+        revisions[k] = kvs[0]["mod_revision"] if kvs else None
+    appends = any(mop[0] == "append" for mop in mops)
+    done, written = [], set()
+    for f, key, value in mops:
+        k = str(key)
+        if f == "r":
+            read = values[k]
+            done.append([f, key, [] if read is None and appends else read])
+        elif f == "append":
+            values[k] = (values[k] or []) + [value]
+            written.add(k)
+            done.append([f, key, value])
+        elif f == "w":
+            values[k] = value
+            written.add(k)
+            done.append([f, key, value])
+        else:
+            return {"type": "fail", "error": f"unknown micro-operation {f}"}
+    if not written:
+        return {"type": "ok", "value": done}
+    compare = [
+        {"key": b64(k), "target": "MOD", "result": "EQUAL", "mod_revision": revisions[k]}
+        if revisions[k] is not None
+        else {"key": b64(k), "target": "CREATE", "result": "EQUAL", "create_revision": "0"}
+        for k in keys
+    ]
+    puts = [{"request_put": {"key": b64(k), "value": b64(json.dumps(values[k]))}} for k in keys if k in written]
+    try:
+        reply = post("/v3/kv/txn", {"compare": compare, "success": puts, "failure": []})
+    except Failed as e:
+        return {"type": "fail", "error": str(e)}
+    except Unknown as e:
+        return {"type": "info", "error": str(e)}
+    if reply.get("succeeded"):
+        return {"type": "ok", "value": done}
+    return {"type": "fail", "error": "conflict: a key changed since it was read"}
+
+
 def handle(request):
     f, key, value = request["f"], request["key"], request.get("value")
+    if f == "txn":
+        return txn(value)
     k = b64(key)
     try:
         if f == "read":

@@ -123,12 +123,14 @@ pub fn parse_txns(history: &History, workload: Workload) -> Result<Txns, CheckEr
             Some(line) => format!("line {line}"),
             None => format!("event {}", op.invoke),
         };
-        // A committed transaction's completion holds the read results.
-        let source = match (op.outcome, op.output) {
-            (Outcome::Ok, Some(output)) if !output.is_null() => output,
-            _ => op.input,
+        // A committed transaction's completion holds the read results. One
+        // recorded without them (a client that answered `ok` alone) read
+        // something nobody knows: its reads are unknown, never empty.
+        let (source, reads_known) = match (op.outcome, op.output) {
+            (Outcome::Ok, Some(output)) if !output.is_null() => (output, true),
+            _ => (op.input, false),
         };
-        let mops = parse_mops(source, workload, op.outcome == Outcome::Ok, &mut |name| {
+        let mops = parse_mops(source, workload, reads_known, &mut |name| {
             if let Some(&id) = key_ids.get(name) {
                 return id;
             }
@@ -255,6 +257,32 @@ mod tests {
 
     fn history(ops: Vec<Op>) -> History {
         History::from_events(ops)
+    }
+
+    #[test]
+    fn a_committed_txn_recorded_without_its_reads_read_nothing_known() {
+        let h = history(vec![
+            Op::new(
+                Process::Client(0),
+                OpType::Invoke,
+                "txn",
+                json!([["r", "x", null], ["append", "x", 2]]),
+            ),
+            Op::new(Process::Client(0), OpType::Ok, "txn", json!(null)),
+        ]);
+        let txns = parse_txns(&h, Workload::ListAppend).unwrap();
+        assert_eq!(txns.txns[0].outcome, Outcome::Ok);
+        assert_eq!(
+            txns.txns[0].mops,
+            [
+                Mop::ReadList {
+                    key: 0,
+                    values: None
+                },
+                Mop::Append { key: 0, value: 2 }
+            ],
+            "unknown, not the empty list"
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! answers one JSON reply per line on stdout — `{"type": "ok" | "fail" |
 //! "info", "value": ..., "error": ...}`. No reply within the operation
 //! timeout is `info`, and the program is restarted (a late reply would be
-//! taken for the next request's).
+//! taken for the next request's). A committed transaction's reply must
+//! carry its micro-operations with the reads filled in: one without them
+//! is recorded as unknown, never read as a transaction that saw nothing.
 
 use faultline_core::{Client, Completion, OpType, Value};
 use serde_json::json;
@@ -64,8 +66,28 @@ impl ProgramClient {
     }
 }
 
-/// Reads a reply line into a completion.
-fn completion(line: &str, echo: &Value) -> Completion {
+/// Why an ok reply to the transaction `request` cannot be recorded as
+/// committed: its value must be the request's micro-operations, in order,
+/// with each read's result in place of its null.
+fn txn_reply_problem(request: &Value, reply: &Value) -> Option<String> {
+    let asked = request.as_array()?;
+    let Some(answered) = reply.as_array().filter(|a| a.len() == asked.len()) else {
+        return Some(format!(
+            "the client program's ok reply to a txn needs \"value\": its {} micro-operations with the reads filled in, such as [[\"r\", \"x\", [1, 2]], [\"append\", \"x\", 3]]; got {reply}",
+            asked.len()
+        ));
+    };
+    asked.iter().zip(answered).find_map(|(a, b)| {
+        let same = a.get(0) == b.get(0) && a.get(1) == b.get(1);
+        let write_kept = a.get(0).and_then(Value::as_str) == Some("r") || a.get(2) == b.get(2);
+        (!same || !write_kept).then(|| {
+            format!("the client program's ok reply to a txn changed the micro-operation {a} into {b}: reply with the request's micro-operations in order, each read's null replaced by what it read")
+        })
+    })
+}
+
+/// Reads a reply line to `f` with `echo` into a completion.
+fn completion(line: &str, f: &str, echo: &Value) -> Completion {
     let Ok(reply) = serde_json::from_str::<Value>(line) else {
         return Completion::info(
             echo.clone(),
@@ -91,6 +113,11 @@ fn completion(line: &str, echo: &Value) -> Completion {
             )
         }
     };
+    if kind == OpType::Ok && f == "txn" {
+        if let Some(problem) = txn_reply_problem(echo, &value) {
+            return Completion::info(echo.clone(), problem);
+        }
+    }
     let backoff = reply
         .get("backoff_ms")
         .and_then(Value::as_f64)
@@ -135,7 +162,7 @@ impl Client for ProgramClient {
         let _ = r.stdin.flush().await;
         let mut reply = String::new();
         match tokio::time::timeout(self.timeout, r.stdout.read_line(&mut reply)).await {
-            Ok(Ok(n)) if n > 0 => completion(&reply, value),
+            Ok(Ok(n)) if n > 0 => completion(&reply, f, value),
             Ok(_) => {
                 let _ = r.child.start_kill();
                 *running = None;
@@ -188,6 +215,43 @@ mod tests {
         let done = garbage.invoke("read", Some("k"), &Value::Null).await;
         assert_eq!(done.kind, OpType::Info);
         assert!(done.error.unwrap().contains("not JSON"));
+    }
+
+    #[tokio::test]
+    async fn a_committed_txn_without_its_reads_is_unknown_not_empty() {
+        let txn = json!([["r", "x", null], ["append", "x", 3]]);
+        let reply_with = |reply: &str| {
+            ProgramClient::new(
+                format!("while read line; do echo '{reply}'; done"),
+                "n1".into(),
+                Duration::from_secs(5),
+            )
+        };
+        // The reads filled in: committed, as read.
+        let done = reply_with(r#"{"type":"ok","value":[["r","x",[1,2]],["append","x",3]]}"#)
+            .invoke("txn", None, &txn)
+            .await;
+        assert_eq!(done.kind, OpType::Ok);
+        assert_eq!(done.value, json!([["r", "x", [1, 2]], ["append", "x", 3]]));
+        // No value, the wrong length, or another operation: unknown, with
+        // the fix named; never a transaction that read nothing.
+        for reply in [
+            r#"{"type":"ok"}"#,
+            r#"{"type":"ok","value":[["r","x",[1]]]}"#,
+            r#"{"type":"ok","value":[["r","y",[1]],["append","x",3]]}"#,
+            r#"{"type":"ok","value":[["r","x",[1]],["append","x",4]]}"#,
+        ] {
+            let done = reply_with(reply).invoke("txn", None, &txn).await;
+            assert_eq!(done.kind, OpType::Info, "{reply}");
+            assert_eq!(done.value, txn, "{reply}");
+            let error = done.error.unwrap_or_default();
+            assert!(error.contains("reply to a txn"), "{reply}: {error}");
+        }
+        // A failed transaction needs no reads.
+        let done = reply_with(r#"{"type":"fail","error":"conflict"}"#)
+            .invoke("txn", None, &txn)
+            .await;
+        assert_eq!(done.kind, OpType::Fail);
     }
 
     #[tokio::test]
