@@ -191,27 +191,11 @@ fn linearizable_line(a: &Analysis) -> String {
                 .as_deref()
                 .map_or(String::new(), |r| format!(": {}", escape(r)))
         ),
-        Validity::Invalid if a.partitions > 1 => {
-            let shown = a.refuted.len();
-            let names: Vec<String> = a
-                .refuted
-                .iter()
-                .map(|k| format!("<code>{}</code>", escape(k)))
-                .collect();
-            format!(
-                "<strong>{} of {} keys</strong> not linearizable: {}{}{}",
-                a.refuted_keys,
-                a.partitions,
-                names.join(", "),
-                if a.refuted_keys > shown { ", …" } else { "" },
-                if a.undecided_keys > 0 {
-                    format!("; {} undecided", a.undecided_keys)
-                } else {
-                    String::new()
-                }
-            )
-        }
-        Validity::Invalid => "<strong>not linearizable</strong>".to_owned(),
+        // The checker's own words for what was refuted, as `check` prints.
+        Validity::Invalid => match a.refuted_text() {
+            refuted if refuted.is_empty() => "<strong>not linearizable</strong>".to_owned(),
+            refuted => format!("<strong>not linearizable</strong>: {}", escape(&refuted)),
+        },
     }
 }
 

@@ -4,7 +4,7 @@
 //! built-in etcd suite. Needs root (and python3 for the client program).
 
 use crate::local_cluster::root_or_skip;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn faultline(args: &[&str]) -> std::process::Output {
@@ -58,32 +58,23 @@ fn etcd_described_in_toml_runs_under_faults_and_checks_valid() {
         String::from_utf8_lossy(&valid.stderr)
     );
     let store = dir.join("store");
-    let out = faultline(&[
-        "test",
-        "custom",
-        "--config",
-        config.to_str().unwrap(),
-        "--nemesis",
-        "partition,kill",
-        "--kill-targets",
-        "primaries,one",
-        "--nemesis-interval",
-        "4",
-        "--time-limit",
-        "16",
-        "--recovery-time",
-        "2",
-        "--seed",
-        "3",
-        "--store",
-        store.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = test_custom(
+        &config,
+        &store,
+        &[
+            "--nemesis",
+            "partition,kill",
+            "--kill-targets",
+            "primaries,one",
+            "--nemesis-interval",
+            "4",
+            "--time-limit",
+            "16",
+            "--recovery-time",
+            "2",
+            "--seed",
+            "3",
+        ],
     );
     assert!(
         stdout.contains("== faultline etcd-custom-register: VALID =="),
@@ -130,30 +121,21 @@ fn etcd_described_in_toml_runs_under_faults_and_checks_valid() {
             .replace("name = \"register\"", "name = \"append\""),
     )
     .unwrap();
-    let out = faultline(&[
-        "test",
-        "custom",
-        "--config",
-        append.to_str().unwrap(),
-        "--nemesis",
-        "partition",
-        "--nemesis-interval",
-        "3",
-        "--time-limit",
-        "10",
-        "--recovery-time",
-        "2",
-        "--seed",
-        "4",
-        "--store",
-        store.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = test_custom(
+        &append,
+        &store,
+        &[
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "3",
+            "--time-limit",
+            "10",
+            "--recovery-time",
+            "2",
+            "--seed",
+            "4",
+        ],
     );
     assert!(
         stdout.contains("strict-serializable (list-append): valid"),
@@ -176,4 +158,27 @@ fn etcd_described_in_toml_runs_under_faults_and_checks_valid() {
         committed.len()
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `faultline test custom --config CONFIG --store STORE ARGS`, which must
+/// exit 0; what it printed.
+fn test_custom(config: &Path, store: &Path, args: &[&str]) -> String {
+    let mut all = vec![
+        "test",
+        "custom",
+        "--config",
+        config.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let out = faultline(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }

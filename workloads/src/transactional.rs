@@ -8,7 +8,6 @@ use crate::key_pool::KeyPool;
 use crate::Planned;
 use faultline_core::{Rng, Value};
 use serde_json::json;
-use std::sync::Arc;
 
 /// Which transactions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +51,7 @@ pub struct TxnWorkload {
     /// Micro-operations per transaction at most.
     pub max_txn_length: u64,
     /// The keys in use.
-    pub pool: Arc<KeyPool>,
+    pub pool: KeyPool,
 }
 
 impl TxnWorkload {
@@ -61,7 +60,7 @@ impl TxnWorkload {
         TxnWorkload {
             kind,
             max_txn_length: shape.max_txn_length.max(1),
-            pool: Arc::new(KeyPool::new(shape.key_count, shape.max_writes_per_key)),
+            pool: KeyPool::new(shape.key_count, shape.max_writes_per_key),
         }
     }
 
