@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// Options of `faultline check`.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model).
+    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model), set (Jepsen's set-full: lost, stale and never-read elements of add/read histories).
     #[arg(long, value_enum, default_value_t = CheckerKind::Linearizable)]
     pub(crate) checker: CheckerKind,
     /// For list-append and rw-register: the model required (read-uncommitted, read-committed, repeatable-read, snapshot-isolation, serializable, strict-serializable, strong-session-...).
@@ -26,6 +26,9 @@ pub struct CheckArgs {
     /// The model: register, cas-register, kv, set, queue, mutex.
     #[arg(long, default_value = "cas-register", value_parser = parse_model)]
     pub(crate) model: ModelKind,
+    /// For --checker set: stale reads (an element missed by a read begun after it was known) do not refute; for systems whose reads may lag.
+    #[arg(long)]
+    pub(crate) allow_stale_reads: bool,
     /// Input format: jsonl, jepsen-log, edn, kv-edn.
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub(crate) format: Format,
@@ -66,6 +69,8 @@ pub enum CheckerKind {
     ListAppend,
     /// Serializability of read-write register transactions.
     RwRegister,
+    /// Sets: every acknowledged element kept and seen (Jepsen's set-full).
+    Set,
 }
 
 impl CheckArgs {
@@ -79,6 +84,9 @@ impl CheckArgs {
             CheckerKind::Linearizable => CheckSpec::Linearizable { model: self.model },
             CheckerKind::ListAppend => serializable(Workload::ListAppend),
             CheckerKind::RwRegister => serializable(Workload::RwRegister),
+            CheckerKind::Set => CheckSpec::Set {
+                linearizable: !self.allow_stale_reads,
+            },
         }
     }
 }

@@ -186,6 +186,10 @@ fn describe(spec: &CheckSpec) -> String {
             workload,
             consistency_model,
         } => format!("serializable ({}, {consistency_model})", workload.name()),
+        CheckSpec::Set { linearizable: true } => "set (linearizable reads)".to_owned(),
+        CheckSpec::Set {
+            linearizable: false,
+        } => "set (stale reads allowed)".to_owned(),
     }
 }
 
@@ -236,6 +240,9 @@ pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
         Ok(WorkloadKind::Append) => serializable(Workload::ListAppend),
         Ok(WorkloadKind::Wr) => serializable(Workload::RwRegister),
         Ok(WorkloadKind::Register) => linearizable(),
+        Ok(WorkloadKind::Set) => CheckSpec::Set {
+            linearizable: test["serializable_reads"] != serde_json::json!(true),
+        },
         // Older `check --report` directories name the checker instead.
         Err(_) if workload == CheckSpec::SERIALIZABLE => serializable(
             named(CheckSpec::SERIALIZABLE, "workload")
@@ -264,6 +271,7 @@ pub fn print_verdict(v: &RunVerdict) {
         RunAnalysis::Serializable(a) => {
             println!("checker: {} ({}): {}", a.model, a.workload, v.valid)
         }
+        RunAnalysis::Set(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::Unchecked(_) => {}
     }
     crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);

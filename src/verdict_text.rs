@@ -4,6 +4,7 @@
 
 use faultline_checkers::linearizable::{Analysis, Counterexample};
 use faultline_checkers::serializable::SerialAnalysis;
+use faultline_checkers::set::SetAnalysis;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 
@@ -24,6 +25,7 @@ pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<Strin
     match checked {
         CheckedHistory::Linearizable(a) => linearizable_lines(&mut out, name, a, elapsed_ms),
         CheckedHistory::Serializable(a) => serializable_lines(&mut out, name, a),
+        CheckedHistory::Set(a) => set_lines(&mut out, name, a),
         CheckedHistory::Unchecked(reason) => out.push(format!("{name}: unknown: {reason}")),
     }
     out
@@ -50,7 +52,70 @@ pub fn one_line(checked: &CheckedHistory) -> String {
             a.counts_text(),
             a.not.join(", ")
         ),
+        CheckedHistory::Set(a) => format!(
+            "{} ({}){}",
+            a.valid,
+            a.model,
+            prefixed(": ", &a.refuted_text())
+        ),
         CheckedHistory::Unchecked(reason) => format!("unknown: {reason}"),
+    }
+}
+
+fn set_lines(out: &mut Vec<String>, name: &str, a: &SetAnalysis) {
+    let counts = format!(
+        "{} added, {} acknowledged, {} stable, {} lost, {} stale, {} never read; {} reads of {} set(s)",
+        a.attempted,
+        a.acknowledged,
+        a.stable,
+        a.lost.count,
+        a.stale.count,
+        a.never_read.count,
+        a.reads,
+        a.sets
+    );
+    match a.valid {
+        Validity::Invalid => out.push(format!("{name}: INVALID: {} ({counts})", a.refuted_text())),
+        Validity::Unknown => out.push(format!(
+            "{name}: unknown: {} ({counts})",
+            a.reason.as_deref().unwrap_or("no verdict")
+        )),
+        Validity::Valid => out.push(format!("{name}: valid ({counts})")),
+    }
+    let event = |e: Option<usize>| e.map_or("none".to_owned(), |e| format!("event {e}"));
+    for (outcome, found) in a.refuting() {
+        let Some(e) = found.elements.first() else {
+            continue;
+        };
+        let set = e
+            .key
+            .as_deref()
+            .map_or(String::new(), |k| format!(" in set {k}"));
+        let shown = match outcome {
+            "lost" | "stale" => format!(
+                "added at {}{}, missed by the read at {}{}",
+                event(e.add),
+                match e.known {
+                    known if known == e.add => " (acknowledged)".to_owned(),
+                    known => format!(", known from the read at {}", event(known)),
+                },
+                event(e.witness),
+                if outcome == "lost" {
+                    " and every read after it"
+                } else {
+                    ", seen again later"
+                }
+            ),
+            _ => format!("returned by the read at {}", event(e.witness)),
+        };
+        out.push(format!("  {outcome}: {}{set}: {shown}", e.element));
+        if found.count > 1 {
+            out.push(format!(
+                "  … and {} more {outcome} (the report and results.json describe the first {})",
+                found.count - 1,
+                faultline_checkers::set::ELEMENTS_SHOWN
+            ));
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::linearizable::{self, ModelKind};
 use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
+use crate::set::{self, SetAnalysis};
 use faultline_core::{Budget, CheckError, History, Validity};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::str::FromStr;
@@ -25,6 +26,11 @@ pub enum CheckSpec {
         /// The model required.
         consistency_model: ConsistencyModel,
     },
+    /// Jepsen's set-full analysis of adds and reads, per key.
+    Set {
+        /// Stale reads refute (the system promises linearizable reads).
+        linearizable: bool,
+    },
 }
 
 /// A checker's full answer.
@@ -34,6 +40,8 @@ pub enum CheckedHistory {
     Linearizable(Box<linearizable::Analysis>),
     /// From the serializability checker.
     Serializable(Box<SerialAnalysis>),
+    /// From the set checker.
+    Set(Box<SetAnalysis>),
     /// Not checked: the history could not be (why, in words). Unknown.
     Unchecked(String),
 }
@@ -43,13 +51,16 @@ impl CheckSpec {
     pub const LINEARIZABLE: &'static str = "linearizable";
     /// The serializability checker's name.
     pub const SERIALIZABLE: &'static str = "serializable";
+    /// The set checker's name.
+    pub const SET: &'static str = "set";
 
     /// The checker's name as results.json files it: `linearizable` or
-    /// `serializable`.
+    /// `serializable` or `set`.
     pub fn checker_name(&self) -> &'static str {
         match self {
             CheckSpec::Linearizable { .. } => CheckSpec::LINEARIZABLE,
             CheckSpec::Serializable { .. } => CheckSpec::SERIALIZABLE,
+            CheckSpec::Set { .. } => CheckSpec::SET,
         }
     }
 
@@ -68,6 +79,10 @@ impl CheckSpec {
                 consistency_model,
                 budget,
             )?)),
+            // Linear in the history: no budget to spend.
+            CheckSpec::Set { linearizable } => {
+                CheckedHistory::Set(Box::new(set::check(history, linearizable)?))
+            }
         })
     }
 }
@@ -78,6 +93,7 @@ impl CheckedHistory {
         match self {
             CheckedHistory::Linearizable(a) => a.valid,
             CheckedHistory::Serializable(a) => a.valid,
+            CheckedHistory::Set(a) => a.valid,
             CheckedHistory::Unchecked(_) => Validity::Unknown,
         }
     }
@@ -103,6 +119,12 @@ impl CheckedHistory {
                     Err(e) => unreadable(e),
                 }
             }
+            CheckSpec::SET if value.get("model").is_some() => {
+                match SetAnalysis::deserialize(value) {
+                    Ok(a) => CheckedHistory::Set(Box::new(a)),
+                    Err(e) => unreadable(e),
+                }
+            }
             _ => CheckedHistory::Unchecked(reason()),
         }
     }
@@ -112,6 +134,7 @@ impl CheckedHistory {
         match self {
             CheckedHistory::Linearizable(a) => serde_json::to_value(a),
             CheckedHistory::Serializable(a) => serde_json::to_value(a),
+            CheckedHistory::Set(a) => serde_json::to_value(a),
             CheckedHistory::Unchecked(reason) => {
                 Ok(serde_json::json!({ "valid": "unknown", "reason": reason }))
             }
@@ -191,6 +214,20 @@ mod tests {
         assert!(matches!(back, CheckedHistory::Serializable(_)));
         assert_eq!(back.to_json(), json, "nothing lost on the way back");
 
+        let set = r#"{"process":0,"type":"invoke","f":"add","value":1}
+{"process":0,"type":"ok","f":"add","value":1}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":[]}"#;
+        let history = Format::Jsonl.parse(set).unwrap().history;
+        let checked = CheckSpec::Set { linearizable: true }
+            .check(&history, &Budget::default())
+            .unwrap();
+        // Known at the add's ok, missed by a read begun after it: lost.
+        assert_eq!(checked.valid(), Validity::Invalid);
+        let back = CheckedHistory::from_json("set", &checked.to_json());
+        assert!(matches!(back, CheckedHistory::Set(_)));
+        assert_eq!(back.to_json(), checked.to_json());
+
         let unchecked = CheckedHistory::Unchecked("no history".into()).to_json();
         assert!(matches!(
             CheckedHistory::from_json("linearizable", &unchecked),
@@ -213,6 +250,7 @@ mod tests {
                 workload: Workload::RwRegister,
                 consistency_model: ConsistencyModel::ReadCommitted,
             },
+            CheckSpec::Set { linearizable: true },
         ];
         for spec in specs {
             let text = serde_json::to_string(&spec).unwrap();

@@ -14,6 +14,10 @@
 //! explained step by step and judged against a chosen consistency model
 //! (which model forbids what: [`serializable::verdict_table`]).
 //!
+//! [`set`] is Jepsen's set-full analysis: every acknowledged element of a
+//! set that only grows must be kept (not lost) and, where reads are
+//! linearizable, seen by every read that begins after it is known.
+//!
 //! A [`CheckSpec`] names a checker and its model as data: a run records it,
 //! and [`CheckSpec::check`] judges any history the same way again.
 //!
@@ -39,6 +43,7 @@ mod check_spec;
 pub mod linearizable;
 mod linearizable_checker;
 pub mod serializable;
+pub mod set;
 
 pub use check_spec::{CheckSpec, CheckedHistory};
 pub use linearizable_checker::LinearizableChecker;

@@ -15,6 +15,10 @@ pub struct Completion {
     /// The client asks its process to wait this long before the next
     /// operation (a client program's `"backoff_ms"`: reconnecting, say).
     pub backoff: Option<std::time::Duration>,
+    /// The system would not serve at all (a refused connection; a client
+    /// program's `"unavailable": true`): the process backs off while this
+    /// repeats. An ordinary failure (a failed compare, a conflict) is not.
+    pub unavailable: bool,
 }
 
 impl Completion {
@@ -25,6 +29,7 @@ impl Completion {
             value,
             error: None,
             backoff: None,
+            unavailable: false,
         }
     }
 
@@ -35,6 +40,15 @@ impl Completion {
             value,
             error: Some(error.into()),
             backoff: None,
+            unavailable: false,
+        }
+    }
+
+    /// It certainly did not happen: the system would not serve.
+    pub fn unavailable(value: Value, error: impl Into<String>) -> Completion {
+        Completion {
+            unavailable: true,
+            ..Completion::fail(value, error)
         }
     }
 
@@ -45,6 +59,7 @@ impl Completion {
             value,
             error: Some(error.into()),
             backoff: None,
+            unavailable: false,
         }
     }
 }

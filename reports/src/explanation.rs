@@ -29,7 +29,7 @@ impl<'a> Timing<'a> {
     }
 
     /// `12.314–12.402 s`, or `from 12.314 s, never completed`.
-    fn span(&self, invoke: usize) -> Option<String> {
+    pub(crate) fn span(&self, invoke: usize) -> Option<String> {
         let timed = self.timed(invoke)?;
         Some(if timed.completed {
             format!("{:.3}–{:.3} s", timed.start, timed.end)
@@ -53,7 +53,7 @@ impl<'a> Timing<'a> {
     }
 
     /// `no fault was in force` or `in force: partition …`.
-    fn under(&self, from: usize, to: usize) -> String {
+    pub(crate) fn under(&self, from: usize, to: usize) -> String {
         let faults = self.faults_during(from, to).unwrap_or_default();
         if faults.is_empty() {
             "no fault was in force".to_owned()
@@ -101,7 +101,7 @@ impl<'a> Timing<'a> {
 }
 
 /// What was checked, in one line.
-fn scope(body: &mut String, scope: &str, model: &str) {
+pub(crate) fn scope(body: &mut String, scope: &str, model: &str) {
     let _ = writeln!(
         body,
         "<p class=\"muted\">{} checked for {}.</p>",

@@ -26,6 +26,7 @@ mod plots;
 mod run_data;
 mod run_record;
 mod run_report;
+mod set_explanation;
 mod store_index;
 mod story;
 mod timeline;

@@ -16,7 +16,7 @@ use std::path::Path;
 pub struct TestRecord {
     /// The test's name (`etcd-register`).
     pub name: Option<String>,
-    /// register, append or wr.
+    /// register, append, wr or set.
     pub workload: Option<String>,
     /// The nemesis's options, as the command line gave them.
     pub nemesis: NemesisRecord,

@@ -100,6 +100,7 @@ fn model_of(checked: &CheckedHistory) -> &str {
     match checked {
         CheckedHistory::Linearizable(a) => &a.model,
         CheckedHistory::Serializable(a) => &a.model,
+        CheckedHistory::Set(a) => &a.model,
         CheckedHistory::Unchecked(_) => "",
     }
 }
@@ -125,6 +126,10 @@ fn verdict_jump(checked: &CheckedHistory) -> String {
         CheckedHistory::Serializable(a) if !a.anomalies.is_empty() => {
             " <a href=\"#anomalies\">see the anomalies</a>".to_owned()
         }
+        CheckedHistory::Set(a) if a.valid == Validity::Invalid => format!(
+            " {}; <a href=\"#set-elements\">see the elements</a>",
+            escape(&a.refuted_text())
+        ),
         _ => String::new(),
     }
 }
@@ -324,6 +329,7 @@ fn checkers(body: &mut String, record: &RunRecord, run: &RunData, first: Option<
         match checked {
             CheckedHistory::Linearizable(a) => explain_linearizable(body, a, &timing),
             CheckedHistory::Serializable(a) => explain_serializable(body, a, &timing),
+            CheckedHistory::Set(a) => crate::set_explanation::explain_set(body, a, &timing),
             CheckedHistory::Unchecked(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));
             }

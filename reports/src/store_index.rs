@@ -65,6 +65,13 @@ fn summarize(store: &Path, test: &str, run_dir: &Path) -> Option<RunSummary> {
                 Some(c) if c.failing_op.is_some() => anomalies.push("not linearizable".to_owned()),
                 _ => {}
             },
+            CheckedHistory::Set(a) => {
+                anomalies.extend(
+                    a.refuting()
+                        .iter()
+                        .map(|(name, o)| format!("{name} ×{}", o.count)),
+                );
+            }
             CheckedHistory::Unchecked(_) => {}
         }
     }

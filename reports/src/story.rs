@@ -9,6 +9,7 @@ use crate::run_data::{FaultWindow, RunData};
 use crate::run_record::RunRecord;
 use faultline_checkers::linearizable::Analysis;
 use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
+use faultline_checkers::set::SetAnalysis;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 use std::fmt::Write;
@@ -37,6 +38,7 @@ pub fn first_seen(record: &RunRecord, run: &RunData) -> Option<FirstSeen> {
         .flat_map(|(checker, checked)| match checked {
             CheckedHistory::Linearizable(a) => linearizable_firsts(checker, a, run),
             CheckedHistory::Serializable(a) => serializable_firsts(checker, a, run),
+            CheckedHistory::Set(a) => set_firsts(checker, a, run),
             CheckedHistory::Unchecked(_) => Vec::new(),
         })
         .min_by(|a, b| a.at.total_cmp(&b.at))
@@ -99,6 +101,49 @@ fn serializable_firsts(checker: &str, a: &SerialAnalysis, run: &RunData) -> Vec<
         .collect()
 }
 
+/// A set's anomalies are seen at the read that shows them.
+fn set_firsts(checker: &str, a: &SetAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.refuting()
+        .into_iter()
+        .flat_map(|(name, outcome)| outcome.elements.iter().map(move |e| (name, e)))
+        .filter_map(|(name, e)| {
+            let invoke = e.witness?;
+            Some(FirstSeen {
+                at: seen_at(run, invoke)?,
+                invoke,
+                what: format!(
+                    "the read that shows element <code>{}</code>{} {name}",
+                    escape(&e.element.to_string()),
+                    e.key.as_deref().map_or(String::new(), |k| format!(
+                        " of set <code>{}</code>",
+                        escape(k)
+                    ))
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// `undecided: why`.
+fn undecided(reason: Option<&str>) -> String {
+    reason.map_or("undecided".to_owned(), |r| {
+        format!("undecided: {}", escape(r))
+    })
+}
+
+fn set_line(a: &SetAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every acknowledged element kept, {} stable", a.stable),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>elements not kept</strong>: {} of {} acknowledged (<a href=\"#set-elements\">see the elements</a>)",
+            escape(&a.refuted_text()),
+            a.acknowledged
+        ),
+    }
+}
+
 fn txn_names(anomaly: &Anomaly) -> String {
     let names: Vec<&str> = anomaly.txns.iter().map(|t| t.name.as_str()).collect();
     escape(&names.join(", "))
@@ -157,6 +202,7 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
         let line = match checked {
             CheckedHistory::Linearizable(a) => linearizable_line(a),
             CheckedHistory::Serializable(a) => serializable_line(a),
+            CheckedHistory::Set(a) => set_line(a),
             CheckedHistory::Unchecked(reason) => format!("not checked: {}", escape(reason)),
         };
         let _ = writeln!(
@@ -185,12 +231,7 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
 fn linearizable_line(a: &Analysis) -> String {
     match a.valid {
         Validity::Valid => format!("linearizable, {} operations", a.ops),
-        Validity::Unknown => format!(
-            "undecided{}",
-            a.reason
-                .as_deref()
-                .map_or(String::new(), |r| format!(": {}", escape(r)))
-        ),
+        Validity::Unknown => undecided(a.reason.as_deref()),
         // The checker's own words for what was refuted, as `check` prints.
         Validity::Invalid => match a.refuted_text() {
             refuted if refuted.is_empty() => "<strong>not linearizable</strong>".to_owned(),
@@ -202,12 +243,7 @@ fn linearizable_line(a: &Analysis) -> String {
 fn serializable_line(a: &SerialAnalysis) -> String {
     match a.valid {
         Validity::Valid => format!("{} for {} transactions", escape(&a.model), a.txns),
-        Validity::Unknown => format!(
-            "undecided{}",
-            a.reason
-                .as_deref()
-                .map_or(String::new(), |r| format!(": {}", escape(r)))
-        ),
+        Validity::Unknown => undecided(a.reason.as_deref()),
         Validity::Invalid => {
             let total: usize = a.counts.values().sum();
             let kinds: Vec<String> = a

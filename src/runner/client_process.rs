@@ -89,7 +89,9 @@ impl ClientProcess {
             self.id += self.stride;
         }
         let wait = match &mut self.backoff {
-            Some(backoff) => backoff.after(done.kind, started.elapsed(), done.backoff),
+            Some(backoff) => {
+                backoff.after(done.kind, started.elapsed(), done.unavailable, done.backoff)
+            }
             None => None,
         };
         Performed {
@@ -185,25 +187,24 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let recorder =
             Arc::new(Recorder::create(&dir.join("h.jsonl"), Default::default()).unwrap());
+        // Two conflicts (ordinary results), then refusals.
         let refusals = || {
-            Box::new(Scripted(Mutex::new(
-                (0..3)
-                    .map(|_| Completion::fail(Value::Null, "refused"))
-                    .collect(),
-            )))
+            let mut script = vec![Completion::fail(Value::Null, "conflict"); 2];
+            script.extend((0..2).map(|_| Completion::unavailable(Value::Null, "refused")));
+            Box::new(Scripted(Mutex::new(script)))
         };
         let mut plain = ClientProcess::new(0, 1, None, refusals(), recorder.clone());
         let mut patient = ClientProcess::new(1, 1, None, refusals(), recorder.clone())
             .with_backoff(Backoff::new(Rng::new(5)));
         let mut waits = (Vec::new(), Vec::new());
-        for _ in 0..3 {
+        for _ in 0..4 {
             waits.0.push(plain.perform(&read("k")).await.wait);
             waits.1.push(patient.perform(&read("k")).await.wait);
         }
         assert!(waits.0.iter().all(Option::is_none), "{waits:?}");
         assert!(
-            waits.1[2].is_some(),
-            "fast failures in a row back off: {waits:?}"
+            waits.1[..2].iter().all(Option::is_none) && waits.1[2..].iter().all(Option::is_some),
+            "conflicts do not back off, refusals do: {waits:?}"
         );
         drop((plain, patient, recorder));
         std::fs::remove_dir_all(&dir).unwrap();

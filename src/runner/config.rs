@@ -93,12 +93,15 @@ impl TestConfig {
             nodes: self.nodes.clone(),
             run_id: self.run_id.clone(),
             launch_prefix,
+            workload: self.workload,
         }
     }
 
     /// The checker this workload needs: registers are linearizable per key
     /// (cas-register); transactions are serializable, strict unless a
-    /// custom system says otherwise (etcd promises strict).
+    /// custom system says otherwise (etcd promises strict); sets keep
+    /// every element, and show it to every later read unless reads may be
+    /// stale.
     pub fn check_spec(&self) -> faultline_checkers::CheckSpec {
         use faultline_checkers::linearizable::ModelKind;
         use faultline_checkers::serializable::{ConsistencyModel, Workload};
@@ -120,6 +123,14 @@ impl TestConfig {
             },
             WorkloadKind::Register => CheckSpec::Linearizable {
                 model: ModelKind::CasRegister,
+            },
+            // Stale reads refute where reads are promised to be current:
+            // etcd's default reads; a custom system whose model is strict.
+            WorkloadKind::Set => CheckSpec::Set {
+                linearizable: match &self.custom {
+                    Some(_) => consistency_model == ConsistencyModel::StrictSerializable,
+                    None => !self.serializable_reads,
+                },
             },
         }
     }

@@ -454,7 +454,7 @@ async fn report_progress(recorder: Arc<Recorder>, workload: CancellationToken) {
         let done = recorder.completed();
         let backing_off = match recorder.backing_off.load(Ordering::Relaxed) {
             0 => String::new(),
-            n => format!("; {n} process(es) backing off after failing fast"),
+            n => format!("; {n} process(es) backing off: the system refused them"),
         };
         // Failures per second now, not only in all: for transactions they
         // are mostly conflicts, and their rate is the contention.

@@ -6,7 +6,7 @@ use super::backoff::Backoff;
 use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
-use faultline_workloads::{RegisterWorkload, TxnWorkload};
+use faultline_workloads::{RegisterWorkload, SetWorkload, TxnWorkload, WorkloadKind};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +21,8 @@ const BACKOFF_STREAM: u64 = 0x6261_636b_6f66_6621;
 pub struct WorkerEnd {
     /// The worker's last process id.
     pub process: u64,
-    /// The keys of its last operation.
+    /// The keys of its last operation; for sets, every set it added to
+    /// (an element lost from a set nobody reads again must still be seen).
     pub keys: Vec<String>,
 }
 
@@ -66,6 +67,13 @@ pub async fn run_client(
         config.ops_per_key,
         config.concurrency,
     );
+    let sets = (config.workload == WorkloadKind::Set).then(|| {
+        SetWorkload::new(
+            config.processes_per_key,
+            config.ops_per_key,
+            config.concurrency,
+        )
+    });
     let mut rng = Rng::stream(config.seed, worker);
     let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
     let mut process =
@@ -87,13 +95,21 @@ pub async fn run_client(
     let mut last_keys = Vec::new();
     while !workload.is_cancelled() {
         let started = Instant::now();
-        let planned = match &transactions {
-            Some(t) => t.next(&mut rng),
-            None => register.next(worker, n, &mut rng),
+        let planned = match (&transactions, &sets) {
+            (Some(t), _) => t.next(&mut rng),
+            (None, Some(s)) => s.next(worker, n, &mut rng),
+            (None, None) => register.next(worker, n, &mut rng),
         };
         n += 1;
         let performed = process.perform(&planned).await;
         last_keys = match &planned.key {
+            // Keys move forward: a set is new when it differs from the last.
+            Some(key) if sets.is_some() => {
+                if last_keys.last() != Some(key) {
+                    last_keys.push(key.clone());
+                }
+                last_keys
+            }
             Some(key) => vec![key.clone()],
             None => TxnWorkload::keys_of(&planned.value)
                 .iter()

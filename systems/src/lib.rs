@@ -19,6 +19,7 @@
 //!     }],
 //!     run_id: "0123456789ab".into(),
 //!     launch_prefix: Default::default(),
+//!     workload: Default::default(),
 //! };
 //! let etcd = open(&SystemSpec::Etcd(EtcdOptions::default()), run);
 //! assert_eq!(etcd.name(), "etcd");

@@ -15,6 +15,9 @@ pub struct RunContext {
     /// Per node name, words put before the database's command (e.g.
     /// libfaketime's `env LD_PRELOAD=…`), restarts included.
     pub launch_prefix: BTreeMap<String, String>,
+    /// The workload the clients perform: what a key holds (a register's
+    /// value, a set's elements) follows from it.
+    pub workload: faultline_workloads::WorkloadKind,
 }
 
 impl RunContext {

@@ -585,3 +585,62 @@ fn test_custom_refuses_options_it_would_ignore() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn a_set_read_that_misses_an_acknowledged_element_is_stale_unless_reads_may_lag() {
+    // Jepsen's set-full shape: element 2 acknowledged at 4 ms, missed by
+    // the read begun at 6 ms, seen by the next; element 3's add timed out
+    // and no read saw it.
+    let file = test_data("set-stale.edn");
+    let file = file.to_str().unwrap();
+    let out = faultline(&["check", "--checker", "set", "--format", "edn", file]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "INVALID: 1 stale (3 added, 2 acknowledged, 2 stable, 0 lost, 1 stale, 1 never read"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stale: 2: added at event 2 (acknowledged), missed by the read at event 5"),
+        "{stdout}"
+    );
+    let relaxed = faultline(&[
+        "check",
+        "--checker",
+        "set",
+        "--allow-stale-reads",
+        "--format",
+        "edn",
+        file,
+    ]);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", text(&relaxed.stdout));
+    let json = faultline(&[
+        "check",
+        "--checker",
+        "set",
+        "--format",
+        "edn",
+        "--json",
+        file,
+    ]);
+    let verdict: serde_json::Value = serde_json::from_str(text(&json.stdout).trim()).unwrap();
+    assert_eq!(
+        verdict["stale"]["elements"][0]["latency_ms"], 2.0,
+        "{verdict}"
+    );
+    // Another workload's history is named, not misread.
+    let register = faultline(&[
+        "check",
+        "--checker",
+        "set",
+        test_data("stale-read.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(register.status.code(), Some(254));
+    assert!(
+        text(&register.stderr).contains("knows `add` and `read`, not `write`"),
+        "{}",
+        text(&register.stderr)
+    );
+}

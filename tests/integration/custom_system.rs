@@ -113,30 +113,7 @@ fn etcd_described_in_toml_runs_under_faults_and_checks_valid() {
 
     // The same client program runs list-append transactions: the txn
     // protocol end to end, reads filled in, on the same nodes (wiped).
-    let append = dir.join("etcd-append.toml");
-    std::fs::write(
-        &append,
-        std::fs::read_to_string(&config)
-            .unwrap()
-            .replace("name = \"register\"", "name = \"append\""),
-    )
-    .unwrap();
-    let stdout = test_custom(
-        &append,
-        &store,
-        &[
-            "--nemesis",
-            "partition",
-            "--nemesis-interval",
-            "3",
-            "--time-limit",
-            "10",
-            "--recovery-time",
-            "2",
-            "--seed",
-            "4",
-        ],
-    );
+    let stdout = test_workload(&config, &store, "append", "4");
     assert!(
         stdout.contains("strict-serializable (list-append): valid"),
         "{stdout}"
@@ -157,7 +134,48 @@ fn etcd_described_in_toml_runs_under_faults_and_checks_valid() {
         "{} transactions committed, {lists_read} non-empty lists read",
         committed.len()
     );
+
+    // And sets: the program learns its workload from `{workload}`.
+    let stdout = test_workload(&config, &store, "set", "6");
+    // The TOML's model is the default, strict: stale reads would refute.
+    assert!(
+        stdout.contains("checker: set-full (linearizable): valid"),
+        "{stdout}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.join("latest/results.json")).unwrap())
+            .unwrap();
+    let checked = &results["checkers"]["set"];
+    assert!(
+        checked["stable"].as_u64().unwrap() > 100 && checked["reads"].as_u64().unwrap() > 30,
+        "{checked}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The system of `config` with the workload `workload`, 10 s under
+/// partitions; what `test_custom` printed.
+fn test_workload(config: &Path, store: &Path, workload: &str, seed: &str) -> String {
+    let changed = config.with_file_name(format!("etcd-{workload}.toml"));
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(
+        &changed,
+        text.replace("name = \"register\"", &format!("name = \"{workload}\"")),
+    )
+    .unwrap();
+    let args = [
+        "--nemesis",
+        "partition",
+        "--nemesis-interval",
+        "3",
+        "--time-limit",
+        "10",
+        "--recovery-time",
+        "2",
+        "--seed",
+        seed,
+    ];
+    test_custom(&changed, store, &args)
 }
 
 /// `faultline test custom --config CONFIG --store STORE ARGS`, which must

@@ -43,6 +43,26 @@ fn history(store: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// `demo`, which must exit 0 (valid); what it printed.
+fn valid_demo(store: &Path, cluster: &str, subnet: &str, extra: &[&str]) -> String {
+    let out = demo(store, cluster, subnet, extra);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The latest run's results.json.
+fn results(store: &Path) -> Value {
+    let text = std::fs::read_to_string(store.join("latest/results.json"))
+        .expect("the run wrote results.json");
+    serde_json::from_str(&text).unwrap()
+}
+
 fn store_dir(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("faultline-it-{}-{name}", std::process::id()))
 }
@@ -191,9 +211,7 @@ fn demo_partitions_every_node_and_stays_valid_leaving_nothing_behind() {
         .count();
     assert!(ok >= 1000, "only {ok} ok operations");
 
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(store.join("latest/results.json")).unwrap())
-            .unwrap();
+    let results = results(&store);
     assert_eq!(results["valid"], true);
     let test: Value =
         serde_json::from_str(&std::fs::read_to_string(store.join("latest/test.json")).unwrap())
@@ -240,9 +258,7 @@ fn serializable_reads_on_a_partitioned_minority_are_caught_as_stale() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("INVALID"), "{stdout}");
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(store.join("latest/results.json")).unwrap())
-            .unwrap();
+    let results = results(&store);
     assert_eq!(results["valid"], false);
     let counterexample = &results["checkers"]["linearizable"]["counterexample"];
     // Only a read can be stale; the write it missed was on the majority.
@@ -280,7 +296,7 @@ fn append_transactions_under_partitions_and_kills_are_strict_serializable() {
         return;
     }
     let store = store_dir("append");
-    let out = demo(
+    let stdout = valid_demo(
         &store,
         "itapp",
         "10.91.0",
@@ -299,20 +315,11 @@ fn append_transactions_under_partitions_and_kills_are_strict_serializable() {
             "5",
         ],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         stdout.contains("strict-serializable (list-append): valid"),
         "{stdout}"
     );
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(store.join("latest/results.json")).unwrap())
-            .unwrap();
+    let results = results(&store);
     let checked = &results["checkers"]["serializable"];
     assert_eq!(checked["valid"], true, "{checked}");
     assert!(checked["txns"].as_u64().unwrap() > 500, "{checked}");
@@ -395,5 +402,127 @@ fn append_transactions_under_partitions_and_kills_are_strict_serializable() {
         crate::reports::assert_clean(&loaded);
     }
     assert_nothing_left("itapp");
+    let _ = std::fs::remove_dir_all(&store);
+}
+
+#[test]
+fn sets_keep_every_acknowledged_element_and_local_reads_are_caught_stale() {
+    if !root_or_skip("sets_keep_every_acknowledged_element_and_local_reads_are_caught_stale") {
+        return;
+    }
+    let store = store_dir("set");
+    let stdout = valid_demo(
+        &store,
+        "itset",
+        "10.98.0",
+        &[
+            "--workload",
+            "set",
+            "--nemesis",
+            "partition,kill",
+            "--time-limit",
+            "20",
+            "--nemesis-interval",
+            "3",
+            "--recovery-time",
+            "3",
+            "--seed",
+            "5",
+        ],
+    );
+    assert!(
+        stdout.contains("set-full (linearizable): valid"),
+        "{stdout}"
+    );
+    let results = results(&store);
+    let checked = &results["checkers"]["set"];
+    assert_eq!(checked["valid"], true, "{checked}");
+    assert!(checked["acknowledged"].as_u64().unwrap() > 500, "{checked}");
+    assert_eq!(checked["lost"]["count"], 0, "{checked}");
+    let sets = checked["sets"].as_u64().unwrap();
+    // Every set was read on every node once the faults were healed.
+    let events = history(&store);
+    let marker = events
+        .iter()
+        .position(|e| e["f"] == "final-reads")
+        .expect("a final-reads marker");
+    let final_reads = events[marker..]
+        .iter()
+        .filter(|e| e["type"] == "ok" && e["f"] == "read" && e["value"].is_array())
+        .count() as u64;
+    assert_eq!(final_reads, 5 * sets, "{sets} sets on 5 nodes");
+    let largest = events
+        .iter()
+        .filter_map(|e| {
+            e["value"]
+                .as_array()
+                .filter(|_| e["f"] == "read")
+                .map(Vec::len)
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        largest >= 20,
+        "the largest set read holds {largest} elements"
+    );
+    let applied = |f: &str| {
+        events
+            .iter()
+            .any(|e| e["process"] == "nemesis" && e["type"] == "info" && e["f"] == f)
+    };
+    assert!(applied("kill") && applied("start-partition"));
+    assert_nothing_left("itset");
+
+    // Local (serializable) reads on a partitioned minority miss elements
+    // the majority acknowledged: stale, allowed by the run's own checker
+    // (its reads may lag), refuted when the history is checked strictly.
+    let out = demo(
+        &store,
+        "itset",
+        "10.98.0",
+        &[
+            "--workload",
+            "set",
+            "--serializable-reads",
+            "--processes-per-key",
+            "5",
+            "--concurrency",
+            "20",
+            "--op-timeout",
+            "2",
+            "--seed",
+            "3",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("checker: set-full: valid"), "{stdout}");
+    let history_file = store.join("latest/history.jsonl");
+    let report = store.join("strict");
+    let strict = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["check", "--checker", "set", "--report"])
+        .args([&report, &history_file])
+        .output()
+        .unwrap();
+    let strict_out = String::from_utf8_lossy(&strict.stdout);
+    assert_eq!(strict.status.code(), Some(1), "{strict_out}");
+    assert!(
+        strict_out.contains(" stale (") && strict_out.contains("  stale: "),
+        "{strict_out}"
+    );
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(
+        page.contains("id=\"set-stale\""),
+        "stale elements described"
+    );
+    if crate::reports::chromium_or_skip("stale set page in chromium") {
+        let loaded = crate::reports::load(&report.join("index.html"), "etcd-set-stale", 3000);
+        crate::reports::assert_clean(&loaded);
+        assert!(
+            loaded.dom.contains("data-first-anomaly"),
+            "the first stale read marked"
+        );
+    }
+    assert_nothing_left("itset");
     let _ = std::fs::remove_dir_all(&store);
 }

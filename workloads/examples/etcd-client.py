@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """A faultline client program for etcd, as an example of the protocol.
 
-faultline starts it once per client process with the node's address:
-    python3 etcd-client.py HOST [TIMEOUT_SECONDS]
+faultline starts it once per client process with the node's address and
+the workload's name:
+    python3 etcd-client.py HOST [TIMEOUT_SECONDS] [WORKLOAD]
 and writes one JSON request per line on stdin:
     {"f": "read" | "write" | "cas", "key": "k", "value": ..., "node": "n1"}
     {"f": "txn", "value": [["r", 3, null], ["append", 3, 17]], ...}
+    {"f": "add" | "read", "key": "s0.1", "value": 17 | null, ...}   (set)
 It answers one JSON reply per line on stdout:
     {"type": "ok" | "fail" | "info", "value": ..., "error": "..."}
 fail means certainly not applied; info means it may have been. A committed
@@ -22,6 +24,8 @@ import urllib.request
 HOST = sys.argv[1]
 # Answer before faultline gives up on us, so that we say why.
 TIMEOUT = float(sys.argv[2]) if len(sys.argv) > 2 else 4.0
+# In the set workload a key is a set: one etcd key per element under it.
+SETS = len(sys.argv) > 3 and sys.argv[3] == "set"
 
 
 def b64(text):
@@ -34,6 +38,10 @@ class Unknown(Exception):
 
 class Failed(Exception):
     pass
+
+
+class Refused(Failed):
+    """The node would not serve at all: faultline backs off while it lasts."""
 
 
 def post(path, body):
@@ -49,7 +57,7 @@ def post(path, body):
         raise Unknown(f"HTTP {e.code}")
     except urllib.error.URLError as e:
         if isinstance(e.reason, ConnectionRefusedError):
-            raise Failed("connection refused")
+            raise Refused("connection refused")
         raise Unknown(f"transport: {e.reason}")
     except (socket.timeout, TimeoutError):
         raise Unknown("timeout")
@@ -114,6 +122,8 @@ def txn(mops):
     puts = [{"request_put": {"key": b64(k), "value": b64(json.dumps(values[k]))}} for k in keys if k in written]
     try:
         reply = post("/v3/kv/txn", {"compare": compare, "success": puts, "failure": []})
+    except Refused as e:
+        return {"type": "fail", "error": str(e), "unavailable": True}
     except Failed as e:
         return {"type": "fail", "error": str(e)}
     except Unknown as e:
@@ -129,6 +139,15 @@ def handle(request):
         return txn(value)
     k = b64(key)
     try:
+        if f == "add":
+            post("/v3/kv/put", {"key": b64(f"{key}/{json.dumps(value)}"), "value": b64(json.dumps(value))})
+            return {"type": "ok", "value": value}
+        if f == "read" and SETS:
+            # Every key under "<set>/": the range ends where "/" + 1 = "0" begins.
+            reply = post("/v3/kv/range", {"key": b64(f"{key}/"), "range_end": b64(f"{key}0"), "keys_only": True})
+            prefix = f"{key}/"
+            elements = [json.loads(base64.b64decode(kv["key"]).decode()[len(prefix):]) for kv in reply.get("kvs") or []]
+            return {"type": "ok", "value": elements}
         if f == "read":
             return {"type": "ok", "value": value_of(post("/v3/kv/range", {"key": k}))}
         if f == "write":
@@ -145,6 +164,8 @@ def handle(request):
                 return {"type": "ok", "value": value}
             return {"type": "fail", "error": "compare failed"}
         return {"type": "fail", "error": f"unknown operation {f}"}
+    except Refused as e:
+        return {"type": "fail", "error": str(e), "unavailable": True}
     except Failed as e:
         return {"type": "fail", "error": str(e)}
     except Unknown as e:

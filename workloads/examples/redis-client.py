@@ -31,6 +31,10 @@ class Failed(Exception):
     pass
 
 
+class Refused(Failed):
+    """The node would not serve at all: faultline backs off while it lasts."""
+
+
 class Connection:
     def __init__(self):
         self.sock = None
@@ -40,9 +44,9 @@ class Connection:
         try:
             self.sock = socket.create_connection((HOST, 6379), timeout=TIMEOUT)
         except ConnectionRefusedError:
-            raise Failed("connection refused")
+            raise Refused("connection refused")
         except OSError as e:
-            raise Failed(f"cannot connect: {e}")
+            raise Refused(f"cannot connect: {e}")
         self.buf = b""
 
     def close(self):
@@ -124,6 +128,8 @@ def main():
                 reply = {"type": "ok", "value": value} if done == 1 else {"type": "fail", "error": "value differs"}
             else:
                 reply = {"type": "fail", "error": f"unknown operation {f}"}
+        except Refused as e:
+            reply = {"type": "fail", "error": str(e), "unavailable": True}
         except Failed as e:
             reply = {"type": "fail", "error": str(e)}
         except Unknown as e:

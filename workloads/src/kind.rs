@@ -17,14 +17,17 @@ pub enum WorkloadKind {
     Append,
     /// Elle's read-write register transactions, checked for serializability.
     Wr,
+    /// Adds to shared sets and reads of them, checked with Jepsen's set-full.
+    Set,
 }
 
 impl WorkloadKind {
     /// Every workload.
-    pub const ALL: [WorkloadKind; 3] = [
+    pub const ALL: [WorkloadKind; 4] = [
         WorkloadKind::Register,
         WorkloadKind::Append,
         WorkloadKind::Wr,
+        WorkloadKind::Set,
     ];
 
     /// Its name on the command line and in test.json.
@@ -33,13 +36,14 @@ impl WorkloadKind {
             WorkloadKind::Register => "register",
             WorkloadKind::Append => "append",
             WorkloadKind::Wr => "wr",
+            WorkloadKind::Set => "set",
         }
     }
 
     /// The transactions it issues, if it is transactional.
     pub fn transactions(self) -> Option<TxnKind> {
         match self {
-            WorkloadKind::Register => None,
+            WorkloadKind::Register | WorkloadKind::Set => None,
             WorkloadKind::Append => Some(TxnKind::Append),
             WorkloadKind::Wr => Some(TxnKind::Wr),
         }
@@ -59,7 +63,7 @@ impl FromStr for WorkloadKind {
         WorkloadKind::ALL
             .into_iter()
             .find(|w| w.name() == text)
-            .ok_or_else(|| format!("unknown workload `{text}`; choose register, append or wr"))
+            .ok_or_else(|| format!("unknown workload `{text}`; choose register, append, wr or set"))
     }
 }
 
@@ -78,6 +82,6 @@ mod tests {
         assert!("bank"
             .parse::<WorkloadKind>()
             .unwrap_err()
-            .contains("register, append or wr"));
+            .contains("register, append, wr or set"));
     }
 }

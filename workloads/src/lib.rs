@@ -14,9 +14,11 @@
 mod key_pool;
 mod kind;
 mod register;
+mod set;
 mod transactional;
 
 pub use key_pool::KeyPool;
 pub use kind::WorkloadKind;
 pub use register::{Planned, RegisterWorkload};
+pub use set::SetWorkload;
 pub use transactional::{TxnKind, TxnShape, TxnWorkload};

@@ -160,7 +160,7 @@ fn ok_statuses() -> Vec<u16> {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSection {
-    /// register, append or wr.
+    /// register, append, wr or set.
     #[serde(default = "register")]
     pub name: String,
     /// For append and wr: the model required.
@@ -197,8 +197,8 @@ fn strict_serializable() -> String {
 }
 
 /// The placeholders a template may use.
-pub const PLACEHOLDERS: [&str; 8] = [
-    "node", "host", "nodes", "hosts", "peers", "dir", "data_dir", "pidfile",
+pub const PLACEHOLDERS: [&str; 9] = [
+    "node", "host", "nodes", "hosts", "peers", "dir", "data_dir", "pidfile", "workload",
 ];
 
 /// Fills `{name}` placeholders from `values`.
@@ -315,16 +315,15 @@ impl CustomConfig {
                 );
             }
         }
-        if self
-            .workload
-            .name
-            .parse::<faultline_workloads::WorkloadKind>()
-            .is_err()
-        {
-            bail!(
-                "workload.name = \"{}\" is unknown; use register, append or wr",
+        match self.workload.name.parse::<faultline_workloads::WorkloadKind>() {
+            Err(_) => bail!(
+                "workload.name = \"{}\" is unknown; use register, append, wr or set",
                 self.workload.name
-            );
+            ),
+            Ok(kind) if kind != faultline_workloads::WorkloadKind::Register && self.client.http.is_some() => bail!(
+                "workload.name = \"{kind}\": [client.http] has requests for the register workload only; give a client program instead (`program = \"...\"` under [client], protocol in the README)"
+            ),
+            Ok(_) => {}
         }
         self.workload
             .consistency_model

@@ -25,6 +25,9 @@ pub struct CustomDb {
     /// Per node name, environment exported before the start command
     /// (libfaketime for clock faults).
     pub launch_env: BTreeMap<String, String>,
+    /// `{workload}`: the workload's name (a client program that serves
+    /// several learns which one it runs).
+    pub workload: String,
 }
 
 impl CustomDb {
@@ -61,6 +64,7 @@ impl CustomDb {
             ("data_dir", Self::data_dir(node).display().to_string()),
             ("dir", node.dir.display().to_string()),
             ("pidfile", Self::pidfile(node).display().to_string()),
+            ("workload", self.workload.clone()),
         ]
     }
 
@@ -279,6 +283,7 @@ mod tests {
             db,
             cluster: vec![node.clone()],
             launch_env: BTreeMap::new(),
+            workload: "register".into(),
         };
         let run = |template: &str| db.change_membership(template, &LocalShell, &node);
         assert_eq!(

@@ -60,7 +60,7 @@ impl HttpClient {
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => {
-                return Completion::fail(echo.clone(), "connection refused")
+                return Completion::unavailable(echo.clone(), "connection refused")
             }
             Err(e) if e.is_timeout() => return unknown("timeout".into()),
             Err(e) => return unknown(format!("transport: {e}")),

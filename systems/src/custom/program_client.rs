@@ -28,6 +28,8 @@ pub struct ProgramClient {
     node: String,
     timeout: Duration,
     running: Mutex<Option<Running>>,
+    /// Keys are sets (the set workload): an ok read must list the elements.
+    sets: bool,
 }
 
 impl ProgramClient {
@@ -38,7 +40,14 @@ impl ProgramClient {
             node,
             timeout,
             running: Mutex::new(None),
+            sets: false,
         }
+    }
+
+    /// The same client for the set workload, whose ok reads list elements.
+    pub fn with_sets(mut self, sets: bool) -> ProgramClient {
+        self.sets = sets;
+        self
     }
 
     fn spawn(&self) -> std::io::Result<Running> {
@@ -86,8 +95,9 @@ fn txn_reply_problem(request: &Value, reply: &Value) -> Option<String> {
     })
 }
 
-/// Reads a reply line to `f` with `echo` into a completion.
-fn completion(line: &str, f: &str, echo: &Value) -> Completion {
+/// Reads a reply line to `f` with `echo` into a completion; `sets`: the
+/// keys are sets.
+fn completion(line: &str, f: &str, echo: &Value, sets: bool) -> Completion {
     let Ok(reply) = serde_json::from_str::<Value>(line) else {
         return Completion::info(
             echo.clone(),
@@ -118,6 +128,13 @@ fn completion(line: &str, f: &str, echo: &Value) -> Completion {
             return Completion::info(echo.clone(), problem);
         }
     }
+    // What such a read saw is unknown, never an empty set.
+    if kind == OpType::Ok && sets && f == "read" && !value.is_array() {
+        return Completion::info(
+            echo.clone(),
+            format!("the client program's ok reply to a set read needs \"value\": the set's elements as a list, such as [3, 7]; got {value}"),
+        );
+    }
     let backoff = reply
         .get("backoff_ms")
         .and_then(Value::as_f64)
@@ -132,6 +149,7 @@ fn completion(line: &str, f: &str, echo: &Value) -> Completion {
         },
         error,
         backoff,
+        unavailable: kind != OpType::Ok && reply.get("unavailable") == Some(&Value::Bool(true)),
     }
 }
 
@@ -162,7 +180,7 @@ impl Client for ProgramClient {
         let _ = r.stdin.flush().await;
         let mut reply = String::new();
         match tokio::time::timeout(self.timeout, r.stdout.read_line(&mut reply)).await {
-            Ok(Ok(n)) if n > 0 => completion(&reply, f, value),
+            Ok(Ok(n)) if n > 0 => completion(&reply, f, value, self.sets),
             Ok(_) => {
                 let _ = r.child.start_kill();
                 *running = None;
@@ -215,6 +233,44 @@ mod tests {
         let done = garbage.invoke("read", Some("k"), &Value::Null).await;
         assert_eq!(done.kind, OpType::Info);
         assert!(done.error.unwrap().contains("not JSON"));
+    }
+
+    #[test]
+    fn a_reply_says_when_the_node_would_not_serve() {
+        let refused = completion(
+            r#"{"type":"fail","error":"connection refused","unavailable":true}"#,
+            "write",
+            &json!(3),
+            false,
+        );
+        assert!(refused.unavailable && refused.kind == OpType::Fail);
+        let conflict = completion(
+            r#"{"type":"fail","error":"conflict"}"#,
+            "txn",
+            &json!([]),
+            false,
+        );
+        assert!(!conflict.unavailable, "an ordinary failure is a result");
+        let odd = completion(
+            r#"{"type":"ok","value":1,"unavailable":true}"#,
+            "read",
+            &Value::Null,
+            false,
+        );
+        assert!(!odd.unavailable, "what took effect was served");
+    }
+
+    #[test]
+    fn a_set_read_without_its_elements_is_unknown_not_empty() {
+        let ok_null = r#"{"type":"ok"}"#;
+        let done = completion(ok_null, "read", &Value::Null, true);
+        assert_eq!(done.kind, OpType::Info);
+        assert!(done.error.unwrap().contains("elements as a list"));
+        let listed = completion(r#"{"type":"ok","value":[3,7]}"#, "read", &Value::Null, true);
+        assert_eq!((listed.kind, listed.value), (OpType::Ok, json!([3, 7])));
+        // A register's read of nothing is null, and that is an answer.
+        let register = completion(ok_null, "read", &Value::Null, false);
+        assert_eq!(register.kind, OpType::Ok);
     }
 
     #[tokio::test]

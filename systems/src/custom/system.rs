@@ -14,6 +14,7 @@ use faultline_core::{
     BoxFuture, Db, DynClient, Kill, MemberChange, Membership, Node, Pause, Primaries, Remote,
     System,
 };
+use faultline_workloads::WorkloadKind;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ impl CustomSystem {
     pub fn new(config: CustomConfig, run: RunContext) -> CustomSystem {
         let db = CustomDb {
             db: config.db.clone(),
+            workload: config.workload.name.clone(),
             cluster: run.nodes,
             // `env A=1 B=2 ` → exported before the start command.
             launch_env: run
@@ -62,7 +64,8 @@ impl System for CustomSystem {
             }
             (None, program) => {
                 let command = render(program.as_deref().unwrap_or("false"), &values);
-                Box::new(ProgramClient::new(command, node.name.clone(), timeout))
+                let sets = self.config.workload.name == WorkloadKind::Set.name();
+                Box::new(ProgramClient::new(command, node.name.clone(), timeout).with_sets(sets))
             }
         }
     }

@@ -17,6 +17,9 @@ pub struct EtcdClient {
     /// Put before every key in etcd (not in the history): a run's data
     /// never meets another run's, whatever a node kept.
     key_prefix: String,
+    /// Keys are sets (the set workload): `add` puts one element's key,
+    /// `read` ranges over them.
+    sets: bool,
 }
 
 impl EtcdClient {
@@ -34,6 +37,7 @@ impl EtcdClient {
             url: url.trim_end_matches('/').to_owned(),
             serializable_reads,
             key_prefix: String::new(),
+            sets: false,
         }
     }
 
@@ -43,9 +47,20 @@ impl EtcdClient {
         self
     }
 
+    /// The same client reading every key as a set.
+    pub fn with_sets(mut self, sets: bool) -> EtcdClient {
+        self.sets = sets;
+        self
+    }
+
     /// `key` as stored in etcd, base64 as the gateway wants it.
     pub(super) fn stored(&self, key: &str) -> String {
-        B64.encode(format!("{}{key}", self.key_prefix))
+        B64.encode(self.stored_raw(key))
+    }
+
+    /// `key` as stored in etcd.
+    pub(super) fn stored_raw(&self, key: &str) -> String {
+        format!("{}{key}", self.key_prefix)
     }
 
     /// The cluster and member IDs the member reports (`/v3/maintenance/status`).
@@ -81,7 +96,7 @@ impl EtcdClient {
             Ok(r) => r,
             // Refused before anything was sent: it cannot have taken effect.
             Err(e) if e.is_connect() => {
-                return Err(Completion::fail(echo.clone(), "connection refused"))
+                return Err(Completion::unavailable(echo.clone(), "connection refused"))
             }
             Err(e) if e.is_timeout() => return Err(Completion::info(echo.clone(), "timeout")),
             Err(e) => return Err(Completion::info(echo.clone(), format!("transport: {e}"))),
@@ -109,7 +124,7 @@ impl EtcdClient {
             .map_err(|e| Completion::info(echo.clone(), format!("unreadable reply: {e}")))
     }
 
-    async fn read(&self, key: &str) -> Completion {
+    pub(super) async fn read(&self, key: &str) -> Completion {
         let mut body = json!({ "key": self.stored(key) });
         if self.serializable_reads {
             body["serializable"] = json!(true);
@@ -162,6 +177,8 @@ impl Client for EtcdClient {
     async fn invoke(&self, f: &str, key: Option<&str>, value: &Value) -> Completion {
         let key = key.unwrap_or("faultline");
         match f {
+            "read" if self.sets => self.read_set(key).await,
+            "add" => self.add(key, value).await,
             "read" => self.read(key).await,
             "write" => self.write(key, value).await,
             "cas" => self.cas(key, value).await,

@@ -6,6 +6,7 @@ mod db;
 pub mod identity;
 mod leader;
 mod membership;
+mod set;
 mod system;
 mod txn;
 

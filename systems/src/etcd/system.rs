@@ -29,6 +29,7 @@ pub struct EtcdSystem {
     nodes: Vec<Node>,
     options: EtcdOptions,
     key_prefix: String,
+    workload: faultline_workloads::WorkloadKind,
 }
 
 impl EtcdSystem {
@@ -41,6 +42,7 @@ impl EtcdSystem {
                 cluster_token: run.cluster_token(),
             },
             key_prefix: run.key_prefix(),
+            workload: run.workload,
             nodes: run.nodes,
             options,
         }
@@ -59,7 +61,8 @@ impl System for EtcdSystem {
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient> {
         Box::new(
             EtcdClient::new(&client_url(node), timeout, self.options.serializable_reads)
-                .with_key_prefix(&self.key_prefix),
+                .with_key_prefix(&self.key_prefix)
+                .with_sets(self.workload == faultline_workloads::WorkloadKind::Set),
         )
     }
 

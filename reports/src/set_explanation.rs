@@ -1,0 +1,202 @@
+//! The set checker's verdict explained on the page: every outcome counted
+//! with its latencies, then each refuting element as a story in time: the
+//! add, when it was known, the reads that returned it and the read that
+//! missed it, with the faults in force.
+
+use crate::explanation::{scope, Timing};
+use crate::html::escape;
+use faultline_checkers::set::{ElementView, Outcome, SetAnalysis};
+use std::fmt::Write;
+
+/// Elements explained per outcome before "show all".
+const EXPLAINED: usize = 4;
+
+/// A set verdict explained.
+pub fn explain_set(body: &mut String, a: &SetAnalysis, timing: &Timing) {
+    scope(
+        body,
+        &format!(
+            "{} adds and {} reads in {} set(s)",
+            a.attempted, a.reads, a.sets
+        ),
+        &a.model,
+    );
+    if let Some(reason) = &a.reason {
+        let _ = writeln!(body, "<p>{}</p>", escape(reason));
+    }
+    *body +=
+        "<table class=\"set-outcomes\"><tr><th>outcome</th><th>elements</th><th>means</th></tr>\n";
+    let stale_means = if a.linearizable {
+        "a read begun after the element was known missed it, a later one saw it (refutes: reads were to be linearizable)"
+    } else {
+        "a read begun after the element was known missed it, a later one saw it (allowed: reads may be stale)"
+    };
+    let rows: [(&str, u64, &str); 7] = [
+        ("attempted", a.attempted, "adds invoked"),
+        ("acknowledged", a.acknowledged, "adds that completed ok"),
+        (
+            "stable",
+            a.stable,
+            "every read from some point on returned it",
+        ),
+        (
+            "lost",
+            a.lost.count,
+            "known, then missed by every read from some point on (refutes)",
+        ),
+        ("stale", a.stale.count, stale_means),
+        (
+            "never read",
+            a.never_read.count,
+            "no read began after it was known: nothing claimed",
+        ),
+        (
+            "unexpected",
+            a.unexpected.count,
+            "returned before any add of it began (refutes)",
+        ),
+    ];
+    for (name, count, means) in rows {
+        let _ = writeln!(
+            body,
+            "<tr><td>{name}</td><td>{count}</td><td>{}</td></tr>",
+            escape(means)
+        );
+    }
+    if a.duplicated.count > 0 {
+        let _ = writeln!(
+            body,
+            "<tr><td>duplicated</td><td>{}</td><td>returned twice by one read (refutes)</td></tr>",
+            a.duplicated.count
+        );
+    }
+    *body += "</table>\n";
+    for (name, latencies) in [("stable", &a.stable_latencies), ("lost", &a.lost_latencies)] {
+        if latencies.is_empty() {
+            continue;
+        }
+        let cells: Vec<String> = latencies
+            .iter()
+            .map(|(q, ms)| format!("q{q}: {ms:.1} ms"))
+            .collect();
+        let _ = writeln!(
+            body,
+            "<p class=\"muted\">From known to {name}: {}.</p>",
+            escape(&cells.join(", "))
+        );
+    }
+    let _ = writeln!(body, "<div id=\"set-elements\">");
+    for (name, outcome) in a.refuting() {
+        elements(body, name, outcome, timing);
+    }
+    *body += "</div>\n";
+}
+
+/// One refuting outcome's elements, the first few in full.
+fn elements(body: &mut String, name: &str, outcome: &Outcome, timing: &Timing) {
+    let _ = writeln!(
+        body,
+        "<h4 id=\"set-{name}\">{name} ({} element(s){})</h4>",
+        outcome.count,
+        if outcome.count as usize > outcome.elements.len() {
+            format!(", the first {} described", outcome.elements.len())
+        } else {
+            String::new()
+        }
+    );
+    let (shown, rest) = outcome
+        .elements
+        .split_at(outcome.elements.len().min(EXPLAINED));
+    *body += "<ul>\n";
+    for e in shown {
+        let _ = writeln!(body, "<li>{}</li>", element_story(name, e, timing));
+    }
+    *body += "</ul>\n";
+    if !rest.is_empty() {
+        let _ = writeln!(
+            body,
+            "<details><summary>show all: {} more {name}</summary><ul>",
+            rest.len()
+        );
+        for e in rest {
+            let _ = writeln!(body, "<li>{}</li>", element_story(name, e, timing));
+        }
+        *body += "</ul></details>\n";
+    }
+}
+
+/// `<a>event 12</a> (0.100–0.120 s)`.
+fn event(invoke: usize, timing: &Timing) -> String {
+    let span = timing
+        .span(invoke)
+        .map_or(String::new(), |s| format!(" ({s})"));
+    format!("<a href=\"#event-{invoke}\">event {invoke}</a>{span}")
+}
+
+/// One element's story, in sentences, in the order things happened.
+fn element_story(outcome: &str, e: &ElementView, timing: &Timing) -> String {
+    let mut text = format!("<code>{}</code>", escape(&e.element.to_string()));
+    if let Some(key) = &e.key {
+        let _ = write!(text, " in set <code>{}</code>", escape(key));
+    }
+    text += ": ";
+    match e.add {
+        Some(add) => {
+            let _ = write!(text, "added at {}", event(add, timing));
+        }
+        None => text += "no add of it was ever invoked",
+    }
+    match e.known {
+        Some(known) if Some(known) == e.add => text += ", acknowledged",
+        Some(known) => {
+            let _ = write!(text, "; known from the read at {}", event(known, timing));
+        }
+        None => {}
+    }
+    let Some(witness) = e.witness else {
+        return text + ".";
+    };
+    let on = e
+        .witness_node
+        .as_deref()
+        .map_or(String::new(), |n| format!(" on {}", escape(n)));
+    let read = format!("the read at {}{on}", event(witness, timing));
+    let from = e.known.or(e.add).unwrap_or(witness).min(witness);
+    let faults = timing.under(from, witness);
+    let ms = e.latency_ms.unwrap_or(0.0);
+    match outcome {
+        "lost" => {
+            if let Some(present) = e.last_present {
+                let _ = write!(
+                    text,
+                    "; last returned by the read at {}",
+                    event(present, timing)
+                );
+            }
+            let _ = write!(
+                text,
+                "; then missed by {read} and by every read after it (lost {ms:.1} ms after it was known). From its add to that read, {faults}."
+            );
+        }
+        "stale" => {
+            let _ = write!(
+                text,
+                "; yet missed by {read}, begun {ms:.1} ms after it was known. From its add to that read, {faults}."
+            );
+            if let Some(present) = e.last_present {
+                let _ = write!(
+                    text,
+                    " Later reads returned it (the last at {}).",
+                    event(present, timing)
+                );
+            }
+        }
+        "unexpected" => {
+            let _ = write!(text, "; returned by {read} before any add of it began.");
+        }
+        _ => {
+            let _ = write!(text, "; returned twice by {read}.");
+        }
+    }
+    text
+}
