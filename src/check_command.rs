@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// Options of `faultline check`.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model), set (Jepsen's set-full: lost, stale and never-read elements of add/read histories).
+    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model), set (Jepsen's set-full: lost, stale and never-read elements of add/read histories), counter (Jepsen's counter: reads of add/read histories within their bounds).
     #[arg(long, value_enum, default_value_t = CheckerKind::Linearizable)]
     pub(crate) checker: CheckerKind,
     /// For list-append and rw-register: the model required (read-uncommitted, read-committed, repeatable-read, snapshot-isolation, serializable, strict-serializable, strong-session-...).
@@ -71,6 +71,8 @@ pub enum CheckerKind {
     RwRegister,
     /// Sets: every acknowledged element kept and seen (Jepsen's set-full).
     Set,
+    /// Counters: every read within its bounds (Jepsen's counter).
+    Counter,
 }
 
 impl CheckArgs {
@@ -84,6 +86,7 @@ impl CheckArgs {
             CheckerKind::Linearizable => CheckSpec::Linearizable { model: self.model },
             CheckerKind::ListAppend => serializable(Workload::ListAppend),
             CheckerKind::RwRegister => serializable(Workload::RwRegister),
+            CheckerKind::Counter => CheckSpec::Counter,
             CheckerKind::Set => CheckSpec::Set {
                 linearizable: !self.allow_stale_reads,
             },

@@ -190,6 +190,7 @@ fn describe(spec: &CheckSpec) -> String {
         CheckSpec::Set {
             linearizable: false,
         } => "set (stale reads allowed)".to_owned(),
+        CheckSpec::Counter => "counter".to_owned(),
     }
 }
 
@@ -240,6 +241,7 @@ pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
         Ok(WorkloadKind::Append) => serializable(Workload::ListAppend),
         Ok(WorkloadKind::Wr) => serializable(Workload::RwRegister),
         Ok(WorkloadKind::Register) => linearizable(),
+        Ok(WorkloadKind::Counter) => CheckSpec::Counter,
         Ok(WorkloadKind::Set) => CheckSpec::Set {
             linearizable: test["serializable_reads"] != serde_json::json!(true),
         },
@@ -272,6 +274,7 @@ pub fn print_verdict(v: &RunVerdict) {
             println!("checker: {} ({}): {}", a.model, a.workload, v.valid)
         }
         RunAnalysis::Set(a) => println!("checker: {}: {}", a.model, v.valid),
+        RunAnalysis::Counter(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::Unchecked(_) => {}
     }
     crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);

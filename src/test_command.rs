@@ -75,7 +75,7 @@ enum AllSystem {
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
-    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability; set (adds to shared sets and reads of them, checked for lost and, unless --serializable-reads, stale elements). A TOML system names its own in [workload].
+    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability; set (adds to shared sets and reads of them, checked for lost and, unless --serializable-reads, stale elements); counter (increments of shared counters and reads, each read checked within its bounds). A TOML system names its own in [workload].
     #[arg(long, value_parser = parse_workload)]
     workload: Option<WorkloadKind>,
     /// Faults, comma-separated: partition, kill, pause, clock, packet, member; or all (every one but member), none.

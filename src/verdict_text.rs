@@ -2,6 +2,7 @@
 //! `analyze` and the end of a test print these lines, and JUnit carries
 //! the one-line form.
 
+use faultline_checkers::counter::CounterAnalysis;
 use faultline_checkers::linearizable::{Analysis, Counterexample};
 use faultline_checkers::serializable::SerialAnalysis;
 use faultline_checkers::set::SetAnalysis;
@@ -26,6 +27,7 @@ pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<Strin
         CheckedHistory::Linearizable(a) => linearizable_lines(&mut out, name, a, elapsed_ms),
         CheckedHistory::Serializable(a) => serializable_lines(&mut out, name, a),
         CheckedHistory::Set(a) => set_lines(&mut out, name, a),
+        CheckedHistory::Counter(a) => counter_lines(&mut out, name, a),
         CheckedHistory::Unchecked(reason) => out.push(format!("{name}: unknown: {reason}")),
     }
     out
@@ -52,6 +54,12 @@ pub fn one_line(checked: &CheckedHistory) -> String {
             a.counts_text(),
             a.not.join(", ")
         ),
+        CheckedHistory::Counter(a) => format!(
+            "{} ({}){}",
+            a.valid,
+            a.model,
+            prefixed(": ", &a.refuted_text())
+        ),
         CheckedHistory::Set(a) => format!(
             "{} ({}){}",
             a.valid,
@@ -59,6 +67,60 @@ pub fn one_line(checked: &CheckedHistory) -> String {
             prefixed(": ", &a.refuted_text())
         ),
         CheckedHistory::Unchecked(reason) => format!("unknown: {reason}"),
+    }
+}
+
+/// `name: INVALID: what (counts)`, `name: unknown: why (counts)` or
+/// `name: valid (counts)`.
+fn verdict_line(
+    name: &str,
+    valid: Validity,
+    refuted: &str,
+    reason: Option<&str>,
+    counts: &str,
+) -> String {
+    match valid {
+        Validity::Invalid => format!("{name}: INVALID: {refuted} ({counts})"),
+        Validity::Unknown => format!(
+            "{name}: unknown: {} ({counts})",
+            reason.unwrap_or("no verdict")
+        ),
+        Validity::Valid => format!("{name}: valid ({counts})"),
+    }
+}
+
+fn counter_lines(out: &mut Vec<String>, name: &str, a: &CounterAnalysis) {
+    let counts = format!(
+        "{} adds, {} acknowledged; {} reads of {} counter(s)",
+        a.attempted, a.acknowledged, a.reads, a.counters
+    );
+    out.push(verdict_line(
+        name,
+        a.valid,
+        &a.refuted_text(),
+        a.reason.as_deref(),
+        &counts,
+    ));
+    if let Some(e) = a.errors.first() {
+        let key = e
+            .key
+            .as_deref()
+            .map_or(String::new(), |k| format!(" of {k}"));
+        let node = e
+            .node
+            .as_deref()
+            .map_or(String::new(), |n| format!(" on {n}"));
+        out.push(format!(
+            "  read{key} at event {}{node} returned {}, outside {}..={} (acknowledged before it began ..= tried before it ended)",
+            e.read, e.value, e.lower, e.upper
+        ));
+        if a.out_of_bounds > 1 {
+            out.push(format!(
+                "  … and {} more (the report and results.json describe the first {})",
+                a.out_of_bounds - 1,
+                faultline_checkers::counter::ERRORS_SHOWN
+            ));
+        }
     }
 }
 
@@ -74,14 +136,13 @@ fn set_lines(out: &mut Vec<String>, name: &str, a: &SetAnalysis) {
         a.reads,
         a.sets
     );
-    match a.valid {
-        Validity::Invalid => out.push(format!("{name}: INVALID: {} ({counts})", a.refuted_text())),
-        Validity::Unknown => out.push(format!(
-            "{name}: unknown: {} ({counts})",
-            a.reason.as_deref().unwrap_or("no verdict")
-        )),
-        Validity::Valid => out.push(format!("{name}: valid ({counts})")),
-    }
+    out.push(verdict_line(
+        name,
+        a.valid,
+        &a.refuted_text(),
+        a.reason.as_deref(),
+        &counts,
+    ));
     let event = |e: Option<usize>| e.map_or("none".to_owned(), |e| format!("event {e}"));
     for (outcome, found) in a.refuting() {
         let Some(e) = found.elements.first() else {

@@ -3,6 +3,7 @@
 //! --report`), read back by `analyze`, so that a run is always re-checked
 //! with exactly what judged it first.
 
+use crate::counter::{self, CounterAnalysis};
 use crate::linearizable::{self, ModelKind};
 use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
 use crate::set::{self, SetAnalysis};
@@ -26,6 +27,9 @@ pub enum CheckSpec {
         /// The model required.
         consistency_model: ConsistencyModel,
     },
+    /// Jepsen's counter bounds: every read between what was acknowledged
+    /// and what was tried, per key.
+    Counter,
     /// Jepsen's set-full analysis of adds and reads, per key.
     Set {
         /// Stale reads refute (the system promises linearizable reads).
@@ -42,6 +46,8 @@ pub enum CheckedHistory {
     Serializable(Box<SerialAnalysis>),
     /// From the set checker.
     Set(Box<SetAnalysis>),
+    /// From the counter checker.
+    Counter(Box<CounterAnalysis>),
     /// Not checked: the history could not be (why, in words). Unknown.
     Unchecked(String),
 }
@@ -53,14 +59,17 @@ impl CheckSpec {
     pub const SERIALIZABLE: &'static str = "serializable";
     /// The set checker's name.
     pub const SET: &'static str = "set";
+    /// The counter checker's name.
+    pub const COUNTER: &'static str = "counter";
 
     /// The checker's name as results.json files it: `linearizable` or
-    /// `serializable` or `set`.
+    /// `serializable`, `set` or `counter`.
     pub fn checker_name(&self) -> &'static str {
         match self {
             CheckSpec::Linearizable { .. } => CheckSpec::LINEARIZABLE,
             CheckSpec::Serializable { .. } => CheckSpec::SERIALIZABLE,
             CheckSpec::Set { .. } => CheckSpec::SET,
+            CheckSpec::Counter => CheckSpec::COUNTER,
         }
     }
 
@@ -83,6 +92,7 @@ impl CheckSpec {
             CheckSpec::Set { linearizable } => {
                 CheckedHistory::Set(Box::new(set::check(history, linearizable)?))
             }
+            CheckSpec::Counter => CheckedHistory::Counter(Box::new(counter::check(history)?)),
         })
     }
 }
@@ -94,6 +104,7 @@ impl CheckedHistory {
             CheckedHistory::Linearizable(a) => a.valid,
             CheckedHistory::Serializable(a) => a.valid,
             CheckedHistory::Set(a) => a.valid,
+            CheckedHistory::Counter(a) => a.valid,
             CheckedHistory::Unchecked(_) => Validity::Unknown,
         }
     }
@@ -125,6 +136,12 @@ impl CheckedHistory {
                     Err(e) => unreadable(e),
                 }
             }
+            CheckSpec::COUNTER if value.get("model").is_some() => {
+                match CounterAnalysis::deserialize(value) {
+                    Ok(a) => CheckedHistory::Counter(Box::new(a)),
+                    Err(e) => unreadable(e),
+                }
+            }
             _ => CheckedHistory::Unchecked(reason()),
         }
     }
@@ -135,6 +152,7 @@ impl CheckedHistory {
             CheckedHistory::Linearizable(a) => serde_json::to_value(a),
             CheckedHistory::Serializable(a) => serde_json::to_value(a),
             CheckedHistory::Set(a) => serde_json::to_value(a),
+            CheckedHistory::Counter(a) => serde_json::to_value(a),
             CheckedHistory::Unchecked(reason) => {
                 Ok(serde_json::json!({ "valid": "unknown", "reason": reason }))
             }
@@ -251,6 +269,7 @@ mod tests {
                 consistency_model: ConsistencyModel::ReadCommitted,
             },
             CheckSpec::Set { linearizable: true },
+            CheckSpec::Counter,
         ];
         for spec in specs {
             let text = serde_json::to_string(&spec).unwrap();

@@ -40,6 +40,7 @@
 //! ```
 
 mod check_spec;
+pub mod counter;
 pub mod linearizable;
 mod linearizable_checker;
 pub mod serializable;

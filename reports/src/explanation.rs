@@ -100,6 +100,34 @@ impl<'a> Timing<'a> {
     }
 }
 
+/// A list whose first `shown` items are in view and the rest behind
+/// "show all: N more `what`".
+pub(crate) fn list_with_more<T>(
+    body: &mut String,
+    items: &[T],
+    shown: usize,
+    what: &str,
+    item: impl Fn(&T) -> String,
+) {
+    let (first, rest) = items.split_at(items.len().min(shown));
+    *body += "<ul>\n";
+    for i in first {
+        let _ = writeln!(body, "<li>{}</li>", item(i));
+    }
+    *body += "</ul>\n";
+    if !rest.is_empty() {
+        let _ = writeln!(
+            body,
+            "<details><summary>show all: {} more {what}</summary><ul>",
+            rest.len()
+        );
+        for i in rest {
+            let _ = writeln!(body, "<li>{}</li>", item(i));
+        }
+        *body += "</ul></details>\n";
+    }
+}
+
 /// What was checked, in one line.
 pub(crate) fn scope(body: &mut String, scope: &str, model: &str) {
     let _ = writeln!(

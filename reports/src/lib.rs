@@ -17,6 +17,7 @@
 //! ```
 
 mod colors;
+mod counter_explanation;
 mod counterexample_svg;
 mod cycle_svg;
 mod explanation;

@@ -16,7 +16,7 @@ use std::path::Path;
 pub struct TestRecord {
     /// The test's name (`etcd-register`).
     pub name: Option<String>,
-    /// register, append, wr or set.
+    /// register, append, wr, set or counter.
     pub workload: Option<String>,
     /// The nemesis's options, as the command line gave them.
     pub nemesis: NemesisRecord,

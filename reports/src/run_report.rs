@@ -101,6 +101,7 @@ fn model_of(checked: &CheckedHistory) -> &str {
         CheckedHistory::Linearizable(a) => &a.model,
         CheckedHistory::Serializable(a) => &a.model,
         CheckedHistory::Set(a) => &a.model,
+        CheckedHistory::Counter(a) => &a.model,
         CheckedHistory::Unchecked(_) => "",
     }
 }
@@ -126,6 +127,10 @@ fn verdict_jump(checked: &CheckedHistory) -> String {
         CheckedHistory::Serializable(a) if !a.anomalies.is_empty() => {
             " <a href=\"#anomalies\">see the anomalies</a>".to_owned()
         }
+        CheckedHistory::Counter(a) if a.valid == Validity::Invalid => format!(
+            " {}; <a href=\"#counter-reads\">see the reads</a>",
+            escape(&a.refuted_text())
+        ),
         CheckedHistory::Set(a) if a.valid == Validity::Invalid => format!(
             " {}; <a href=\"#set-elements\">see the elements</a>",
             escape(&a.refuted_text())
@@ -330,6 +335,9 @@ fn checkers(body: &mut String, record: &RunRecord, run: &RunData, first: Option<
             CheckedHistory::Linearizable(a) => explain_linearizable(body, a, &timing),
             CheckedHistory::Serializable(a) => explain_serializable(body, a, &timing),
             CheckedHistory::Set(a) => crate::set_explanation::explain_set(body, a, &timing),
+            CheckedHistory::Counter(a) => {
+                crate::counter_explanation::explain_counter(body, a, &timing)
+            }
             CheckedHistory::Unchecked(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));
             }

@@ -3,7 +3,7 @@
 //! add, when it was known, the reads that returned it and the read that
 //! missed it, with the faults in force.
 
-use crate::explanation::{scope, Timing};
+use crate::explanation::{list_with_more, scope, Timing};
 use crate::html::escape;
 use faultline_checkers::set::{ElementView, Outcome, SetAnalysis};
 use std::fmt::Write;
@@ -104,25 +104,9 @@ fn elements(body: &mut String, name: &str, outcome: &Outcome, timing: &Timing) {
             String::new()
         }
     );
-    let (shown, rest) = outcome
-        .elements
-        .split_at(outcome.elements.len().min(EXPLAINED));
-    *body += "<ul>\n";
-    for e in shown {
-        let _ = writeln!(body, "<li>{}</li>", element_story(name, e, timing));
-    }
-    *body += "</ul>\n";
-    if !rest.is_empty() {
-        let _ = writeln!(
-            body,
-            "<details><summary>show all: {} more {name}</summary><ul>",
-            rest.len()
-        );
-        for e in rest {
-            let _ = writeln!(body, "<li>{}</li>", element_story(name, e, timing));
-        }
-        *body += "</ul></details>\n";
-    }
+    list_with_more(body, &outcome.elements, EXPLAINED, name, |e| {
+        element_story(name, e, timing)
+    });
 }
 
 /// `<a>event 12</a> (0.100–0.120 s)`.

@@ -72,7 +72,10 @@ fn summarize(store: &Path, test: &str, run_dir: &Path) -> Option<RunSummary> {
                         .map(|(name, o)| format!("{name} ×{}", o.count)),
                 );
             }
-            CheckedHistory::Unchecked(_) => {}
+            CheckedHistory::Counter(a) if a.out_of_bounds > 0 => {
+                anomalies.push(format!("read out of bounds ×{}", a.out_of_bounds));
+            }
+            CheckedHistory::Counter(_) | CheckedHistory::Unchecked(_) => {}
         }
     }
     let ops = record

@@ -7,6 +7,7 @@
 use crate::html::escape;
 use crate::run_data::{FaultWindow, RunData};
 use crate::run_record::RunRecord;
+use faultline_checkers::counter::CounterAnalysis;
 use faultline_checkers::linearizable::Analysis;
 use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
 use faultline_checkers::set::SetAnalysis;
@@ -39,6 +40,7 @@ pub fn first_seen(record: &RunRecord, run: &RunData) -> Option<FirstSeen> {
             CheckedHistory::Linearizable(a) => linearizable_firsts(checker, a, run),
             CheckedHistory::Serializable(a) => serializable_firsts(checker, a, run),
             CheckedHistory::Set(a) => set_firsts(checker, a, run),
+            CheckedHistory::Counter(a) => counter_firsts(checker, a, run),
             CheckedHistory::Unchecked(_) => Vec::new(),
         })
         .min_by(|a, b| a.at.total_cmp(&b.at))
@@ -125,6 +127,41 @@ fn set_firsts(checker: &str, a: &SetAnalysis, run: &RunData) -> Vec<FirstSeen> {
         .collect()
 }
 
+/// A counter's anomaly is seen when the read out of bounds returned.
+fn counter_firsts(checker: &str, a: &CounterAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.errors
+        .iter()
+        .filter_map(|e| {
+            Some(FirstSeen {
+                at: seen_at(run, e.read)?,
+                invoke: e.read,
+                what: format!(
+                    "a read returned {} outside its bounds {}–{}{}",
+                    e.value,
+                    e.lower,
+                    e.upper,
+                    e.node
+                        .as_deref()
+                        .map_or(String::new(), |n| format!(" on {}", escape(n)))
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn counter_line(a: &CounterAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every read within its bounds, {} reads", a.reads),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} of {}</strong> (<a href=\"#counter-reads\">see the reads</a>)",
+            escape(&a.refuted_text()),
+            a.reads
+        ),
+    }
+}
+
 /// `undecided: why`.
 fn undecided(reason: Option<&str>) -> String {
     reason.map_or("undecided".to_owned(), |r| {
@@ -203,6 +240,7 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
             CheckedHistory::Linearizable(a) => linearizable_line(a),
             CheckedHistory::Serializable(a) => serializable_line(a),
             CheckedHistory::Set(a) => set_line(a),
+            CheckedHistory::Counter(a) => counter_line(a),
             CheckedHistory::Unchecked(reason) => format!("not checked: {}", escape(reason)),
         };
         let _ = writeln!(

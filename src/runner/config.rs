@@ -101,7 +101,7 @@ impl TestConfig {
     /// (cas-register); transactions are serializable, strict unless a
     /// custom system says otherwise (etcd promises strict); sets keep
     /// every element, and show it to every later read unless reads may be
-    /// stale.
+    /// stale; counters read within their bounds.
     pub fn check_spec(&self) -> faultline_checkers::CheckSpec {
         use faultline_checkers::linearizable::ModelKind;
         use faultline_checkers::serializable::{ConsistencyModel, Workload};
@@ -124,6 +124,7 @@ impl TestConfig {
             WorkloadKind::Register => CheckSpec::Linearizable {
                 model: ModelKind::CasRegister,
             },
+            WorkloadKind::Counter => CheckSpec::Counter,
             // Stale reads refute where reads are promised to be current:
             // etcd's default reads; a custom system whose model is strict.
             WorkloadKind::Set => CheckSpec::Set {

@@ -119,6 +119,12 @@ pub(crate) fn run_case(
             CheckSpec::SERIALIZABLE,
             crate::verdict_text::explanation(&verdict.analysis),
         ),
+        RunAnalysis::Counter(a) => (
+            CheckSpec::COUNTER,
+            a.reason
+                .clone()
+                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
+        ),
         RunAnalysis::Set(a) => (
             CheckSpec::SET,
             a.reason

@@ -6,7 +6,9 @@ use super::backoff::Backoff;
 use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
-use faultline_workloads::{RegisterWorkload, SetWorkload, TxnWorkload, WorkloadKind};
+use faultline_workloads::{
+    CounterWorkload, RegisterWorkload, SetWorkload, TxnWorkload, WorkloadKind,
+};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -74,6 +76,9 @@ pub async fn run_client(
             config.concurrency,
         )
     });
+    let counters = (config.workload == WorkloadKind::Counter).then_some(CounterWorkload {
+        processes_per_key: config.processes_per_key,
+    });
     let mut rng = Rng::stream(config.seed, worker);
     let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
     let mut process =
@@ -95,10 +100,11 @@ pub async fn run_client(
     let mut last_keys = Vec::new();
     while !workload.is_cancelled() {
         let started = Instant::now();
-        let planned = match (&transactions, &sets) {
-            (Some(t), _) => t.next(&mut rng),
-            (None, Some(s)) => s.next(worker, n, &mut rng),
-            (None, None) => register.next(worker, n, &mut rng),
+        let planned = match (&transactions, &sets, &counters) {
+            (Some(t), _, _) => t.next(&mut rng),
+            (None, Some(s), _) => s.next(worker, n, &mut rng),
+            (None, None, Some(c)) => c.next(worker, &mut rng),
+            (None, None, None) => register.next(worker, n, &mut rng),
         };
         n += 1;
         let performed = process.perform(&planned).await;

@@ -150,6 +150,18 @@ fn etcd_described_in_toml_runs_under_faults_and_checks_valid() {
         checked["stable"].as_u64().unwrap() > 100 && checked["reads"].as_u64().unwrap() > 30,
         "{checked}"
     );
+
+    // And counters, incremented through the client's own retry loop.
+    let stdout = test_workload(&config, &store, "counter", "8");
+    assert!(stdout.contains("checker: counter: valid"), "{stdout}");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.join("latest/results.json")).unwrap())
+            .unwrap();
+    let checked = &results["checkers"]["counter"];
+    assert!(
+        checked["acknowledged"].as_u64().unwrap() > 50 && checked["reads"].as_u64().unwrap() > 20,
+        "{checked}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -8,6 +8,7 @@ and writes one JSON request per line on stdin:
     {"f": "read" | "write" | "cas", "key": "k", "value": ..., "node": "n1"}
     {"f": "txn", "value": [["r", 3, null], ["append", 3, 17]], ...}
     {"f": "add" | "read", "key": "s0.1", "value": 17 | null, ...}   (set)
+    {"f": "add" | "read", "key": "c0", "value": 1 | null, ...}      (counter)
 It answers one JSON reply per line on stdout:
     {"type": "ok" | "fail" | "info", "value": ..., "error": "..."}
 fail means certainly not applied; info means it may have been. A committed
@@ -24,8 +25,9 @@ import urllib.request
 HOST = sys.argv[1]
 # Answer before faultline gives up on us, so that we say why.
 TIMEOUT = float(sys.argv[2]) if len(sys.argv) > 2 else 4.0
-# In the set workload a key is a set: one etcd key per element under it.
-SETS = len(sys.argv) > 3 and sys.argv[3] == "set"
+# What a key holds: a register's value; in the set workload a set, one
+# etcd key per element under it; in the counter workload a count.
+WORKLOAD = sys.argv[3] if len(sys.argv) > 3 else "register"
 
 
 def b64(text):
@@ -133,16 +135,45 @@ def txn(mops):
     return {"type": "fail", "error": "conflict: a key changed since it was read"}
 
 
+def increment(k, by):
+    """etcd has no increment: read the count and its revision, write count +
+    by if the key is unchanged since (or still absent); retry on conflict."""
+    for _ in range(8):
+        try:
+            kvs = post("/v3/kv/range", {"key": k}).get("kvs") or []
+        except Unknown as e:
+            # Only read so far: nothing can have been written.
+            return {"type": "fail", "error": str(e)}
+        count = json.loads(base64.b64decode(kvs[0]["value"])) if kvs else 0
+        unchanged = (
+            {"key": k, "target": "MOD", "result": "EQUAL", "mod_revision": kvs[0]["mod_revision"]}
+            if kvs
+            else {"key": k, "target": "CREATE", "result": "EQUAL", "create_revision": "0"}
+        )
+        reply = post("/v3/kv/txn", {
+            "compare": [unchanged],
+            "success": [{"request_put": {"key": k, "value": b64(json.dumps(count + by))}}],
+            "failure": [],
+        })
+        if reply.get("succeeded"):
+            return {"type": "ok", "value": by}
+    return {"type": "fail", "error": "conflict: the counter changed under each of 8 attempts"}
+
+
 def handle(request):
     f, key, value = request["f"], request["key"], request.get("value")
     if f == "txn":
         return txn(value)
     k = b64(key)
     try:
+        if f == "add" and WORKLOAD == "counter":
+            return increment(k, value)
+        if f == "read" and WORKLOAD == "counter":
+            return {"type": "ok", "value": value_of(post("/v3/kv/range", {"key": k})) or 0}
         if f == "add":
             post("/v3/kv/put", {"key": b64(f"{key}/{json.dumps(value)}"), "value": b64(json.dumps(value))})
             return {"type": "ok", "value": value}
-        if f == "read" and SETS:
+        if f == "read" and WORKLOAD == "set":
             # Every key under "<set>/": the range ends where "/" + 1 = "0" begins.
             reply = post("/v3/kv/range", {"key": b64(f"{key}/"), "range_end": b64(f"{key}0"), "keys_only": True})
             prefix = f"{key}/"

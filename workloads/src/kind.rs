@@ -19,15 +19,18 @@ pub enum WorkloadKind {
     Wr,
     /// Adds to shared sets and reads of them, checked with Jepsen's set-full.
     Set,
+    /// Increments of shared counters and reads, checked with Jepsen's bounds.
+    Counter,
 }
 
 impl WorkloadKind {
     /// Every workload.
-    pub const ALL: [WorkloadKind; 4] = [
+    pub const ALL: [WorkloadKind; 5] = [
         WorkloadKind::Register,
         WorkloadKind::Append,
         WorkloadKind::Wr,
         WorkloadKind::Set,
+        WorkloadKind::Counter,
     ];
 
     /// Its name on the command line and in test.json.
@@ -37,13 +40,14 @@ impl WorkloadKind {
             WorkloadKind::Append => "append",
             WorkloadKind::Wr => "wr",
             WorkloadKind::Set => "set",
+            WorkloadKind::Counter => "counter",
         }
     }
 
     /// The transactions it issues, if it is transactional.
     pub fn transactions(self) -> Option<TxnKind> {
         match self {
-            WorkloadKind::Register | WorkloadKind::Set => None,
+            WorkloadKind::Register | WorkloadKind::Set | WorkloadKind::Counter => None,
             WorkloadKind::Append => Some(TxnKind::Append),
             WorkloadKind::Wr => Some(TxnKind::Wr),
         }
@@ -63,7 +67,9 @@ impl FromStr for WorkloadKind {
         WorkloadKind::ALL
             .into_iter()
             .find(|w| w.name() == text)
-            .ok_or_else(|| format!("unknown workload `{text}`; choose register, append, wr or set"))
+            .ok_or_else(|| {
+                format!("unknown workload `{text}`; choose register, append, wr, set or counter")
+            })
     }
 }
 
@@ -82,6 +88,6 @@ mod tests {
         assert!("bank"
             .parse::<WorkloadKind>()
             .unwrap_err()
-            .contains("register, append, wr or set"));
+            .contains("register, append, wr, set or counter"));
     }
 }

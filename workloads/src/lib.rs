@@ -11,12 +11,14 @@
 //! assert_eq!(op.key.as_deref(), Some("r0.0"));
 //! ```
 
+mod counter;
 mod key_pool;
 mod kind;
 mod register;
 mod set;
 mod transactional;
 
+pub use counter::CounterWorkload;
 pub use key_pool::KeyPool;
 pub use kind::WorkloadKind;
 pub use register::{Planned, RegisterWorkload};

@@ -9,6 +9,7 @@
 //! is recorded as unknown, never read as a transaction that saw nothing.
 
 use faultline_core::{Client, Completion, OpType, Value};
+use faultline_workloads::WorkloadKind;
 use serde_json::json;
 use std::process::Stdio;
 use std::time::Duration;
@@ -28,8 +29,9 @@ pub struct ProgramClient {
     node: String,
     timeout: Duration,
     running: Mutex<Option<Running>>,
-    /// Keys are sets (the set workload): an ok read must list the elements.
-    sets: bool,
+    /// What a key holds: an ok read of a set lists its elements, of a
+    /// counter gives an integer.
+    workload: WorkloadKind,
 }
 
 impl ProgramClient {
@@ -40,13 +42,13 @@ impl ProgramClient {
             node,
             timeout,
             running: Mutex::new(None),
-            sets: false,
+            workload: WorkloadKind::Register,
         }
     }
 
-    /// The same client for the set workload, whose ok reads list elements.
-    pub fn with_sets(mut self, sets: bool) -> ProgramClient {
-        self.sets = sets;
+    /// The same client for `workload`, whose ok reads must say what it holds.
+    pub fn with_workload(mut self, workload: WorkloadKind) -> ProgramClient {
+        self.workload = workload;
         self
     }
 
@@ -95,9 +97,8 @@ fn txn_reply_problem(request: &Value, reply: &Value) -> Option<String> {
     })
 }
 
-/// Reads a reply line to `f` with `echo` into a completion; `sets`: the
-/// keys are sets.
-fn completion(line: &str, f: &str, echo: &Value, sets: bool) -> Completion {
+/// Reads a reply line to `f` with `echo` into a completion for `workload`.
+fn completion(line: &str, f: &str, echo: &Value, workload: WorkloadKind) -> Completion {
     let Ok(reply) = serde_json::from_str::<Value>(line) else {
         return Completion::info(
             echo.clone(),
@@ -128,11 +129,20 @@ fn completion(line: &str, f: &str, echo: &Value, sets: bool) -> Completion {
             return Completion::info(echo.clone(), problem);
         }
     }
-    // What such a read saw is unknown, never an empty set.
-    if kind == OpType::Ok && sets && f == "read" && !value.is_array() {
+    // What such a read saw is unknown, never an empty set or a zero.
+    let unread = match workload {
+        WorkloadKind::Set if !value.is_array() => {
+            Some("the set's elements as a list, such as [3, 7]")
+        }
+        WorkloadKind::Counter if value.as_i64().is_none() => {
+            Some("the counter's value, an integer")
+        }
+        _ => None,
+    };
+    if let Some(needed) = unread.filter(|_| kind == OpType::Ok && f == "read") {
         return Completion::info(
             echo.clone(),
-            format!("the client program's ok reply to a set read needs \"value\": the set's elements as a list, such as [3, 7]; got {value}"),
+            format!("the client program's ok reply to a {workload} read needs \"value\": {needed}; got {value}"),
         );
     }
     let backoff = reply
@@ -180,7 +190,7 @@ impl Client for ProgramClient {
         let _ = r.stdin.flush().await;
         let mut reply = String::new();
         match tokio::time::timeout(self.timeout, r.stdout.read_line(&mut reply)).await {
-            Ok(Ok(n)) if n > 0 => completion(&reply, f, value, self.sets),
+            Ok(Ok(n)) if n > 0 => completion(&reply, f, value, self.workload),
             Ok(_) => {
                 let _ = r.child.start_kill();
                 *running = None;
@@ -241,21 +251,21 @@ mod tests {
             r#"{"type":"fail","error":"connection refused","unavailable":true}"#,
             "write",
             &json!(3),
-            false,
+            WorkloadKind::Register,
         );
         assert!(refused.unavailable && refused.kind == OpType::Fail);
         let conflict = completion(
             r#"{"type":"fail","error":"conflict"}"#,
             "txn",
             &json!([]),
-            false,
+            WorkloadKind::Register,
         );
         assert!(!conflict.unavailable, "an ordinary failure is a result");
         let odd = completion(
             r#"{"type":"ok","value":1,"unavailable":true}"#,
             "read",
             &Value::Null,
-            false,
+            WorkloadKind::Register,
         );
         assert!(!odd.unavailable, "what took effect was served");
     }
@@ -263,13 +273,23 @@ mod tests {
     #[test]
     fn a_set_read_without_its_elements_is_unknown_not_empty() {
         let ok_null = r#"{"type":"ok"}"#;
-        let done = completion(ok_null, "read", &Value::Null, true);
+        let done = completion(ok_null, "read", &Value::Null, WorkloadKind::Set);
         assert_eq!(done.kind, OpType::Info);
         assert!(done.error.unwrap().contains("elements as a list"));
-        let listed = completion(r#"{"type":"ok","value":[3,7]}"#, "read", &Value::Null, true);
+        let listed = completion(
+            r#"{"type":"ok","value":[3,7]}"#,
+            "read",
+            &Value::Null,
+            WorkloadKind::Set,
+        );
         assert_eq!((listed.kind, listed.value), (OpType::Ok, json!([3, 7])));
+        let counter = completion(ok_null, "read", &Value::Null, WorkloadKind::Counter);
+        assert!(
+            counter.error.unwrap().contains("an integer"),
+            "a counter's read is no zero"
+        );
         // A register's read of nothing is null, and that is an answer.
-        let register = completion(ok_null, "read", &Value::Null, false);
+        let register = completion(ok_null, "read", &Value::Null, WorkloadKind::Register);
         assert_eq!(register.kind, OpType::Ok);
     }
 

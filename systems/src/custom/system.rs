@@ -64,8 +64,15 @@ impl System for CustomSystem {
             }
             (None, program) => {
                 let command = render(program.as_deref().unwrap_or("false"), &values);
-                let sets = self.config.workload.name == WorkloadKind::Set.name();
-                Box::new(ProgramClient::new(command, node.name.clone(), timeout).with_sets(sets))
+                let workload = self
+                    .config
+                    .workload
+                    .name
+                    .parse()
+                    .unwrap_or(WorkloadKind::Register);
+                Box::new(
+                    ProgramClient::new(command, node.name.clone(), timeout).with_workload(workload),
+                )
             }
         }
     }

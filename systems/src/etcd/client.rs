@@ -5,6 +5,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use faultline_core::{Client, Completion, Value};
+use faultline_workloads::WorkloadKind;
 use serde_json::json;
 use std::time::Duration;
 
@@ -17,9 +18,10 @@ pub struct EtcdClient {
     /// Put before every key in etcd (not in the history): a run's data
     /// never meets another run's, whatever a node kept.
     key_prefix: String,
-    /// Keys are sets (the set workload): `add` puts one element's key,
-    /// `read` ranges over them.
-    sets: bool,
+    /// What a key holds: a register's value, a set's elements (`add` puts
+    /// one element's key, `read` ranges over them) or a counter (`add`
+    /// increments it).
+    workload: WorkloadKind,
 }
 
 impl EtcdClient {
@@ -37,7 +39,7 @@ impl EtcdClient {
             url: url.trim_end_matches('/').to_owned(),
             serializable_reads,
             key_prefix: String::new(),
-            sets: false,
+            workload: WorkloadKind::Register,
         }
     }
 
@@ -47,9 +49,9 @@ impl EtcdClient {
         self
     }
 
-    /// The same client reading every key as a set.
-    pub fn with_sets(mut self, sets: bool) -> EtcdClient {
-        self.sets = sets;
+    /// The same client for `workload`: what its keys hold follows.
+    pub fn with_workload(mut self, workload: WorkloadKind) -> EtcdClient {
+        self.workload = workload;
         self
     }
 
@@ -177,8 +179,10 @@ impl Client for EtcdClient {
     async fn invoke(&self, f: &str, key: Option<&str>, value: &Value) -> Completion {
         let key = key.unwrap_or("faultline");
         match f {
-            "read" if self.sets => self.read_set(key).await,
-            "add" => self.add(key, value).await,
+            "read" if self.workload == WorkloadKind::Set => self.read_set(key).await,
+            "add" if self.workload == WorkloadKind::Set => self.add(key, value).await,
+            "read" if self.workload == WorkloadKind::Counter => self.read_counter(key).await,
+            "add" if self.workload == WorkloadKind::Counter => self.increment(key, value).await,
             "read" => self.read(key).await,
             "write" => self.write(key, value).await,
             "cas" => self.cas(key, value).await,
@@ -192,7 +196,7 @@ impl Client for EtcdClient {
 }
 
 /// The value of the first key-value pair of a range reply (null when absent).
-fn first_value(kvs: &Value) -> Result<Value, String> {
+pub(super) fn first_value(kvs: &Value) -> Result<Value, String> {
     let Some(encoded) = kvs.get(0).and_then(|kv| kv.get("value")) else {
         return Ok(Value::Null); // missing key: no "kvs" at all
     };

@@ -2,6 +2,7 @@
 //! the [`faultline_core::System`] that joins them.
 
 mod client;
+mod counter;
 mod db;
 pub mod identity;
 mod leader;

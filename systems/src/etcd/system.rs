@@ -62,7 +62,7 @@ impl System for EtcdSystem {
         Box::new(
             EtcdClient::new(&client_url(node), timeout, self.options.serializable_reads)
                 .with_key_prefix(&self.key_prefix)
-                .with_sets(self.workload == faultline_workloads::WorkloadKind::Set),
+                .with_workload(self.workload),
         )
     }
 

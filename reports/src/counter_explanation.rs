@@ -1,0 +1,72 @@
+//! The counter checker's verdict explained on the page: the counts, then
+//! each read out of bounds with its bounds, when and where it ran, and
+//! the faults in force.
+
+use crate::explanation::{list_with_more, scope, Timing};
+use crate::html::escape;
+use faultline_checkers::counter::{BoundsError, CounterAnalysis};
+use std::fmt::Write;
+
+/// Reads explained before "show all".
+const EXPLAINED: usize = 4;
+
+/// A counter verdict explained.
+pub fn explain_counter(body: &mut String, a: &CounterAnalysis, timing: &Timing) {
+    scope(
+        body,
+        &format!(
+            "{} adds ({} acknowledged) and {} reads of {} counter(s)",
+            a.attempted, a.acknowledged, a.reads, a.counters
+        ),
+        &format!(
+            "{}: every read at least what was acknowledged before it began, at most what was tried before it ended",
+            a.model
+        ),
+    );
+    if let Some(reason) = &a.reason {
+        let _ = writeln!(body, "<p>{}</p>", escape(reason));
+    }
+    if a.errors.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        body,
+        "<h4 id=\"counter-reads\">{} read(s) out of bounds{}</h4>",
+        a.out_of_bounds,
+        if a.out_of_bounds as usize > a.errors.len() {
+            format!(", the first {} described", a.errors.len())
+        } else {
+            String::new()
+        }
+    );
+    list_with_more(body, &a.errors, EXPLAINED, "reads out of bounds", |e| {
+        read_story(e, timing)
+    });
+}
+
+fn read_story(e: &BoundsError, timing: &Timing) -> String {
+    let span = timing
+        .span(e.read)
+        .map_or(String::new(), |s| format!(" ({s})"));
+    let on = e
+        .node
+        .as_deref()
+        .map_or(String::new(), |n| format!(" on {}", escape(n)));
+    let key = e.key.as_deref().map_or(String::new(), |k| {
+        format!(" of counter <code>{}</code>", escape(k))
+    });
+    let why = if e.value < e.lower {
+        format!("{} had been acknowledged before it began", e.lower)
+    } else {
+        format!("at most {} had been tried before it ended", e.upper)
+    };
+    format!(
+        "The read{key} at <a href=\"#event-{}\">event {}</a>{span}{on} returned <strong>{}</strong>, but {why} (bounds {}–{}); {}.",
+        e.read,
+        e.read,
+        e.value,
+        e.lower,
+        e.upper,
+        timing.under(e.read, e.read)
+    )
+}
