@@ -12,6 +12,7 @@ use faultline_nemeses::clock::ClockStrategy;
 use faultline_nemeses::disk::DiskKind;
 use faultline_nemeses::packet::PacketKind;
 use faultline_nemeses::{FaultChoice, ShapeChoice, Target};
+use faultline_systems::redis::{Persistence, RedisOptions, RedisReads};
 use faultline_workloads::WorkloadKind;
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,19 @@ enum System {
         test: TestOptions,
         #[command(flatten)]
         nodes: NodeOptions,
+    },
+    /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter).
+    Redis {
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+        /// Where reads go: primary (where every write goes), or local (the client's own node: replicas lag).
+        #[arg(long, value_enum, default_value_t = RedisReads::Primary)]
+        reads: RedisReads,
+        /// How writes persist: always (append-only file fsynced before each reply), everysec, no (fsync left to the kernel), snapshot (no append-only file; a snapshot each second with changes).
+        #[arg(long, value_enum, default_value_t = Persistence::Always)]
+        persistence: Persistence,
     },
 }
 
@@ -223,6 +237,24 @@ impl TestOptions {
         Ok(())
     }
 
+    /// `test redis` takes etcd's options no more than `test custom` does,
+    /// and runs the workloads its client has.
+    fn refuse_for_redis(&self) -> anyhow::Result<()> {
+        if self.serializable_reads {
+            bail!("--serializable-reads is etcd's; Redis reads from a replica with --reads local");
+        }
+        if self.etcd_binary.is_some() {
+            bail!("--etcd-binary is etcd's; Redis comes from the nodes' redis-server package");
+        }
+        match self.workload() {
+            WorkloadKind::Append | WorkloadKind::Wr => bail!(
+                "--workload {}: the Redis suite runs register, set and counter; transactions are not in it yet",
+                self.workload()
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn config(&self, nodes: NodesFile) -> anyhow::Result<TestConfig> {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let all_positive = [self.time_limit, self.op_timeout].into_iter().all(positive);
@@ -291,6 +323,7 @@ impl TestOptions {
             store: self.store.clone(),
             junit: self.junit.clone(),
             custom: None,
+            redis: None,
             summary_json: self.summary_json.clone(),
             check: None,
             run_id: String::new(),
@@ -325,6 +358,22 @@ pub fn run(args: &TestArgs) -> Result<i32, Failure> {
         System::Etcd { test, nodes } => {
             let nodes = nodes.resolve().map_err(Failure::bad_input)?;
             run_test(test.config(nodes).map_err(Failure::bad_input)?)
+        }
+        System::Redis {
+            test,
+            nodes,
+            reads,
+            persistence,
+        } => {
+            test.refuse_for_redis().map_err(Failure::bad_input)?;
+            let nodes = nodes.resolve().map_err(Failure::bad_input)?;
+            let mut config = test.config(nodes).map_err(Failure::bad_input)?;
+            config.name = format!("redis-{}", config.workload);
+            config.redis = Some(RedisOptions {
+                reads: *reads,
+                persistence: *persistence,
+            });
+            run_test(config)
         }
     }
 }

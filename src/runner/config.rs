@@ -59,6 +59,9 @@ pub struct TestConfig {
     /// A custom system (`faultline test custom --config`), or etcd when absent.
     #[serde(default)]
     pub custom: Option<faultline_systems::CustomConfig>,
+    /// Redis (`faultline test redis`) and its options.
+    #[serde(default)]
+    pub redis: Option<faultline_systems::RedisOptions>,
     /// The checker and model that judge the run (derived from the
     /// workload when the run starts; `analyze` reads it back).
     #[serde(default)]
@@ -77,9 +80,10 @@ pub struct TestConfig {
 impl TestConfig {
     /// Which system the run tests, with its own options.
     pub fn system_spec(&self) -> SystemSpec {
-        match &self.custom {
-            Some(custom) => SystemSpec::Custom(Box::new(custom.clone())),
-            None => SystemSpec::Etcd(EtcdOptions {
+        match (&self.custom, self.redis) {
+            (Some(custom), _) => SystemSpec::Custom(Box::new(custom.clone())),
+            (None, Some(redis)) => SystemSpec::Redis(redis),
+            (None, None) => SystemSpec::Etcd(EtcdOptions {
                 serializable_reads: self.serializable_reads,
                 binary: self.etcd_binary.clone(),
             }),
@@ -128,9 +132,13 @@ impl TestConfig {
             // Stale reads refute where reads are promised to be current:
             // etcd's default reads; a custom system whose model is strict.
             WorkloadKind::Set => CheckSpec::Set {
-                linearizable: match &self.custom {
-                    Some(_) => consistency_model == ConsistencyModel::StrictSerializable,
-                    None => !self.serializable_reads,
+                linearizable: match (&self.custom, self.redis) {
+                    (Some(_), _) => consistency_model == ConsistencyModel::StrictSerializable,
+                    // Replicas lag behind: reads from them may be stale.
+                    (None, Some(redis)) => {
+                        redis.reads == faultline_systems::redis::RedisReads::Primary
+                    }
+                    (None, None) => !self.serializable_reads,
                 },
             },
         }
@@ -181,6 +189,7 @@ mod tests {
             junit: None,
             summary_json: None,
             custom: None,
+            redis: None,
             check: None,
             run_id: "0123456789ab".into(),
             command_line: vec!["faultline".into(), "test".into(), "etcd".into()],

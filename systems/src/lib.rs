@@ -1,6 +1,6 @@
 //! The systems faultline tests, each in its own folder behind the
 //! [`faultline_core::System`] trait: etcd (built in) and any system a TOML
-//! file describes. [`open`] is the one place that knows them all; the
+//! file describes, and Redis. [`open`] is the one place that knows them all; the
 //! runner holds what it returns and never asks which system it is.
 //!
 //! Adding a system: a folder here with its `Db`, its `Client` and a type
@@ -29,11 +29,13 @@
 pub mod custom;
 pub mod etcd;
 pub mod pidfile;
+pub mod redis;
 mod run_context;
 mod wipe;
 
 pub use custom::{CustomConfig, CustomSystem};
 pub use etcd::{EtcdOptions, EtcdSystem};
+pub use redis::{RedisOptions, RedisSystem};
 pub use run_context::RunContext;
 
 use faultline_core::{Node, Remote, System};
@@ -46,6 +48,8 @@ pub enum SystemSpec {
     Etcd(EtcdOptions),
     /// A system described by a TOML file.
     Custom(Box<CustomConfig>),
+    /// Redis from the nodes' packages: a primary and its replicas.
+    Redis(RedisOptions),
 }
 
 /// The system `spec` names, set up for the run `run` describes.
@@ -53,6 +57,7 @@ pub fn open(spec: &SystemSpec, run: RunContext) -> Arc<dyn System> {
     match spec {
         SystemSpec::Etcd(options) => Arc::new(EtcdSystem::new(options.clone(), run)),
         SystemSpec::Custom(config) => Arc::new(CustomSystem::new((**config).clone(), run)),
+        SystemSpec::Redis(options) => Arc::new(RedisSystem::new(*options, run)),
     }
 }
 
@@ -60,7 +65,11 @@ pub fn open(spec: &SystemSpec, run: RunContext) -> Arc<dyn System> {
 /// `node` (`faultline cluster heal`: by hand nobody says which system
 /// ran). Harmless where none is.
 pub fn resume_any(remote: &dyn Remote, node: &Node) {
-    for pidfile in [etcd::pid_file(node), custom::db::CustomDb::pidfile(node)] {
+    for pidfile in [
+        etcd::pid_file(node),
+        custom::db::CustomDb::pidfile(node),
+        redis::pid_file(node),
+    ] {
         let _ = pidfile::signal(remote, &pidfile, "CONT");
     }
 }

@@ -63,3 +63,67 @@ pub fn stop(remote: &dyn Remote, pidfile: &Path) -> Result<(), DbError> {
     }
     Ok(())
 }
+
+/// `Kill` and `Pause` for a database type whose process id is in a
+/// pidfile: kill is SIGKILL waited for, pause SIGSTOP, resume SIGCONT.
+/// `$pidfile`: the file on a node (`fn(&Node) -> PathBuf`); `$restart`:
+/// how the type starts its process again (`fn(&Self, &dyn Remote, &Node,
+/// &[Node]) -> Result<(), DbError>`).
+macro_rules! pidfile_abilities {
+    ($db:ty, $pidfile:expr, $restart:expr) => {
+        impl faultline_core::Kill for $db {
+            fn kill(
+                &self,
+                remote: &dyn faultline_core::Remote,
+                node: &faultline_core::Node,
+            ) -> Result<(), faultline_core::DbError> {
+                $crate::pidfile::signal_and_wait(remote, &$pidfile(node), "KILL", 10)?;
+                Ok(())
+            }
+
+            fn restart(
+                &self,
+                remote: &dyn faultline_core::Remote,
+                node: &faultline_core::Node,
+                cluster: &[faultline_core::Node],
+            ) -> Result<(), faultline_core::DbError> {
+                $restart(self, remote, node, cluster)
+            }
+
+            fn exited(
+                &self,
+                remote: &dyn faultline_core::Remote,
+                node: &faultline_core::Node,
+            ) -> Result<bool, faultline_core::DbError> {
+                Ok($crate::pidfile::alive(remote, &$pidfile(node))?.is_none())
+            }
+        }
+
+        impl faultline_core::Pause for $db {
+            fn pause(
+                &self,
+                remote: &dyn faultline_core::Remote,
+                node: &faultline_core::Node,
+            ) -> Result<(), faultline_core::DbError> {
+                $crate::pidfile::signal(remote, &$pidfile(node), "STOP")
+            }
+
+            fn resume(
+                &self,
+                remote: &dyn faultline_core::Remote,
+                node: &faultline_core::Node,
+            ) -> Result<(), faultline_core::DbError> {
+                $crate::pidfile::signal(remote, &$pidfile(node), "CONT")
+            }
+
+            fn is_paused(
+                &self,
+                remote: &dyn faultline_core::Remote,
+                node: &faultline_core::Node,
+            ) -> Result<bool, faultline_core::DbError> {
+                $crate::pidfile::stopped(remote, &$pidfile(node))
+            }
+        }
+    };
+}
+pub(crate) use pidfile_abilities;

@@ -43,6 +43,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         store: std::env::temp_dir(),
         junit: None,
         custom: None,
+        redis: None,
         summary_json: None,
         process_rate: None,
         check: None,

@@ -21,6 +21,7 @@ mod membership;
 mod nightly;
 mod non_root;
 mod reanalysis;
+mod redis_suite;
 mod reference_histories;
 mod reports;
 mod seed_replay;

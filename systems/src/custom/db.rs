@@ -5,7 +5,7 @@
 use super::config::{render, DbSection};
 use crate::pidfile;
 use faultline_core::shell::ShellQuoted;
-use faultline_core::{Db, DbError, Kill, MemberChange, Node, Pause, Remote};
+use faultline_core::{Db, DbError, MemberChange, Node, Remote};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -209,33 +209,11 @@ impl faultline_core::DataDir for CustomDb {
     }
 }
 
-impl Kill for CustomDb {
-    fn kill(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        pidfile::signal_and_wait(remote, &Self::pidfile(node), "KILL", 10)?;
-        Ok(())
-    }
-
-    fn restart(&self, remote: &dyn Remote, node: &Node, _cluster: &[Node]) -> Result<(), DbError> {
-        self.start(remote, node)
-    }
-    fn exited(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
-        Ok(pidfile::alive(remote, &Self::pidfile(node))?.is_none())
-    }
-}
-
-impl Pause for CustomDb {
-    fn pause(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        pidfile::signal(remote, &Self::pidfile(node), "STOP")
-    }
-
-    fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        pidfile::signal(remote, &Self::pidfile(node), "CONT")
-    }
-
-    fn is_paused(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
-        pidfile::stopped(remote, &Self::pidfile(node))
-    }
-}
+pidfile::pidfile_abilities!(
+    CustomDb,
+    CustomDb::pidfile,
+    |db: &CustomDb, remote: &dyn Remote, node: &Node, _cluster: &[Node]| db.start(remote, node)
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 
 use crate::pidfile;
 use faultline_core::shell::{quote, ShellQuoted};
-use faultline_core::{DataDir, Db, DbError, Kill, Node, Pause, Remote};
+use faultline_core::{DataDir, Db, DbError, Node, Remote};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -267,30 +267,9 @@ fn port_holders(remote: &dyn Remote) -> Result<Vec<u32>, DbError> {
     Ok(pids)
 }
 
-impl Kill for EtcdDb {
-    fn kill(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        pidfile::signal_and_wait(remote, &pid_file(node), "KILL", 10)?;
-        Ok(())
-    }
-
-    fn restart(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
-        self.start(remote, node, cluster)
-    }
-    fn exited(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
-        Ok(pidfile::alive(remote, &pid_file(node))?.is_none())
-    }
-}
-
-impl Pause for EtcdDb {
-    fn pause(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        pidfile::signal(remote, &pid_file(node), "STOP")
-    }
-
-    fn resume(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        pidfile::signal(remote, &pid_file(node), "CONT")
-    }
-
-    fn is_paused(&self, remote: &dyn Remote, node: &Node) -> Result<bool, DbError> {
-        pidfile::stopped(remote, &pid_file(node))
-    }
-}
+pidfile::pidfile_abilities!(
+    EtcdDb,
+    pid_file,
+    |db: &EtcdDb, remote: &dyn Remote, node: &Node, cluster: &[Node]| db
+        .start(remote, node, cluster)
+);

@@ -1,0 +1,283 @@
+//! A Redis client on the `redis` crate (async, multiplexed): writes go to
+//! the primary, reads to the primary or to the client's own node. Register
+//! values and set elements are stored as JSON text; a compare-and-set is a
+//! Lua script (atomic on the server); a counter is `INCRBY`.
+
+use super::db::PORT;
+use faultline_core::{Client, Completion, Node, OpType, Value};
+use faultline_workloads::WorkloadKind;
+use redis::aio::MultiplexedConnection;
+use redis::{Cmd, FromRedisValue, RedisError};
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Sets `KEYS[1]` to `ARGV[2]` only if it holds `ARGV[1]`.
+const CAS: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 else return 0 end";
+
+/// A connection to the server at `url`: 1 s to connect, `timeout` for
+/// every reply.
+pub(super) async fn connect(
+    url: &str,
+    timeout: Duration,
+) -> Result<MultiplexedConnection, RedisError> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Duration::from_secs(1))
+        .set_response_timeout(timeout);
+    redis::Client::open(url)?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// One server, connected on first use and again after a lost connection.
+struct Endpoint {
+    url: String,
+    connection: Mutex<Option<MultiplexedConnection>>,
+}
+
+impl Endpoint {
+    fn new(node: &Node) -> Endpoint {
+        Endpoint {
+            url: format!("redis://{}:{PORT}/", node.host),
+            connection: Mutex::new(None),
+        }
+    }
+}
+
+/// Talks to one Redis deployment for one client process.
+pub struct RedisClient {
+    primary: Endpoint,
+    /// Where reads go, when not to the primary.
+    reads: Option<Endpoint>,
+    workload: WorkloadKind,
+    key_prefix: String,
+    timeout: Duration,
+}
+
+/// Why a command did not complete, as the history records it.
+enum Failure {
+    /// Never reached the server: certainly not applied.
+    Unreachable(String),
+    /// The server answered with an error: not applied.
+    Rejected(String),
+    /// Sent, no answer: it may have been applied.
+    Unanswered(String),
+}
+
+impl RedisClient {
+    /// A client writing to `primary`, reading from `reads` (or the
+    /// primary), performing `workload`'s operations on keys under `key_prefix`.
+    pub fn new(
+        primary: &Node,
+        reads: Option<&Node>,
+        workload: WorkloadKind,
+        key_prefix: &str,
+        timeout: Duration,
+    ) -> RedisClient {
+        RedisClient {
+            primary: Endpoint::new(primary),
+            reads: reads.map(Endpoint::new),
+            workload,
+            key_prefix: key_prefix.to_owned(),
+            timeout,
+        }
+    }
+
+    async fn query<T: FromRedisValue>(&self, at: &Endpoint, cmd: &Cmd) -> Result<T, Failure> {
+        let mut slot = at.connection.lock().await;
+        let mut connection = match slot.as_ref() {
+            Some(c) => c.clone(),
+            None => {
+                let c = connect(&at.url, self.timeout)
+                    .await
+                    .map_err(|e| Failure::Unreachable(format!("cannot connect: {e}")))?;
+                *slot = Some(c.clone());
+                c
+            }
+        };
+        drop(slot);
+        match cmd.query_async(&mut connection).await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.failed(at, e).await),
+        }
+    }
+
+    /// Classifies `e`; a connection that broke is dropped for a fresh one.
+    async fn failed(&self, at: &Endpoint, e: RedisError) -> Failure {
+        if e.code().is_some() {
+            // READONLY, LOADING, MASTERDOWN...: the server refused it.
+            return Failure::Rejected(e.to_string());
+        }
+        *at.connection.lock().await = None;
+        if e.is_connection_refusal() {
+            Failure::Unreachable(e.to_string())
+        } else if e.is_timeout() {
+            Failure::Unanswered("timeout".into())
+        } else {
+            Failure::Unanswered(e.to_string())
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.key_prefix)
+    }
+
+    async fn read(&self, key: &str) -> Result<Value, Failure> {
+        let from = self.reads.as_ref().unwrap_or(&self.primary);
+        let key = self.key(key);
+        Ok(match self.workload {
+            WorkloadKind::Set => {
+                let members: Vec<String> =
+                    self.query(from, redis::cmd("SMEMBERS").arg(&key)).await?;
+                let mut elements: Vec<Value> = members
+                    .iter()
+                    .map(|m| serde_json::from_str(m).unwrap_or_else(|_| Value::String(m.clone())))
+                    .collect();
+                elements.sort_by_key(|e| e.as_i64());
+                Value::Array(elements)
+            }
+            _ => {
+                let text: Option<String> = self.query(from, redis::cmd("GET").arg(&key)).await?;
+                match text {
+                    Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+                    None if self.workload == WorkloadKind::Counter => Value::from(0),
+                    None => Value::Null,
+                }
+            }
+        })
+    }
+
+    /// Performs a write-like operation; `Ok(false)`: a compare that did not hold.
+    async fn write(&self, f: &str, key: &str, value: &Value) -> Result<bool, Failure> {
+        let key = self.key(key);
+        let p = &self.primary;
+        match (f, self.workload) {
+            ("add", WorkloadKind::Set) => {
+                let _: i64 = self
+                    .query(p, redis::cmd("SADD").arg(&key).arg(value.to_string()))
+                    .await?;
+            }
+            ("add", WorkloadKind::Counter) => {
+                let by = value
+                    .as_i64()
+                    .ok_or_else(|| Failure::Rejected("an increment needs an integer".into()))?;
+                let _: i64 = self
+                    .query(p, redis::cmd("INCRBY").arg(&key).arg(by))
+                    .await?;
+            }
+            ("write", _) => {
+                let _: () = self
+                    .query(p, redis::cmd("SET").arg(&key).arg(value.to_string()))
+                    .await?;
+            }
+            ("cas", _) => {
+                let (Some(old), Some(new)) = (value.get(0), value.get(1)) else {
+                    return Err(Failure::Rejected("cas needs [old new]".into()));
+                };
+                let cmd = redis::cmd("EVAL")
+                    .arg(CAS)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(old.to_string())
+                    .arg(new.to_string())
+                    .clone();
+                let done: i64 = self.query(p, &cmd).await?;
+                return Ok(done == 1);
+            }
+            (other, workload) => {
+                return Err(Failure::Rejected(format!(
+                    "the Redis client has no `{other}` in the {workload} workload"
+                )))
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Client for RedisClient {
+    async fn invoke(&self, f: &str, key: Option<&str>, value: &Value) -> Completion {
+        let key = key.unwrap_or("faultline");
+        if f == "read" {
+            return match self.read(key).await {
+                Ok(read) => Completion::ok(read),
+                // A read that did not return changed nothing.
+                Err(Failure::Unreachable(why)) => Completion::unavailable(Value::Null, why),
+                Err(Failure::Rejected(why) | Failure::Unanswered(why)) => {
+                    Completion::fail(Value::Null, why)
+                }
+            };
+        }
+        match self.write(f, key, value).await {
+            Ok(true) => Completion::ok(value.clone()),
+            Ok(false) => Completion::fail(value.clone(), "compare failed"),
+            Err(Failure::Unreachable(why)) => Completion::unavailable(value.clone(), why),
+            Err(Failure::Rejected(why)) => {
+                Completion::fail(value.clone(), format!("rejected: {why}"))
+            }
+            Err(Failure::Unanswered(why)) => Completion {
+                kind: OpType::Info,
+                ..Completion::fail(value.clone(), why)
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(host: &str) -> Node {
+        Node {
+            name: "n1".into(),
+            host: host.into(),
+            dir: "/tmp".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_definite_failure_and_the_node_unavailable() {
+        // Loopback, where nothing listens on Redis's port in a test.
+        let client = RedisClient::new(
+            &node("127.0.0.9"),
+            None,
+            WorkloadKind::Register,
+            "",
+            Duration::from_secs(2),
+        );
+        let done = client.invoke("write", Some("k"), &Value::from(3)).await;
+        assert_eq!(done.kind, OpType::Fail, "{done:?}");
+        assert!(done.unavailable, "{done:?}");
+        let read = client.invoke("read", Some("k"), &Value::Null).await;
+        assert_eq!(read.kind, OpType::Fail);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_leaves_a_write_unknown() {
+        // An in-process fake: accepts connections and never replies.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let mut client = RedisClient::new(
+            &node("127.0.0.1"),
+            None,
+            WorkloadKind::Set,
+            "",
+            Duration::from_millis(300),
+        );
+        client.primary.url = format!("redis://127.0.0.1:{port}/");
+        let done = client.invoke("add", Some("s"), &Value::from(7)).await;
+        // Sent and unanswered is unknown; only a handshake that timed out
+        // (nothing of the add sent) may say it certainly failed.
+        let why = done.error.clone().unwrap_or_default();
+        assert!(
+            done.kind == OpType::Info
+                || (done.kind == OpType::Fail && why.contains("cannot connect")),
+            "{done:?}"
+        );
+        hold.abort();
+    }
+}

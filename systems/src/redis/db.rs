@@ -1,0 +1,153 @@
+//! Redis's lifecycle on a node, over the node's `Remote`: installed from
+//! Debian's packages, everything under `<node dir>/redis` (data, log,
+//! pidfile), the first node the primary and every other its replica, each
+//! started anew on an empty data directory and stopped by pidfile only.
+
+use super::Persistence;
+use crate::pidfile;
+use faultline_core::shell::ShellQuoted;
+use faultline_core::{DataDir, Db, DbError, Node, Remote};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const SHORT: Duration = Duration::from_secs(15);
+/// Redis's port.
+pub const PORT: u16 = 6379;
+
+/// Redis as the database under test.
+#[derive(Clone, Debug, Default)]
+pub struct RedisDb {
+    /// How writes persist.
+    pub persistence: Persistence,
+    /// Per node name, words put before the server's command (libfaketime's).
+    pub launch_prefix: BTreeMap<String, String>,
+}
+
+fn dir(node: &Node) -> PathBuf {
+    node.dir.join("redis")
+}
+
+fn data_dir(node: &Node) -> PathBuf {
+    dir(node).join("data")
+}
+
+/// The pidfile of Redis on `node`.
+pub fn pid_file(node: &Node) -> PathBuf {
+    dir(node).join("redis.pid")
+}
+
+impl RedisDb {
+    fn install(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        remote.run(&format!("mkdir -p {}", dir(node).quoted()), SHORT)?;
+        if remote.exec("command -v redis-server", SHORT)?.status == 0 {
+            return Ok(());
+        }
+        // The package's scripts must not start a Redis of their own.
+        let install = "made=0; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; }; \
+             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; s=$?; \
+             [ $made = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $s";
+        remote
+            .run(install, Duration::from_secs(300))
+            .map_err(|e| DbError::NotRunning {
+                node: node.name.clone(),
+                message: format!("redis-server is not installed and apt-get could not install it ({e}); install the redis-server package"),
+            })?;
+        Ok(())
+    }
+
+    /// Starts the server in the background, its PID in the pidfile: the
+    /// primary on the first node of `cluster`, a replica of it elsewhere.
+    fn start(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
+        let replica_of = cluster
+            .first()
+            .filter(|primary| primary.name != node.name)
+            .map_or(String::new(), |p| format!(" --replicaof {} {PORT}", p.host));
+        let d = dir(node);
+        let command = format!(
+            // Only the server goes to the background, every descriptor
+            // redirected, so the SSH channel closes.
+            "mkdir -p {data}; setsid nohup {prefix}redis-server --bind {host} --port {PORT} \
+             --protected-mode no --daemonize no --dir {data} {persistence}{replica_of} \
+             >> {log} 2>&1 < /dev/null & echo $! > {pid}",
+            data = data_dir(node).quoted(),
+            prefix = self
+                .launch_prefix
+                .get(&node.name)
+                .map_or("", String::as_str),
+            host = node.host,
+            persistence = self.persistence.arguments(),
+            log = d.join("redis.log").quoted(),
+            pid = pid_file(node).quoted(),
+        );
+        remote.run(&command, SHORT)?;
+        Ok(())
+    }
+
+    fn wipe(node: &Node) -> String {
+        crate::wipe::wipe_data_dir(&data_dir(node))
+    }
+}
+
+impl Db for RedisDb {
+    fn clear_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        if let Some(pid) = pidfile::alive(remote, &pid_file(node))? {
+            eprintln!(
+                "{}: stopping Redis PID {pid} left by an earlier run (found by its pidfile)",
+                node.name
+            );
+            pidfile::stop(remote, &pid_file(node))?;
+        }
+        // A fresh server: nothing from an earlier run.
+        remote.run(
+            &format!(
+                "{}; rm -f {}/redis.log",
+                Self::wipe(node),
+                dir(node).quoted()
+            ),
+            SHORT,
+        )?;
+        Ok(())
+    }
+
+    fn setup(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
+        self.install(remote, node)?;
+        self.clear_leftovers(remote, node)?;
+        self.start(remote, node, cluster)
+    }
+
+    fn teardown(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        pidfile::stop(remote, &pid_file(node))?;
+        remote.run(
+            &format!("{}; rm -f {}", Self::wipe(node), pid_file(node).quoted()),
+            SHORT,
+        )?;
+        Ok(())
+    }
+
+    fn log_files(&self, node: &Node) -> Vec<PathBuf> {
+        vec![dir(node).join("redis.log")]
+    }
+}
+
+impl DataDir for RedisDb {
+    fn data_dir(&self, node: &Node) -> PathBuf {
+        data_dir(node)
+    }
+
+    /// The append-only file and the snapshot.
+    fn corruptible(&self) -> Vec<String> {
+        vec![
+            "appendonlydir/*".into(),
+            "appendonly.aof".into(),
+            "dump.rdb".into(),
+        ]
+    }
+}
+
+pidfile::pidfile_abilities!(
+    RedisDb,
+    pid_file,
+    |db: &RedisDb, remote: &dyn Remote, node: &Node, cluster: &[Node]| db
+        .start(remote, node, cluster)
+);

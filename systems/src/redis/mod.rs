@@ -1,0 +1,14 @@
+//! Redis from Debian's packages: one primary (the first node) and every
+//! other node its replica (`--replicaof`), persistence as chosen, a client
+//! on the `redis` crate that writes to the primary and reads from the
+//! primary or from its own node.
+
+mod client;
+mod db;
+mod options;
+mod system;
+
+pub use client::RedisClient;
+pub use db::{pid_file, RedisDb};
+pub use options::{Persistence, RedisOptions, RedisReads};
+pub use system::RedisSystem;
