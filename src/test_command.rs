@@ -50,13 +50,31 @@ enum System {
         test: TestOptions,
         #[command(flatten)]
         nodes: NodeOptions,
-        /// Where reads go: primary (where every write goes), or local (the client's own node: replicas lag).
-        #[arg(long, value_enum, default_value_t = RedisReads::Primary)]
-        reads: RedisReads,
-        /// How writes persist: always (append-only file fsynced before each reply), everysec, no (fsync left to the kernel), snapshot (no append-only file; a snapshot each second with changes).
-        #[arg(long, value_enum, default_value_t = Persistence::Always)]
-        persistence: Persistence,
+        #[command(flatten)]
+        redis: RedisArgs,
     },
+}
+
+/// The Redis suite's own options.
+#[derive(Args, Clone, Copy)]
+struct RedisArgs {
+    /// Where reads go: primary (where every write goes), or local (the client's own node: replicas lag).
+    #[arg(long, value_enum, default_value_t = RedisReads::Primary)]
+    reads: RedisReads,
+    /// How writes persist: always (append-only file fsynced before each reply), everysec, no (fsync left to the kernel), snapshot (no append-only file; a snapshot each second with changes).
+    #[arg(long, value_enum, default_value_t = Persistence::Always)]
+    persistence: Persistence,
+}
+
+impl RedisArgs {
+    /// A config for etcd made one for Redis with these options.
+    fn apply(self, config: &mut TestConfig) {
+        config.name = format!("redis-{}", config.workload);
+        config.redis = Some(RedisOptions {
+            reads: self.reads,
+            persistence: self.persistence,
+        });
+    }
 }
 
 /// Options of `faultline test-all`.
@@ -70,20 +88,38 @@ pub struct TestAllArgs {
 enum AllSystem {
     /// A matrix of etcd tests: every workload under every nemesis.
     Etcd {
-        /// Workloads, comma-separated (default: --workload).
-        #[arg(long, value_delimiter = ',', value_parser = parse_workload)]
-        workloads: Vec<WorkloadKind>,
-        /// A nemesis for one column of the matrix, e.g. `partition` or `kill,pause`; repeat for more columns (default: --nemesis).
-        #[arg(long)]
-        nemeses: Vec<String>,
-        /// Runs of each combination.
-        #[arg(long, default_value_t = 1)]
-        test_count: u32,
+        #[command(flatten)]
+        matrix: Matrix,
         #[command(flatten)]
         test: TestOptions,
         #[command(flatten)]
         nodes: NodeOptions,
     },
+    /// A matrix of Redis tests: every workload under every nemesis.
+    Redis {
+        #[command(flatten)]
+        matrix: Matrix,
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+        #[command(flatten)]
+        redis: RedisArgs,
+    },
+}
+
+/// What `test-all` runs: every workload under every nemesis, so many times.
+#[derive(Args)]
+struct Matrix {
+    /// Workloads, comma-separated (default: --workload).
+    #[arg(long, value_delimiter = ',', value_parser = parse_workload)]
+    workloads: Vec<WorkloadKind>,
+    /// A nemesis for one column of the matrix, e.g. `partition` or `kill,pause`; repeat for more columns (default: --nemesis).
+    #[arg(long)]
+    nemeses: Vec<String>,
+    /// Runs of each combination.
+    #[arg(long, default_value_t = 1)]
+    test_count: u32,
 }
 
 /// What the test does (shared by `test` and `demo`).
@@ -359,20 +395,11 @@ pub fn run(args: &TestArgs) -> Result<i32, Failure> {
             let nodes = nodes.resolve().map_err(Failure::bad_input)?;
             run_test(test.config(nodes).map_err(Failure::bad_input)?)
         }
-        System::Redis {
-            test,
-            nodes,
-            reads,
-            persistence,
-        } => {
+        System::Redis { test, nodes, redis } => {
             test.refuse_for_redis().map_err(Failure::bad_input)?;
             let nodes = nodes.resolve().map_err(Failure::bad_input)?;
             let mut config = test.config(nodes).map_err(Failure::bad_input)?;
-            config.name = format!("redis-{}", config.workload);
-            config.redis = Some(RedisOptions {
-                reads: *reads,
-                persistence: *persistence,
-            });
+            redis.apply(&mut config);
             run_test(config)
         }
     }
@@ -443,14 +470,26 @@ pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
 /// Runs `faultline test-all`: every workload × nemesis, `--test-count`
 /// times, one run directory each; the exit code merges the verdicts.
 pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
-    let AllSystem::Etcd {
+    let (matrix, test, nodes, redis) = match &args.system {
+        AllSystem::Etcd {
+            matrix,
+            test,
+            nodes,
+        } => (matrix, test, nodes, None),
+        AllSystem::Redis {
+            matrix,
+            test,
+            nodes,
+            redis,
+        } => (matrix, test, nodes, Some(*redis)),
+    };
+    let Matrix {
         workloads,
         nemeses,
         test_count,
-        test,
-        nodes,
-    } = &args.system;
+    } = matrix;
     let nodes = nodes.resolve().map_err(Failure::bad_input)?;
+    let system = if redis.is_some() { "redis" } else { "etcd" };
     let workloads = if workloads.is_empty() {
         vec![test.workload()]
     } else {
@@ -471,7 +510,13 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
                 .map_err(|e| Failure::bad_input(anyhow!("--nemeses: {e}")))?;
             options.junit = None;
             options.summary_json = None;
-            let config = options.config(nodes.clone()).map_err(Failure::bad_input)?;
+            if redis.is_some() {
+                options.refuse_for_redis().map_err(Failure::bad_input)?;
+            }
+            let mut config = options.config(nodes.clone()).map_err(Failure::bad_input)?;
+            if let Some(redis) = redis {
+                redis.apply(&mut config);
+            }
             for run in 0..*test_count {
                 let mut config = config.clone();
                 config.seed = config.seed.wrapping_add(configs.len() as u64);
@@ -515,8 +560,8 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
             Err(failure) => {
                 eprintln!("error: {:#}", failure.error);
                 cases.push(crate::junit::Case {
-                    name: format!("etcd-{workload} under {nemesis}, run {}", run + 1),
-                    classname: format!("faultline.test.etcd-{workload}"),
+                    name: format!("{system}-{workload} under {nemesis}, run {}", run + 1),
+                    classname: format!("faultline.test.{system}-{workload}"),
                     time_s: 0.0,
                     outcome: crate::junit::CaseOutcome::Error,
                     message: format!("{:#}", failure.error),

@@ -48,6 +48,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .env("FAULTLINE_BIN", env!("CARGO_BIN_EXE_faultline"))
         .env("FAULTLINE_NIGHTLY_TIME_LIMIT", "4")
         .env("FAULTLINE_NIGHTLY_WORKLOADS", "register")
+        .env("FAULTLINE_NIGHTLY_REDIS_WORKLOADS", "set")
         .env("FAULTLINE_NIGHTLY_NODES", "3")
         .env("FAULTLINE_NIGHTLY_CLUSTER", "itnight")
         .env("FAULTLINE_NIGHTLY_SUBNET", "10.93.0")
@@ -76,6 +77,15 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         serde_json::from_str(&std::fs::read_to_string(store.join("summary.json")).unwrap())
             .unwrap();
     assert_eq!(summary["exit_code"], 0);
+    // Then Redis: one workload under two nemeses.
+    let redis_xml = std::fs::read_to_string(store.join("redis/junit.xml")).unwrap();
+    let redis = roxmltree::Document::parse(&redis_xml).expect("well-formed JUnit");
+    let redis_cases = redis
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(redis_cases, 2, "{redis_xml}");
+    assert!(redis_xml.contains("redis-set"), "{redis_xml}");
     assert!(
         !std::path::Path::new("/run/faultline/itnight").exists(),
         "cluster removed"
