@@ -61,12 +61,12 @@ pub async fn resume(env: &Env, nodes: &[usize]) {
             },
         )
         .await;
-    env.done(
-        "resume",
-        value,
-        &errors,
-        &format!("resume {}", env.names_of(nodes).join(" ")),
-    );
+    let what = if nodes.is_empty() {
+        "resume: nothing was paused".to_owned()
+    } else {
+        format!("resume {}", env.names_of(nodes).join(" "))
+    };
+    env.done("resume", value, &errors, &what);
 }
 
 /// Runs process action `f` on `nodes`, recorded as a nemesis operation.
