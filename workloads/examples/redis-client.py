@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """A faultline client program for Redis (speaks RESP itself: no library).
 
-faultline starts it once per client process with the node's address:
-    python3 redis-client.py HOST [TIMEOUT_SECONDS]
+faultline starts it once per client process with the node's address and
+the workload's name:
+    python3 redis-client.py HOST [TIMEOUT_SECONDS] [WORKLOAD]
 and writes one JSON request per line on stdin:
     {"f": "read" | "write" | "cas", "key": "k", "value": ..., "node": "n1"}
+    {"f": "add" | "read", "key": "s0.1", "value": 17 | null, ...}   (set)
+    {"f": "add" | "read", "key": "c0", "value": 1 | null, ...}      (counter)
 It answers one JSON reply per line on stdout:
     {"type": "ok" | "fail" | "info", "value": ..., "error": "..."}
 fail means certainly not applied; info means it may have been.
 Values are stored as their JSON text; cas is a Lua script, which Redis
-runs atomically.
+runs atomically; a set is a Redis set of JSON texts; a counter INCRBY.
 """
 import json
 import socket
@@ -17,6 +20,7 @@ import sys
 
 HOST = sys.argv[1]
 TIMEOUT = float(sys.argv[2]) if len(sys.argv) > 2 else 4.0
+WORKLOAD = sys.argv[3] if len(sys.argv) > 3 else "register"
 CAS = (
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
     "redis.call('SET', KEYS[1], ARGV[2]) return 1 else return 0 end"
@@ -84,6 +88,9 @@ class Connection:
         if kind == b"$":
             n = int(rest)
             return None if n < 0 else self.exactly(n).decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
         raise Unknown(f"unexpected reply {line!r}")
 
     def call(self, *args, sent):
@@ -116,7 +123,19 @@ def main():
         f, key, value = request["f"], request.get("key") or "k", request.get("value")
         sent = [False]
         try:
-            if f == "read":
+            if f == "add" and WORKLOAD == "set":
+                conn.call("SADD", key, json.dumps(value), sent=sent)
+                reply = {"type": "ok", "value": value}
+            elif f == "read" and WORKLOAD == "set":
+                members = conn.call("SMEMBERS", key, sent=sent)
+                reply = {"type": "ok", "value": sorted(json.loads(m) for m in members)}
+            elif f == "add" and WORKLOAD == "counter":
+                conn.call("INCRBY", key, int(value), sent=sent)
+                reply = {"type": "ok", "value": value}
+            elif f == "read" and WORKLOAD == "counter":
+                text = conn.call("GET", key, sent=sent)
+                reply = {"type": "ok", "value": 0 if text is None else int(text)}
+            elif f == "read":
                 text = conn.call("GET", key, sent=sent)
                 reply = {"type": "ok", "value": None if text is None else json.loads(text)}
             elif f == "write":

@@ -43,8 +43,6 @@ use std::collections::{BTreeMap, HashMap};
 /// linearizable reads).
 pub fn check(history: &History, linearizable: bool) -> Result<SetAnalysis, CheckError> {
     let operations = history.operations()?;
-    // Which operation each event invokes or completes, so that the
-    // events are replayed in the order they happened.
     let at = |invoke: usize| match history.line_of(invoke) {
         Some(line) => format!("line {line}"),
         None => format!("event {invoke}"),
@@ -62,6 +60,8 @@ pub fn check(history: &History, linearizable: bool) -> Result<SetAnalysis, Check
             ),
         });
     }
+    // Which operation each event invokes or completes, so that the
+    // events are replayed in the order they happened.
     let mut at_event: Vec<Option<(usize, bool)>> = vec![None; history.len()];
     for (i, op) in operations.iter().enumerate() {
         if op.process == Process::Nemesis {
@@ -137,6 +137,8 @@ struct Known {
 #[derive(Debug)]
 struct Element {
     value: Value,
+    /// `value` as JSON text: how reads name it.
+    text: String,
     add: usize,
     acknowledged: bool,
     known: Option<Known>,
@@ -158,9 +160,10 @@ impl Set {
         let text = value.to_string();
         // A retried add of the same element keeps the first.
         if !self.by_value.contains_key(&text) {
-            self.by_value.insert(text, self.elements.len());
+            self.by_value.insert(text.clone(), self.elements.len());
             self.elements.push(Element {
                 value: value.clone(),
+                text,
                 add: position,
                 acknowledged: false,
                 known: None,
@@ -186,7 +189,7 @@ impl Set {
         }
         for e in &mut self.elements {
             // Only adds begun before the read completed are in the map.
-            if counts.contains_key(&e.value.to_string()) {
+            if counts.contains_key(&e.text) {
                 e.known.get_or_insert(Known {
                     completed: completed.0,
                     time: completed.1,
