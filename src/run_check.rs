@@ -117,9 +117,11 @@ pub fn check_run(
     let (checked, checker) = (analysis.to_json(), spec.checker_name());
     let check_time = start.elapsed();
     let checked_valid = analysis.valid();
-    // An empty history proves nothing, nor one the harness failed to
-    // record or to fault as it says.
-    let valid = if outcomes.iter().sum::<u64>() == 0 || !harness_failures.is_empty() {
+    // A history without one acknowledged operation proves nothing (no
+    // failed or unknown operation refutes alone: the system that refused
+    // everything kept every promise vacuously), nor one the harness failed
+    // to record or to fault as it says.
+    let valid = if outcomes[0] == 0 || !harness_failures.is_empty() {
         Validity::Unknown
     } else {
         checked_valid
@@ -265,6 +267,9 @@ pub fn print_verdict(v: &RunVerdict) {
     );
     for failure in &v.harness_failures {
         println!("harness: {failure} (so the verdict is unknown)");
+    }
+    if ok == 0 {
+        println!("verdict: no operation was acknowledged, so nothing was tested (unknown); the errors are in history.jsonl");
     }
     match &v.analysis {
         RunAnalysis::Linearizable(a) => {

@@ -12,6 +12,7 @@ use faultline_nemeses::clock::ClockStrategy;
 use faultline_nemeses::disk::DiskKind;
 use faultline_nemeses::packet::PacketKind;
 use faultline_nemeses::{FaultChoice, ShapeChoice, Target};
+use faultline_systems::postgres::{Isolation, PostgresOptions, PostgresReads, Replication};
 use faultline_systems::redis::{Persistence, RedisOptions, RedisReads};
 use faultline_workloads::WorkloadKind;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,87 @@ enum System {
         #[command(flatten)]
         redis: RedisArgs,
     },
+    /// Test PostgreSQL from the nodes' packages: the first node the primary, every other a streaming hot standby (workloads append, wr, register, set, counter).
+    Postgres {
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+        #[command(flatten)]
+        postgres: PostgresArgs,
+    },
+}
+
+/// A built-in suite's own options.
+#[derive(Clone, Copy)]
+enum Suite {
+    Redis(RedisArgs),
+    Postgres(PostgresArgs),
+}
+
+impl Suite {
+    fn name(self) -> &'static str {
+        match self {
+            Suite::Redis(_) => "redis",
+            Suite::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A config for etcd made one for this suite.
+    fn apply(self, config: &mut TestConfig) {
+        config.name = format!("{}-{}", self.name(), config.workload);
+        match self {
+            Suite::Redis(redis) => {
+                config.redis = Some(RedisOptions {
+                    reads: redis.reads,
+                    persistence: redis.persistence,
+                })
+            }
+            Suite::Postgres(postgres) => {
+                config.postgres = Some(PostgresOptions {
+                    isolation: postgres.isolation,
+                    reads: postgres.reads,
+                    replication: postgres.replication,
+                })
+            }
+        }
+    }
+
+    /// A suite takes etcd's options no more than `test custom` does, and
+    /// runs the workloads its client has.
+    fn refuse(self, test: &TestOptions) -> anyhow::Result<()> {
+        let (system, replicas, installed) = match self {
+            Suite::Redis(_) => ("Redis", "--reads local", "redis-server"),
+            Suite::Postgres(_) => ("PostgreSQL", "--reads local", "postgresql"),
+        };
+        if test.serializable_reads {
+            bail!("--serializable-reads is etcd's; {system} reads from a replica with {replicas}");
+        }
+        if test.etcd_binary.is_some() {
+            bail!("--etcd-binary is etcd's; {system} comes from the nodes' {installed} package");
+        }
+        match (self, test.workload()) {
+            (Suite::Redis(_), WorkloadKind::Append | WorkloadKind::Wr) => bail!(
+                "--workload {}: the Redis suite runs register, set and counter; transactions are not in it yet",
+                test.workload()
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The PostgreSQL suite's own options.
+#[derive(Args, Clone, Copy)]
+struct PostgresArgs {
+    /// The isolation level of every transaction: read-committed, repeatable-read (snapshot isolation) or serializable (SSI); the checker holds PostgreSQL to what it promises for the level.
+    #[arg(long, value_enum, default_value_t = Isolation::Serializable)]
+    isolation: Isolation,
+    /// Where reads and read-only transactions go: primary, or local (the client's own node, a hot standby that lags; only read committed is promised then).
+    #[arg(long, value_enum, default_value_t = PostgresReads::Primary)]
+    reads: PostgresReads,
+    /// Whether a commit waits for a replica to have it on disk: async or sync.
+    #[arg(long, value_enum, default_value_t = Replication::Async)]
+    replication: Replication,
 }
 
 /// The Redis suite's own options.
@@ -64,17 +146,6 @@ struct RedisArgs {
     /// How writes persist: always (append-only file fsynced before each reply), everysec, no (fsync left to the kernel), snapshot (no append-only file; a snapshot each second with changes).
     #[arg(long, value_enum, default_value_t = Persistence::Always)]
     persistence: Persistence,
-}
-
-impl RedisArgs {
-    /// A config for etcd made one for Redis with these options.
-    fn apply(self, config: &mut TestConfig) {
-        config.name = format!("redis-{}", config.workload);
-        config.redis = Some(RedisOptions {
-            reads: self.reads,
-            persistence: self.persistence,
-        });
-    }
 }
 
 /// Options of `faultline test-all`.
@@ -105,6 +176,17 @@ enum AllSystem {
         nodes: NodeOptions,
         #[command(flatten)]
         redis: RedisArgs,
+    },
+    /// A matrix of PostgreSQL tests: every workload under every nemesis.
+    Postgres {
+        #[command(flatten)]
+        matrix: Matrix,
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+        #[command(flatten)]
+        postgres: PostgresArgs,
     },
 }
 
@@ -273,24 +355,6 @@ impl TestOptions {
         Ok(())
     }
 
-    /// `test redis` takes etcd's options no more than `test custom` does,
-    /// and runs the workloads its client has.
-    fn refuse_for_redis(&self) -> anyhow::Result<()> {
-        if self.serializable_reads {
-            bail!("--serializable-reads is etcd's; Redis reads from a replica with --reads local");
-        }
-        if self.etcd_binary.is_some() {
-            bail!("--etcd-binary is etcd's; Redis comes from the nodes' redis-server package");
-        }
-        match self.workload() {
-            WorkloadKind::Append | WorkloadKind::Wr => bail!(
-                "--workload {}: the Redis suite runs register, set and counter; transactions are not in it yet",
-                self.workload()
-            ),
-            _ => Ok(()),
-        }
-    }
-
     fn config(&self, nodes: NodesFile) -> anyhow::Result<TestConfig> {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let all_positive = [self.time_limit, self.op_timeout].into_iter().all(positive);
@@ -360,6 +424,7 @@ impl TestOptions {
             junit: self.junit.clone(),
             custom: None,
             redis: None,
+            postgres: None,
             summary_json: self.summary_json.clone(),
             check: None,
             run_id: String::new(),
@@ -395,14 +460,22 @@ pub fn run(args: &TestArgs) -> Result<i32, Failure> {
             let nodes = nodes.resolve().map_err(Failure::bad_input)?;
             run_test(test.config(nodes).map_err(Failure::bad_input)?)
         }
-        System::Redis { test, nodes, redis } => {
-            test.refuse_for_redis().map_err(Failure::bad_input)?;
-            let nodes = nodes.resolve().map_err(Failure::bad_input)?;
-            let mut config = test.config(nodes).map_err(Failure::bad_input)?;
-            redis.apply(&mut config);
-            run_test(config)
-        }
+        System::Redis { test, nodes, redis } => run_suite(Suite::Redis(*redis), test, nodes),
+        System::Postgres {
+            test,
+            nodes,
+            postgres,
+        } => run_suite(Suite::Postgres(*postgres), test, nodes),
     }
+}
+
+/// Runs one test of a built-in suite.
+fn run_suite(suite: Suite, test: &TestOptions, nodes: &NodeOptions) -> Result<i32, Failure> {
+    suite.refuse(test).map_err(Failure::bad_input)?;
+    let nodes = nodes.resolve().map_err(Failure::bad_input)?;
+    let mut config = test.config(nodes).map_err(Failure::bad_input)?;
+    suite.apply(&mut config);
+    run_test(config)
 }
 
 /// Options of `faultline demo`.
@@ -470,7 +543,7 @@ pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
 /// Runs `faultline test-all`: every workload × nemesis, `--test-count`
 /// times, one run directory each; the exit code merges the verdicts.
 pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
-    let (matrix, test, nodes, redis) = match &args.system {
+    let (matrix, test, nodes, suite) = match &args.system {
         AllSystem::Etcd {
             matrix,
             test,
@@ -481,7 +554,13 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
             test,
             nodes,
             redis,
-        } => (matrix, test, nodes, Some(*redis)),
+        } => (matrix, test, nodes, Some(Suite::Redis(*redis))),
+        AllSystem::Postgres {
+            matrix,
+            test,
+            nodes,
+            postgres,
+        } => (matrix, test, nodes, Some(Suite::Postgres(*postgres))),
     };
     let Matrix {
         workloads,
@@ -489,7 +568,7 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
         test_count,
     } = matrix;
     let nodes = nodes.resolve().map_err(Failure::bad_input)?;
-    let system = if redis.is_some() { "redis" } else { "etcd" };
+    let system = suite.map_or("etcd", Suite::name);
     let workloads = if workloads.is_empty() {
         vec![test.workload()]
     } else {
@@ -510,12 +589,12 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
                 .map_err(|e| Failure::bad_input(anyhow!("--nemeses: {e}")))?;
             options.junit = None;
             options.summary_json = None;
-            if redis.is_some() {
-                options.refuse_for_redis().map_err(Failure::bad_input)?;
+            if let Some(suite) = suite {
+                suite.refuse(&options).map_err(Failure::bad_input)?;
             }
             let mut config = options.config(nodes.clone()).map_err(Failure::bad_input)?;
-            if let Some(redis) = redis {
-                redis.apply(&mut config);
+            if let Some(suite) = suite {
+                suite.apply(&mut config);
             }
             for run in 0..*test_count {
                 let mut config = config.clone();

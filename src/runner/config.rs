@@ -62,6 +62,9 @@ pub struct TestConfig {
     /// Redis (`faultline test redis`) and its options.
     #[serde(default)]
     pub redis: Option<faultline_systems::RedisOptions>,
+    /// PostgreSQL (`faultline test postgres`) and its options.
+    #[serde(default)]
+    pub postgres: Option<faultline_systems::PostgresOptions>,
     /// The checker and model that judge the run (derived from the
     /// workload when the run starts; `analyze` reads it back).
     #[serde(default)]
@@ -80,10 +83,11 @@ pub struct TestConfig {
 impl TestConfig {
     /// Which system the run tests, with its own options.
     pub fn system_spec(&self) -> SystemSpec {
-        match (&self.custom, self.redis) {
-            (Some(custom), _) => SystemSpec::Custom(Box::new(custom.clone())),
-            (None, Some(redis)) => SystemSpec::Redis(redis),
-            (None, None) => SystemSpec::Etcd(EtcdOptions {
+        match (&self.custom, self.redis, self.postgres) {
+            (Some(custom), _, _) => SystemSpec::Custom(Box::new(custom.clone())),
+            (None, Some(redis), _) => SystemSpec::Redis(redis),
+            (None, None, Some(postgres)) => SystemSpec::Postgres(postgres),
+            (None, None, None) => SystemSpec::Etcd(EtcdOptions {
                 serializable_reads: self.serializable_reads,
                 binary: self.etcd_binary.clone(),
             }),
@@ -103,7 +107,8 @@ impl TestConfig {
 
     /// The checker this workload needs: registers are linearizable per key
     /// (cas-register); transactions are serializable, strict unless a
-    /// custom system says otherwise (etcd promises strict); sets keep
+    /// custom system or PostgreSQL's options say otherwise (etcd promises
+    /// strict); sets keep
     /// every element, and show it to every later read unless reads may be
     /// stale; counters read within their bounds.
     pub fn check_spec(&self) -> faultline_checkers::CheckSpec {
@@ -115,6 +120,7 @@ impl TestConfig {
             .custom
             .as_ref()
             .and_then(|c| c.workload.consistency_model.parse().ok())
+            .or(self.postgres.map(|p| p.consistency_model()))
             .unwrap_or(ConsistencyModel::StrictSerializable);
         match self.workload {
             WorkloadKind::Append => CheckSpec::Serializable {
@@ -132,13 +138,14 @@ impl TestConfig {
             // Stale reads refute where reads are promised to be current:
             // etcd's default reads; a custom system whose model is strict.
             WorkloadKind::Set => CheckSpec::Set {
-                linearizable: match (&self.custom, self.redis) {
-                    (Some(_), _) => consistency_model == ConsistencyModel::StrictSerializable,
+                linearizable: match (&self.custom, self.redis, self.postgres) {
+                    (Some(_), _, _) => consistency_model == ConsistencyModel::StrictSerializable,
                     // Replicas lag behind: reads from them may be stale.
-                    (None, Some(redis)) => {
+                    (None, Some(redis), _) => {
                         redis.reads == faultline_systems::redis::RedisReads::Primary
                     }
-                    (None, None) => !self.serializable_reads,
+                    (None, None, Some(postgres)) => postgres.reads_are_current(),
+                    (None, None, None) => !self.serializable_reads,
                 },
             },
         }
@@ -190,6 +197,7 @@ mod tests {
             summary_json: None,
             custom: None,
             redis: None,
+            postgres: None,
             check: None,
             run_id: "0123456789ab".into(),
             command_line: vec!["faultline".into(), "test".into(), "etcd".into()],

@@ -1,6 +1,6 @@
 //! The systems faultline tests, each in its own folder behind the
 //! [`faultline_core::System`] trait: etcd (built in) and any system a TOML
-//! file describes, and Redis. [`open`] is the one place that knows them all; the
+//! file describes, Redis and PostgreSQL. [`open`] is the one place that knows them all; the
 //! runner holds what it returns and never asks which system it is.
 //!
 //! Adding a system: a folder here with its `Db`, its `Client` and a type
@@ -28,13 +28,18 @@
 
 pub mod custom;
 pub mod etcd;
+mod package;
 pub mod pidfile;
+pub mod postgres;
 pub mod redis;
 mod run_context;
+#[cfg(test)]
+mod silent_server;
 mod wipe;
 
 pub use custom::{CustomConfig, CustomSystem};
 pub use etcd::{EtcdOptions, EtcdSystem};
+pub use postgres::{PostgresOptions, PostgresSystem};
 pub use redis::{RedisOptions, RedisSystem};
 pub use run_context::RunContext;
 
@@ -50,6 +55,8 @@ pub enum SystemSpec {
     Custom(Box<CustomConfig>),
     /// Redis from the nodes' packages: a primary and its replicas.
     Redis(RedisOptions),
+    /// PostgreSQL from the nodes' packages: a primary and its standbys.
+    Postgres(PostgresOptions),
 }
 
 /// The system `spec` names, set up for the run `run` describes.
@@ -58,6 +65,7 @@ pub fn open(spec: &SystemSpec, run: RunContext) -> Arc<dyn System> {
         SystemSpec::Etcd(options) => Arc::new(EtcdSystem::new(options.clone(), run)),
         SystemSpec::Custom(config) => Arc::new(CustomSystem::new((**config).clone(), run)),
         SystemSpec::Redis(options) => Arc::new(RedisSystem::new(*options, run)),
+        SystemSpec::Postgres(options) => Arc::new(PostgresSystem::new(*options, run)),
     }
 }
 
@@ -72,4 +80,6 @@ pub fn resume_any(remote: &dyn Remote, node: &Node) {
     ] {
         let _ = pidfile::signal(remote, &pidfile, "CONT");
     }
+    // PostgreSQL's backends are paused with their server, as a group.
+    let _ = postgres::resume(remote, node);
 }

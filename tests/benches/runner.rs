@@ -44,6 +44,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         junit: None,
         custom: None,
         redis: None,
+        postgres: None,
         summary_json: None,
         process_rate: None,
         check: None,

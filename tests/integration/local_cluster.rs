@@ -2,6 +2,7 @@
 //! SSH; removed without a trace. Needs root (CI runs as root).
 
 use crate::stdout_of;
+use std::path::Path;
 use std::process::Command;
 
 /// True when the test may run; prints why it is skipped otherwise.
@@ -184,4 +185,31 @@ impl Drop for TestCluster {
     fn drop(&mut self) {
         let _ = faultline(&["cluster", "down", "--name", self.name]);
     }
+}
+
+/// `faultline test <system>` on `cluster` with `args`, its store `store`;
+/// the exit code, what it printed, and the run's results.json.
+pub fn suite_run(
+    system: &str,
+    cluster: &TestCluster,
+    store: &Path,
+    args: &[&str],
+) -> (Option<i32>, String, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["test", system, "--nodes-file", &cluster.nodes_file()])
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let results = std::fs::read_to_string(store.join("latest/results.json"))
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or_else(|e| {
+            panic!(
+                "no results.json ({e}):\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    (out.status.code(), stdout, results)
 }

@@ -20,6 +20,7 @@ mod local_cluster;
 mod membership;
 mod nightly;
 mod non_root;
+mod postgres_suite;
 mod reanalysis;
 mod redis_suite;
 mod reference_histories;

@@ -49,6 +49,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .env("FAULTLINE_NIGHTLY_TIME_LIMIT", "4")
         .env("FAULTLINE_NIGHTLY_WORKLOADS", "register")
         .env("FAULTLINE_NIGHTLY_REDIS_WORKLOADS", "set")
+        .env("FAULTLINE_NIGHTLY_POSTGRES_WORKLOADS", "append")
         .env("FAULTLINE_NIGHTLY_NODES", "3")
         .env("FAULTLINE_NIGHTLY_CLUSTER", "itnight")
         .env("FAULTLINE_NIGHTLY_SUBNET", "10.93.0")
@@ -86,6 +87,15 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .count();
     assert_eq!(redis_cases, 2, "{redis_xml}");
     assert!(redis_xml.contains("redis-set"), "{redis_xml}");
+    // Then PostgreSQL, the same way.
+    let postgres_xml = std::fs::read_to_string(store.join("postgres/junit.xml")).unwrap();
+    let postgres = roxmltree::Document::parse(&postgres_xml).expect("well-formed JUnit");
+    let postgres_cases = postgres
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(postgres_cases, 2, "{postgres_xml}");
+    assert!(postgres_xml.contains("postgres-append"), "{postgres_xml}");
     assert!(
         !std::path::Path::new("/run/faultline/itnight").exists(),
         "cluster removed"

@@ -5,7 +5,7 @@
 //! restarts from its last snapshot and its replicas follow it, losing what
 //! came after. Needs root (CI runs as root).
 
-use crate::local_cluster::{root_or_skip, TestCluster};
+use crate::local_cluster::{root_or_skip, suite_run, TestCluster};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -13,39 +13,21 @@ use std::process::Command;
 /// `faultline test redis` on `cluster`, 12 s of the set workload with the
 /// primary killed every 3 s; the exit code, what it printed, results.json.
 fn redis_run(cluster: &TestCluster, store: &Path, extra: &[&str]) -> (Option<i32>, String, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["test", "redis", "--nodes-file", &cluster.nodes_file()])
-        .args([
-            "--nemesis",
-            "kill",
-            "--kill-targets",
-            "primaries",
-            "--nemesis-interval",
-            "3",
-        ])
-        .args([
-            "--time-limit",
-            "12",
-            "--recovery-time",
-            "2",
-            "--seed",
-            "1",
-            "--store",
-        ])
-        .arg(store)
-        .args(extra)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let results = std::fs::read_to_string(store.join("latest/results.json"))
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or_else(|e| {
-            panic!(
-                "no results.json ({e}):\n{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    (out.status.code(), stdout, results)
+    let fixed = [
+        "--nemesis",
+        "kill",
+        "--kill-targets",
+        "primaries",
+        "--nemesis-interval",
+        "3",
+        "--time-limit",
+        "12",
+        "--recovery-time",
+        "2",
+        "--seed",
+        "1",
+    ];
+    suite_run("redis", cluster, store, &[&fixed[..], extra].concat())
 }
 
 #[test]

@@ -253,14 +253,7 @@ mod tests {
     #[tokio::test]
     async fn a_server_that_never_answers_leaves_a_write_unknown() {
         // An in-process fake: accepts connections and never replies.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let hold = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
+        let (port, hold) = crate::silent_server::silent_server().await;
         let mut client = RedisClient::new(
             &node("127.0.0.1"),
             None,

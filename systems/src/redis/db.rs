@@ -43,17 +43,7 @@ impl RedisDb {
         if remote.exec("command -v redis-server", SHORT)?.status == 0 {
             return Ok(());
         }
-        // The package's scripts must not start a Redis of their own.
-        let install = "made=0; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; }; \
-             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; s=$?; \
-             [ $made = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $s";
-        remote
-            .run(install, Duration::from_secs(300))
-            .map_err(|e| DbError::NotRunning {
-                node: node.name.clone(),
-                message: format!("redis-server is not installed and apt-get could not install it ({e}); install the redis-server package"),
-            })?;
-        Ok(())
+        crate::package::apt_install(remote, node, "redis-server")
     }
 
     /// Starts the server in the background, its PID in the pidfile: the
