@@ -196,9 +196,11 @@ impl PostgresDb {
         self.configure(remote, node)?;
         self.start(remote, node)?;
         self.wait_until_accepting(remote, node)?;
+        // Local commits: with --replication sync a commit would wait for a
+        // standby, and none can exist before the role below does.
         let psql = |database: &str, sql: &str| {
             format!(
-                "{BIN}; {AS_POSTGRES} \"$B/psql\" -X -q -v ON_ERROR_STOP=1 -h {socket} -p {PORT} -U postgres -d {database} -c {sql}",
+                "{BIN}; PGOPTIONS='-c synchronous_commit=local' {AS_POSTGRES} \"$B/psql\" -X -q -v ON_ERROR_STOP=1 -h {socket} -p {PORT} -U postgres -d {database} -c {sql}",
                 socket = dir(node).quoted(),
                 sql = quote(sql),
             )
