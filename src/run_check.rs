@@ -244,6 +244,9 @@ pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
         Ok(WorkloadKind::Wr) => serializable(Workload::RwRegister),
         Ok(WorkloadKind::Register) => linearizable(),
         Ok(WorkloadKind::Counter) => CheckSpec::Counter,
+        Ok(WorkloadKind::Lock) => CheckSpec::Linearizable {
+            model: ModelKind::Mutex,
+        },
         Ok(WorkloadKind::Set) => CheckSpec::Set {
             linearizable: test["serializable_reads"] != serde_json::json!(true),
         },

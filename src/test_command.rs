@@ -45,7 +45,7 @@ enum System {
         #[command(flatten)]
         nodes: NodeOptions,
     },
-    /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter).
+    /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter, lock).
     Redis {
         #[command(flatten)]
         test: TestOptions,
@@ -54,7 +54,7 @@ enum System {
         #[command(flatten)]
         redis: RedisArgs,
     },
-    /// Test PostgreSQL from the nodes' packages: the first node the primary, every other a streaming hot standby (workloads append, wr, register, set, counter).
+    /// Test PostgreSQL from the nodes' packages: the first node the primary, every other a streaming hot standby (workloads append, wr, register, set, counter, lock).
     Postgres {
         #[command(flatten)]
         test: TestOptions,
@@ -115,7 +115,7 @@ impl Suite {
         }
         match (self, test.workload()) {
             (Suite::Redis(_), WorkloadKind::Append | WorkloadKind::Wr) => bail!(
-                "--workload {}: the Redis suite runs register, set and counter; transactions are not in it yet",
+                "--workload {}: the Redis suite runs register, set, counter and lock; transactions are not in it yet",
                 test.workload()
             ),
             _ => Ok(()),
@@ -207,7 +207,7 @@ struct Matrix {
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
-    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability; set (adds to shared sets and reads of them, checked for lost and, unless --serializable-reads, stale elements); counter (increments of shared counters and reads, each read checked within its bounds). A TOML system names its own in [workload].
+    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability; set (adds to shared sets and reads of them, checked for lost and, unless --serializable-reads, stale elements); counter (increments of shared counters and reads, each read checked within its bounds); lock (acquire and release of shared locks, checked against the mutex model). A TOML system names its own in [workload].
     #[arg(long, value_parser = parse_workload)]
     workload: Option<WorkloadKind>,
     /// Faults, comma-separated: partition, kill, pause, clock, packet, member; or all (every one but member), none.

@@ -110,7 +110,7 @@ impl TestConfig {
     /// custom system or PostgreSQL's options say otherwise (etcd promises
     /// strict); sets keep
     /// every element, and show it to every later read unless reads may be
-    /// stale; counters read within their bounds.
+    /// stale; counters read within their bounds; locks are mutexes.
     pub fn check_spec(&self) -> faultline_checkers::CheckSpec {
         use faultline_checkers::linearizable::ModelKind;
         use faultline_checkers::serializable::{ConsistencyModel, Workload};
@@ -135,6 +135,10 @@ impl TestConfig {
                 model: ModelKind::CasRegister,
             },
             WorkloadKind::Counter => CheckSpec::Counter,
+            // Jepsen's lock tests: Knossos's mutex model.
+            WorkloadKind::Lock => CheckSpec::Linearizable {
+                model: ModelKind::Mutex,
+            },
             // Stale reads refute where reads are promised to be current:
             // etcd's default reads; a custom system whose model is strict.
             WorkloadKind::Set => CheckSpec::Set {

@@ -7,7 +7,7 @@ use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
 use faultline_workloads::{
-    CounterWorkload, RegisterWorkload, SetWorkload, TxnWorkload, WorkloadKind,
+    CounterWorkload, LockWorkload, RegisterWorkload, SetWorkload, TxnWorkload, WorkloadKind,
 };
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -79,6 +79,9 @@ pub async fn run_client(
     let counters = (config.workload == WorkloadKind::Counter).then_some(CounterWorkload {
         processes_per_key: config.processes_per_key,
     });
+    let locks = (config.workload == WorkloadKind::Lock).then_some(LockWorkload {
+        processes_per_key: config.processes_per_key,
+    });
     let mut rng = Rng::stream(config.seed, worker);
     let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
     let mut process =
@@ -100,15 +103,18 @@ pub async fn run_client(
     let mut last_keys = Vec::new();
     while !workload.is_cancelled() {
         let started = Instant::now();
-        let planned = match (&transactions, &sets, &counters) {
-            (Some(t), _, _) => t.next(&mut rng),
-            (None, Some(s), _) => s.next(worker, n, &mut rng),
-            (None, None, Some(c)) => c.next(worker, &mut rng),
-            (None, None, None) => register.next(worker, n, &mut rng),
+        let planned = match (&transactions, &sets, &counters, &locks) {
+            (Some(t), _, _, _) => t.next(&mut rng),
+            (None, Some(s), _, _) => s.next(worker, n, &mut rng),
+            (None, None, Some(c), _) => c.next(worker, &mut rng),
+            (None, None, None, Some(l)) => l.next(worker, n),
+            (None, None, None, None) => register.next(worker, n, &mut rng),
         };
         n += 1;
         let performed = process.perform(&planned).await;
         last_keys = match &planned.key {
+            // A lock has nothing to read at the end.
+            Some(_) if locks.is_some() => Vec::new(),
             // Keys move forward: a set is new when it differs from the last.
             Some(key) if sets.is_some() => {
                 if last_keys.last() != Some(key) {

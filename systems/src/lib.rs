@@ -28,6 +28,7 @@
 
 pub mod custom;
 pub mod etcd;
+mod lock_token;
 mod package;
 pub mod pidfile;
 pub mod postgres;

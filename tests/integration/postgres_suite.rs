@@ -4,8 +4,8 @@
 //! serializable; at read committed, with reads on the standbys, they show
 //! the cycles read committed allows and serializability forbids, which
 //! `faultline check` then names when held to serializable. Sets with
-//! synchronous replication keep every element. Needs root (CI runs as
-//! root).
+//! synchronous replication keep every element; locks are mutexes. Needs
+//! root (CI runs as root).
 
 use crate::local_cluster::{root_or_skip, suite_run, TestCluster};
 use serde_json::Value;
@@ -169,6 +169,33 @@ fn postgres_is_serializable_at_serializable_and_shows_write_skew_at_read_committ
         results["checkers"]["set"]["acknowledged"].as_u64().unwrap() > 100,
         "{results}"
     );
+
+    // Locks: a row each, taken and given back in turn, the primary killed.
+    let (code, stdout, results) = suite_run(
+        "postgres",
+        &cluster,
+        &store,
+        &[
+            "--workload",
+            "lock",
+            "--nemesis",
+            "kill",
+            "--kill-targets",
+            "primaries",
+            "--nemesis-interval",
+            "3",
+            "--time-limit",
+            "8",
+            "--recovery-time",
+            "2",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("checker: linearizable (mutex, per key): valid"),
+        "{stdout}"
+    );
+    assert!(results["ops"]["ok"].as_u64().unwrap() > 100, "{results}");
 
     // etcd's options are refused with the suite's own instead.
     let out = Command::new(env!("CARGO_BIN_EXE_faultline"))

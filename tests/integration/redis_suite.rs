@@ -105,6 +105,6 @@ fn redis_keeps_acknowledged_elements_when_fsynced_and_loses_them_on_snapshots() 
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(254));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("runs register, set and counter"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("runs register, set, counter and lock"));
     let _ = std::fs::remove_dir_all(&store);
 }

@@ -21,16 +21,19 @@ pub enum WorkloadKind {
     Set,
     /// Increments of shared counters and reads, checked with Jepsen's bounds.
     Counter,
+    /// Acquire and release of shared locks, checked against the mutex model.
+    Lock,
 }
 
 impl WorkloadKind {
     /// Every workload.
-    pub const ALL: [WorkloadKind; 5] = [
+    pub const ALL: [WorkloadKind; 6] = [
         WorkloadKind::Register,
         WorkloadKind::Append,
         WorkloadKind::Wr,
         WorkloadKind::Set,
         WorkloadKind::Counter,
+        WorkloadKind::Lock,
     ];
 
     /// Its name on the command line and in test.json.
@@ -41,13 +44,17 @@ impl WorkloadKind {
             WorkloadKind::Wr => "wr",
             WorkloadKind::Set => "set",
             WorkloadKind::Counter => "counter",
+            WorkloadKind::Lock => "lock",
         }
     }
 
     /// The transactions it issues, if it is transactional.
     pub fn transactions(self) -> Option<TxnKind> {
         match self {
-            WorkloadKind::Register | WorkloadKind::Set | WorkloadKind::Counter => None,
+            WorkloadKind::Register
+            | WorkloadKind::Set
+            | WorkloadKind::Counter
+            | WorkloadKind::Lock => None,
             WorkloadKind::Append => Some(TxnKind::Append),
             WorkloadKind::Wr => Some(TxnKind::Wr),
         }
@@ -68,7 +75,9 @@ impl FromStr for WorkloadKind {
             .into_iter()
             .find(|w| w.name() == text)
             .ok_or_else(|| {
-                format!("unknown workload `{text}`; choose register, append, wr, set or counter")
+                format!(
+                    "unknown workload `{text}`; choose register, append, wr, set, counter or lock"
+                )
             })
     }
 }
@@ -88,6 +97,6 @@ mod tests {
         assert!("bank"
             .parse::<WorkloadKind>()
             .unwrap_err()
-            .contains("register, append, wr, set or counter"));
+            .contains("register, append, wr, set, counter or lock"));
     }
 }

@@ -14,6 +14,7 @@
 mod counter;
 mod key_pool;
 mod kind;
+mod lock;
 mod register;
 mod set;
 mod transactional;
@@ -21,6 +22,7 @@ mod transactional;
 pub use counter::CounterWorkload;
 pub use key_pool::KeyPool;
 pub use kind::WorkloadKind;
+pub use lock::LockWorkload;
 pub use register::{Planned, RegisterWorkload};
 pub use set::SetWorkload;
 pub use transactional::{TxnKind, TxnShape, TxnWorkload};

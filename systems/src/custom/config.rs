@@ -160,7 +160,7 @@ fn ok_statuses() -> Vec<u16> {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSection {
-    /// register, append, wr, set or counter.
+    /// register, append, wr, set, counter or lock.
     #[serde(default = "register")]
     pub name: String,
     /// For append and wr: the model required.
@@ -317,7 +317,7 @@ impl CustomConfig {
         }
         match self.workload.name.parse::<faultline_workloads::WorkloadKind>() {
             Err(_) => bail!(
-                "workload.name = \"{}\" is unknown; use register, append, wr, set or counter",
+                "workload.name = \"{}\" is unknown; use register, append, wr, set, counter or lock",
                 self.workload.name
             ),
             Ok(kind) if kind != faultline_workloads::WorkloadKind::Register && self.client.http.is_some() => bail!(

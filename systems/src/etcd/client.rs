@@ -22,6 +22,8 @@ pub struct EtcdClient {
     /// one element's key, `read` ranges over them) or a counter (`add`
     /// increments it).
     workload: WorkloadKind,
+    /// The lock this process holds, if any (the lock workload).
+    pub(super) lock: crate::lock_token::LockToken,
 }
 
 impl EtcdClient {
@@ -40,6 +42,7 @@ impl EtcdClient {
             serializable_reads,
             key_prefix: String::new(),
             workload: WorkloadKind::Register,
+            lock: Default::default(),
         }
     }
 
@@ -187,6 +190,8 @@ impl Client for EtcdClient {
             "write" => self.write(key, value).await,
             "cas" => self.cas(key, value).await,
             "txn" => self.txn(value).await,
+            "acquire" => self.lock.acquire(|token| self.acquire(key, token)).await,
+            "release" => self.lock.release(|token| self.release(key, token)).await,
             other => Completion::fail(
                 value.clone(),
                 format!("the etcd client has no operation `{other}`"),

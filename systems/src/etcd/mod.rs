@@ -6,6 +6,7 @@ mod counter;
 mod db;
 pub mod identity;
 mod leader;
+mod lock;
 mod membership;
 mod set;
 mod system;

@@ -62,6 +62,8 @@ pub struct PostgresClient {
     reads: Option<Endpoint>,
     workload: WorkloadKind,
     timeout: Duration,
+    /// The lock this process holds, if any (the lock workload).
+    lock: crate::lock_token::LockToken,
 }
 
 /// Why an operation did not complete.
@@ -109,6 +111,7 @@ impl PostgresClient {
                 .map(|r| Endpoint::new(r, password, on_standby.sql())),
             workload,
             timeout,
+            lock: Default::default(),
         }
     }
 
@@ -401,6 +404,43 @@ async fn write_one(
     Ok(!rows.is_empty())
 }
 
+/// Takes the lock `key` for `token` if it is free or its holder's time ran
+/// out, or gives it back if `token` still holds it; whether it did.
+async fn lock_statement(
+    client: &tokio_postgres::Client,
+    f: &str,
+    key: &str,
+    token: &str,
+    committing: &AtomicBool,
+) -> Result<bool, tokio_postgres::Error> {
+    let lease = crate::lock_token::LEASE_SECONDS as f64;
+    committing.store(true, Ordering::Relaxed);
+    let rows = if f == "acquire" {
+        // A row per lock, expiring on its own.
+        client
+            .query_typed(
+                "INSERT INTO locks AS l (k, token, expires) \
+                 VALUES ($1, $2, now() + make_interval(secs => $3)) \
+                 ON CONFLICT (k) DO UPDATE SET token = EXCLUDED.token, expires = EXCLUDED.expires \
+                 WHERE l.expires < now() RETURNING 1",
+                &[
+                    (&key, Type::TEXT),
+                    (&token, Type::TEXT),
+                    (&lease, Type::FLOAT8),
+                ],
+            )
+            .await?
+    } else {
+        client
+            .query_typed(
+                "DELETE FROM locks WHERE k = $1 AND token = $2 RETURNING 1",
+                &[(&key, Type::TEXT), (&token, Type::TEXT)],
+            )
+            .await?
+    };
+    Ok(!rows.is_empty())
+}
+
 /// The error with the server's detail, on one line.
 fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
@@ -409,8 +449,49 @@ fn describe(e: &tokio_postgres::Error) -> String {
     }
 }
 
+impl PostgresClient {
+    /// An acquire or release of the lock `key` with `token`.
+    async fn lock_op(&self, f: &str, key: &str, token: String) -> Completion {
+        let client = match self.checkout(&self.primary).await {
+            Ok(client) => client,
+            Err(e) => return Self::completion(Err(e), Value::Null),
+        };
+        let committing = AtomicBool::new(false);
+        let work = lock_statement(&client, f, key, &token, &committing);
+        let outcome = tokio::time::timeout(self.timeout, work).await;
+        let outcome = self
+            .settle(&self.primary, client, outcome, committing.into_inner())
+            .await;
+        match outcome {
+            Ok(false) if f == "acquire" => Completion::fail(Value::Null, "held by another process"),
+            Ok(false) => Completion::fail(Value::Null, "not held by this process (it expired)"),
+            other => Self::completion(other.map(|_| Value::Null), Value::Null),
+        }
+    }
+
+    /// How an operation ended, as the history records it (`unchanged`:
+    /// what a failure carries).
+    fn completion(outcome: Result<Value, Failure>, unchanged: Value) -> Completion {
+        match outcome {
+            Ok(done) => Completion::ok(done),
+            Err(Failure::Unreachable(why)) => Completion::unavailable(unchanged, why),
+            Err(Failure::Certain(why)) => Completion::fail(unchanged, why),
+            Err(Failure::Unknown(why)) => Completion {
+                kind: OpType::Info,
+                ..Completion::fail(unchanged, why)
+            },
+        }
+    }
+}
+
 impl Client for PostgresClient {
     async fn invoke(&self, f: &str, key: Option<&str>, value: &Value) -> Completion {
+        let name = key.unwrap_or("faultline");
+        match f {
+            "acquire" => return self.lock.acquire(|t| self.lock_op(f, name, t)).await,
+            "release" => return self.lock.release(|t| self.lock_op(f, name, t)).await,
+            _ => {}
+        }
         let outcome = match (f, key) {
             ("txn", _) => match value.as_array() {
                 Some(mops) => self.txn(mops).await,
@@ -430,15 +511,7 @@ impl Client for PostgresClient {
         } else {
             value.clone()
         };
-        match outcome {
-            Ok(done) => Completion::ok(done),
-            Err(Failure::Unreachable(why)) => Completion::unavailable(unchanged, why),
-            Err(Failure::Certain(why)) => Completion::fail(unchanged, why),
-            Err(Failure::Unknown(why)) => Completion {
-                kind: OpType::Info,
-                ..Completion::fail(unchanged, why)
-            },
-        }
+        Self::completion(outcome, unchanged)
     }
 }
 

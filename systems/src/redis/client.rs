@@ -14,6 +14,9 @@ use tokio::sync::Mutex;
 /// Sets `KEYS[1]` to `ARGV[2]` only if it holds `ARGV[1]`.
 const CAS: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 else return 0 end";
 
+/// Deletes `KEYS[1]` only if it holds `ARGV[1]` (a lock's release).
+const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
 /// A connection to the server at `url`: 1 s to connect, `timeout` for
 /// every reply.
 pub(super) async fn connect(
@@ -51,6 +54,8 @@ pub struct RedisClient {
     workload: WorkloadKind,
     key_prefix: String,
     timeout: Duration,
+    /// The lock this process holds, if any (the lock workload).
+    lock: crate::lock_token::LockToken,
 }
 
 /// Why a command did not complete, as the history records it.
@@ -79,6 +84,7 @@ impl RedisClient {
             workload,
             key_prefix: key_prefix.to_owned(),
             timeout,
+            lock: Default::default(),
         }
     }
 
@@ -164,6 +170,30 @@ impl RedisClient {
                     .query(p, redis::cmd("INCRBY").arg(&key).arg(by))
                     .await?;
             }
+            ("acquire", _) => {
+                // SET NX PX: the lock, expiring on its own.
+                let token = value.as_str().unwrap_or_default();
+                let cmd = redis::cmd("SET")
+                    .arg(&key)
+                    .arg(token)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(crate::lock_token::LEASE_SECONDS * 1000)
+                    .clone();
+                let set: Option<String> = self.query(p, &cmd).await?;
+                return Ok(set.is_some());
+            }
+            ("release", _) => {
+                let token = value.as_str().unwrap_or_default();
+                let cmd = redis::cmd("EVAL")
+                    .arg(RELEASE)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(token)
+                    .clone();
+                let deleted: i64 = self.query(p, &cmd).await?;
+                return Ok(deleted == 1);
+            }
             ("write", _) => {
                 let _: () = self
                     .query(p, redis::cmd("SET").arg(&key).arg(value.to_string()))
@@ -193,9 +223,41 @@ impl RedisClient {
     }
 }
 
+impl RedisClient {
+    /// An acquire or release of the lock `key` with `token`.
+    async fn lock_op(&self, f: &str, key: &str, token: String) -> Completion {
+        let outcome = self.write(f, key, &Value::String(token)).await;
+        let refused = if f == "acquire" {
+            "held by another process"
+        } else {
+            "not held by this process (it expired)"
+        };
+        Self::completion(outcome, Value::Null, refused)
+    }
+
+    /// How a write-like command ended, as the history records it.
+    fn completion(outcome: Result<bool, Failure>, value: Value, refused: &str) -> Completion {
+        match outcome {
+            Ok(true) => Completion::ok(value),
+            Ok(false) => Completion::fail(value, refused),
+            Err(Failure::Unreachable(why)) => Completion::unavailable(value, why),
+            Err(Failure::Rejected(why)) => Completion::fail(value, format!("rejected: {why}")),
+            Err(Failure::Unanswered(why)) => Completion {
+                kind: OpType::Info,
+                ..Completion::fail(value, why)
+            },
+        }
+    }
+}
+
 impl Client for RedisClient {
     async fn invoke(&self, f: &str, key: Option<&str>, value: &Value) -> Completion {
         let key = key.unwrap_or("faultline");
+        match f {
+            "acquire" => return self.lock.acquire(|t| self.lock_op(f, key, t)).await,
+            "release" => return self.lock.release(|t| self.lock_op(f, key, t)).await,
+            _ => {}
+        }
         if f == "read" {
             return match self.read(key).await {
                 Ok(read) => Completion::ok(read),
@@ -206,18 +268,11 @@ impl Client for RedisClient {
                 }
             };
         }
-        match self.write(f, key, value).await {
-            Ok(true) => Completion::ok(value.clone()),
-            Ok(false) => Completion::fail(value.clone(), "compare failed"),
-            Err(Failure::Unreachable(why)) => Completion::unavailable(value.clone(), why),
-            Err(Failure::Rejected(why)) => {
-                Completion::fail(value.clone(), format!("rejected: {why}"))
-            }
-            Err(Failure::Unanswered(why)) => Completion {
-                kind: OpType::Info,
-                ..Completion::fail(value.clone(), why)
-            },
-        }
+        Self::completion(
+            self.write(f, key, value).await,
+            value.clone(),
+            "compare failed",
+        )
     }
 }
 
