@@ -47,7 +47,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .arg(root().join(".ci/nightly"))
         .env("FAULTLINE_BIN", env!("CARGO_BIN_EXE_faultline"))
         .env("FAULTLINE_NIGHTLY_TIME_LIMIT", "4")
-        .env("FAULTLINE_NIGHTLY_WORKLOADS", "register")
+        .env("FAULTLINE_NIGHTLY_WORKLOADS", "register,lock")
         .env("FAULTLINE_NIGHTLY_REDIS_WORKLOADS", "set")
         .env("FAULTLINE_NIGHTLY_POSTGRES_WORKLOADS", "append")
         .env("FAULTLINE_NIGHTLY_NODES", "3")
@@ -64,7 +64,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("== faultline test-all: VALID (3 of 3 runs) =="),
+        stdout.contains("== faultline test-all: VALID (6 of 6 runs) =="),
         "{stdout}"
     );
     let xml = std::fs::read_to_string(store.join("junit.xml")).unwrap();
@@ -73,7 +73,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .count();
-    assert_eq!(cases, 3, "{xml}");
+    assert_eq!(cases, 6, "{xml}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(store.join("summary.json")).unwrap())
             .unwrap();
