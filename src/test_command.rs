@@ -103,12 +103,14 @@ impl Suite {
     /// A suite takes etcd's options no more than `test custom` does, and
     /// runs the workloads its client has.
     fn refuse(self, test: &TestOptions) -> anyhow::Result<()> {
-        let (system, replicas, installed) = match self {
-            Suite::Redis(_) => ("Redis", "--reads local", "redis-server"),
-            Suite::Postgres(_) => ("PostgreSQL", "--reads local", "postgresql"),
+        let (system, installed) = match self {
+            Suite::Redis(_) => ("Redis", "redis-server"),
+            Suite::Postgres(_) => ("PostgreSQL", "postgresql"),
         };
         if test.serializable_reads {
-            bail!("--serializable-reads is etcd's; {system} reads from a replica with {replicas}");
+            bail!(
+                "--serializable-reads is etcd's; {system} reads from a replica with --reads local"
+            );
         }
         if test.etcd_binary.is_some() {
             bail!("--etcd-binary is etcd's; {system} comes from the nodes' {installed} package");

@@ -28,6 +28,7 @@
 
 pub mod custom;
 pub mod etcd;
+mod failure;
 mod lock_token;
 mod package;
 pub mod pidfile;

@@ -17,7 +17,8 @@
 
 use super::db::{PORT, ROLE};
 use super::Isolation;
-use faultline_core::{Client, Completion, Node, OpType, Value};
+use crate::failure::Failure;
+use faultline_core::{Client, Completion, Node, Value};
 use faultline_workloads::WorkloadKind;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,17 +65,6 @@ pub struct PostgresClient {
     timeout: Duration,
     /// The lock this process holds, if any (the lock workload).
     lock: crate::lock_token::LockToken,
-}
-
-/// Why an operation did not complete.
-#[derive(Debug)]
-enum Failure {
-    /// No connection: certainly not applied; the node is unavailable.
-    Unreachable(String),
-    /// Certainly not applied (see the module's rule).
-    Certain(String),
-    /// It may have been applied.
-    Unknown(String),
 }
 
 /// SQLSTATE classes whose error certainly rolled the transaction back.
@@ -474,12 +464,7 @@ impl PostgresClient {
     fn completion(outcome: Result<Value, Failure>, unchanged: Value) -> Completion {
         match outcome {
             Ok(done) => Completion::ok(done),
-            Err(Failure::Unreachable(why)) => Completion::unavailable(unchanged, why),
-            Err(Failure::Certain(why)) => Completion::fail(unchanged, why),
-            Err(Failure::Unknown(why)) => Completion {
-                kind: OpType::Info,
-                ..Completion::fail(unchanged, why)
-            },
+            Err(failure) => failure.completion(unchanged),
         }
     }
 }
@@ -518,6 +503,7 @@ impl Client for PostgresClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faultline_core::OpType;
 
     fn node(host: &str) -> Node {
         Node {

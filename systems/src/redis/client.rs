@@ -4,7 +4,8 @@
 //! Lua script (atomic on the server); a counter is `INCRBY`.
 
 use super::db::PORT;
-use faultline_core::{Client, Completion, Node, OpType, Value};
+use crate::failure::Failure;
+use faultline_core::{Client, Completion, Node, Value};
 use faultline_workloads::WorkloadKind;
 use redis::aio::MultiplexedConnection;
 use redis::{Cmd, FromRedisValue, RedisError};
@@ -58,16 +59,6 @@ pub struct RedisClient {
     lock: crate::lock_token::LockToken,
 }
 
-/// Why a command did not complete, as the history records it.
-enum Failure {
-    /// Never reached the server: certainly not applied.
-    Unreachable(String),
-    /// The server answered with an error: not applied.
-    Rejected(String),
-    /// Sent, no answer: it may have been applied.
-    Unanswered(String),
-}
-
 impl RedisClient {
     /// A client writing to `primary`, reading from `reads` (or the
     /// primary), performing `workload`'s operations on keys under `key_prefix`.
@@ -111,15 +102,15 @@ impl RedisClient {
     async fn failed(&self, at: &Endpoint, e: RedisError) -> Failure {
         if e.code().is_some() {
             // READONLY, LOADING, MASTERDOWN...: the server refused it.
-            return Failure::Rejected(e.to_string());
+            return Failure::Certain(format!("rejected: {e}"));
         }
         *at.connection.lock().await = None;
         if e.is_connection_refusal() {
             Failure::Unreachable(e.to_string())
         } else if e.is_timeout() {
-            Failure::Unanswered("timeout".into())
+            Failure::Unknown("timeout".into())
         } else {
-            Failure::Unanswered(e.to_string())
+            Failure::Unknown(e.to_string())
         }
     }
 
@@ -163,9 +154,9 @@ impl RedisClient {
                     .await?;
             }
             ("add", WorkloadKind::Counter) => {
-                let by = value
-                    .as_i64()
-                    .ok_or_else(|| Failure::Rejected("an increment needs an integer".into()))?;
+                let by = value.as_i64().ok_or_else(|| {
+                    Failure::Certain("rejected: an increment needs an integer".into())
+                })?;
                 let _: i64 = self
                     .query(p, redis::cmd("INCRBY").arg(&key).arg(by))
                     .await?;
@@ -201,7 +192,7 @@ impl RedisClient {
             }
             ("cas", _) => {
                 let (Some(old), Some(new)) = (value.get(0), value.get(1)) else {
-                    return Err(Failure::Rejected("cas needs [old new]".into()));
+                    return Err(Failure::Certain("rejected: cas needs [old new]".into()));
                 };
                 let cmd = redis::cmd("EVAL")
                     .arg(CAS)
@@ -214,8 +205,8 @@ impl RedisClient {
                 return Ok(done == 1);
             }
             (other, workload) => {
-                return Err(Failure::Rejected(format!(
-                    "the Redis client has no `{other}` in the {workload} workload"
+                return Err(Failure::Certain(format!(
+                    "rejected: the Redis client has no `{other}` in the {workload} workload"
                 )))
             }
         }
@@ -240,12 +231,7 @@ impl RedisClient {
         match outcome {
             Ok(true) => Completion::ok(value),
             Ok(false) => Completion::fail(value, refused),
-            Err(Failure::Unreachable(why)) => Completion::unavailable(value, why),
-            Err(Failure::Rejected(why)) => Completion::fail(value, format!("rejected: {why}")),
-            Err(Failure::Unanswered(why)) => Completion {
-                kind: OpType::Info,
-                ..Completion::fail(value, why)
-            },
+            Err(failure) => failure.completion(value),
         }
     }
 }
@@ -263,7 +249,7 @@ impl Client for RedisClient {
                 Ok(read) => Completion::ok(read),
                 // A read that did not return changed nothing.
                 Err(Failure::Unreachable(why)) => Completion::unavailable(Value::Null, why),
-                Err(Failure::Rejected(why) | Failure::Unanswered(why)) => {
+                Err(Failure::Certain(why) | Failure::Unknown(why)) => {
                     Completion::fail(Value::Null, why)
                 }
             };
@@ -279,6 +265,7 @@ impl Client for RedisClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faultline_core::OpType;
 
     fn node(host: &str) -> Node {
         Node {
