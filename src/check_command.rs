@@ -73,6 +73,8 @@ pub enum CheckerKind {
     Set,
     /// Counters: every read within its bounds (Jepsen's counter).
     Counter,
+    /// Unique ids: no id acknowledged twice (Jepsen's unique-ids).
+    UniqueIds,
 }
 
 impl CheckArgs {
@@ -87,6 +89,7 @@ impl CheckArgs {
             CheckerKind::ListAppend => serializable(Workload::ListAppend),
             CheckerKind::RwRegister => serializable(Workload::RwRegister),
             CheckerKind::Counter => CheckSpec::Counter,
+            CheckerKind::UniqueIds => CheckSpec::UniqueIds,
             CheckerKind::Set => CheckSpec::Set {
                 linearizable: !self.allow_stale_reads,
             },

@@ -193,6 +193,7 @@ fn describe(spec: &CheckSpec) -> String {
             linearizable: false,
         } => "set (stale reads allowed)".to_owned(),
         CheckSpec::Counter => "counter".to_owned(),
+        CheckSpec::UniqueIds => "unique-ids".to_owned(),
     }
 }
 
@@ -244,6 +245,7 @@ pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
         Ok(WorkloadKind::Wr) => serializable(Workload::RwRegister),
         Ok(WorkloadKind::Register) => linearizable(),
         Ok(WorkloadKind::Counter) => CheckSpec::Counter,
+        Ok(WorkloadKind::UniqueIds) => CheckSpec::UniqueIds,
         Ok(WorkloadKind::Lock) => CheckSpec::Linearizable {
             model: ModelKind::Mutex,
         },
@@ -283,6 +285,7 @@ pub fn print_verdict(v: &RunVerdict) {
         }
         RunAnalysis::Set(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::Counter(a) => println!("checker: {}: {}", a.model, v.valid),
+        RunAnalysis::UniqueIds(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::Unchecked(_) => {}
     }
     crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);

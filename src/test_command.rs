@@ -14,6 +14,7 @@ use faultline_nemeses::packet::PacketKind;
 use faultline_nemeses::{FaultChoice, ShapeChoice, Target};
 use faultline_systems::postgres::{Isolation, PostgresOptions, PostgresReads, Replication};
 use faultline_systems::redis::{Persistence, RedisOptions, RedisReads};
+use faultline_systems::zookeeper::{ZookeeperOptions, ZookeeperReads};
 use faultline_workloads::WorkloadKind;
 use std::path::{Path, PathBuf};
 
@@ -45,7 +46,7 @@ enum System {
         #[command(flatten)]
         nodes: NodeOptions,
     },
-    /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter, lock).
+    /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter, lock, unique-ids, and the transactions append and wr in MULTI / EXEC).
     Redis {
         #[command(flatten)]
         test: TestOptions,
@@ -54,7 +55,7 @@ enum System {
         #[command(flatten)]
         redis: RedisArgs,
     },
-    /// Test PostgreSQL from the nodes' packages: the first node the primary, every other a streaming hot standby (workloads append, wr, register, set, counter, lock).
+    /// Test PostgreSQL from the nodes' packages: the first node the primary, every other a streaming hot standby (workloads append, wr, register, set, counter, lock, unique-ids).
     Postgres {
         #[command(flatten)]
         test: TestOptions,
@@ -63,6 +64,15 @@ enum System {
         #[command(flatten)]
         postgres: PostgresArgs,
     },
+    /// Test ZooKeeper from the nodes' packages: one ensemble of every node, each client in a session with its own node's server (workloads register, set, counter, lock, unique-ids).
+    Zookeeper {
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+        #[command(flatten)]
+        zookeeper: ZookeeperArgs,
+    },
 }
 
 /// A built-in suite's own options.
@@ -70,6 +80,7 @@ enum System {
 enum Suite {
     Redis(RedisArgs),
     Postgres(PostgresArgs),
+    Zookeeper(ZookeeperArgs),
 }
 
 impl Suite {
@@ -77,6 +88,7 @@ impl Suite {
         match self {
             Suite::Redis(_) => "redis",
             Suite::Postgres(_) => "postgres",
+            Suite::Zookeeper(_) => "zookeeper",
         }
     }
 
@@ -97,6 +109,11 @@ impl Suite {
                     replication: postgres.replication,
                 })
             }
+            Suite::Zookeeper(zookeeper) => {
+                config.zookeeper = Some(ZookeeperOptions {
+                    reads: zookeeper.reads,
+                })
+            }
         }
     }
 
@@ -106,18 +123,21 @@ impl Suite {
         let (system, installed) = match self {
             Suite::Redis(_) => ("Redis", "redis-server"),
             Suite::Postgres(_) => ("PostgreSQL", "postgresql"),
+            Suite::Zookeeper(_) => ("ZooKeeper", "zookeeper"),
         };
         if test.serializable_reads {
-            bail!(
-                "--serializable-reads is etcd's; {system} reads from a replica with --reads local"
-            );
+            let instead = match self {
+                Suite::Zookeeper(_) => "reads without a sync first with --reads local",
+                _ => "reads from a replica with --reads local",
+            };
+            bail!("--serializable-reads is etcd's; {system} {instead}");
         }
         if test.etcd_binary.is_some() {
             bail!("--etcd-binary is etcd's; {system} comes from the nodes' {installed} package");
         }
         match (self, test.workload()) {
-            (Suite::Redis(_), WorkloadKind::Append | WorkloadKind::Wr) => bail!(
-                "--workload {}: the Redis suite runs register, set, counter and lock; transactions are not in it yet",
+            (Suite::Zookeeper(_), WorkloadKind::Append | WorkloadKind::Wr) => bail!(
+                "--workload {}: the ZooKeeper suite runs register, set, counter, lock and unique-ids; transactions are not in it yet",
                 test.workload()
             ),
             _ => Ok(()),
@@ -137,6 +157,14 @@ struct PostgresArgs {
     /// Whether a commit waits for a replica to have it on disk: async or sync.
     #[arg(long, value_enum, default_value_t = Replication::Async)]
     replication: Replication,
+}
+
+/// The ZooKeeper suite's own options.
+#[derive(Args, Clone, Copy)]
+struct ZookeeperArgs {
+    /// How reads are made: synced (`sync`, then read: current, checked as linearizable) or local (what the client's own server has: ZooKeeper promises only that a client never sees the past again, so stale reads are expected and reported).
+    #[arg(long, value_enum, default_value_t = ZookeeperReads::Synced)]
+    reads: ZookeeperReads,
 }
 
 /// The Redis suite's own options.
@@ -190,6 +218,17 @@ enum AllSystem {
         #[command(flatten)]
         postgres: PostgresArgs,
     },
+    /// A matrix of ZooKeeper tests: every workload under every nemesis.
+    Zookeeper {
+        #[command(flatten)]
+        matrix: Matrix,
+        #[command(flatten)]
+        test: TestOptions,
+        #[command(flatten)]
+        nodes: NodeOptions,
+        #[command(flatten)]
+        zookeeper: ZookeeperArgs,
+    },
 }
 
 /// What `test-all` runs: every workload under every nemesis, so many times.
@@ -209,7 +248,7 @@ struct Matrix {
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
-    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability; set (adds to shared sets and reads of them, checked for lost and, unless --serializable-reads, stale elements); counter (increments of shared counters and reads, each read checked within its bounds); lock (acquire and release of shared locks, checked against the mutex model). A TOML system names its own in [workload].
+    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability; set (adds to shared sets and reads of them, checked for lost and, unless --serializable-reads, stale elements); counter (increments of shared counters and reads, each read checked within its bounds); lock (acquire and release of shared locks, checked against the mutex model); unique-ids (ids asked of shared generators, checked for duplicates). A TOML system names its own in [workload].
     #[arg(long, value_parser = parse_workload)]
     workload: Option<WorkloadKind>,
     /// Faults, comma-separated: partition, kill, pause, clock, packet, member; or all (every one but member), none.
@@ -427,6 +466,7 @@ impl TestOptions {
             custom: None,
             redis: None,
             postgres: None,
+            zookeeper: None,
             summary_json: self.summary_json.clone(),
             check: None,
             run_id: String::new(),
@@ -468,6 +508,11 @@ pub fn run(args: &TestArgs) -> Result<i32, Failure> {
             nodes,
             postgres,
         } => run_suite(Suite::Postgres(*postgres), test, nodes),
+        System::Zookeeper {
+            test,
+            nodes,
+            zookeeper,
+        } => run_suite(Suite::Zookeeper(*zookeeper), test, nodes),
     }
 }
 
@@ -563,6 +608,12 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
             nodes,
             postgres,
         } => (matrix, test, nodes, Some(Suite::Postgres(*postgres))),
+        AllSystem::Zookeeper {
+            matrix,
+            test,
+            nodes,
+            zookeeper,
+        } => (matrix, test, nodes, Some(Suite::Zookeeper(*zookeeper))),
     };
     let Matrix {
         workloads,

@@ -6,6 +6,7 @@ use faultline_checkers::counter::CounterAnalysis;
 use faultline_checkers::linearizable::{Analysis, Counterexample};
 use faultline_checkers::serializable::SerialAnalysis;
 use faultline_checkers::set::SetAnalysis;
+use faultline_checkers::unique_ids::UniqueIdsAnalysis;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 
@@ -28,6 +29,7 @@ pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<Strin
         CheckedHistory::Serializable(a) => serializable_lines(&mut out, name, a),
         CheckedHistory::Set(a) => set_lines(&mut out, name, a),
         CheckedHistory::Counter(a) => counter_lines(&mut out, name, a),
+        CheckedHistory::UniqueIds(a) => unique_ids_lines(&mut out, name, a),
         CheckedHistory::Unchecked(reason) => out.push(format!("{name}: unknown: {reason}")),
     }
     out
@@ -66,6 +68,12 @@ pub fn one_line(checked: &CheckedHistory) -> String {
             a.model,
             prefixed(": ", &a.refuted_text())
         ),
+        CheckedHistory::UniqueIds(a) => format!(
+            "{} ({}){}",
+            a.valid,
+            a.model,
+            prefixed(": ", &a.refuted_text())
+        ),
         CheckedHistory::Unchecked(reason) => format!("unknown: {reason}"),
     }
 }
@@ -86,6 +94,42 @@ fn verdict_line(
             reason.unwrap_or("no verdict")
         ),
         Validity::Valid => format!("{name}: valid ({counts})"),
+    }
+}
+
+fn unique_ids_lines(out: &mut Vec<String>, name: &str, a: &UniqueIdsAnalysis) {
+    let range = a
+        .range
+        .map_or(String::new(), |(low, high)| format!(", ids {low}..={high}"));
+    let counts = format!(
+        "{} generates, {} acknowledged, {} generator(s){range}",
+        a.attempted, a.acknowledged, a.generators
+    );
+    out.push(verdict_line(
+        name,
+        a.valid,
+        &a.refuted_text(),
+        a.reason.as_deref(),
+        &counts,
+    ));
+    if let Some(d) = a.duplicates.first() {
+        let key = d
+            .key
+            .as_deref()
+            .map_or(String::new(), |k| format!(" by {k}"));
+        let events: Vec<String> = d.operations.iter().map(usize::to_string).collect();
+        out.push(format!(
+            "  id {} handed out{key} to the generates invoked at events {}",
+            d.id,
+            events.join(", ")
+        ));
+        if a.duplicated > 1 {
+            out.push(format!(
+                "  … and {} more (the report and results.json describe the first {})",
+                a.duplicated - 1,
+                a.duplicates.len()
+            ));
+        }
     }
 }
 

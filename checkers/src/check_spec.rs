@@ -7,6 +7,7 @@ use crate::counter::{self, CounterAnalysis};
 use crate::linearizable::{self, ModelKind};
 use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
 use crate::set::{self, SetAnalysis};
+use crate::unique_ids::{self, UniqueIdsAnalysis};
 use faultline_core::{Budget, CheckError, History, Validity};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::str::FromStr;
@@ -35,6 +36,8 @@ pub enum CheckSpec {
         /// Stale reads refute (the system promises linearizable reads).
         linearizable: bool,
     },
+    /// Jepsen's unique-ids: no id acknowledged twice, per key.
+    UniqueIds,
 }
 
 /// A checker's full answer.
@@ -48,6 +51,8 @@ pub enum CheckedHistory {
     Set(Box<SetAnalysis>),
     /// From the counter checker.
     Counter(Box<CounterAnalysis>),
+    /// From the unique-ids checker.
+    UniqueIds(Box<UniqueIdsAnalysis>),
     /// Not checked: the history could not be (why, in words). Unknown.
     Unchecked(String),
 }
@@ -61,15 +66,18 @@ impl CheckSpec {
     pub const SET: &'static str = "set";
     /// The counter checker's name.
     pub const COUNTER: &'static str = "counter";
+    /// The unique-ids checker's name.
+    pub const UNIQUE_IDS: &'static str = "unique-ids";
 
     /// The checker's name as results.json files it: `linearizable` or
-    /// `serializable`, `set` or `counter`.
+    /// `serializable`, `set`, `counter` or `unique-ids`.
     pub fn checker_name(&self) -> &'static str {
         match self {
             CheckSpec::Linearizable { .. } => CheckSpec::LINEARIZABLE,
             CheckSpec::Serializable { .. } => CheckSpec::SERIALIZABLE,
             CheckSpec::Set { .. } => CheckSpec::SET,
             CheckSpec::Counter => CheckSpec::COUNTER,
+            CheckSpec::UniqueIds => CheckSpec::UNIQUE_IDS,
         }
     }
 
@@ -93,6 +101,9 @@ impl CheckSpec {
                 CheckedHistory::Set(Box::new(set::check(history, linearizable)?))
             }
             CheckSpec::Counter => CheckedHistory::Counter(Box::new(counter::check(history)?)),
+            CheckSpec::UniqueIds => {
+                CheckedHistory::UniqueIds(Box::new(unique_ids::check(history)?))
+            }
         })
     }
 }
@@ -105,6 +116,7 @@ impl CheckedHistory {
             CheckedHistory::Serializable(a) => a.valid,
             CheckedHistory::Set(a) => a.valid,
             CheckedHistory::Counter(a) => a.valid,
+            CheckedHistory::UniqueIds(a) => a.valid,
             CheckedHistory::Unchecked(_) => Validity::Unknown,
         }
     }
@@ -142,6 +154,12 @@ impl CheckedHistory {
                     Err(e) => unreadable(e),
                 }
             }
+            CheckSpec::UNIQUE_IDS if value.get("model").is_some() => {
+                match UniqueIdsAnalysis::deserialize(value) {
+                    Ok(a) => CheckedHistory::UniqueIds(Box::new(a)),
+                    Err(e) => unreadable(e),
+                }
+            }
             _ => CheckedHistory::Unchecked(reason()),
         }
     }
@@ -153,6 +171,7 @@ impl CheckedHistory {
             CheckedHistory::Serializable(a) => serde_json::to_value(a),
             CheckedHistory::Set(a) => serde_json::to_value(a),
             CheckedHistory::Counter(a) => serde_json::to_value(a),
+            CheckedHistory::UniqueIds(a) => serde_json::to_value(a),
             CheckedHistory::Unchecked(reason) => {
                 Ok(serde_json::json!({ "valid": "unknown", "reason": reason }))
             }
@@ -244,6 +263,19 @@ mod tests {
         assert_eq!(checked.valid(), Validity::Invalid);
         let back = CheckedHistory::from_json("set", &checked.to_json());
         assert!(matches!(back, CheckedHistory::Set(_)));
+        assert_eq!(back.to_json(), checked.to_json());
+
+        let ids = r#"{"process":0,"type":"invoke","f":"generate","value":null}
+{"process":0,"type":"ok","f":"generate","value":4}
+{"process":1,"type":"invoke","f":"generate","value":null}
+{"process":1,"type":"ok","f":"generate","value":4}"#;
+        let history = Format::Jsonl.parse(ids).unwrap().history;
+        let checked = CheckSpec::UniqueIds
+            .check(&history, &Budget::default())
+            .unwrap();
+        assert_eq!(checked.valid(), Validity::Invalid);
+        let back = CheckedHistory::from_json("unique-ids", &checked.to_json());
+        assert!(matches!(back, CheckedHistory::UniqueIds(_)));
         assert_eq!(back.to_json(), checked.to_json());
 
         let unchecked = CheckedHistory::Unchecked("no history".into()).to_json();

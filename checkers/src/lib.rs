@@ -45,6 +45,7 @@ pub mod linearizable;
 mod linearizable_checker;
 pub mod serializable;
 pub mod set;
+pub mod unique_ids;
 
 pub use check_spec::{CheckSpec, CheckedHistory};
 pub use linearizable_checker::LinearizableChecker;

@@ -31,6 +31,7 @@ mod set_explanation;
 mod store_index;
 mod story;
 mod timeline;
+mod unique_ids_explanation;
 
 pub use counterexample_svg::counterexample_svg;
 pub use cycle_svg::cycle_svg;

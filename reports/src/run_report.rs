@@ -102,6 +102,7 @@ fn model_of(checked: &CheckedHistory) -> &str {
         CheckedHistory::Serializable(a) => &a.model,
         CheckedHistory::Set(a) => &a.model,
         CheckedHistory::Counter(a) => &a.model,
+        CheckedHistory::UniqueIds(a) => &a.model,
         CheckedHistory::Unchecked(_) => "",
     }
 }
@@ -133,6 +134,10 @@ fn verdict_jump(checked: &CheckedHistory) -> String {
         ),
         CheckedHistory::Set(a) if a.valid == Validity::Invalid => format!(
             " {}; <a href=\"#set-elements\">see the elements</a>",
+            escape(&a.refuted_text())
+        ),
+        CheckedHistory::UniqueIds(a) if a.valid == Validity::Invalid => format!(
+            " {}; <a href=\"#duplicate-ids\">see the ids</a>",
             escape(&a.refuted_text())
         ),
         _ => String::new(),
@@ -337,6 +342,9 @@ fn checkers(body: &mut String, record: &RunRecord, run: &RunData, first: Option<
             CheckedHistory::Set(a) => crate::set_explanation::explain_set(body, a, &timing),
             CheckedHistory::Counter(a) => {
                 crate::counter_explanation::explain_counter(body, a, &timing)
+            }
+            CheckedHistory::UniqueIds(a) => {
+                crate::unique_ids_explanation::explain_unique_ids(body, a, &timing)
             }
             CheckedHistory::Unchecked(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));

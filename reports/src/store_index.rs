@@ -75,7 +75,12 @@ fn summarize(store: &Path, test: &str, run_dir: &Path) -> Option<RunSummary> {
             CheckedHistory::Counter(a) if a.out_of_bounds > 0 => {
                 anomalies.push(format!("read out of bounds ×{}", a.out_of_bounds));
             }
-            CheckedHistory::Counter(_) | CheckedHistory::Unchecked(_) => {}
+            CheckedHistory::UniqueIds(a) if a.duplicated > 0 => {
+                anomalies.push(format!("duplicated id ×{}", a.duplicated));
+            }
+            CheckedHistory::Counter(_)
+            | CheckedHistory::UniqueIds(_)
+            | CheckedHistory::Unchecked(_) => {}
         }
     }
     let ops = record

@@ -11,6 +11,7 @@ use faultline_checkers::counter::CounterAnalysis;
 use faultline_checkers::linearizable::Analysis;
 use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
 use faultline_checkers::set::SetAnalysis;
+use faultline_checkers::unique_ids::UniqueIdsAnalysis;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 use std::fmt::Write;
@@ -41,6 +42,7 @@ pub fn first_seen(record: &RunRecord, run: &RunData) -> Option<FirstSeen> {
             CheckedHistory::Serializable(a) => serializable_firsts(checker, a, run),
             CheckedHistory::Set(a) => set_firsts(checker, a, run),
             CheckedHistory::Counter(a) => counter_firsts(checker, a, run),
+            CheckedHistory::UniqueIds(a) => unique_ids_firsts(checker, a, run),
             CheckedHistory::Unchecked(_) => Vec::new(),
         })
         .min_by(|a, b| a.at.total_cmp(&b.at))
@@ -162,6 +164,37 @@ fn counter_line(a: &CounterAnalysis) -> String {
     }
 }
 
+/// A duplicated id is seen when its second operation returned.
+fn unique_ids_firsts(checker: &str, a: &UniqueIdsAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.duplicates
+        .iter()
+        .filter_map(|d| {
+            let second = *d.operations.get(1)?;
+            Some(FirstSeen {
+                at: seen_at(run, second)?,
+                invoke: second,
+                what: format!(
+                    "the id {} was handed out a second time",
+                    escape(&d.id.to_string())
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn unique_ids_line(a: &UniqueIdsAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every id unique, {} acknowledged", a.acknowledged),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} of {} acknowledged</strong> (<a href=\"#duplicate-ids\">see the ids</a>)",
+            escape(&a.refuted_text()),
+            a.acknowledged
+        ),
+    }
+}
+
 /// `undecided: why`.
 fn undecided(reason: Option<&str>) -> String {
     reason.map_or("undecided".to_owned(), |r| {
@@ -241,6 +274,7 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
             CheckedHistory::Serializable(a) => serializable_line(a),
             CheckedHistory::Set(a) => set_line(a),
             CheckedHistory::Counter(a) => counter_line(a),
+            CheckedHistory::UniqueIds(a) => unique_ids_line(a),
             CheckedHistory::Unchecked(reason) => format!("not checked: {}", escape(reason)),
         };
         let _ = writeln!(

@@ -66,6 +66,11 @@ impl ClientProcess {
         self.id
     }
 
+    /// Ends the process, giving back its client (see [`super::workers::WorkerEnd`]).
+    pub fn into_client(self) -> Box<dyn DynClient> {
+        self.client
+    }
+
     /// Performs `planned`: records the invocation, invokes, records the
     /// completion, retires the id on `info`; says how it ended and how
     /// long to wait.

@@ -65,6 +65,9 @@ pub struct TestConfig {
     /// PostgreSQL (`faultline test postgres`) and its options.
     #[serde(default)]
     pub postgres: Option<faultline_systems::PostgresOptions>,
+    /// ZooKeeper (`faultline test zookeeper`) and its options.
+    #[serde(default)]
+    pub zookeeper: Option<faultline_systems::ZookeeperOptions>,
     /// The checker and model that judge the run (derived from the
     /// workload when the run starts; `analyze` reads it back).
     #[serde(default)]
@@ -83,14 +86,19 @@ pub struct TestConfig {
 impl TestConfig {
     /// Which system the run tests, with its own options.
     pub fn system_spec(&self) -> SystemSpec {
-        match (&self.custom, self.redis, self.postgres) {
-            (Some(custom), _, _) => SystemSpec::Custom(Box::new(custom.clone())),
-            (None, Some(redis), _) => SystemSpec::Redis(redis),
-            (None, None, Some(postgres)) => SystemSpec::Postgres(postgres),
-            (None, None, None) => SystemSpec::Etcd(EtcdOptions {
+        if let Some(custom) = &self.custom {
+            SystemSpec::Custom(Box::new(custom.clone()))
+        } else if let Some(redis) = self.redis {
+            SystemSpec::Redis(redis)
+        } else if let Some(postgres) = self.postgres {
+            SystemSpec::Postgres(postgres)
+        } else if let Some(zookeeper) = self.zookeeper {
+            SystemSpec::Zookeeper(zookeeper)
+        } else {
+            SystemSpec::Etcd(EtcdOptions {
                 serializable_reads: self.serializable_reads,
                 binary: self.etcd_binary.clone(),
-            }),
+            })
         }
     }
 
@@ -121,6 +129,7 @@ impl TestConfig {
             .as_ref()
             .and_then(|c| c.workload.consistency_model.parse().ok())
             .or(self.postgres.map(|p| p.consistency_model()))
+            .or(self.redis.map(|r| r.consistency_model()))
             .unwrap_or(ConsistencyModel::StrictSerializable);
         match self.workload {
             WorkloadKind::Append => CheckSpec::Serializable {
@@ -135,6 +144,7 @@ impl TestConfig {
                 model: ModelKind::CasRegister,
             },
             WorkloadKind::Counter => CheckSpec::Counter,
+            WorkloadKind::UniqueIds => CheckSpec::UniqueIds,
             // Jepsen's lock tests: Knossos's mutex model.
             WorkloadKind::Lock => CheckSpec::Linearizable {
                 model: ModelKind::Mutex,
@@ -142,14 +152,17 @@ impl TestConfig {
             // Stale reads refute where reads are promised to be current:
             // etcd's default reads; a custom system whose model is strict.
             WorkloadKind::Set => CheckSpec::Set {
-                linearizable: match (&self.custom, self.redis, self.postgres) {
-                    (Some(_), _, _) => consistency_model == ConsistencyModel::StrictSerializable,
+                linearizable: match self.system_spec() {
+                    SystemSpec::Custom(_) => {
+                        consistency_model == ConsistencyModel::StrictSerializable
+                    }
                     // Replicas lag behind: reads from them may be stale.
-                    (None, Some(redis), _) => {
+                    SystemSpec::Redis(redis) => {
                         redis.reads == faultline_systems::redis::RedisReads::Primary
                     }
-                    (None, None, Some(postgres)) => postgres.reads_are_current(),
-                    (None, None, None) => !self.serializable_reads,
+                    SystemSpec::Postgres(postgres) => postgres.reads_are_current(),
+                    SystemSpec::Zookeeper(zookeeper) => zookeeper.reads_are_current(),
+                    SystemSpec::Etcd(etcd) => !etcd.serializable_reads,
                 },
             },
         }
@@ -202,6 +215,7 @@ mod tests {
             custom: None,
             redis: None,
             postgres: None,
+            zookeeper: None,
             check: None,
             run_id: "0123456789ab".into(),
             command_line: vec!["faultline".into(), "test".into(), "etcd".into()],

@@ -131,6 +131,12 @@ pub(crate) fn run_case(
                 .clone()
                 .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
         ),
+        RunAnalysis::UniqueIds(a) => (
+            CheckSpec::UNIQUE_IDS,
+            a.reason
+                .clone()
+                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
+        ),
     };
     Case {
         name: format!("{} {checker} (seed {})", config.name, config.seed),

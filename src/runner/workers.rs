@@ -7,7 +7,8 @@ use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
 use faultline_workloads::{
-    CounterWorkload, LockWorkload, RegisterWorkload, SetWorkload, TxnWorkload, WorkloadKind,
+    CounterWorkload, LockWorkload, Planned, RegisterWorkload, SetWorkload, TxnWorkload,
+    UniqueIdsWorkload, WorkloadKind,
 };
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -19,13 +20,26 @@ const BACKOFF_STREAM: u64 = 0x6261_636b_6f66_6621;
 
 /// Where a worker ended: the final reads use fresh process ids and read
 /// the keys the workers were last on.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct WorkerEnd {
     /// The worker's last process id.
     pub process: u64,
     /// The keys of its last operation; for sets, every set it added to
     /// (an element lost from a set nobody reads again must still be seen).
     pub keys: Vec<String>,
+    /// Its client, kept until every worker has ended: ending a client can
+    /// change what another's last operation sees, and no history would
+    /// say so (a ZooKeeper session that closes deletes the lock it held).
+    pub client: Option<Arc<dyn DynClient>>,
+}
+
+impl std::fmt::Debug for WorkerEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerEnd")
+            .field("process", &self.process)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Runs worker `worker` against its node until `workload` ends.
@@ -64,24 +78,7 @@ pub async fn run_client(
     transactions: Option<Arc<TxnWorkload>>,
     workload: CancellationToken,
 ) -> WorkerEnd {
-    let mut register = RegisterWorkload::new(
-        config.processes_per_key,
-        config.ops_per_key,
-        config.concurrency,
-    );
-    let sets = (config.workload == WorkloadKind::Set).then(|| {
-        SetWorkload::new(
-            config.processes_per_key,
-            config.ops_per_key,
-            config.concurrency,
-        )
-    });
-    let counters = (config.workload == WorkloadKind::Counter).then_some(CounterWorkload {
-        processes_per_key: config.processes_per_key,
-    });
-    let locks = (config.workload == WorkloadKind::Lock).then_some(LockWorkload {
-        processes_per_key: config.processes_per_key,
-    });
+    let mut plan = Plan::new(&config, transactions);
     let mut rng = Rng::stream(config.seed, worker);
     let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
     let mut process =
@@ -103,20 +100,14 @@ pub async fn run_client(
     let mut last_keys = Vec::new();
     while !workload.is_cancelled() {
         let started = Instant::now();
-        let planned = match (&transactions, &sets, &counters, &locks) {
-            (Some(t), _, _, _) => t.next(&mut rng),
-            (None, Some(s), _, _) => s.next(worker, n, &mut rng),
-            (None, None, Some(c), _) => c.next(worker, &mut rng),
-            (None, None, None, Some(l)) => l.next(worker, n),
-            (None, None, None, None) => register.next(worker, n, &mut rng),
-        };
+        let planned = plan.next(worker, n, &mut rng);
         n += 1;
         let performed = process.perform(&planned).await;
         last_keys = match &planned.key {
-            // A lock has nothing to read at the end.
-            Some(_) if locks.is_some() => Vec::new(),
+            // A lock or a generator has nothing to read at the end.
+            Some(_) if matches!(plan, Plan::Lock(_) | Plan::UniqueIds(_)) => Vec::new(),
             // Keys move forward: a set is new when it differs from the last.
-            Some(key) if sets.is_some() => {
+            Some(key) if matches!(plan, Plan::Set(_)) => {
                 if last_keys.last() != Some(key) {
                     last_keys.push(key.clone());
                 }
@@ -145,6 +136,53 @@ pub async fn run_client(
     WorkerEnd {
         process: process.id(),
         keys: last_keys,
+        client: Some(Arc::from(process.into_client())),
+    }
+}
+
+/// Where a worker's operations come from: its workload.
+enum Plan {
+    Register(RegisterWorkload),
+    /// Shared by every worker.
+    Transactions(Arc<TxnWorkload>),
+    Set(SetWorkload),
+    Counter(CounterWorkload),
+    Lock(LockWorkload),
+    UniqueIds(UniqueIdsWorkload),
+}
+
+impl Plan {
+    fn new(config: &TestConfig, transactions: Option<Arc<TxnWorkload>>) -> Plan {
+        if let Some(t) = transactions {
+            return Plan::Transactions(t);
+        }
+        let processes_per_key = config.processes_per_key;
+        match config.workload {
+            WorkloadKind::Set => Plan::Set(SetWorkload::new(
+                processes_per_key,
+                config.ops_per_key,
+                config.concurrency,
+            )),
+            WorkloadKind::Counter => Plan::Counter(CounterWorkload { processes_per_key }),
+            WorkloadKind::Lock => Plan::Lock(LockWorkload { processes_per_key }),
+            WorkloadKind::UniqueIds => Plan::UniqueIds(UniqueIdsWorkload { processes_per_key }),
+            // Transactions come shared, above.
+            WorkloadKind::Register | WorkloadKind::Append | WorkloadKind::Wr => Plan::Register(
+                RegisterWorkload::new(processes_per_key, config.ops_per_key, config.concurrency),
+            ),
+        }
+    }
+
+    /// The `n`th operation of `worker`.
+    fn next(&mut self, worker: u64, n: u64, rng: &mut Rng) -> Planned {
+        match self {
+            Plan::Register(r) => r.next(worker, n, rng),
+            Plan::Transactions(t) => t.next(rng),
+            Plan::Set(s) => s.next(worker, n, rng),
+            Plan::Counter(c) => c.next(worker, rng),
+            Plan::Lock(l) => l.next(worker, n),
+            Plan::UniqueIds(u) => u.next(worker),
+        }
     }
 }
 

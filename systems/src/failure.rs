@@ -26,3 +26,27 @@ impl Failure {
         }
     }
 }
+
+/// How a write-like operation ended, as the history records it: applied,
+/// certainly not (`refused`: a compare that did not hold), or `failure`.
+pub(crate) fn write_completion(
+    outcome: Result<bool, Failure>,
+    value: Value,
+    refused: &str,
+) -> Completion {
+    match outcome {
+        Ok(true) => Completion::ok(value),
+        Ok(false) => Completion::fail(value, refused),
+        Err(failure) => failure.completion(value),
+    }
+}
+
+/// How a read ended: a read that did not return changed nothing, so it
+/// failed, whatever the reason (unavailable when the node was unreachable).
+pub(crate) fn read_completion(outcome: Result<Value, Failure>) -> Completion {
+    match outcome {
+        Ok(read) => Completion::ok(read),
+        Err(Failure::Unreachable(why)) => Completion::unavailable(Value::Null, why),
+        Err(Failure::Certain(why) | Failure::Unknown(why)) => Completion::fail(Value::Null, why),
+    }
+}

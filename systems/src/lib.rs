@@ -1,6 +1,6 @@
 //! The systems faultline tests, each in its own folder behind the
 //! [`faultline_core::System`] trait: etcd (built in) and any system a TOML
-//! file describes, Redis and PostgreSQL. [`open`] is the one place that knows them all; the
+//! file describes, Redis, PostgreSQL and ZooKeeper. [`open`] is the one place that knows them all; the
 //! runner holds what it returns and never asks which system it is.
 //!
 //! Adding a system: a folder here with its `Db`, its `Client` and a type
@@ -38,12 +38,14 @@ mod run_context;
 #[cfg(test)]
 mod silent_server;
 mod wipe;
+pub mod zookeeper;
 
 pub use custom::{CustomConfig, CustomSystem};
 pub use etcd::{EtcdOptions, EtcdSystem};
 pub use postgres::{PostgresOptions, PostgresSystem};
 pub use redis::{RedisOptions, RedisSystem};
 pub use run_context::RunContext;
+pub use zookeeper::{ZookeeperOptions, ZookeeperSystem};
 
 use faultline_core::{Node, Remote, System};
 use std::sync::Arc;
@@ -59,6 +61,8 @@ pub enum SystemSpec {
     Redis(RedisOptions),
     /// PostgreSQL from the nodes' packages: a primary and its standbys.
     Postgres(PostgresOptions),
+    /// ZooKeeper from the nodes' packages: one ensemble of every node.
+    Zookeeper(ZookeeperOptions),
 }
 
 /// The system `spec` names, set up for the run `run` describes.
@@ -68,6 +72,7 @@ pub fn open(spec: &SystemSpec, run: RunContext) -> Arc<dyn System> {
         SystemSpec::Custom(config) => Arc::new(CustomSystem::new((**config).clone(), run)),
         SystemSpec::Redis(options) => Arc::new(RedisSystem::new(*options, run)),
         SystemSpec::Postgres(options) => Arc::new(PostgresSystem::new(*options, run)),
+        SystemSpec::Zookeeper(options) => Arc::new(ZookeeperSystem::new(*options, run)),
     }
 }
 
@@ -79,6 +84,7 @@ pub fn resume_any(remote: &dyn Remote, node: &Node) {
         etcd::pid_file(node),
         custom::db::CustomDb::pidfile(node),
         redis::pid_file(node),
+        zookeeper::pid_file(node),
     ] {
         let _ = pidfile::signal(remote, &pidfile, "CONT");
     }

@@ -45,6 +45,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         custom: None,
         redis: None,
         postgres: None,
+        zookeeper: None,
         summary_json: None,
         process_rate: None,
         check: None,

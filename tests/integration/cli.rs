@@ -587,6 +587,41 @@ fn test_custom_refuses_options_it_would_ignore() {
 }
 
 #[test]
+fn an_id_acknowledged_twice_refutes_unique_ids_and_fail_info_and_pending_give_none() {
+    // Jepsen's unique-ids shape: id 2 acknowledged to process 1 twice,
+    // the second time after a kill; a timed-out, a failed and a pending generate
+    // carry no id.
+    let file = test_data("unique-ids-duplicate.edn");
+    let file = file.to_str().unwrap();
+    let out = faultline(&["check", "--checker", "unique-ids", "--format", "edn", file]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("INVALID: 1 id handed out twice or more (6 generates, 3 acknowledged, 1 generator(s), ids 1..=2)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("id 2 handed out to the generates invoked at events 1, 10"),
+        "{stdout}"
+    );
+    let json = faultline(&[
+        "check",
+        "--checker",
+        "unique-ids",
+        "--format",
+        "edn",
+        "--json",
+        file,
+    ]);
+    let verdict: serde_json::Value = serde_json::from_str(text(&json.stdout).trim()).unwrap();
+    assert_eq!(
+        verdict["duplicates"][0]["operations"],
+        serde_json::json!([1, 10]),
+        "{verdict}"
+    );
+}
+
+#[test]
 fn a_set_read_that_misses_an_acknowledged_element_is_stale_unless_reads_may_lag() {
     // Jepsen's set-full shape: element 2 acknowledged at 4 ms, missed by
     // the read begun at 6 ms, seen by the next; element 3's add timed out

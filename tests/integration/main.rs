@@ -26,6 +26,7 @@ mod redis_suite;
 mod reference_histories;
 mod reports;
 mod seed_replay;
+mod zookeeper_suite;
 
 use std::path::PathBuf;
 

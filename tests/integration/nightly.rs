@@ -35,6 +35,33 @@ fn the_nightly_workflow_is_valid_yaml_running_the_nightly_script() {
         .expect("the store is uploaded");
     assert_eq!(upload["if"].as_str(), Some("always()"));
     assert_eq!(upload["with"]["path"].as_str(), Some("store"));
+    assert!(
+        runs.iter().any(|r| r.contains("bash .ci/bench")),
+        "{runs:?}"
+    );
+}
+
+/// CI leaves the benchmarks to the nightly job, so nothing else would notice
+/// a benchmark that `.ci/bench` forgot.
+#[test]
+fn the_bench_script_runs_every_benchmark() {
+    let script = std::fs::read_to_string(root().join(".ci/bench")).unwrap();
+    let mut seen = 0;
+    for dir in ["checkers/benches", "reports/benches", "tests/benches"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                let name = path.file_stem().unwrap().to_str().unwrap();
+                assert!(
+                    script.contains(&format!("--bench {name} "))
+                        || script.contains(&format!("--bench {name}\n")),
+                    ".ci/bench does not run the benchmark {name}"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 7, "found only {seen} benchmarks");
 }
 
 #[test]
@@ -47,9 +74,10 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .arg(root().join(".ci/nightly"))
         .env("FAULTLINE_BIN", env!("CARGO_BIN_EXE_faultline"))
         .env("FAULTLINE_NIGHTLY_TIME_LIMIT", "4")
-        .env("FAULTLINE_NIGHTLY_WORKLOADS", "register,lock")
+        .env("FAULTLINE_NIGHTLY_WORKLOADS", "lock,unique-ids")
         .env("FAULTLINE_NIGHTLY_REDIS_WORKLOADS", "set")
         .env("FAULTLINE_NIGHTLY_POSTGRES_WORKLOADS", "append")
+        .env("FAULTLINE_NIGHTLY_ZOOKEEPER_WORKLOADS", "register")
         .env("FAULTLINE_NIGHTLY_NODES", "3")
         .env("FAULTLINE_NIGHTLY_CLUSTER", "itnight")
         .env("FAULTLINE_NIGHTLY_SUBNET", "10.93.0")
@@ -78,24 +106,21 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         serde_json::from_str(&std::fs::read_to_string(store.join("summary.json")).unwrap())
             .unwrap();
     assert_eq!(summary["exit_code"], 0);
-    // Then Redis: one workload under two nemeses.
-    let redis_xml = std::fs::read_to_string(store.join("redis/junit.xml")).unwrap();
-    let redis = roxmltree::Document::parse(&redis_xml).expect("well-formed JUnit");
-    let redis_cases = redis
-        .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .count();
-    assert_eq!(redis_cases, 2, "{redis_xml}");
-    assert!(redis_xml.contains("redis-set"), "{redis_xml}");
-    // Then PostgreSQL, the same way.
-    let postgres_xml = std::fs::read_to_string(store.join("postgres/junit.xml")).unwrap();
-    let postgres = roxmltree::Document::parse(&postgres_xml).expect("well-formed JUnit");
-    let postgres_cases = postgres
-        .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .count();
-    assert_eq!(postgres_cases, 2, "{postgres_xml}");
-    assert!(postgres_xml.contains("postgres-append"), "{postgres_xml}");
+    // Then each suite: one workload under two nemeses, its own JUnit.
+    for (suite, run) in [
+        ("redis", "redis-set"),
+        ("postgres", "postgres-append"),
+        ("zookeeper", "zookeeper-register"),
+    ] {
+        let xml = std::fs::read_to_string(store.join(suite).join("junit.xml")).unwrap();
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit");
+        let cases = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count();
+        assert_eq!(cases, 2, "{suite}: {xml}");
+        assert!(xml.contains(run), "{xml}");
+    }
     assert!(
         !std::path::Path::new("/run/faultline/itnight").exists(),
         "cluster removed"

@@ -23,17 +23,21 @@ pub enum WorkloadKind {
     Counter,
     /// Acquire and release of shared locks, checked against the mutex model.
     Lock,
+    /// Ids asked of shared generators, checked for duplicates.
+    #[serde(rename = "unique-ids")]
+    UniqueIds,
 }
 
 impl WorkloadKind {
     /// Every workload.
-    pub const ALL: [WorkloadKind; 6] = [
+    pub const ALL: [WorkloadKind; 7] = [
         WorkloadKind::Register,
         WorkloadKind::Append,
         WorkloadKind::Wr,
         WorkloadKind::Set,
         WorkloadKind::Counter,
         WorkloadKind::Lock,
+        WorkloadKind::UniqueIds,
     ];
 
     /// Its name on the command line and in test.json.
@@ -45,6 +49,7 @@ impl WorkloadKind {
             WorkloadKind::Set => "set",
             WorkloadKind::Counter => "counter",
             WorkloadKind::Lock => "lock",
+            WorkloadKind::UniqueIds => "unique-ids",
         }
     }
 
@@ -54,7 +59,8 @@ impl WorkloadKind {
             WorkloadKind::Register
             | WorkloadKind::Set
             | WorkloadKind::Counter
-            | WorkloadKind::Lock => None,
+            | WorkloadKind::Lock
+            | WorkloadKind::UniqueIds => None,
             WorkloadKind::Append => Some(TxnKind::Append),
             WorkloadKind::Wr => Some(TxnKind::Wr),
         }
@@ -76,7 +82,7 @@ impl FromStr for WorkloadKind {
             .find(|w| w.name() == text)
             .ok_or_else(|| {
                 format!(
-                    "unknown workload `{text}`; choose register, append, wr, set, counter or lock"
+                    "unknown workload `{text}`; choose register, append, wr, set, counter, lock or unique-ids"
                 )
             })
     }
@@ -97,6 +103,6 @@ mod tests {
         assert!("bank"
             .parse::<WorkloadKind>()
             .unwrap_err()
-            .contains("register, append, wr, set, counter or lock"));
+            .contains("register, append, wr, set, counter, lock or unique-ids"));
     }
 }

@@ -18,6 +18,7 @@ mod lock;
 mod register;
 mod set;
 mod transactional;
+mod unique_ids;
 
 pub use counter::CounterWorkload;
 pub use key_pool::KeyPool;
@@ -26,3 +27,4 @@ pub use lock::LockWorkload;
 pub use register::{Planned, RegisterWorkload};
 pub use set::SetWorkload;
 pub use transactional::{TxnKind, TxnShape, TxnWorkload};
+pub use unique_ids::UniqueIdsWorkload;

@@ -139,6 +139,13 @@ fn completion(line: &str, f: &str, echo: &Value, workload: WorkloadKind) -> Comp
         }
         _ => None,
     };
+    // An acknowledged generate without its id would hide a duplicate.
+    if kind == OpType::Ok && f == "generate" && value.is_null() {
+        return Completion::info(
+            echo.clone(),
+            "the client program's ok reply to a generate needs \"value\": the id it was given",
+        );
+    }
     if let Some(needed) = unread.filter(|_| kind == OpType::Ok && f == "read") {
         return Completion::info(
             echo.clone(),
@@ -291,6 +298,17 @@ mod tests {
         // A register's read of nothing is null, and that is an answer.
         let register = completion(ok_null, "read", &Value::Null, WorkloadKind::Register);
         assert_eq!(register.kind, OpType::Ok);
+        // A generate's ok without the id is no id at all.
+        let generate = completion(ok_null, "generate", &Value::Null, WorkloadKind::UniqueIds);
+        assert_eq!(generate.kind, OpType::Info);
+        assert!(generate.error.unwrap().contains("the id it was given"));
+        let given = completion(
+            r#"{"type":"ok","value":41}"#,
+            "generate",
+            &Value::Null,
+            WorkloadKind::UniqueIds,
+        );
+        assert_eq!((given.kind, given.value), (OpType::Ok, json!(41)));
     }
 
     #[tokio::test]

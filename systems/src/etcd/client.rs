@@ -190,6 +190,7 @@ impl Client for EtcdClient {
             "write" => self.write(key, value).await,
             "cas" => self.cas(key, value).await,
             "txn" => self.txn(value).await,
+            "generate" => self.generate(key).await,
             "acquire" => self.lock.acquire(|token| self.acquire(key, token)).await,
             "release" => self.lock.release(|token| self.release(key, token)).await,
             other => Completion::fail(

@@ -11,6 +11,7 @@ mod membership;
 mod set;
 mod system;
 mod txn;
+mod unique_ids;
 
 pub use client::EtcdClient;
 pub use db::{client_url, peer_url, pid_file, EtcdDb};

@@ -431,6 +431,28 @@ async fn lock_statement(
     Ok(!rows.is_empty())
 }
 
+/// A new id from the generator `key`: its row in `counters` raised by
+/// one, the new value returned (the row's lock orders the raises, so no
+/// two committed statements return one value).
+async fn generate_one(
+    client: &tokio_postgres::Client,
+    key: &str,
+    committing: &AtomicBool,
+) -> Result<Value, tokio_postgres::Error> {
+    committing.store(true, Ordering::Relaxed);
+    let rows = client
+        .query_typed(
+            "INSERT INTO counters AS c (k, v) VALUES ($1, 1) \
+             ON CONFLICT (k) DO UPDATE SET v = c.v + 1 RETURNING v",
+            &[(&key, Type::TEXT)],
+        )
+        .await?;
+    Ok(match rows.first() {
+        Some(row) => json!(row.try_get::<_, i64>(0)?),
+        None => Value::Null,
+    })
+}
+
 /// The error with the server's detail, on one line.
 fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
@@ -459,6 +481,21 @@ impl PostgresClient {
         }
     }
 
+    /// A new id from the generator `key`.
+    async fn generate(&self, key: &str) -> Completion {
+        let client = match self.checkout(&self.primary).await {
+            Ok(client) => client,
+            Err(e) => return Self::completion(Err(e), Value::Null),
+        };
+        let committing = AtomicBool::new(false);
+        let work = generate_one(&client, key, &committing);
+        let outcome = tokio::time::timeout(self.timeout, work).await;
+        let outcome = self
+            .settle(&self.primary, client, outcome, committing.into_inner())
+            .await;
+        Self::completion(outcome, Value::Null)
+    }
+
     /// How an operation ended, as the history records it (`unchanged`:
     /// what a failure carries).
     fn completion(outcome: Result<Value, Failure>, unchanged: Value) -> Completion {
@@ -475,6 +512,7 @@ impl Client for PostgresClient {
         match f {
             "acquire" => return self.lock.acquire(|t| self.lock_op(f, name, t)).await,
             "release" => return self.lock.release(|t| self.lock_op(f, name, t)).await,
+            "generate" => return self.generate(name).await,
             _ => {}
         }
         let outcome = match (f, key) {

@@ -1,10 +1,11 @@
 //! A Redis client on the `redis` crate (async, multiplexed): writes go to
 //! the primary, reads to the primary or to the client's own node. Register
 //! values and set elements are stored as JSON text; a compare-and-set is a
-//! Lua script (atomic on the server); a counter is `INCRBY`.
+//! Lua script (atomic on the server); a counter is `INCRBY`; a
+//! transaction is `MULTI` / `EXEC` (`txn.rs`).
 
 use super::db::PORT;
-use crate::failure::Failure;
+use crate::failure::{read_completion, write_completion, Failure};
 use faultline_core::{Client, Completion, Node, Value};
 use faultline_workloads::WorkloadKind;
 use redis::aio::MultiplexedConnection;
@@ -33,7 +34,7 @@ pub(super) async fn connect(
 }
 
 /// One server, connected on first use and again after a lost connection.
-struct Endpoint {
+pub(super) struct Endpoint {
     url: String,
     connection: Mutex<Option<MultiplexedConnection>>,
 }
@@ -49,10 +50,10 @@ impl Endpoint {
 
 /// Talks to one Redis deployment for one client process.
 pub struct RedisClient {
-    primary: Endpoint,
+    pub(super) primary: Endpoint,
     /// Where reads go, when not to the primary.
-    reads: Option<Endpoint>,
-    workload: WorkloadKind,
+    pub(super) reads: Option<Endpoint>,
+    pub(super) workload: WorkloadKind,
     key_prefix: String,
     timeout: Duration,
     /// The lock this process holds, if any (the lock workload).
@@ -79,20 +80,35 @@ impl RedisClient {
         }
     }
 
-    async fn query<T: FromRedisValue>(&self, at: &Endpoint, cmd: &Cmd) -> Result<T, Failure> {
+    /// The endpoint's connection, made on first use.
+    async fn connection(&self, at: &Endpoint) -> Result<MultiplexedConnection, Failure> {
         let mut slot = at.connection.lock().await;
-        let mut connection = match slot.as_ref() {
-            Some(c) => c.clone(),
-            None => {
-                let c = connect(&at.url, self.timeout)
-                    .await
-                    .map_err(|e| Failure::Unreachable(format!("cannot connect: {e}")))?;
-                *slot = Some(c.clone());
-                c
-            }
-        };
-        drop(slot);
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = connect(&at.url, self.timeout)
+            .await
+            .map_err(|e| Failure::Unreachable(format!("cannot connect: {e}")))?;
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    async fn query<T: FromRedisValue>(&self, at: &Endpoint, cmd: &Cmd) -> Result<T, Failure> {
+        let mut connection = self.connection(at).await?;
         match cmd.query_async(&mut connection).await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.failed(at, e).await),
+        }
+    }
+
+    /// Sends `pipe` (a transaction, when atomic) and reads its replies.
+    pub(super) async fn query_pipe<T: FromRedisValue>(
+        &self,
+        at: &Endpoint,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, Failure> {
+        let mut connection = self.connection(at).await?;
+        match pipe.query_async(&mut connection).await {
             Ok(value) => Ok(value),
             Err(e) => Err(self.failed(at, e).await),
         }
@@ -114,7 +130,7 @@ impl RedisClient {
         }
     }
 
-    fn key(&self, key: &str) -> String {
+    pub(super) fn key(&self, key: &str) -> String {
         format!("{}{key}", self.key_prefix)
     }
 
@@ -223,15 +239,17 @@ impl RedisClient {
         } else {
             "not held by this process (it expired)"
         };
-        Self::completion(outcome, Value::Null, refused)
+        write_completion(outcome, Value::Null, refused)
     }
+}
 
-    /// How a write-like command ended, as the history records it.
-    fn completion(outcome: Result<bool, Failure>, value: Value, refused: &str) -> Completion {
-        match outcome {
-            Ok(true) => Completion::ok(value),
-            Ok(false) => Completion::fail(value, refused),
-            Err(failure) => failure.completion(value),
+impl RedisClient {
+    /// A new id from the generator `key`: `INCR`, atomic on the primary.
+    async fn generate(&self, key: &str) -> Completion {
+        let cmd = redis::cmd("INCR").arg(self.key(key)).clone();
+        match self.query::<i64>(&self.primary, &cmd).await {
+            Ok(id) => Completion::ok(Value::from(id)),
+            Err(failure) => failure.completion(Value::Null),
         }
     }
 }
@@ -242,19 +260,25 @@ impl Client for RedisClient {
         match f {
             "acquire" => return self.lock.acquire(|t| self.lock_op(f, key, t)).await,
             "release" => return self.lock.release(|t| self.lock_op(f, key, t)).await,
+            "generate" => return self.generate(key).await,
+            "txn" => {
+                let Some(mops) = value.as_array() else {
+                    return Completion::fail(
+                        value.clone(),
+                        "a transaction is a list of micro-operations",
+                    );
+                };
+                return match self.txn(mops).await {
+                    Ok(done) => Completion::ok(done),
+                    Err(failure) => failure.completion(value.clone()),
+                };
+            }
             _ => {}
         }
         if f == "read" {
-            return match self.read(key).await {
-                Ok(read) => Completion::ok(read),
-                // A read that did not return changed nothing.
-                Err(Failure::Unreachable(why)) => Completion::unavailable(Value::Null, why),
-                Err(Failure::Certain(why) | Failure::Unknown(why)) => {
-                    Completion::fail(Value::Null, why)
-                }
-            };
+            return read_completion(self.read(key).await);
         }
-        Self::completion(
+        write_completion(
             self.write(f, key, value).await,
             value.clone(),
             "compare failed",

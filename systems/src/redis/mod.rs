@@ -7,6 +7,7 @@ mod client;
 mod db;
 mod options;
 mod system;
+mod txn;
 
 pub use client::RedisClient;
 pub use db::{pid_file, RedisDb};

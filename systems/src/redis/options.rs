@@ -1,5 +1,6 @@
 //! The Redis suite's own options: where reads go and how writes persist.
 
+use faultline_checkers::serializable::ConsistencyModel;
 use serde::{Deserialize, Serialize};
 
 /// Redis's options (`faultline test redis --reads --persistence`).
@@ -9,6 +10,19 @@ pub struct RedisOptions {
     pub reads: RedisReads,
     /// How the servers persist writes.
     pub persistence: Persistence,
+}
+
+impl RedisOptions {
+    /// What transactions are held to: `MULTI` / `EXEC` on the primary runs
+    /// each alone in one order, so strict serializability; a replica
+    /// applies the primary's transactions in that order, whole, but late,
+    /// so read-only transactions there are only serializable.
+    pub fn consistency_model(self) -> ConsistencyModel {
+        match self.reads {
+            RedisReads::Primary => ConsistencyModel::StrictSerializable,
+            RedisReads::Local => ConsistencyModel::Serializable,
+        }
+    }
 }
 
 /// Where a client reads.
