@@ -20,7 +20,10 @@ pub const PORT: u16 = 2181;
 const SERVER: &str = "-cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar \
                       org.apache.zookeeper.server.quorum.QuorumPeerMain";
 /// A small heap and one GC thread: five servers share a test machine.
-const JVM_OPTIONS: &str = "-Xms32m -Xmx256m -XX:+UseSerialGC -XX:-UsePerfData";
+/// Log lines carry the time, to line them up with the history.
+const JVM_OPTIONS: &str = "-Xms32m -Xmx256m -XX:+UseSerialGC -XX:-UsePerfData \
+     -Dorg.slf4j.simpleLogger.showDateTime=true \
+     '-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss.SSS'";
 
 /// ZooKeeper as the database under test.
 #[derive(Clone, Debug, Default)]
