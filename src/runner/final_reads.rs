@@ -1,6 +1,6 @@
 //! The final phase: with every fault healed, wait `--recovery-time`, then
 //! read from every node the keys the workers were last on and, for
-//! transactions, every key still in the pool. The reads are
+//! transactions, every key the pool handed out. The reads are
 //! ordinary operations in the history (so the checker judges them), and a
 //! node whose reads do not succeed is named: it did not recover.
 
@@ -14,6 +14,33 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// Transactional keys read at the end at most (the most recent).
+pub const MAX_TRANSACTIONAL_KEYS: usize = 100_000;
+
+/// Keys per final read-only transaction: within etcd's default limit of
+/// 128 operations per transaction.
+const KEYS_PER_READ: usize = 64;
+
+/// The final reads of `keys`: one read per key; for transactions,
+/// read-only transactions of up to [`KEYS_PER_READ`] keys each.
+fn final_read_ops(keys: &[String], transactional: bool) -> Vec<Planned> {
+    if transactional {
+        let numbers: Vec<u64> = keys.iter().filter_map(|k| k.parse().ok()).collect();
+        numbers
+            .chunks(KEYS_PER_READ)
+            .map(TxnWorkload::read_all)
+            .collect()
+    } else {
+        keys.iter()
+            .map(|key| Planned {
+                f: "read",
+                key: Some(key.clone()),
+                value: Value::Null,
+            })
+            .collect()
+    }
+}
 
 /// Waits for recovery and runs the final reads; prints what they found.
 pub async fn run(
@@ -73,20 +100,7 @@ pub async fn run(
         let name = node.name.clone();
         reads.push(tokio::spawn(async move {
             let mut failed = 0;
-            // Registers: one read per key; transactions: one read-only
-            // transaction of every key.
-            let planned: Vec<Planned> = if transactional {
-                let numbers: Vec<u64> = keys.iter().filter_map(|k| k.parse().ok()).collect();
-                vec![TxnWorkload::read_all(&numbers)]
-            } else {
-                keys.into_iter()
-                    .map(|key| Planned {
-                        f: "read",
-                        key: Some(key),
-                        value: Value::Null,
-                    })
-                    .collect()
-            };
+            let planned = final_read_ops(&keys, transactional);
             for op in planned {
                 if process.perform(&op).await.kind != OpType::Ok {
                     failed += 1;
@@ -119,5 +133,28 @@ pub async fn run(
             recovery.as_secs_f64(),
             unrecovered.join(", ")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transactional_keys_are_read_in_transactions_of_at_most_64_each_and_none_is_missed() {
+        let keys: Vec<String> = (0..130).map(|k| k.to_string()).collect();
+        let ops = final_read_ops(&keys, true);
+        assert_eq!(ops.len(), 3);
+        let read: Vec<u64> = ops
+            .iter()
+            .flat_map(|op| TxnWorkload::keys_of(&op.value))
+            .collect();
+        assert_eq!(read, (0..130).collect::<Vec<u64>>());
+        assert!(ops
+            .iter()
+            .all(|op| op.f == "txn" && op.value.as_array().unwrap().len() <= KEYS_PER_READ));
+        let registers = final_read_ops(&keys[..2], false);
+        assert_eq!(registers.len(), 2);
+        assert_eq!(registers[1].key.as_deref(), Some("1"));
     }
 }

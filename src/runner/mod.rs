@@ -404,10 +404,24 @@ async fn drive(
         ));
     }
     if failure.is_none() && !stop.is_cancelled() {
-        // The final reads read every key still in use, and each worker's last.
+        // The final reads read each worker's last keys and, for
+        // transactions, every key the pool ever handed out (the most
+        // recent ones past a bound): a write a crash lost shows only when
+        // its key is read again.
         let in_use: Vec<String> = transactions
             .iter()
-            .flat_map(|t| t.pool.active())
+            .flat_map(|t| {
+                let every = t.pool.every_key();
+                let skip = every.len().saturating_sub(final_reads::MAX_TRANSACTIONAL_KEYS);
+                if skip > 0 {
+                    eprintln!(
+                        "final reads: the {} most recent of {} keys (the first {skip} are not read again)",
+                        final_reads::MAX_TRANSACTIONAL_KEYS,
+                        every.len()
+                    );
+                }
+                every.into_iter().skip(skip)
+            })
             .map(|k| k.to_string())
             .collect();
         final_reads::run(&config, system.as_ref(), &recorder, &ends, &in_use, &stop).await;

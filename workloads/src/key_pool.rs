@@ -79,6 +79,13 @@ impl KeyPool {
         keys
     }
 
+    /// Every key handed out so far, retired or active, in order: a write
+    /// lost in a crash shows only when its key is read again, however long
+    /// ago it was retired.
+    pub fn every_key(&self) -> Vec<u64> {
+        (0..self.lock().next_key).collect()
+    }
+
     /// How many keys have been retired.
     pub fn retired(&self) -> u64 {
         self.lock().retired
@@ -107,6 +114,10 @@ mod tests {
             assert!(values.insert(value), "value {value} drawn twice");
             assert_eq!(pool.active().len(), 3, "always 3 keys active");
         }
+        // Every key ever handed out: the retired ones and the active.
+        let every = pool.every_key();
+        assert_eq!(every.len() as u64, pool.retired() + 3, "3 active at once");
+        assert!(pool.active().iter().all(|k| every.contains(k)));
         // Every retired key got exactly its 4 writes; no key more.
         assert!(writes.values().all(|&n| n <= 4), "{writes:?}");
         assert_eq!(
