@@ -41,8 +41,13 @@ pub(super) struct Endpoint {
 
 impl Endpoint {
     fn new(node: &Node) -> Endpoint {
+        Endpoint::at(&format!("redis://{}:{PORT}/", node.host))
+    }
+
+    /// The server at `url`.
+    pub(super) fn at(url: &str) -> Endpoint {
         Endpoint {
-            url: format!("redis://{}:{PORT}/", node.host),
+            url: url.to_owned(),
             connection: Mutex::new(None),
         }
     }
