@@ -56,6 +56,24 @@ pub fn signal(remote: &dyn Remote, pidfile: &Path, signal: &str) -> Result<(), D
     Ok(())
 }
 
+/// Stops what an earlier run left running under `pidfile` on `node`, if
+/// anything, saying so: `system` names it in the message.
+pub fn stop_leftover(
+    remote: &dyn Remote,
+    node: &faultline_core::Node,
+    pidfile: &Path,
+    system: &str,
+) -> Result<(), DbError> {
+    if let Some(pid) = alive(remote, pidfile)? {
+        eprintln!(
+            "{}: stopping {system} PID {pid} left by an earlier run (found by its pidfile)",
+            node.name
+        );
+        stop(remote, pidfile)?;
+    }
+    Ok(())
+}
+
 /// Stops the process in `pidfile`: TERM, then KILL if it lingers.
 pub fn stop(remote: &dyn Remote, pidfile: &Path) -> Result<(), DbError> {
     if !signal_and_wait(remote, pidfile, "TERM", 10)? {

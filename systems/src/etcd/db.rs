@@ -73,13 +73,7 @@ impl EtcdDb {
     /// directory, e.g. one left by `--leave-db-running` or by a killed
     /// faultline). Refuses, naming the PID, when another program holds them.
     fn stop_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        if let Some(pid) = pidfile::alive(remote, &pid_file(node))? {
-            eprintln!(
-                "{}: stopping etcd PID {pid} left by an earlier run (found by its pidfile)",
-                node.name
-            );
-            pidfile::stop(remote, &pid_file(node))?;
-        }
+        pidfile::stop_leftover(remote, node, &pid_file(node), "etcd")?;
         let data_dir = data_dir(node).display().to_string();
         for pid in port_holders(remote)? {
             let command = remote

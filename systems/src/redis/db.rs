@@ -81,13 +81,7 @@ impl RedisDb {
 
 impl Db for RedisDb {
     fn clear_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        if let Some(pid) = pidfile::alive(remote, &pid_file(node))? {
-            eprintln!(
-                "{}: stopping Redis PID {pid} left by an earlier run (found by its pidfile)",
-                node.name
-            );
-            pidfile::stop(remote, &pid_file(node))?;
-        }
+        pidfile::stop_leftover(remote, node, &pid_file(node), "Redis")?;
         // A fresh server: nothing from an earlier run.
         remote.run(
             &format!(

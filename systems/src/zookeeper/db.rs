@@ -122,13 +122,7 @@ impl ZookeeperDb {
 
 impl Db for ZookeeperDb {
     fn clear_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
-        if let Some(pid) = pidfile::alive(remote, &pid_file(node))? {
-            eprintln!(
-                "{}: stopping ZooKeeper PID {pid} left by an earlier run (found by its pidfile)",
-                node.name
-            );
-            pidfile::stop(remote, &pid_file(node))?;
-        }
+        pidfile::stop_leftover(remote, node, &pid_file(node), "ZooKeeper")?;
         // A fresh ensemble: nothing from an earlier run.
         remote.run(
             &format!("{}; rm -f {}", Self::wipe(node), log_file(node).quoted()),
