@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// Options of `faultline check`.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model), set (Jepsen's set-full: lost, stale and never-read elements of add/read histories), counter (Jepsen's counter: reads of add/read histories within their bounds).
+    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model), set (Jepsen's set-full: lost, stale and never-read elements of add/read histories), counter (Jepsen's counter: reads of add/read histories within their bounds), unique-ids (no id of generate histories acknowledged twice), bank (Jepsen's bank: reads of transfer/read histories sum to --bank-total, none negative).
     #[arg(long, value_enum, default_value_t = CheckerKind::Linearizable)]
     pub(crate) checker: CheckerKind,
     /// For list-append and rw-register: the model required (read-uncommitted, read-committed, repeatable-read, snapshot-isolation, serializable, strict-serializable, strong-session-...).
@@ -29,6 +29,12 @@ pub struct CheckArgs {
     /// For --checker set: stale reads (an element missed by a read begun after it was known) do not refute; for systems whose reads may lag.
     #[arg(long)]
     pub(crate) allow_stale_reads: bool,
+    /// For --checker bank: the accounts in each bank (a read must hold exactly this many balances).
+    #[arg(long, default_value_t = faultline_workloads::BANK_ACCOUNTS as usize)]
+    pub(crate) bank_accounts: usize,
+    /// For --checker bank: what each bank's balances sum to.
+    #[arg(long, default_value_t = faultline_workloads::BANK_TOTAL)]
+    pub(crate) bank_total: i64,
     /// Input format: jsonl, jepsen-log, edn, kv-edn.
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub(crate) format: Format,
@@ -75,6 +81,8 @@ pub enum CheckerKind {
     Counter,
     /// Unique ids: no id acknowledged twice (Jepsen's unique-ids).
     UniqueIds,
+    /// Bank: every read sums to the total, none negative (Jepsen's bank).
+    Bank,
 }
 
 impl CheckArgs {
@@ -90,6 +98,10 @@ impl CheckArgs {
             CheckerKind::RwRegister => serializable(Workload::RwRegister),
             CheckerKind::Counter => CheckSpec::Counter,
             CheckerKind::UniqueIds => CheckSpec::UniqueIds,
+            CheckerKind::Bank => CheckSpec::Bank {
+                accounts: self.bank_accounts,
+                total: self.bank_total,
+            },
             CheckerKind::Set => CheckSpec::Set {
                 linearizable: !self.allow_stale_reads,
             },

@@ -46,7 +46,7 @@ enum System {
         #[command(flatten)]
         nodes: NodeOptions,
     },
-    /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter, lock, unique-ids, and the transactions append and wr in MULTI / EXEC).
+    /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter, lock, unique-ids, bank, and the transactions append and wr in MULTI / EXEC).
     Redis {
         #[command(flatten)]
         test: TestOptions,
@@ -55,7 +55,7 @@ enum System {
         #[command(flatten)]
         redis: RedisArgs,
     },
-    /// Test PostgreSQL from the nodes' packages: the first node the primary, every other a streaming hot standby (workloads append, wr, register, set, counter, lock, unique-ids).
+    /// Test PostgreSQL from the nodes' packages: the first node the primary, every other a streaming hot standby (workloads append, wr, register, set, counter, lock, unique-ids, bank).
     Postgres {
         #[command(flatten)]
         test: TestOptions,
@@ -64,7 +64,7 @@ enum System {
         #[command(flatten)]
         postgres: PostgresArgs,
     },
-    /// Test ZooKeeper from the nodes' packages: one ensemble of every node, each client in a session with its own node's server (workloads register, set, counter, lock, unique-ids).
+    /// Test ZooKeeper from the nodes' packages: one ensemble of every node, each client in a session with its own node's server (workloads register, set, counter, lock, unique-ids, bank).
     Zookeeper {
         #[command(flatten)]
         test: TestOptions,
@@ -137,7 +137,7 @@ impl Suite {
         }
         match (self, test.workload()) {
             (Suite::Zookeeper(_), WorkloadKind::Append | WorkloadKind::Wr) => bail!(
-                "--workload {}: the ZooKeeper suite runs register, set, counter, lock and unique-ids; transactions are not in it yet",
+                "--workload {}: the ZooKeeper suite runs register, set, counter, lock, unique-ids and bank; transactions are not in it yet",
                 test.workload()
             ),
             _ => Ok(()),

@@ -2,6 +2,7 @@
 //! `analyze` and the end of a test print these lines, and JUnit carries
 //! the one-line form.
 
+use faultline_checkers::bank::BankAnalysis;
 use faultline_checkers::counter::CounterAnalysis;
 use faultline_checkers::linearizable::{Analysis, Counterexample};
 use faultline_checkers::serializable::SerialAnalysis;
@@ -30,6 +31,7 @@ pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<Strin
         CheckedHistory::Set(a) => set_lines(&mut out, name, a),
         CheckedHistory::Counter(a) => counter_lines(&mut out, name, a),
         CheckedHistory::UniqueIds(a) => unique_ids_lines(&mut out, name, a),
+        CheckedHistory::Bank(a) => bank_lines(&mut out, name, a),
         CheckedHistory::Unchecked(reason) => out.push(format!("{name}: unknown: {reason}")),
     }
     out
@@ -74,6 +76,12 @@ pub fn one_line(checked: &CheckedHistory) -> String {
             a.model,
             prefixed(": ", &a.refuted_text())
         ),
+        CheckedHistory::Bank(a) => format!(
+            "{} ({}){}",
+            a.valid,
+            a.model,
+            prefixed(": ", &a.refuted_text())
+        ),
         CheckedHistory::Unchecked(reason) => format!("unknown: {reason}"),
     }
 }
@@ -94,6 +102,56 @@ fn verdict_line(
             reason.unwrap_or("no verdict")
         ),
         Validity::Valid => format!("{name}: valid ({counts})"),
+    }
+}
+
+/// After the first of `found` findings printed: how many more, and how
+/// many of them the report describes.
+fn and_more(out: &mut Vec<String>, found: u64, described: usize) {
+    if found > 1 {
+        out.push(format!(
+            "  … and {} more (the report and results.json describe the first {described})",
+            found - 1
+        ));
+    }
+}
+
+fn bank_lines(out: &mut Vec<String>, name: &str, a: &BankAnalysis) {
+    let totals = match a.totals {
+        Some((low, high)) if low != high => format!(", totals {low}..={high}"),
+        _ => String::new(),
+    };
+    let counts = format!(
+        "{} reads; {} transfers ok, {} failed, {} unknown; {} bank(s) of {} accounts holding {}{totals}",
+        a.reads,
+        a.transfers_ok,
+        a.transfers_failed,
+        a.transfers_unknown,
+        a.banks,
+        a.accounts,
+        a.total
+    );
+    out.push(verdict_line(
+        name,
+        a.valid,
+        &a.refuted_text(),
+        a.reason.as_deref(),
+        &counts,
+    ));
+    if let Some(bad) = a.examples.first() {
+        let key = bad
+            .key
+            .as_deref()
+            .map_or(String::new(), |k| format!(" of {k}"));
+        let errors: Vec<&str> = bad.errors.iter().map(|e| e.name()).collect();
+        out.push(format!(
+            "  the read{key} invoked at event {} returned {}, summing to {} ({})",
+            bad.operation,
+            bad.balances,
+            bad.total,
+            errors.join(", ")
+        ));
+        and_more(out, a.bad_reads, a.examples.len());
     }
 }
 
@@ -123,13 +181,7 @@ fn unique_ids_lines(out: &mut Vec<String>, name: &str, a: &UniqueIdsAnalysis) {
             d.id,
             events.join(", ")
         ));
-        if a.duplicated > 1 {
-            out.push(format!(
-                "  … and {} more (the report and results.json describe the first {})",
-                a.duplicated - 1,
-                a.duplicates.len()
-            ));
-        }
+        and_more(out, a.duplicated, a.duplicates.len());
     }
 }
 
@@ -158,13 +210,11 @@ fn counter_lines(out: &mut Vec<String>, name: &str, a: &CounterAnalysis) {
             "  read{key} at event {}{node} returned {}, outside {}..={} (acknowledged before it began ..= tried before it ended)",
             e.read, e.value, e.lower, e.upper
         ));
-        if a.out_of_bounds > 1 {
-            out.push(format!(
-                "  … and {} more (the report and results.json describe the first {})",
-                a.out_of_bounds - 1,
-                faultline_checkers::counter::ERRORS_SHOWN
-            ));
-        }
+        and_more(
+            out,
+            a.out_of_bounds,
+            faultline_checkers::counter::ERRORS_SHOWN,
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 //! --report`), read back by `analyze`, so that a run is always re-checked
 //! with exactly what judged it first.
 
+use crate::bank::{self, BankAnalysis};
 use crate::counter::{self, CounterAnalysis};
 use crate::linearizable::{self, ModelKind};
 use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
@@ -38,6 +39,13 @@ pub enum CheckSpec {
     },
     /// Jepsen's unique-ids: no id acknowledged twice, per key.
     UniqueIds,
+    /// Jepsen's bank: every read sums to the total, none negative, per key.
+    Bank {
+        /// Accounts in each bank.
+        accounts: usize,
+        /// What each bank's balances sum to.
+        total: i64,
+    },
 }
 
 /// A checker's full answer.
@@ -53,6 +61,8 @@ pub enum CheckedHistory {
     Counter(Box<CounterAnalysis>),
     /// From the unique-ids checker.
     UniqueIds(Box<UniqueIdsAnalysis>),
+    /// From the bank checker.
+    Bank(Box<BankAnalysis>),
     /// Not checked: the history could not be (why, in words). Unknown.
     Unchecked(String),
 }
@@ -68,9 +78,11 @@ impl CheckSpec {
     pub const COUNTER: &'static str = "counter";
     /// The unique-ids checker's name.
     pub const UNIQUE_IDS: &'static str = "unique-ids";
+    /// The bank checker's name.
+    pub const BANK: &'static str = "bank";
 
     /// The checker's name as results.json files it: `linearizable` or
-    /// `serializable`, `set`, `counter` or `unique-ids`.
+    /// `serializable`, `set`, `counter`, `unique-ids` or `bank`.
     pub fn checker_name(&self) -> &'static str {
         match self {
             CheckSpec::Linearizable { .. } => CheckSpec::LINEARIZABLE,
@@ -78,6 +90,7 @@ impl CheckSpec {
             CheckSpec::Set { .. } => CheckSpec::SET,
             CheckSpec::Counter => CheckSpec::COUNTER,
             CheckSpec::UniqueIds => CheckSpec::UNIQUE_IDS,
+            CheckSpec::Bank { .. } => CheckSpec::BANK,
         }
     }
 
@@ -104,6 +117,9 @@ impl CheckSpec {
             CheckSpec::UniqueIds => {
                 CheckedHistory::UniqueIds(Box::new(unique_ids::check(history)?))
             }
+            CheckSpec::Bank { accounts, total } => {
+                CheckedHistory::Bank(Box::new(bank::check(history, accounts, total)?))
+            }
         })
     }
 }
@@ -117,6 +133,7 @@ impl CheckedHistory {
             CheckedHistory::Set(a) => a.valid,
             CheckedHistory::Counter(a) => a.valid,
             CheckedHistory::UniqueIds(a) => a.valid,
+            CheckedHistory::Bank(a) => a.valid,
             CheckedHistory::Unchecked(_) => Validity::Unknown,
         }
     }
@@ -160,6 +177,12 @@ impl CheckedHistory {
                     Err(e) => unreadable(e),
                 }
             }
+            CheckSpec::BANK if value.get("model").is_some() => {
+                match BankAnalysis::deserialize(value) {
+                    Ok(a) => CheckedHistory::Bank(Box::new(a)),
+                    Err(e) => unreadable(e),
+                }
+            }
             _ => CheckedHistory::Unchecked(reason()),
         }
     }
@@ -172,6 +195,7 @@ impl CheckedHistory {
             CheckedHistory::Set(a) => serde_json::to_value(a),
             CheckedHistory::Counter(a) => serde_json::to_value(a),
             CheckedHistory::UniqueIds(a) => serde_json::to_value(a),
+            CheckedHistory::Bank(a) => serde_json::to_value(a),
             CheckedHistory::Unchecked(reason) => {
                 Ok(serde_json::json!({ "valid": "unknown", "reason": reason }))
             }
@@ -278,6 +302,20 @@ mod tests {
         assert!(matches!(back, CheckedHistory::UniqueIds(_)));
         assert_eq!(back.to_json(), checked.to_json());
 
+        let bank = r#"{"process":0,"type":"invoke","f":"read","value":null}
+{"process":0,"type":"ok","f":"read","value":[10,9]}"#;
+        let history = Format::Jsonl.parse(bank).unwrap().history;
+        let checked = CheckSpec::Bank {
+            accounts: 2,
+            total: 20,
+        }
+        .check(&history, &Budget::default())
+        .unwrap();
+        assert_eq!(checked.valid(), Validity::Invalid);
+        let back = CheckedHistory::from_json("bank", &checked.to_json());
+        assert!(matches!(back, CheckedHistory::Bank(_)));
+        assert_eq!(back.to_json(), checked.to_json());
+
         let unchecked = CheckedHistory::Unchecked("no history".into()).to_json();
         assert!(matches!(
             CheckedHistory::from_json("linearizable", &unchecked),
@@ -302,6 +340,10 @@ mod tests {
             },
             CheckSpec::Set { linearizable: true },
             CheckSpec::Counter,
+            CheckSpec::Bank {
+                accounts: 5,
+                total: 50,
+            },
         ];
         for spec in specs {
             let text = serde_json::to_string(&spec).unwrap();

@@ -18,6 +18,10 @@
 //! set that only grows must be kept (not lost) and, where reads are
 //! linearizable, seen by every read that begins after it is known.
 //!
+//! [`bank`] is Jepsen's bank: every acknowledged read of a bank's balances
+//! sums to its total and overdraws no account. [`counter`] and
+//! [`unique_ids`] are Jepsen's counter bounds and unique ids.
+//!
 //! A [`CheckSpec`] names a checker and its model as data: a run records it,
 //! and [`CheckSpec::check`] judges any history the same way again.
 //!
@@ -39,6 +43,7 @@
 //! assert_eq!(why.failing_op.unwrap().description, "read → 1");
 //! ```
 
+pub mod bank;
 mod check_spec;
 pub mod counter;
 pub mod linearizable;

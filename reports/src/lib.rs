@@ -16,6 +16,7 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod bank_explanation;
 mod colors;
 mod counter_explanation;
 mod counterexample_svg;

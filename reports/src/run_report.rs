@@ -103,6 +103,7 @@ fn model_of(checked: &CheckedHistory) -> &str {
         CheckedHistory::Set(a) => &a.model,
         CheckedHistory::Counter(a) => &a.model,
         CheckedHistory::UniqueIds(a) => &a.model,
+        CheckedHistory::Bank(a) => &a.model,
         CheckedHistory::Unchecked(_) => "",
     }
 }
@@ -138,6 +139,10 @@ fn verdict_jump(checked: &CheckedHistory) -> String {
         ),
         CheckedHistory::UniqueIds(a) if a.valid == Validity::Invalid => format!(
             " {}; <a href=\"#duplicate-ids\">see the ids</a>",
+            escape(&a.refuted_text())
+        ),
+        CheckedHistory::Bank(a) if a.valid == Validity::Invalid => format!(
+            " {}; <a href=\"#bad-reads\">see the reads</a>",
             escape(&a.refuted_text())
         ),
         _ => String::new(),
@@ -346,6 +351,7 @@ fn checkers(body: &mut String, record: &RunRecord, run: &RunData, first: Option<
             CheckedHistory::UniqueIds(a) => {
                 crate::unique_ids_explanation::explain_unique_ids(body, a, &timing)
             }
+            CheckedHistory::Bank(a) => crate::bank_explanation::explain_bank(body, a, &timing),
             CheckedHistory::Unchecked(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));
             }

@@ -7,6 +7,7 @@
 use crate::html::escape;
 use crate::run_data::{FaultWindow, RunData};
 use crate::run_record::RunRecord;
+use faultline_checkers::bank::BankAnalysis;
 use faultline_checkers::counter::CounterAnalysis;
 use faultline_checkers::linearizable::Analysis;
 use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
@@ -43,6 +44,7 @@ pub fn first_seen(record: &RunRecord, run: &RunData) -> Option<FirstSeen> {
             CheckedHistory::Set(a) => set_firsts(checker, a, run),
             CheckedHistory::Counter(a) => counter_firsts(checker, a, run),
             CheckedHistory::UniqueIds(a) => unique_ids_firsts(checker, a, run),
+            CheckedHistory::Bank(a) => bank_firsts(checker, a, run),
             CheckedHistory::Unchecked(_) => Vec::new(),
         })
         .min_by(|a, b| a.at.total_cmp(&b.at))
@@ -183,6 +185,35 @@ fn unique_ids_firsts(checker: &str, a: &UniqueIdsAnalysis, run: &RunData) -> Vec
         .collect()
 }
 
+fn bank_firsts(checker: &str, a: &BankAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.examples
+        .iter()
+        .filter_map(|bad| {
+            Some(FirstSeen {
+                at: seen_at(run, bad.operation)?,
+                invoke: bad.operation,
+                what: format!(
+                    "a read of the bank summed to {} (of {})",
+                    bad.total, a.total
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn bank_line(a: &BankAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every read summed to {}, {} reads", a.total, a.reads),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} of {} reads</strong> (<a href=\"#bad-reads\">see the reads</a>)",
+            escape(&a.refuted_text()),
+            a.reads
+        ),
+    }
+}
+
 fn unique_ids_line(a: &UniqueIdsAnalysis) -> String {
     match a.valid {
         Validity::Valid => format!("every id unique, {} acknowledged", a.acknowledged),
@@ -275,6 +306,7 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
             CheckedHistory::Set(a) => set_line(a),
             CheckedHistory::Counter(a) => counter_line(a),
             CheckedHistory::UniqueIds(a) => unique_ids_line(a),
+            CheckedHistory::Bank(a) => bank_line(a),
             CheckedHistory::Unchecked(reason) => format!("not checked: {}", escape(reason)),
         };
         let _ = writeln!(

@@ -145,6 +145,10 @@ impl TestConfig {
             },
             WorkloadKind::Counter => CheckSpec::Counter,
             WorkloadKind::UniqueIds => CheckSpec::UniqueIds,
+            WorkloadKind::Bank => CheckSpec::Bank {
+                accounts: faultline_workloads::BANK_ACCOUNTS as usize,
+                total: faultline_workloads::BANK_TOTAL,
+            },
             // Jepsen's lock tests: Knossos's mutex model.
             WorkloadKind::Lock => CheckSpec::Linearizable {
                 model: ModelKind::Mutex,

@@ -7,8 +7,8 @@ use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
 use faultline_workloads::{
-    CounterWorkload, LockWorkload, Planned, RegisterWorkload, SetWorkload, TxnWorkload,
-    UniqueIdsWorkload, WorkloadKind,
+    BankWorkload, CounterWorkload, LockWorkload, Planned, RegisterWorkload, SetWorkload,
+    TxnWorkload, UniqueIdsWorkload, WorkloadKind,
 };
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -149,6 +149,7 @@ enum Plan {
     Counter(CounterWorkload),
     Lock(LockWorkload),
     UniqueIds(UniqueIdsWorkload),
+    Bank(BankWorkload),
 }
 
 impl Plan {
@@ -166,6 +167,7 @@ impl Plan {
             WorkloadKind::Counter => Plan::Counter(CounterWorkload { processes_per_key }),
             WorkloadKind::Lock => Plan::Lock(LockWorkload { processes_per_key }),
             WorkloadKind::UniqueIds => Plan::UniqueIds(UniqueIdsWorkload { processes_per_key }),
+            WorkloadKind::Bank => Plan::Bank(BankWorkload { processes_per_key }),
             // Transactions come shared, above.
             WorkloadKind::Register | WorkloadKind::Append | WorkloadKind::Wr => Plan::Register(
                 RegisterWorkload::new(processes_per_key, config.ops_per_key, config.concurrency),
@@ -182,6 +184,7 @@ impl Plan {
             Plan::Counter(c) => c.next(worker, rng),
             Plan::Lock(l) => l.next(worker, n),
             Plan::UniqueIds(u) => u.next(worker),
+            Plan::Bank(b) => b.next(worker, rng),
         }
     }
 }

@@ -322,8 +322,8 @@ fn validate_config_gives_one_line_naming_the_key() {
             Some("db.start: unknown placeholder {datadir}"),
         ),
         (
-            example.replace("name = \"register\"", "name = \"bank\""),
-            Some("workload.name = \"bank\" is unknown"),
+            example.replace("name = \"register\"", "name = \"banks\""),
+            Some("workload.name = \"banks\" is unknown"),
         ),
     ];
     for (i, (text, expected)) in cases.iter().enumerate() {
@@ -584,6 +584,38 @@ fn test_custom_refuses_options_it_would_ignore() {
         assert!(stderr.contains(expected), "{expected:?} in {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
+}
+
+#[test]
+fn a_read_that_saw_half_a_transfer_breaks_the_bank_and_fail_info_and_pending_are_not_judged() {
+    // Jepsen's bank shape (8 accounts holding 100, reads as maps): the
+    // timed-out transfer 0→1 of 3 shows in one read as its credit without
+    // its debit (103), then whole (100); a failed and a pending transfer
+    // carry nothing to judge.
+    let file = test_data("bank-wrong-total.edn");
+    let file = file.to_str().unwrap();
+    let bank = |extra: &[&str]| {
+        let mut args = vec!["check", "--checker", "bank", "--bank-accounts", "8"];
+        args.extend(extra);
+        args.extend(["--format", "edn", file]);
+        faultline(&args)
+    };
+    let out = bank(&["--bank-total", "100"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("INVALID: 1 read broke the bank (1 wrong-total) (3 reads; 1 transfers ok, 1 failed, 2 unknown; 1 bank(s) of 8 accounts holding 100, totals 100..=103)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the read invoked at event 10 returned")
+            && stdout.contains("summing to 103"),
+        "{stdout}"
+    );
+    // Held to the wrong total, every read is wrong: the flag is used.
+    let out = bank(&["--bank-total", "50", "--json"]);
+    let verdict: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(verdict["bad_reads"], 3, "{verdict}");
 }
 
 #[test]

@@ -426,8 +426,11 @@ fn sets_keep_every_acknowledged_element_and_local_reads_are_caught_stale() {
             "3",
             "--recovery-time",
             "3",
+            // Seed 1 draws a partition at the first tick and a kill at the
+            // second: both happen however slow the machine. (Seed 5 drew
+            // the kill fourth, which a slow CI machine never reached.)
             "--seed",
-            "5",
+            "1",
         ],
     );
     assert!(

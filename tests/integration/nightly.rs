@@ -17,12 +17,25 @@ fn the_nightly_workflow_is_valid_yaml_running_the_nightly_script() {
     let workflow: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
     let cron = workflow["on"]["schedule"][0]["cron"].as_str().unwrap();
     assert_eq!(cron.split_whitespace().count(), 5, "{cron}");
-    let steps = workflow["jobs"]["faultline"]["steps"]
+    let job = &workflow["jobs"]["faultline"];
+    let suites: Vec<&str> = job["strategy"]["matrix"]["suite"]
         .as_sequence()
-        .unwrap();
+        .expect("one job per suite")
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert_eq!(suites, ["etcd", "redis", "postgres", "zookeeper"]);
+    let script = std::fs::read_to_string(root().join(".ci/nightly")).unwrap();
+    for suite in &suites {
+        assert!(script.contains(&format!("wants {suite}")), "{suite}");
+    }
+    let steps = job["steps"].as_sequence().unwrap();
     let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
     assert!(
-        runs.iter().any(|r| r.contains("bash .ci/nightly")),
+        runs.iter().any(
+            |r| r.contains("FAULTLINE_NIGHTLY_SUITES=${{ matrix.suite }}")
+                && r.contains("bash .ci/nightly")
+        ),
         "{runs:?}"
     );
     let upload = steps
@@ -35,9 +48,15 @@ fn the_nightly_workflow_is_valid_yaml_running_the_nightly_script() {
         .expect("the store is uploaded");
     assert_eq!(upload["if"].as_str(), Some("always()"));
     assert_eq!(upload["with"]["path"].as_str(), Some("store"));
+    let bench: Vec<&str> = workflow["jobs"]["bench"]["steps"]
+        .as_sequence()
+        .expect("a bench job")
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
     assert!(
-        runs.iter().any(|r| r.contains("bash .ci/bench")),
-        "{runs:?}"
+        bench.iter().any(|r| r.contains("bash .ci/bench")),
+        "{bench:?}"
     );
 }
 
@@ -74,7 +93,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .arg(root().join(".ci/nightly"))
         .env("FAULTLINE_BIN", env!("CARGO_BIN_EXE_faultline"))
         .env("FAULTLINE_NIGHTLY_TIME_LIMIT", "4")
-        .env("FAULTLINE_NIGHTLY_WORKLOADS", "lock,unique-ids")
+        .env("FAULTLINE_NIGHTLY_WORKLOADS", "lock,unique-ids,bank")
         .env("FAULTLINE_NIGHTLY_REDIS_WORKLOADS", "set")
         .env("FAULTLINE_NIGHTLY_POSTGRES_WORKLOADS", "append")
         .env("FAULTLINE_NIGHTLY_ZOOKEEPER_WORKLOADS", "register")
@@ -92,7 +111,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("== faultline test-all: VALID (6 of 6 runs) =="),
+        stdout.contains("== faultline test-all: VALID (9 of 9 runs) =="),
         "{stdout}"
     );
     let xml = std::fs::read_to_string(store.join("junit.xml")).unwrap();
@@ -101,7 +120,7 @@ fn the_nightly_script_runs_the_matrix_and_writes_junit() {
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .count();
-    assert_eq!(cases, 6, "{xml}");
+    assert_eq!(cases, 9, "{xml}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(store.join("summary.json")).unwrap())
             .unwrap();

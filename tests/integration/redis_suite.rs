@@ -103,6 +103,18 @@ fn redis_keeps_acknowledged_writes_when_fsynced_and_loses_them_on_snapshots() {
     assert!(ids["duplicated"].as_u64().unwrap() > 0, "{ids}");
     assert!(stdout.contains("ids handed out twice or more"), "{stdout}");
 
+    // Banks: a Lua transfer is one step on the primary and reaches the
+    // replicas whole, so even a snapshot that loses transfers keeps the total.
+    let (code, stdout, results) = redis_run(
+        &cluster,
+        &store,
+        &["--workload", "bank", "--persistence", "snapshot"],
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+    let checked = &results["checkers"]["bank"];
+    assert!(checked["reads"].as_u64().unwrap() > 50, "{checked}");
+    assert!(checked["transfers_ok"].as_u64().unwrap() > 50, "{checked}");
+
     // List-append transactions in MULTI / EXEC, the primary killed and
     // restarted from its fsynced append-only file: strict serializable.
     let (code, stdout, results) = redis_run(&cluster, &store, &["--workload", "append"]);

@@ -105,6 +105,18 @@ fn zookeeper_registers_stay_linearizable_as_leaders_die_and_unsynced_sets_are_he
         "{stdout}"
     );
 
+    // Banks: one znode each, set at the version read, the leader killed.
+    let (code, stdout, results) = zookeeper_run(
+        &cluster,
+        &store,
+        "kill",
+        &["--workload", "bank", "--seed", "1"],
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+    let checked = &results["checkers"]["bank"];
+    assert!(checked["transfers_ok"].as_u64().unwrap() > 50, "{checked}");
+    assert_eq!(checked["bad_reads"], 0, "{checked}");
+
     // Transactions are not in the suite: said at once.
     let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args([
@@ -119,6 +131,6 @@ fn zookeeper_registers_stay_linearizable_as_leaders_die_and_unsynced_sets_are_he
         .unwrap();
     assert_eq!(out.status.code(), Some(254));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("runs register, set, counter, lock and unique-ids"));
+        .contains("runs register, set, counter, lock, unique-ids and bank"));
     let _ = std::fs::remove_dir_all(&store);
 }

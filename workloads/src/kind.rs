@@ -26,11 +26,14 @@ pub enum WorkloadKind {
     /// Ids asked of shared generators, checked for duplicates.
     #[serde(rename = "unique-ids")]
     UniqueIds,
+    /// Transfers between accounts and reads of every balance, checked with
+    /// Jepsen's bank.
+    Bank,
 }
 
 impl WorkloadKind {
     /// Every workload.
-    pub const ALL: [WorkloadKind; 7] = [
+    pub const ALL: [WorkloadKind; 8] = [
         WorkloadKind::Register,
         WorkloadKind::Append,
         WorkloadKind::Wr,
@@ -38,6 +41,7 @@ impl WorkloadKind {
         WorkloadKind::Counter,
         WorkloadKind::Lock,
         WorkloadKind::UniqueIds,
+        WorkloadKind::Bank,
     ];
 
     /// Its name on the command line and in test.json.
@@ -50,6 +54,7 @@ impl WorkloadKind {
             WorkloadKind::Counter => "counter",
             WorkloadKind::Lock => "lock",
             WorkloadKind::UniqueIds => "unique-ids",
+            WorkloadKind::Bank => "bank",
         }
     }
 
@@ -60,7 +65,8 @@ impl WorkloadKind {
             | WorkloadKind::Set
             | WorkloadKind::Counter
             | WorkloadKind::Lock
-            | WorkloadKind::UniqueIds => None,
+            | WorkloadKind::UniqueIds
+            | WorkloadKind::Bank => None,
             WorkloadKind::Append => Some(TxnKind::Append),
             WorkloadKind::Wr => Some(TxnKind::Wr),
         }
@@ -82,7 +88,7 @@ impl FromStr for WorkloadKind {
             .find(|w| w.name() == text)
             .ok_or_else(|| {
                 format!(
-                    "unknown workload `{text}`; choose register, append, wr, set, counter, lock or unique-ids"
+                    "unknown workload `{text}`; choose register, append, wr, set, counter, lock, unique-ids or bank"
                 )
             })
     }
@@ -100,9 +106,9 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", kind.name()));
             assert_eq!(serde_json::from_str::<WorkloadKind>(&json).unwrap(), kind);
         }
-        assert!("bank"
+        assert!("banks"
             .parse::<WorkloadKind>()
             .unwrap_err()
-            .contains("register, append, wr, set, counter, lock or unique-ids"));
+            .contains("register, append, wr, set, counter, lock, unique-ids or bank"));
     }
 }

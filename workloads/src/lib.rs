@@ -11,6 +11,7 @@
 //! assert_eq!(op.key.as_deref(), Some("r0.0"));
 //! ```
 
+mod bank;
 mod counter;
 mod key_pool;
 mod kind;
@@ -20,6 +21,7 @@ mod set;
 mod transactional;
 mod unique_ids;
 
+pub use bank::{transfer_parts, BankWorkload, BANK_ACCOUNTS, BANK_TOTAL, INITIAL_BALANCE};
 pub use counter::CounterWorkload;
 pub use key_pool::KeyPool;
 pub use kind::WorkloadKind;

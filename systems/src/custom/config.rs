@@ -392,8 +392,8 @@ program = "./client --url http://{host}:8080"
                 "[nodes] needs `hosts",
             ),
             (
-                format!("{GOOD}[workload]\nname = \"bank\"\n"),
-                "workload.name = \"bank\" is unknown",
+                format!("{GOOD}[workload]\nname = \"banks\"\n"),
+                "workload.name = \"banks\" is unknown",
             ),
             (
                 format!("{GOOD}[workload]\nconsistency_model = \"serialisable\"\n"),

@@ -137,6 +137,9 @@ fn completion(line: &str, f: &str, echo: &Value, workload: WorkloadKind) -> Comp
         WorkloadKind::Counter if value.as_i64().is_none() => {
             Some("the counter's value, an integer")
         }
+        WorkloadKind::Bank if !value.is_array() => {
+            Some("every balance as a list, one per account, such as [10, 7, 13, 10, 10]")
+        }
         _ => None,
     };
     // An acknowledged generate without its id would hide a duplicate.
@@ -309,6 +312,10 @@ mod tests {
             WorkloadKind::UniqueIds,
         );
         assert_eq!((given.kind, given.value), (OpType::Ok, json!(41)));
+        // A bank's read without the balances is no empty bank.
+        let bank = completion(ok_null, "read", &Value::Null, WorkloadKind::Bank);
+        assert_eq!(bank.kind, OpType::Info);
+        assert!(bank.error.unwrap().contains("every balance as a list"));
     }
 
     #[tokio::test]

@@ -186,6 +186,8 @@ impl Client for EtcdClient {
             "add" if self.workload == WorkloadKind::Set => self.add(key, value).await,
             "read" if self.workload == WorkloadKind::Counter => self.read_counter(key).await,
             "add" if self.workload == WorkloadKind::Counter => self.increment(key, value).await,
+            "read" if self.workload == WorkloadKind::Bank => self.read_bank(key).await,
+            "transfer" => self.transfer(key, value).await,
             "read" => self.read(key).await,
             "write" => self.write(key, value).await,
             "cas" => self.cas(key, value).await,

@@ -1,6 +1,7 @@
 //! etcd: its lifecycle on the nodes, a client of its v3 JSON gateway, and
 //! the [`faultline_core::System`] that joins them.
 
+mod bank;
 mod client;
 mod counter;
 mod db;

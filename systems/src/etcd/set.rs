@@ -48,7 +48,7 @@ impl EtcdClient {
 
 /// The end of the range of keys that start with `prefix`: its last byte
 /// plus one (etcd's `clientv3.GetPrefixRangeEnd`).
-fn prefix_end(prefix: &str) -> Vec<u8> {
+pub(super) fn prefix_end(prefix: &str) -> Vec<u8> {
     let mut end = prefix.as_bytes().to_vec();
     while let Some(last) = end.pop() {
         if last < 0xff {

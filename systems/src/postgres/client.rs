@@ -28,7 +28,7 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::NoTls;
 
 /// One server, connected on first use and again after a lost connection.
-struct Endpoint {
+pub(super) struct Endpoint {
     config: tokio_postgres::Config,
     session: Mutex<Option<tokio_postgres::Client>>,
 }
@@ -58,11 +58,11 @@ impl Endpoint {
 
 /// Talks to one PostgreSQL deployment for one client process.
 pub struct PostgresClient {
-    primary: Endpoint,
+    pub(super) primary: Endpoint,
     /// Where reads go, when not to the primary.
     reads: Option<Endpoint>,
     workload: WorkloadKind,
-    timeout: Duration,
+    pub(super) timeout: Duration,
     /// The lock this process holds, if any (the lock workload).
     lock: crate::lock_token::LockToken,
 }
@@ -70,7 +70,7 @@ pub struct PostgresClient {
 /// SQLSTATE classes whose error certainly rolled the transaction back.
 const ROLLED_BACK: [&str; 5] = ["40", "23", "22", "42", "25"];
 
-type Param<'a> = (&'a (dyn ToSql + Sync), Type);
+pub(super) type Param<'a> = (&'a (dyn ToSql + Sync), Type);
 
 fn key_of(mop: &Value) -> Option<i64> {
     mop.get(1).and_then(Value::as_i64)
@@ -107,7 +107,7 @@ impl PostgresClient {
 
     /// `at`'s connection, made if there is none; put back by
     /// [`PostgresClient::settle`] when it is still good.
-    async fn checkout(&self, at: &Endpoint) -> Result<tokio_postgres::Client, Failure> {
+    pub(super) async fn checkout(&self, at: &Endpoint) -> Result<tokio_postgres::Client, Failure> {
         if let Some(client) = at.session.lock().await.take() {
             return Ok(client);
         }
@@ -127,7 +127,7 @@ impl PostgresClient {
     /// Classifies what work on `client` came to, by how far it got
     /// (`committing`: something that commits was sent); the connection
     /// goes back to `at` unless it broke or may still be busy.
-    async fn settle<T>(
+    pub(super) async fn settle<T>(
         &self,
         at: &Endpoint,
         client: tokio_postgres::Client,
@@ -179,7 +179,7 @@ impl PostgresClient {
         )
     }
 
-    fn reader(&self) -> &Endpoint {
+    pub(super) fn reader(&self) -> &Endpoint {
         self.reads.as_ref().unwrap_or(&self.primary)
     }
 
@@ -498,7 +498,7 @@ impl PostgresClient {
 
     /// How an operation ended, as the history records it (`unchanged`:
     /// what a failure carries).
-    fn completion(outcome: Result<Value, Failure>, unchanged: Value) -> Completion {
+    pub(super) fn completion(outcome: Result<Value, Failure>, unchanged: Value) -> Completion {
         match outcome {
             Ok(done) => Completion::ok(done),
             Err(failure) => failure.completion(unchanged),
@@ -513,6 +513,8 @@ impl Client for PostgresClient {
             "acquire" => return self.lock.acquire(|t| self.lock_op(f, name, t)).await,
             "release" => return self.lock.release(|t| self.lock_op(f, name, t)).await,
             "generate" => return self.generate(name).await,
+            "transfer" => return self.transfer(name, value).await,
+            "read" if self.workload == WorkloadKind::Bank => return self.read_bank(name).await,
             _ => {}
         }
         let outcome = match (f, key) {

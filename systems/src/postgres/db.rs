@@ -33,7 +33,8 @@ CREATE TABLE cells (k text PRIMARY KEY, v bigint);
 CREATE TABLE elements (k text NOT NULL, e bigint NOT NULL);
 CREATE INDEX elements_k ON elements (k);
 CREATE TABLE counters (k text PRIMARY KEY, v bigint NOT NULL);
-CREATE TABLE locks (k text PRIMARY KEY, token text NOT NULL, expires timestamptz NOT NULL);";
+CREATE TABLE locks (k text PRIMARY KEY, token text NOT NULL, expires timestamptz NOT NULL);
+CREATE TABLE accounts (bank text NOT NULL, account bigint NOT NULL, balance bigint NOT NULL, PRIMARY KEY (bank, account));";
 
 /// PostgreSQL as the database under test.
 #[derive(Clone, Debug, Default)]

@@ -4,6 +4,7 @@
 //! isolation level asked for; a client on `tokio-postgres` that writes to
 //! the primary and reads from it or from its own node.
 
+mod bank;
 mod client;
 mod db;
 mod options;

@@ -98,7 +98,11 @@ impl RedisClient {
         Ok(c)
     }
 
-    async fn query<T: FromRedisValue>(&self, at: &Endpoint, cmd: &Cmd) -> Result<T, Failure> {
+    pub(super) async fn query<T: FromRedisValue>(
+        &self,
+        at: &Endpoint,
+        cmd: &Cmd,
+    ) -> Result<T, Failure> {
         let mut connection = self.connection(at).await?;
         match cmd.query_async(&mut connection).await {
             Ok(value) => Ok(value),
@@ -266,6 +270,8 @@ impl Client for RedisClient {
             "acquire" => return self.lock.acquire(|t| self.lock_op(f, key, t)).await,
             "release" => return self.lock.release(|t| self.lock_op(f, key, t)).await,
             "generate" => return self.generate(key).await,
+            "transfer" => return self.transfer(key, value).await,
+            "read" if self.workload == WorkloadKind::Bank => return self.read_bank(key).await,
             "txn" => {
                 let Some(mops) = value.as_array() else {
                     return Completion::fail(

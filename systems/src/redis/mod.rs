@@ -3,6 +3,7 @@
 //! on the `redis` crate that writes to the primary and reads from the
 //! primary or from its own node.
 
+mod bank;
 mod client;
 mod db;
 mod options;

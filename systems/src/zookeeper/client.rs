@@ -25,7 +25,7 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(5);
 /// Talks to one ZooKeeper server for one client process.
 pub struct ZookeeperClient {
     server: String,
-    reads: ZookeeperReads,
+    pub(super) reads: ZookeeperReads,
     workload: WorkloadKind,
     /// Every znode's path starts with it: the run's own.
     root: String,
@@ -37,7 +37,7 @@ pub struct ZookeeperClient {
 
 /// How a request to the server failed: `wrote` says whether the request
 /// could have changed anything.
-fn classify(e: zk::Error, wrote: bool) -> Failure {
+pub(super) fn classify(e: zk::Error, wrote: bool) -> Failure {
     use zk::Error as E;
     match e {
         // Lost or ended with the request in flight: it may have applied.
@@ -76,7 +76,7 @@ impl ZookeeperClient {
         }
     }
 
-    fn path(&self, key: &str) -> String {
+    pub(super) fn path(&self, key: &str) -> String {
         format!("{}{}", self.root, key.replace('/', "-"))
     }
 
@@ -109,7 +109,7 @@ impl ZookeeperClient {
 
     /// Runs `work` on the session within the operation's timeout; past it
     /// the outcome is unknown.
-    async fn within<T, F, Fut>(&self, work: F) -> Result<T, Failure>
+    pub(super) async fn within<T, F, Fut>(&self, work: F) -> Result<T, Failure>
     where
         F: FnOnce(zk::Client) -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
@@ -207,12 +207,12 @@ impl ZookeeperClient {
     }
 }
 
-fn parse(data: &[u8]) -> Value {
+pub(super) fn parse(data: &[u8]) -> Value {
     let text = String::from_utf8_lossy(data);
     serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned()))
 }
 
-fn persistent() -> zk::CreateOptions<'static> {
+pub(super) fn persistent() -> zk::CreateOptions<'static> {
     zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all())
 }
 
@@ -391,6 +391,8 @@ impl Client for ZookeeperClient {
     async fn invoke(&self, f: &str, key: Option<&str>, value: &Value) -> Completion {
         let key = key.unwrap_or("faultline");
         match f {
+            "transfer" => return self.transfer(key, value).await,
+            "read" if self.workload == WorkloadKind::Bank => return self.read_bank(key).await,
             "acquire" => return self.lock.acquire(|t| self.lock_op(f, key, t)).await,
             "release" => return self.lock.release(|t| self.lock_op(f, key, t)).await,
             "generate" => {

@@ -4,6 +4,7 @@
 //! that keeps one session with the server on its own node, as Jepsen's
 //! ZooKeeper test does. Registers are znodes compared and set by version.
 
+mod bank;
 mod client;
 mod db;
 mod options;
