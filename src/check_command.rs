@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// Options of `faultline check`.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model), set (Jepsen's set-full: lost, stale and never-read elements of add/read histories), counter (Jepsen's counter: reads of add/read histories within their bounds), unique-ids (no id of generate histories acknowledged twice), bank (Jepsen's bank: reads of transfer/read histories sum to --bank-total, none negative).
+    /// The checker: linearizable (with --model), list-append or rw-register (transactions, with --consistency-model), set (Jepsen's set-full: lost, stale and never-read elements of add/read histories), counter (Jepsen's counter: reads of add/read histories within their bounds), unique-ids (no id of generate histories acknowledged twice), bank (Jepsen's bank: reads of transfer/read histories sum to --bank-total, none negative), watch (etcd's watch guarantees: put/watch histories, every watcher the same ordered revisions, none skipped).
     #[arg(long, value_enum, default_value_t = CheckerKind::Linearizable)]
     pub(crate) checker: CheckerKind,
     /// For list-append and rw-register: the model required (read-uncommitted, read-committed, repeatable-read, snapshot-isolation, serializable, strict-serializable, strong-session-...).
@@ -83,6 +83,8 @@ pub enum CheckerKind {
     UniqueIds,
     /// Bank: every read sums to the total, none negative (Jepsen's bank).
     Bank,
+    /// Watches: the same ordered revisions for every watcher, none skipped.
+    Watch,
 }
 
 impl CheckArgs {
@@ -98,6 +100,7 @@ impl CheckArgs {
             CheckerKind::RwRegister => serializable(Workload::RwRegister),
             CheckerKind::Counter => CheckSpec::Counter,
             CheckerKind::UniqueIds => CheckSpec::UniqueIds,
+            CheckerKind::Watch => CheckSpec::Watch,
             CheckerKind::Bank => CheckSpec::Bank {
                 accounts: self.bank_accounts,
                 total: self.bank_total,

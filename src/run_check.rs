@@ -194,6 +194,7 @@ fn describe(spec: &CheckSpec) -> String {
         } => "set (stale reads allowed)".to_owned(),
         CheckSpec::Counter => "counter".to_owned(),
         CheckSpec::UniqueIds => "unique-ids".to_owned(),
+        CheckSpec::Watch => "watch".to_owned(),
         CheckSpec::Bank { accounts, total } => {
             format!("bank ({accounts} accounts, total {total})")
         }
@@ -249,6 +250,7 @@ pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
         Ok(WorkloadKind::Register) => linearizable(),
         Ok(WorkloadKind::Counter) => CheckSpec::Counter,
         Ok(WorkloadKind::UniqueIds) => CheckSpec::UniqueIds,
+        Ok(WorkloadKind::Watch) => CheckSpec::Watch,
         Ok(WorkloadKind::Bank) => CheckSpec::Bank {
             accounts: faultline_workloads::BANK_ACCOUNTS as usize,
             total: faultline_workloads::BANK_TOTAL,
@@ -294,6 +296,7 @@ pub fn print_verdict(v: &RunVerdict) {
         RunAnalysis::Counter(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::UniqueIds(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::Bank(a) => println!("checker: {}: {}", a.model, v.valid),
+        RunAnalysis::Watch(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::Unchecked(_) => {}
     }
     crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);

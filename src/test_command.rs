@@ -136,6 +136,13 @@ impl Suite {
             bail!("--etcd-binary is etcd's; {system} comes from the nodes' {installed} package");
         }
         match (self, test.workload()) {
+            (_, WorkloadKind::Watch) => bail!(
+                "--workload watch is etcd's (its watch streams); the {system} suite runs {}",
+                match self {
+                    Suite::Zookeeper(_) => "register, set, counter, lock, unique-ids and bank",
+                    _ => "register, set, counter, lock, unique-ids, bank, append and wr",
+                }
+            ),
             (Suite::Zookeeper(_), WorkloadKind::Append | WorkloadKind::Wr) => bail!(
                 "--workload {}: the ZooKeeper suite runs register, set, counter, lock, unique-ids and bank; transactions are not in it yet",
                 test.workload()

@@ -8,6 +8,7 @@ use faultline_checkers::linearizable::{Analysis, Counterexample};
 use faultline_checkers::serializable::SerialAnalysis;
 use faultline_checkers::set::SetAnalysis;
 use faultline_checkers::unique_ids::UniqueIdsAnalysis;
+use faultline_checkers::watch::WatchAnalysis;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 
@@ -32,6 +33,7 @@ pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<Strin
         CheckedHistory::Counter(a) => counter_lines(&mut out, name, a),
         CheckedHistory::UniqueIds(a) => unique_ids_lines(&mut out, name, a),
         CheckedHistory::Bank(a) => bank_lines(&mut out, name, a),
+        CheckedHistory::Watch(a) => watch_lines(&mut out, name, a),
         CheckedHistory::Unchecked(reason) => out.push(format!("{name}: unknown: {reason}")),
     }
     out
@@ -58,32 +60,18 @@ pub fn one_line(checked: &CheckedHistory) -> String {
             a.counts_text(),
             a.not.join(", ")
         ),
-        CheckedHistory::Counter(a) => format!(
-            "{} ({}){}",
-            a.valid,
-            a.model,
-            prefixed(": ", &a.refuted_text())
-        ),
-        CheckedHistory::Set(a) => format!(
-            "{} ({}){}",
-            a.valid,
-            a.model,
-            prefixed(": ", &a.refuted_text())
-        ),
-        CheckedHistory::UniqueIds(a) => format!(
-            "{} ({}){}",
-            a.valid,
-            a.model,
-            prefixed(": ", &a.refuted_text())
-        ),
-        CheckedHistory::Bank(a) => format!(
-            "{} ({}){}",
-            a.valid,
-            a.model,
-            prefixed(": ", &a.refuted_text())
-        ),
+        CheckedHistory::Counter(a) => refuted_line(a.valid, &a.model, &a.refuted_text()),
+        CheckedHistory::Set(a) => refuted_line(a.valid, &a.model, &a.refuted_text()),
+        CheckedHistory::UniqueIds(a) => refuted_line(a.valid, &a.model, &a.refuted_text()),
+        CheckedHistory::Watch(a) => refuted_line(a.valid, &a.model, &a.refuted_text()),
+        CheckedHistory::Bank(a) => refuted_line(a.valid, &a.model, &a.refuted_text()),
         CheckedHistory::Unchecked(reason) => format!("unknown: {reason}"),
     }
+}
+
+/// `invalid (model): what was refuted`, or `valid (model)`.
+fn refuted_line(valid: Validity, model: &str, refuted: &str) -> String {
+    format!("{valid} ({model}){}", prefixed(": ", refuted))
 }
 
 /// `name: INVALID: what (counts)`, `name: unknown: why (counts)` or
@@ -113,6 +101,37 @@ fn and_more(out: &mut Vec<String>, found: u64, described: usize) {
             "  … and {} more (the report and results.json describe the first {described})",
             found - 1
         ));
+    }
+}
+
+fn watch_lines(out: &mut Vec<String>, name: &str, a: &WatchAnalysis) {
+    let counts = format!(
+        "{} puts acknowledged, {} watches delivering {} events, {} revisions of {} key(s)",
+        a.puts_ok, a.watches, a.events, a.revisions, a.keys
+    );
+    out.push(verdict_line(
+        name,
+        a.valid,
+        &a.refuted_text(),
+        a.reason.as_deref(),
+        &counts,
+    ));
+    if let Some(f) = a.findings.first() {
+        let key = f
+            .key
+            .as_deref()
+            .map_or(String::new(), |k| format!(" of {k}"));
+        let known = f.known_from.map_or(String::new(), |i| {
+            format!(", known from event {i} as {}", f.known)
+        });
+        out.push(format!(
+            "  {}: the watch{key} invoked at event {}, revision {} (it saw {}{known})",
+            f.error.name(),
+            f.operation,
+            f.revision,
+            f.seen
+        ));
+        and_more(out, a.errors.values().sum(), a.findings.len());
     }
 }
 

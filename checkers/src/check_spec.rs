@@ -9,6 +9,7 @@ use crate::linearizable::{self, ModelKind};
 use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
 use crate::set::{self, SetAnalysis};
 use crate::unique_ids::{self, UniqueIdsAnalysis};
+use crate::watch::{self, WatchAnalysis};
 use faultline_core::{Budget, CheckError, History, Validity};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::str::FromStr;
@@ -46,6 +47,9 @@ pub enum CheckSpec {
         /// What each bank's balances sum to.
         total: i64,
     },
+    /// etcd's watch guarantees: the same ordered revisions for every
+    /// watcher, none skipped, per key.
+    Watch,
 }
 
 /// A checker's full answer.
@@ -63,6 +67,8 @@ pub enum CheckedHistory {
     UniqueIds(Box<UniqueIdsAnalysis>),
     /// From the bank checker.
     Bank(Box<BankAnalysis>),
+    /// From the watch checker.
+    Watch(Box<WatchAnalysis>),
     /// Not checked: the history could not be (why, in words). Unknown.
     Unchecked(String),
 }
@@ -80,9 +86,11 @@ impl CheckSpec {
     pub const UNIQUE_IDS: &'static str = "unique-ids";
     /// The bank checker's name.
     pub const BANK: &'static str = "bank";
+    /// The watch checker's name.
+    pub const WATCH: &'static str = "watch";
 
     /// The checker's name as results.json files it: `linearizable` or
-    /// `serializable`, `set`, `counter`, `unique-ids` or `bank`.
+    /// `serializable`, `set`, `counter`, `unique-ids`, `bank` or `watch`.
     pub fn checker_name(&self) -> &'static str {
         match self {
             CheckSpec::Linearizable { .. } => CheckSpec::LINEARIZABLE,
@@ -91,6 +99,7 @@ impl CheckSpec {
             CheckSpec::Counter => CheckSpec::COUNTER,
             CheckSpec::UniqueIds => CheckSpec::UNIQUE_IDS,
             CheckSpec::Bank { .. } => CheckSpec::BANK,
+            CheckSpec::Watch => CheckSpec::WATCH,
         }
     }
 
@@ -120,6 +129,7 @@ impl CheckSpec {
             CheckSpec::Bank { accounts, total } => {
                 CheckedHistory::Bank(Box::new(bank::check(history, accounts, total)?))
             }
+            CheckSpec::Watch => CheckedHistory::Watch(Box::new(watch::check(history)?)),
         })
     }
 }
@@ -134,6 +144,7 @@ impl CheckedHistory {
             CheckedHistory::Counter(a) => a.valid,
             CheckedHistory::UniqueIds(a) => a.valid,
             CheckedHistory::Bank(a) => a.valid,
+            CheckedHistory::Watch(a) => a.valid,
             CheckedHistory::Unchecked(_) => Validity::Unknown,
         }
     }
@@ -183,6 +194,12 @@ impl CheckedHistory {
                     Err(e) => unreadable(e),
                 }
             }
+            CheckSpec::WATCH if value.get("model").is_some() => {
+                match WatchAnalysis::deserialize(value) {
+                    Ok(a) => CheckedHistory::Watch(Box::new(a)),
+                    Err(e) => unreadable(e),
+                }
+            }
             _ => CheckedHistory::Unchecked(reason()),
         }
     }
@@ -196,6 +213,7 @@ impl CheckedHistory {
             CheckedHistory::Counter(a) => serde_json::to_value(a),
             CheckedHistory::UniqueIds(a) => serde_json::to_value(a),
             CheckedHistory::Bank(a) => serde_json::to_value(a),
+            CheckedHistory::Watch(a) => serde_json::to_value(a),
             CheckedHistory::Unchecked(reason) => {
                 Ok(serde_json::json!({ "valid": "unknown", "reason": reason }))
             }
@@ -314,6 +332,19 @@ mod tests {
         assert_eq!(checked.valid(), Validity::Invalid);
         let back = CheckedHistory::from_json("bank", &checked.to_json());
         assert!(matches!(back, CheckedHistory::Bank(_)));
+        assert_eq!(back.to_json(), checked.to_json());
+
+        let watched = r#"{"process":0,"type":"invoke","f":"put","value":1}
+{"process":0,"type":"ok","f":"put","value":{"value":1,"revision":4}}
+{"process":1,"type":"invoke","f":"watch","value":null}
+{"process":1,"type":"ok","f":"watch","value":{"from":1,"events":[[3,7],[5,1]]}}"#;
+        let history = Format::Jsonl.parse(watched).unwrap().history;
+        let checked = CheckSpec::Watch
+            .check(&history, &Budget::default())
+            .unwrap();
+        assert_eq!(checked.valid(), Validity::Invalid);
+        let back = CheckedHistory::from_json("watch", &checked.to_json());
+        assert!(matches!(back, CheckedHistory::Watch(_)));
         assert_eq!(back.to_json(), checked.to_json());
 
         let unchecked = CheckedHistory::Unchecked("no history".into()).to_json();

@@ -20,7 +20,9 @@
 //!
 //! [`bank`] is Jepsen's bank: every acknowledged read of a bank's balances
 //! sums to its total and overdraws no account. [`counter`] and
-//! [`unique_ids`] are Jepsen's counter bounds and unique ids.
+//! [`unique_ids`] are Jepsen's counter bounds and unique ids. [`watch`]
+//! holds watchers to etcd's watch guarantees: the same ordered revisions
+//! for every watcher, none skipped.
 //!
 //! A [`CheckSpec`] names a checker and its model as data: a run records it,
 //! and [`CheckSpec::check`] judges any history the same way again.
@@ -51,6 +53,7 @@ mod linearizable_checker;
 pub mod serializable;
 pub mod set;
 pub mod unique_ids;
+pub mod watch;
 
 pub use check_spec::{CheckSpec, CheckedHistory};
 pub use linearizable_checker::LinearizableChecker;

@@ -2,7 +2,7 @@
 //! read that broke the bank with its balances, what it got wrong, when and
 //! where it ran, and the faults in force.
 
-use crate::explanation::{list_with_more, scope, Timing};
+use crate::explanation::{list_with_more, meanings, scope, Timing};
 use crate::html::escape;
 use faultline_checkers::bank::{BadRead, BankAnalysis};
 use std::fmt::Write;
@@ -52,16 +52,7 @@ pub fn explain_bank(body: &mut String, a: &BankAnalysis, timing: &Timing) {
             String::new()
         }
     );
-    let _ = writeln!(body, "<ul>");
-    for error in a.errors.keys() {
-        let _ = writeln!(
-            body,
-            "<li><code>{}</code>: {}</li>",
-            error.name(),
-            escape(error.meaning())
-        );
-    }
-    let _ = writeln!(body, "</ul>");
+    meanings(body, a.errors.keys().map(|e| (e.name(), e.meaning())));
     list_with_more(body, &a.examples, EXPLAINED, "bad reads", |bad| {
         read_story(bad, a.total, timing)
     });

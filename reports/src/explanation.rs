@@ -129,6 +129,15 @@ pub(crate) fn list_with_more<T>(
 }
 
 /// What was checked, in one line.
+/// A list of the kinds of finding a checker made, each with what it means.
+pub(crate) fn meanings<'a>(body: &mut String, kinds: impl Iterator<Item = (&'a str, &'a str)>) {
+    *body += "<ul>\n";
+    for (name, meaning) in kinds {
+        let _ = writeln!(body, "<li><code>{name}</code>: {}</li>", escape(meaning));
+    }
+    *body += "</ul>\n";
+}
+
 pub(crate) fn scope(body: &mut String, scope: &str, model: &str) {
     let _ = writeln!(
         body,

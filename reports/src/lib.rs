@@ -33,6 +33,7 @@ mod store_index;
 mod story;
 mod timeline;
 mod unique_ids_explanation;
+mod watch_explanation;
 
 pub use counterexample_svg::counterexample_svg;
 pub use cycle_svg::cycle_svg;

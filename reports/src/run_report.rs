@@ -104,6 +104,7 @@ fn model_of(checked: &CheckedHistory) -> &str {
         CheckedHistory::Counter(a) => &a.model,
         CheckedHistory::UniqueIds(a) => &a.model,
         CheckedHistory::Bank(a) => &a.model,
+        CheckedHistory::Watch(a) => &a.model,
         CheckedHistory::Unchecked(_) => "",
     }
 }
@@ -139,6 +140,10 @@ fn verdict_jump(checked: &CheckedHistory) -> String {
         ),
         CheckedHistory::UniqueIds(a) if a.valid == Validity::Invalid => format!(
             " {}; <a href=\"#duplicate-ids\">see the ids</a>",
+            escape(&a.refuted_text())
+        ),
+        CheckedHistory::Watch(a) if a.valid == Validity::Invalid => format!(
+            " {}; <a href=\"#watch-findings\">see the watches</a>",
             escape(&a.refuted_text())
         ),
         CheckedHistory::Bank(a) if a.valid == Validity::Invalid => format!(
@@ -352,6 +357,7 @@ fn checkers(body: &mut String, record: &RunRecord, run: &RunData, first: Option<
                 crate::unique_ids_explanation::explain_unique_ids(body, a, &timing)
             }
             CheckedHistory::Bank(a) => crate::bank_explanation::explain_bank(body, a, &timing),
+            CheckedHistory::Watch(a) => crate::watch_explanation::explain_watch(body, a, &timing),
             CheckedHistory::Unchecked(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));
             }

@@ -78,6 +78,9 @@ fn summarize(store: &Path, test: &str, run_dir: &Path) -> Option<RunSummary> {
             CheckedHistory::UniqueIds(a) if a.duplicated > 0 => {
                 anomalies.push(format!("duplicated id ×{}", a.duplicated));
             }
+            CheckedHistory::Watch(a) => {
+                anomalies.extend(a.errors.iter().map(|(e, n)| format!("{} ×{n}", e.name())));
+            }
             CheckedHistory::Bank(a) => {
                 anomalies.extend(a.errors.iter().map(|(e, n)| format!("{} ×{n}", e.name())));
             }

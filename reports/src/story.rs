@@ -13,6 +13,7 @@ use faultline_checkers::linearizable::Analysis;
 use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
 use faultline_checkers::set::SetAnalysis;
 use faultline_checkers::unique_ids::UniqueIdsAnalysis;
+use faultline_checkers::watch::WatchAnalysis;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 use std::fmt::Write;
@@ -45,6 +46,7 @@ pub fn first_seen(record: &RunRecord, run: &RunData) -> Option<FirstSeen> {
             CheckedHistory::Counter(a) => counter_firsts(checker, a, run),
             CheckedHistory::UniqueIds(a) => unique_ids_firsts(checker, a, run),
             CheckedHistory::Bank(a) => bank_firsts(checker, a, run),
+            CheckedHistory::Watch(a) => watch_firsts(checker, a, run),
             CheckedHistory::Unchecked(_) => Vec::new(),
         })
         .min_by(|a, b| a.at.total_cmp(&b.at))
@@ -185,6 +187,35 @@ fn unique_ids_firsts(checker: &str, a: &UniqueIdsAnalysis, run: &RunData) -> Vec
         .collect()
 }
 
+fn watch_firsts(checker: &str, a: &WatchAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.findings
+        .iter()
+        .filter_map(|f| {
+            Some(FirstSeen {
+                at: seen_at(run, f.operation)?,
+                invoke: f.operation,
+                what: format!("a watch {} revision {}", f.error.name(), f.revision),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn watch_line(a: &WatchAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!(
+            "every watcher saw the same ordered revisions, {} events in {} watches",
+            a.events, a.watches
+        ),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} in {} watches</strong> (<a href=\"#watch-findings\">see the watches</a>)",
+            escape(&a.refuted_text()),
+            a.watches
+        ),
+    }
+}
+
 fn bank_firsts(checker: &str, a: &BankAnalysis, run: &RunData) -> Vec<FirstSeen> {
     a.examples
         .iter()
@@ -307,6 +338,7 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
             CheckedHistory::Counter(a) => counter_line(a),
             CheckedHistory::UniqueIds(a) => unique_ids_line(a),
             CheckedHistory::Bank(a) => bank_line(a),
+            CheckedHistory::Watch(a) => watch_line(a),
             CheckedHistory::Unchecked(reason) => format!("not checked: {}", escape(reason)),
         };
         let _ = writeln!(

@@ -145,6 +145,7 @@ impl TestConfig {
             },
             WorkloadKind::Counter => CheckSpec::Counter,
             WorkloadKind::UniqueIds => CheckSpec::UniqueIds,
+            WorkloadKind::Watch => CheckSpec::Watch,
             WorkloadKind::Bank => CheckSpec::Bank {
                 accounts: faultline_workloads::BANK_ACCOUNTS as usize,
                 total: faultline_workloads::BANK_TOTAL,

@@ -137,6 +137,12 @@ pub(crate) fn run_case(
                 .clone()
                 .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
         ),
+        RunAnalysis::Watch(a) => (
+            CheckSpec::WATCH,
+            a.reason
+                .clone()
+                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
+        ),
         RunAnalysis::Bank(a) => (
             CheckSpec::BANK,
             a.reason

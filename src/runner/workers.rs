@@ -8,7 +8,7 @@ use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
 use faultline_workloads::{
     BankWorkload, CounterWorkload, LockWorkload, Planned, RegisterWorkload, SetWorkload,
-    TxnWorkload, UniqueIdsWorkload, WorkloadKind,
+    TxnWorkload, UniqueIdsWorkload, WatchWorkload, WorkloadKind,
 };
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -105,7 +105,10 @@ pub async fn run_client(
         let performed = process.perform(&planned).await;
         last_keys = match &planned.key {
             // A lock or a generator has nothing to read at the end.
-            Some(_) if matches!(plan, Plan::Lock(_) | Plan::UniqueIds(_)) => Vec::new(),
+            // A watch stream has no final read either: its watches are its reads.
+            Some(_) if matches!(plan, Plan::Lock(_) | Plan::UniqueIds(_) | Plan::Watch(_)) => {
+                Vec::new()
+            }
             // Keys move forward: a set is new when it differs from the last.
             Some(key) if matches!(plan, Plan::Set(_)) => {
                 if last_keys.last() != Some(key) {
@@ -150,6 +153,7 @@ enum Plan {
     Lock(LockWorkload),
     UniqueIds(UniqueIdsWorkload),
     Bank(BankWorkload),
+    Watch(WatchWorkload),
 }
 
 impl Plan {
@@ -168,6 +172,7 @@ impl Plan {
             WorkloadKind::Lock => Plan::Lock(LockWorkload { processes_per_key }),
             WorkloadKind::UniqueIds => Plan::UniqueIds(UniqueIdsWorkload { processes_per_key }),
             WorkloadKind::Bank => Plan::Bank(BankWorkload { processes_per_key }),
+            WorkloadKind::Watch => Plan::Watch(WatchWorkload { processes_per_key }),
             // Transactions come shared, above.
             WorkloadKind::Register | WorkloadKind::Append | WorkloadKind::Wr => Plan::Register(
                 RegisterWorkload::new(processes_per_key, config.ops_per_key, config.concurrency),
@@ -185,6 +190,7 @@ impl Plan {
             Plan::Lock(l) => l.next(worker, n),
             Plan::UniqueIds(u) => u.next(worker),
             Plan::Bank(b) => b.next(worker, rng),
+            Plan::Watch(w) => w.next(worker, n, rng),
         }
     }
 }

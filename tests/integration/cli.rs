@@ -619,6 +619,17 @@ fn a_read_that_saw_half_a_transfer_breaks_the_bank_and_fail_info_and_pending_are
 }
 
 #[test]
+fn only_etcd_runs_the_watch_workload() {
+    for suite in ["redis", "postgres", "zookeeper"] {
+        let out = faultline(&["test", suite, "--nodes", "a,b,c", "--workload", "watch"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(254), "{suite}: {stderr}");
+        assert!(stderr.contains("--workload watch is etcd's"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
 fn an_id_acknowledged_twice_refutes_unique_ids_and_fail_info_and_pending_give_none() {
     // Jepsen's unique-ids shape: id 2 acknowledged to process 1 twice,
     // the second time after a kill; a timed-out, a failed and a pending generate

@@ -56,6 +56,22 @@ fn valid_demo(store: &Path, cluster: &str, subnet: &str, extra: &[&str]) -> Stri
     stdout
 }
 
+/// Checks `events` (a run's history, altered) with `checker`, which must
+/// refute it; what it printed.
+fn check_tampered(store: &Path, events: &[Value], checker: &str) -> String {
+    let tampered = store.join("tampered.jsonl");
+    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
+    std::fs::write(&tampered, lines.join("\n")).unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["check", "--checker", checker])
+        .arg(&tampered)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_eq!(check.status.code(), Some(1), "{out}");
+    out
+}
+
 /// The latest run's results.json.
 fn results(store: &Path) -> Value {
     let text = std::fs::read_to_string(store.join("latest/results.json"))
@@ -565,21 +581,70 @@ fn counters_under_partitions_and_kills_read_within_their_bounds() {
     let count = events[last_read]["value"].as_i64().unwrap();
     assert!(count >= 100, "the last read counted {count}");
     events[last_read]["value"] = (count + 1_000_000).into();
-    let tampered = store.join("tampered.jsonl");
-    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
-    std::fs::write(&tampered, lines.join("\n")).unwrap();
-    let check = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["check", "--checker", "counter"])
-        .arg(&tampered)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(check.status.code(), Some(1), "{out}");
+    let out = check_tampered(&store, &events, "counter");
     assert!(
         out.contains("INVALID: 1 read out of bounds")
             && out.contains(&format!("returned {}", count + 1_000_000)),
         "{out}"
     );
     assert_nothing_left("itctr");
+    let _ = std::fs::remove_dir_all(&store);
+}
+
+#[test]
+fn watchers_see_every_revision_in_order_under_partitions_and_kills() {
+    if !root_or_skip("watchers_see_every_revision_in_order_under_partitions_and_kills") {
+        return;
+    }
+    let store = store_dir("watch");
+    let stdout = valid_demo(
+        &store,
+        "itwatch",
+        "10.73.0",
+        &[
+            "--workload",
+            "watch",
+            "--nemesis",
+            "partition,kill",
+            "--seed",
+            "2",
+        ],
+    );
+    assert!(stdout.contains("checker: watch: valid"), "{stdout}");
+    let results = results(&store);
+    let checked = &results["checkers"]["watch"];
+    assert!(checked["puts_ok"].as_u64().unwrap() > 300, "{checked}");
+    assert!(checked["watches"].as_u64().unwrap() > 50, "{checked}");
+    assert!(checked["events"].as_u64().unwrap() > 300, "{checked}");
+    // A watch that delivered three or more events loses its middle one,
+    // the revision of an acknowledged put: the watch skipped it.
+    let mut events = history(&store);
+    let acknowledged: std::collections::BTreeSet<i64> = events
+        .iter()
+        .filter(|e| e["type"] == "ok" && e["f"] == "put")
+        .filter_map(|e| e["value"]["revision"].as_i64())
+        .collect();
+    let (watch, middle) = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["type"] == "ok" && e["f"] == "watch")
+        .find_map(|(i, e)| {
+            let delivered = e["value"]["events"].as_array()?;
+            (1..delivered.len().saturating_sub(1))
+                .find(|&j| acknowledged.contains(&delivered[j][0].as_i64().unwrap()))
+                .map(|j| (i, j))
+        })
+        .expect("a watch delivered an acknowledged put between two events");
+    let dropped = events[watch]["value"]["events"]
+        .as_array_mut()
+        .unwrap()
+        .remove(middle);
+    let out = check_tampered(&store, &events, "watch");
+    assert!(
+        out.contains("INVALID: 1 revision skipped")
+            && out.contains(&format!("revision {}", dropped[0])),
+        "{out}"
+    );
+    assert_nothing_left("itwatch");
     let _ = std::fs::remove_dir_all(&store);
 }

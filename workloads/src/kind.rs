@@ -29,11 +29,14 @@ pub enum WorkloadKind {
     /// Transfers between accounts and reads of every balance, checked with
     /// Jepsen's bank.
     Bank,
+    /// Puts to shared keys and watches of them (etcd's), checked against
+    /// etcd's watch guarantees.
+    Watch,
 }
 
 impl WorkloadKind {
     /// Every workload.
-    pub const ALL: [WorkloadKind; 8] = [
+    pub const ALL: [WorkloadKind; 9] = [
         WorkloadKind::Register,
         WorkloadKind::Append,
         WorkloadKind::Wr,
@@ -42,6 +45,7 @@ impl WorkloadKind {
         WorkloadKind::Lock,
         WorkloadKind::UniqueIds,
         WorkloadKind::Bank,
+        WorkloadKind::Watch,
     ];
 
     /// Its name on the command line and in test.json.
@@ -55,6 +59,7 @@ impl WorkloadKind {
             WorkloadKind::Lock => "lock",
             WorkloadKind::UniqueIds => "unique-ids",
             WorkloadKind::Bank => "bank",
+            WorkloadKind::Watch => "watch",
         }
     }
 
@@ -66,7 +71,8 @@ impl WorkloadKind {
             | WorkloadKind::Counter
             | WorkloadKind::Lock
             | WorkloadKind::UniqueIds
-            | WorkloadKind::Bank => None,
+            | WorkloadKind::Bank
+            | WorkloadKind::Watch => None,
             WorkloadKind::Append => Some(TxnKind::Append),
             WorkloadKind::Wr => Some(TxnKind::Wr),
         }
@@ -88,7 +94,7 @@ impl FromStr for WorkloadKind {
             .find(|w| w.name() == text)
             .ok_or_else(|| {
                 format!(
-                    "unknown workload `{text}`; choose register, append, wr, set, counter, lock, unique-ids or bank"
+                    "unknown workload `{text}`; choose register, append, wr, set, counter, lock, unique-ids, bank or watch"
                 )
             })
     }
@@ -109,6 +115,6 @@ mod tests {
         assert!("banks"
             .parse::<WorkloadKind>()
             .unwrap_err()
-            .contains("register, append, wr, set, counter, lock, unique-ids or bank"));
+            .contains("register, append, wr, set, counter, lock, unique-ids, bank or watch"));
     }
 }

@@ -20,6 +20,7 @@ mod register;
 mod set;
 mod transactional;
 mod unique_ids;
+mod watch;
 
 pub use bank::{transfer_parts, BankWorkload, BANK_ACCOUNTS, BANK_TOTAL, INITIAL_BALANCE};
 pub use counter::CounterWorkload;
@@ -30,3 +31,4 @@ pub use register::{Planned, RegisterWorkload};
 pub use set::SetWorkload;
 pub use transactional::{TxnKind, TxnShape, TxnWorkload};
 pub use unique_ids::UniqueIdsWorkload;
+pub use watch::WatchWorkload;

@@ -317,8 +317,11 @@ impl CustomConfig {
         }
         match self.workload.name.parse::<faultline_workloads::WorkloadKind>() {
             Err(_) => bail!(
-                "workload.name = \"{}\" is unknown; use register, append, wr, set, counter or lock",
+                "workload.name = \"{}\" is unknown; use register, append, wr, set, counter, lock, unique-ids or bank",
                 self.workload.name
+            ),
+            Ok(faultline_workloads::WorkloadKind::Watch) => bail!(
+                "workload.name = \"watch\" is etcd's (`faultline test etcd --workload watch`); use register, append, wr, set, counter, lock, unique-ids or bank"
             ),
             Ok(kind) if kind != faultline_workloads::WorkloadKind::Register && self.client.http.is_some() => bail!(
                 "workload.name = \"{kind}\": [client.http] has requests for the register workload only; give a client program instead (`program = \"...\"` under [client], protocol in the README)"
@@ -394,6 +397,10 @@ program = "./client --url http://{host}:8080"
             (
                 format!("{GOOD}[workload]\nname = \"banks\"\n"),
                 "workload.name = \"banks\" is unknown",
+            ),
+            (
+                format!("{GOOD}[workload]\nname = \"watch\"\n"),
+                "workload.name = \"watch\" is etcd's",
             ),
             (
                 format!("{GOOD}[workload]\nconsistency_model = \"serialisable\"\n"),

@@ -12,8 +12,8 @@ use std::time::Duration;
 /// Talks to one etcd member.
 #[derive(Clone, Debug)]
 pub struct EtcdClient {
-    http: reqwest::Client,
-    url: String,
+    pub(super) http: reqwest::Client,
+    pub(super) url: String,
     pub(super) serializable_reads: bool,
     /// Put before every key in etcd (not in the history): a run's data
     /// never meets another run's, whatever a node kept.
@@ -24,6 +24,9 @@ pub struct EtcdClient {
     workload: WorkloadKind,
     /// The lock this process holds, if any (the lock workload).
     pub(super) lock: crate::lock_token::LockToken,
+    /// The last revision this process's watches saw, per key (the watch
+    /// workload): the next watch of the key starts after it.
+    pub(super) watched: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, i64>>>,
 }
 
 impl EtcdClient {
@@ -43,6 +46,7 @@ impl EtcdClient {
             key_prefix: String::new(),
             workload: WorkloadKind::Register,
             lock: Default::default(),
+            watched: Default::default(),
         }
     }
 
@@ -188,6 +192,8 @@ impl Client for EtcdClient {
             "add" if self.workload == WorkloadKind::Counter => self.increment(key, value).await,
             "read" if self.workload == WorkloadKind::Bank => self.read_bank(key).await,
             "transfer" => self.transfer(key, value).await,
+            "put" => self.put(key, value).await,
+            "watch" => self.watch(key).await,
             "read" => self.read(key).await,
             "write" => self.write(key, value).await,
             "cas" => self.cas(key, value).await,

@@ -13,6 +13,7 @@ mod set;
 mod system;
 mod txn;
 mod unique_ids;
+mod watch;
 
 pub use client::EtcdClient;
 pub use db::{client_url, peer_url, pid_file, EtcdDb};
