@@ -100,6 +100,7 @@ impl Suite {
                 config.redis = Some(RedisOptions {
                     reads: redis.reads,
                     persistence: redis.persistence,
+                    sentinel: redis.sentinel,
                 })
             }
             Suite::Postgres(postgres) => {
@@ -183,6 +184,9 @@ struct RedisArgs {
     /// How writes persist: always (append-only file fsynced before each reply), everysec, no (fsync left to the kernel), snapshot (no append-only file; a snapshot each second with changes).
     #[arg(long, value_enum, default_value_t = Persistence::Always)]
     persistence: Persistence,
+    /// Run Redis Sentinel beside every server: when the primary stops answering for 1 s, a majority of sentinels promote a replica, and clients ask a sentinel where the primary is.
+    #[arg(long)]
+    sentinel: bool,
 }
 
 /// Options of `faultline test-all`.

@@ -130,3 +130,56 @@ fn redis_keeps_acknowledged_writes_when_fsynced_and_loses_them_on_snapshots() {
     );
     let _ = std::fs::remove_dir_all(&store);
 }
+
+#[test]
+fn sentinels_fail_the_primary_over_and_its_isolated_writes_are_lost() {
+    if !root_or_skip("sentinels_fail_the_primary_over_and_its_isolated_writes_are_lost") {
+        return;
+    }
+    let cluster = TestCluster::up("itsent", 3, "10.70.0");
+    let store = std::env::temp_dir().join(format!("faultline-it-{}-sentinel", std::process::id()));
+    let _ = std::fs::remove_dir_all(&store);
+    // The primary cut off from both replicas for 10 s: the sentinels on
+    // the majority side promote a replica, while clients on the primary's
+    // node, told by their own sentinel that it is still the primary, keep
+    // writing to it; when the network heals it is made a replica of the
+    // new primary and drops what it took alone. Redis replicates
+    // asynchronously and documents such losses.
+    let (code, stdout, results) = suite_run(
+        "redis",
+        &cluster,
+        &store,
+        &[
+            "--sentinel",
+            "--workload",
+            "set",
+            "--nemesis",
+            "partition",
+            "--partition",
+            "primaries",
+            "--nemesis-interval",
+            "10",
+            "--time-limit",
+            "24",
+            "--recovery-time",
+            "3",
+            "--seed",
+            "3",
+        ],
+    );
+    let logs: String = ["n1", "n2", "n3"]
+        .iter()
+        .filter_map(|n| {
+            std::fs::read_to_string(store.join(format!("latest/nodes/{n}/sentinel.log"))).ok()
+        })
+        .collect();
+    assert!(
+        logs.contains("+switch-master faultline"),
+        "no failover: {stdout}"
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    let set = &results["checkers"]["set"];
+    assert!(set["lost"]["count"].as_u64().unwrap() > 0, "{set}");
+    assert!(stdout.contains(" lost ("), "{stdout}");
+    let _ = std::fs::remove_dir_all(&store);
+}

@@ -36,6 +36,9 @@ pub(super) async fn connect(
 /// One server, connected on first use and again after a lost connection.
 pub(super) struct Endpoint {
     url: String,
+    /// Sentinels (`host:port`) to ask where the server is, each time it is
+    /// connected: then `url` is not used (the primary under `--sentinel`).
+    sentinels: Vec<String>,
     connection: Mutex<Option<MultiplexedConnection>>,
 }
 
@@ -48,6 +51,7 @@ impl Endpoint {
     pub(super) fn at(url: &str) -> Endpoint {
         Endpoint {
             url: url.to_owned(),
+            sentinels: Vec::new(),
             connection: Mutex::new(None),
         }
     }
@@ -85,15 +89,30 @@ impl RedisClient {
         }
     }
 
+    /// The same client finding the primary by asking `sentinels`
+    /// (`host:port`, in order) each time it connects to it.
+    pub fn with_sentinels(mut self, sentinels: Vec<String>) -> RedisClient {
+        self.primary.sentinels = sentinels;
+        self
+    }
+
     /// The endpoint's connection, made on first use.
     async fn connection(&self, at: &Endpoint) -> Result<MultiplexedConnection, Failure> {
         let mut slot = at.connection.lock().await;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
-        let c = connect(&at.url, self.timeout)
+        let url = if at.sentinels.is_empty() {
+            at.url.clone()
+        } else {
+            let primary = super::sentinel::current_primary(&at.sentinels, Duration::from_secs(1))
+                .await
+                .map_err(Failure::Unreachable)?;
+            format!("redis://{primary}/")
+        };
+        let c = connect(&url, self.timeout)
             .await
-            .map_err(|e| Failure::Unreachable(format!("cannot connect: {e}")))?;
+            .map_err(|e| Failure::Unreachable(format!("cannot connect to {url}: {e}")))?;
         *slot = Some(c.clone());
         Ok(c)
     }
@@ -126,7 +145,12 @@ impl RedisClient {
     /// Classifies `e`; a connection that broke is dropped for a fresh one.
     async fn failed(&self, at: &Endpoint, e: RedisError) -> Failure {
         if e.code().is_some() {
-            // READONLY, LOADING, MASTERDOWN...: the server refused it.
+            // READONLY, LOADING, MASTERDOWN...: the server refused it. A
+            // primary demoted to a replica says READONLY: under sentinels
+            // the next connection asks them where the primary went.
+            if e.code() == Some("READONLY") {
+                *at.connection.lock().await = None;
+            }
             return Failure::Certain(format!("rejected: {e}"));
         }
         *at.connection.lock().await = None;

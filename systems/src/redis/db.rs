@@ -3,7 +3,7 @@
 //! pidfile), the first node the primary and every other its replica, each
 //! started anew on an empty data directory and stopped by pidfile only.
 
-use super::Persistence;
+use super::{sentinel, Persistence};
 use crate::pidfile;
 use faultline_core::shell::ShellQuoted;
 use faultline_core::{DataDir, Db, DbError, Node, Remote};
@@ -22,6 +22,8 @@ pub struct RedisDb {
     pub persistence: Persistence,
     /// Per node name, words put before the server's command (libfaketime's).
     pub launch_prefix: BTreeMap<String, String>,
+    /// A sentinel beside every server (`--sentinel`).
+    pub sentinel: bool,
 }
 
 fn dir(node: &Node) -> PathBuf {
@@ -81,6 +83,8 @@ impl RedisDb {
 
 impl Db for RedisDb {
     fn clear_leftovers(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        // A sentinel first: one left running would fail over what follows.
+        pidfile::stop_leftover(remote, node, &sentinel::pid_file(node), "Redis Sentinel")?;
         pidfile::stop_leftover(remote, node, &pid_file(node), "Redis")?;
         // A fresh server: nothing from an earlier run.
         remote.run(
@@ -97,10 +101,16 @@ impl Db for RedisDb {
     fn setup(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
         self.install(remote, node)?;
         self.clear_leftovers(remote, node)?;
-        self.start(remote, node, cluster)
+        self.start(remote, node, cluster)?;
+        if self.sentinel {
+            sentinel::start(remote, node, cluster)?;
+        }
+        Ok(())
     }
 
     fn teardown(&self, remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
+        // The sentinel first, so that it fails nothing over as servers stop.
+        sentinel::stop(remote, node)?;
         pidfile::stop(remote, &pid_file(node))?;
         remote.run(
             &format!("{}; rm -f {}", Self::wipe(node), pid_file(node).quoted()),
@@ -110,7 +120,11 @@ impl Db for RedisDb {
     }
 
     fn log_files(&self, node: &Node) -> Vec<PathBuf> {
-        vec![dir(node).join("redis.log")]
+        let mut logs = vec![dir(node).join("redis.log")];
+        if self.sentinel {
+            logs.push(sentinel::log_file(node));
+        }
+        logs
     }
 }
 

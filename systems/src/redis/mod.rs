@@ -1,12 +1,13 @@
 //! Redis from Debian's packages: one primary (the first node) and every
-//! other node its replica (`--replicaof`), persistence as chosen, a client
-//! on the `redis` crate that writes to the primary and reads from the
-//! primary or from its own node.
+//! other node its replica (`--replicaof`), persistence as chosen, Redis
+//! Sentinel for failover if asked, a client on the `redis` crate that
+//! writes to the primary and reads from the primary or from its own node.
 
 mod bank;
 mod client;
 mod db;
 mod options;
+pub mod sentinel;
 mod system;
 mod txn;
 

@@ -10,6 +10,9 @@ pub struct RedisOptions {
     pub reads: RedisReads,
     /// How the servers persist writes.
     pub persistence: Persistence,
+    /// A sentinel beside every server, failing the primary over.
+    #[serde(default)]
+    pub sentinel: bool,
 }
 
 impl RedisOptions {

@@ -2,7 +2,7 @@
 //! process, health as "answers PING in the role this run gave it", kill,
 //! pause, the primary (the first node) and its data directory.
 
-use super::{RedisClient, RedisDb, RedisOptions, RedisReads};
+use super::{sentinel, RedisClient, RedisDb, RedisOptions, RedisReads};
 use crate::RunContext;
 use faultline_core::{
     BoxFuture, DataDir, Db, DynClient, Kill, Node, Pause, Primaries, Remote, System,
@@ -27,6 +27,7 @@ impl RedisSystem {
             db: RedisDb {
                 persistence: options.persistence,
                 launch_prefix: run.launch_prefix.clone(),
+                sentinel: options.sentinel,
             },
             key_prefix: run.key_prefix(),
             workload: run.workload,
@@ -51,13 +52,18 @@ impl System for RedisSystem {
 
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient> {
         let reads = (self.options.reads == RedisReads::Local).then_some(node);
-        Box::new(RedisClient::new(
+        let client = RedisClient::new(
             self.primary(),
             reads,
             self.workload,
             &self.key_prefix,
             timeout,
-        ))
+        );
+        Box::new(if self.options.sentinel {
+            client.with_sentinels(sentinel::sentinels_from(node, &self.nodes))
+        } else {
+            client
+        })
     }
 
     /// It answers `ROLE` as this run made it: the first node `master`,
@@ -83,6 +89,10 @@ impl System for RedisSystem {
                 Some(redis::Value::SimpleString(text)) => text.clone(),
                 other => return Err(format!("ROLE answered {other:?}")),
             };
+            // Sentinels move the primary: either role is this run's.
+            if self.options.sentinel && (name == "master" || name == "slave") {
+                return Ok(());
+            }
             let expected = if node.name == self.primary().name {
                 "master"
             } else {
@@ -113,13 +123,28 @@ impl System for RedisSystem {
     }
 }
 
-/// The primary is the first node, always (no failover in this suite).
+/// The primary: the first node, or under `--sentinel` the one the
+/// sentinels name (none when no sentinel answers: nothing to aim at).
 impl Primaries for RedisSystem {
     fn primaries<'a>(
         &'a self,
         _cluster: &'a [Node],
         _remotes: &'a [Arc<dyn Remote>],
     ) -> BoxFuture<'a, Vec<String>> {
-        Box::pin(async move { vec![self.primary().name.clone()] })
+        Box::pin(async move {
+            if !self.options.sentinel {
+                return vec![self.primary().name.clone()];
+            }
+            let sentinels = sentinel::sentinels_from(self.primary(), &self.nodes);
+            let Ok(address) = sentinel::current_primary(&sentinels, Duration::from_secs(1)).await
+            else {
+                return Vec::new();
+            };
+            self.nodes
+                .iter()
+                .filter(|n| address == format!("{}:{}", n.host, super::db::PORT))
+                .map(|n| n.name.clone())
+                .collect()
+        })
     }
 }
