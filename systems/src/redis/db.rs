@@ -50,11 +50,19 @@ impl RedisDb {
 
     /// Starts the server in the background, its PID in the pidfile: the
     /// primary on the first node of `cluster`, a replica of it elsewhere.
+    /// Under `--sentinel`, a server started again (after a kill) follows
+    /// the primary its sentinel names, as one whose configuration the
+    /// sentinels rewrote would: started in its first role it could come
+    /// back a second primary, or follow a demoted one.
     fn start(&self, remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), DbError> {
-        let replica_of = cluster
-            .first()
-            .filter(|primary| primary.name != node.name)
-            .map_or(String::new(), |p| format!(" --replicaof {} {PORT}", p.host));
+        let primary = self
+            .sentinel
+            .then(|| sentinel::primary_seen_from(remote, node))
+            .flatten()
+            .or_else(|| cluster.first().map(|p| p.host.clone()));
+        let replica_of = primary
+            .filter(|host| *host != node.host)
+            .map_or(String::new(), |host| format!(" --replicaof {host} {PORT}"));
         let d = dir(node);
         let command = format!(
             // Only the server goes to the background, every descriptor

@@ -75,6 +75,19 @@ pub fn start(remote: &dyn Remote, node: &Node, cluster: &[Node]) -> Result<(), D
     Ok(())
 }
 
+/// Where the sentinel on `node` says the primary is (its host), asked
+/// there with `redis-cli`; `None` when it does not answer (not started
+/// yet: the run's first start).
+pub fn primary_seen_from(remote: &dyn Remote, node: &Node) -> Option<String> {
+    let command = format!(
+        "timeout 2 redis-cli -h {} -p {SENTINEL_PORT} --raw SENTINEL get-master-addr-by-name {MASTER_NAME}",
+        node.host
+    );
+    let out = remote.exec(&command, SHORT).ok()?;
+    let host = out.stdout.lines().next()?.trim().to_owned();
+    (out.status == 0 && !host.is_empty() && !host.contains(' ')).then_some(host)
+}
+
 /// Stops the sentinel on `node`, if one runs.
 pub fn stop(remote: &dyn Remote, node: &Node) -> Result<(), DbError> {
     pidfile::stop(remote, &pid_file(node))
