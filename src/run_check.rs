@@ -292,12 +292,8 @@ pub fn print_verdict(v: &RunVerdict) {
         RunAnalysis::Serializable(a) => {
             println!("checker: {} ({}): {}", a.model, a.workload, v.valid)
         }
-        RunAnalysis::Set(a) => println!("checker: {}: {}", a.model, v.valid),
-        RunAnalysis::Counter(a) => println!("checker: {}: {}", a.model, v.valid),
-        RunAnalysis::UniqueIds(a) => println!("checker: {}: {}", a.model, v.valid),
-        RunAnalysis::Bank(a) => println!("checker: {}: {}", a.model, v.valid),
-        RunAnalysis::Watch(a) => println!("checker: {}: {}", a.model, v.valid),
         RunAnalysis::Unchecked(_) => {}
+        other => println!("checker: {}: {}", other.model(), v.valid),
     }
     crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);
 }

@@ -149,6 +149,48 @@ impl CheckedHistory {
         }
     }
 
+    /// The checker's name as results.json files it (`unchecked` when none ran).
+    pub fn checker_name(&self) -> &'static str {
+        match self {
+            CheckedHistory::Linearizable(_) => CheckSpec::LINEARIZABLE,
+            CheckedHistory::Serializable(_) => CheckSpec::SERIALIZABLE,
+            CheckedHistory::Set(_) => CheckSpec::SET,
+            CheckedHistory::Counter(_) => CheckSpec::COUNTER,
+            CheckedHistory::UniqueIds(_) => CheckSpec::UNIQUE_IDS,
+            CheckedHistory::Bank(_) => CheckSpec::BANK,
+            CheckedHistory::Watch(_) => CheckSpec::WATCH,
+            CheckedHistory::Unchecked(_) => "unchecked",
+        }
+    }
+
+    /// The model the analysis judged against (empty when none ran).
+    pub fn model(&self) -> &str {
+        match self {
+            CheckedHistory::Linearizable(a) => &a.model,
+            CheckedHistory::Serializable(a) => &a.model,
+            CheckedHistory::Set(a) => &a.model,
+            CheckedHistory::Counter(a) => &a.model,
+            CheckedHistory::UniqueIds(a) => &a.model,
+            CheckedHistory::Bank(a) => &a.model,
+            CheckedHistory::Watch(a) => &a.model,
+            CheckedHistory::Unchecked(_) => "",
+        }
+    }
+
+    /// Why the verdict is unknown, when the analysis says.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            CheckedHistory::Linearizable(a) => a.reason.as_deref(),
+            CheckedHistory::Serializable(a) => a.reason.as_deref(),
+            CheckedHistory::Set(a) => a.reason.as_deref(),
+            CheckedHistory::Counter(a) => a.reason.as_deref(),
+            CheckedHistory::UniqueIds(a) => a.reason.as_deref(),
+            CheckedHistory::Bank(a) => a.reason.as_deref(),
+            CheckedHistory::Watch(a) => a.reason.as_deref(),
+            CheckedHistory::Unchecked(reason) => Some(reason),
+        }
+    }
+
     /// Reads back what [`CheckedHistory::to_json`] wrote under the checker
     /// name `checker` in `results.json`; an analysis that cannot be read
     /// (another version's, say) is `Unchecked` with the reason.

@@ -95,20 +95,6 @@ fn header(
     }
 }
 
-/// The model a checker judged against, as its analysis names it.
-fn model_of(checked: &CheckedHistory) -> &str {
-    match checked {
-        CheckedHistory::Linearizable(a) => &a.model,
-        CheckedHistory::Serializable(a) => &a.model,
-        CheckedHistory::Set(a) => &a.model,
-        CheckedHistory::Counter(a) => &a.model,
-        CheckedHistory::UniqueIds(a) => &a.model,
-        CheckedHistory::Bank(a) => &a.model,
-        CheckedHistory::Watch(a) => &a.model,
-        CheckedHistory::Unchecked(_) => "",
-    }
-}
-
 /// After a checker's verdict: how much was refuted and a link to why.
 fn verdict_jump(checked: &CheckedHistory) -> String {
     match checked {
@@ -162,7 +148,7 @@ fn summary(body: &mut String, record: &RunRecord, run: &RunData) {
     for (checker, checked) in &record.analyses {
         let (c, w) = verdict_class(Some(checked.valid()));
         row(
-            &format!("{checker} ({})", model_of(checked)),
+            &format!("{checker} ({})", checked.model()),
             format!(
                 "<span class=\"verdict {c}\">{w}</span>{}",
                 verdict_jump(checked)

@@ -100,55 +100,19 @@ pub(crate) fn run_case(
 ) -> crate::junit::Case {
     use crate::junit::{Case, CaseOutcome};
     use crate::run_check::RunAnalysis;
-    use faultline_checkers::CheckSpec;
     use faultline_core::Validity;
     // The one-line verdict `check` gives; details: the reason or the first
     // explanations.
     let message = crate::verdict_text::one_line(&verdict.analysis);
-    let (checker, details) = match &verdict.analysis {
-        RunAnalysis::Unchecked(reason) => ("unchecked", reason.clone()),
-        // The same explanation `check` prints, so that a CI log says what
-        // went wrong without the report.
-        RunAnalysis::Linearizable(a) => (
-            CheckSpec::LINEARIZABLE,
-            a.reason
-                .clone()
-                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
-        ),
-        RunAnalysis::Serializable(_) => (
-            CheckSpec::SERIALIZABLE,
-            crate::verdict_text::explanation(&verdict.analysis),
-        ),
-        RunAnalysis::Counter(a) => (
-            CheckSpec::COUNTER,
-            a.reason
-                .clone()
-                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
-        ),
-        RunAnalysis::Set(a) => (
-            CheckSpec::SET,
-            a.reason
-                .clone()
-                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
-        ),
-        RunAnalysis::UniqueIds(a) => (
-            CheckSpec::UNIQUE_IDS,
-            a.reason
-                .clone()
-                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
-        ),
-        RunAnalysis::Watch(a) => (
-            CheckSpec::WATCH,
-            a.reason
-                .clone()
-                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
-        ),
-        RunAnalysis::Bank(a) => (
-            CheckSpec::BANK,
-            a.reason
-                .clone()
-                .unwrap_or_else(|| crate::verdict_text::explanation(&verdict.analysis)),
-        ),
+    // The same explanation `check` prints, so that a CI log says what
+    // went wrong without the report; a serializability analysis always
+    // gives its explanation.
+    let checker = verdict.analysis.checker_name();
+    let details = match (&verdict.analysis, verdict.analysis.reason()) {
+        (RunAnalysis::Serializable(_), _) | (_, None) => {
+            crate::verdict_text::explanation(&verdict.analysis)
+        }
+        (_, Some(reason)) => reason.to_owned(),
     };
     Case {
         name: format!("{} {checker} (seed {})", config.name, config.seed),

@@ -58,6 +58,10 @@ impl BankWorkload {
     }
 }
 
+/// Why a client refuses a transfer [`transfer_parts`] cannot read.
+pub const MALFORMED_TRANSFER: &str =
+    "a transfer needs {\"from\", \"to\", \"amount\"} of two accounts and a positive amount";
+
 /// A transfer's accounts and amount, read from its value: `None` when it
 /// is not `{"from", "to", "amount"}` with accounts of a bank and a
 /// positive amount.

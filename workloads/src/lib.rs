@@ -22,7 +22,9 @@ mod transactional;
 mod unique_ids;
 mod watch;
 
-pub use bank::{transfer_parts, BankWorkload, BANK_ACCOUNTS, BANK_TOTAL, INITIAL_BALANCE};
+pub use bank::{
+    transfer_parts, BankWorkload, BANK_ACCOUNTS, BANK_TOTAL, INITIAL_BALANCE, MALFORMED_TRANSFER,
+};
 pub use counter::CounterWorkload;
 pub use key_pool::KeyPool;
 pub use kind::WorkloadKind;

@@ -10,7 +10,7 @@ use super::EtcdClient;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use faultline_core::{Completion, OpType, Value};
-use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE};
+use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE, MALFORMED_TRANSFER};
 use serde_json::json;
 
 /// An account as the range found it: its balance, and the compare that
@@ -35,7 +35,7 @@ impl EtcdClient {
     /// Moves money between two accounts of `bank`.
     pub(super) async fn transfer(&self, bank: &str, value: &Value) -> Completion {
         let Some((from, to, amount)) = transfer_parts(value) else {
-            return Completion::fail(value.clone(), "a transfer needs {\"from\", \"to\", \"amount\"} of two accounts and a positive amount");
+            return Completion::fail(value.clone(), MALFORMED_TRANSFER);
         };
         // Always a linearizable read: the compare below must see the latest.
         let accounts = match self.accounts(bank, false).await {

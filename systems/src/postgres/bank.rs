@@ -10,7 +10,7 @@
 use super::client::{Param, PostgresClient};
 use crate::failure::Failure;
 use faultline_core::{Completion, Value};
-use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE};
+use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE, MALFORMED_TRANSFER};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_postgres::types::Type;
@@ -19,7 +19,7 @@ impl PostgresClient {
     /// Moves money between two accounts of `bank`.
     pub(super) async fn transfer(&self, bank: &str, value: &Value) -> Completion {
         let Some((from, to, amount)) = transfer_parts(value) else {
-            return Completion::fail(value.clone(), "a transfer needs {\"from\", \"to\", \"amount\"} of two accounts and a positive amount");
+            return Completion::fail(value.clone(), MALFORMED_TRANSFER);
         };
         let client = match self.checkout(&self.primary).await {
             Ok(client) => client,

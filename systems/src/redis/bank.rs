@@ -8,7 +8,7 @@
 use super::RedisClient;
 use crate::failure::{read_completion, write_completion};
 use faultline_core::{Completion, Value};
-use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE};
+use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE, MALFORMED_TRANSFER};
 use serde_json::json;
 
 /// KEYS: payer, payee; ARGV: amount, the initial balance. 1 when it
@@ -26,7 +26,7 @@ impl RedisClient {
     /// Moves money between two accounts of `bank`.
     pub(super) async fn transfer(&self, bank: &str, value: &Value) -> Completion {
         let Some((from, to, amount)) = transfer_parts(value) else {
-            return Completion::fail(value.clone(), "a transfer needs {\"from\", \"to\", \"amount\"} of two accounts and a positive amount");
+            return Completion::fail(value.clone(), MALFORMED_TRANSFER);
         };
         let cmd = redis::cmd("EVAL")
             .arg(TRANSFER)

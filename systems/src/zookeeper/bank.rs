@@ -12,7 +12,7 @@ use super::client::{classify, parse, persistent};
 use super::{ZookeeperClient, ZookeeperReads};
 use crate::failure::{read_completion, Failure};
 use faultline_core::{Completion, Value};
-use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE};
+use faultline_workloads::{transfer_parts, BANK_ACCOUNTS, INITIAL_BALANCE, MALFORMED_TRANSFER};
 use serde_json::json;
 use zookeeper_client as zk;
 
@@ -56,7 +56,7 @@ impl ZookeeperClient {
     /// Moves money between two accounts of `bank`.
     pub(super) async fn transfer(&self, bank: &str, value: &Value) -> Completion {
         let Some((from, to, amount)) = transfer_parts(value) else {
-            return Completion::fail(value.clone(), "a transfer needs {\"from\", \"to\", \"amount\"} of two accounts and a positive amount");
+            return Completion::fail(value.clone(), MALFORMED_TRANSFER);
         };
         let path = self.path(bank);
         let moved = self
