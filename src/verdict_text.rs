@@ -427,6 +427,9 @@ fn counterexample_lines(out: &mut Vec<String>, c: &Counterexample) {
             w.start_states.join(" or ")
         ));
     }
+    if c.cut_short {
+        out.push("  explanation cut short by the time limit (the verdict stands): the window may be larger than the smallest and contradicted operations missing; raise --time-limit for the whole explanation".to_owned());
+    }
 }
 
 fn serializable_lines(out: &mut Vec<String>, name: &str, a: &SerialAnalysis) {
@@ -504,5 +507,34 @@ fn prefixed(prefix: &str, text: &str) -> String {
         String::new()
     } else {
         format!("{prefix}{text}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_checkers::linearizable::OpView;
+
+    /// An explanation the time limit cut short says so, and that the
+    /// verdict stands; a whole one does not.
+    #[test]
+    fn a_cut_short_explanation_says_so_in_words() {
+        let counterexample = |cut_short| Counterexample {
+            key: Some("k".to_owned()),
+            failing_op: Some(OpView {
+                process: "3".to_owned(),
+                description: "read 2".to_owned(),
+                ..OpView::default()
+            }),
+            cut_short,
+            ..Counterexample::default()
+        };
+        let said = |cut_short| {
+            let mut out = Vec::new();
+            counterexample_lines(&mut out, &counterexample(cut_short));
+            out.join("\n")
+        };
+        assert!(said(true).contains("explanation cut short by the time limit (the verdict stands)"));
+        assert!(!said(false).contains("cut short"), "{}", said(false));
     }
 }

@@ -324,6 +324,11 @@ the red one cannot be placed.</p>\n<div class=\"drawing\">{svg}</div>",
             escape(&w.start_states.join(" or "))
         );
     }
+    if c.cut_short {
+        *body += "<p class=\"muted cut-short\">The time limit ended this explanation early: the window may be \
+larger than the smallest and some contradicted operations may be missing (the verdict is not affected); \
+raise <code>--time-limit</code> for the whole explanation.</p>\n";
+    }
     *body += "</div>\n";
 }
 

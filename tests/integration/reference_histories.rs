@@ -2,7 +2,7 @@
 
 use crate::shared_data;
 use faultline_checkers::linearizable::simulated::HotHistory;
-use faultline_checkers::linearizable::ModelKind;
+use faultline_checkers::linearizable::{Explain, ModelKind};
 use faultline_core::{Budget, Format, History, Validity};
 use std::path::Path;
 use std::time::Duration;
@@ -133,13 +133,17 @@ fn explained_by_its_shortest_failing_prefix(file: &str) {
 
 /// The hot histories (few keys, many processes, timed-out writes; see
 /// `../shared/data/README.md`), and generated ones up to 50 processes on a
-/// key with 30% of writes timed out: each gets its verdict within the
-/// issue's bound of 10 s and 4 GB (the search merges values no read
-/// returns, and refuses to lose a write a read observed).
+/// key with 30% of writes timed out: each gets the right verdict (the
+/// search merges values no read returns, and refuses to lose a write a read
+/// observed). How fast is the hot benchmark's business (`checkers/benches/
+/// hot.rs`, release build, nightly: all within 1 s, 10 s with the
+/// explanation): this debug build shares two cores with running clusters,
+/// and a 10 s limit here once turned a refutation into `unknown` in CI. The
+/// limit below only stops a runaway search.
 #[test]
 fn hot_histories_are_judged_right() {
     let budget = Budget {
-        time_limit: Some(Duration::from_secs(10)),
+        time_limit: Some(Duration::from_secs(600)),
         memory_limit: Some(4 << 30),
         ..Budget::default()
     };
@@ -176,7 +180,9 @@ fn hot_histories_are_judged_right() {
     }
     let mut wrong = Vec::new();
     for (name, history, want) in cases {
-        let got = ModelKind::Kv.check(&history, &budget).unwrap();
+        let got = ModelKind::Kv
+            .check_with(&history, &budget, Explain::No)
+            .unwrap();
         if got.valid != want {
             wrong.push(format!(
                 "{name}: expected {want}, got {} ({:?})",

@@ -5,6 +5,9 @@
 //!
 //! Everything here is bounded: a few paths of one length, a binary search of
 //! prefixes, and a bounded number of window starts, all under the deadline.
+//! Once the deadline passes, refining stops where it is (the window found so
+//! far still fails) and the counterexample says it was cut short: the
+//! verdict, already decided, never waits for its explanation.
 
 use crate::linearizable::entries::{Entry, Partition, Prepared};
 use crate::linearizable::model::Model;
@@ -113,6 +116,9 @@ pub struct Counterexample {
     /// read named as failing may be an acknowledged write that was lost,
     /// and the reverse), so both are shown.
     pub conflicts: Vec<OpView>,
+    /// The time limit ended the explanation early: the window may be larger
+    /// than the smallest, and conflicts may be missing.
+    pub cut_short: bool,
 }
 
 impl OpView {
@@ -275,6 +281,7 @@ pub fn explain<M: Model>(
         partial_linearizations,
         window,
         conflicts,
+        cut_short: limits.expired(),
     }
 }
 
@@ -300,6 +307,7 @@ fn conflicts<M: Model>(
     let mut found: Vec<usize> = candidates
         .into_iter()
         .take(CONFLICTS_TRIED)
+        .take_while(|_| !limits.expired())
         .filter(|dropped| {
             let mut rest: Vec<Entry<M>> = prefix
                 .iter()
@@ -418,7 +426,9 @@ fn smallest_window<M: Model>(
             lo += 1;
         }
     }
-    while lo < hi {
+    // `hi` is always a prefix known to fail, so stopping early keeps a
+    // failing (if larger) window.
+    while lo < hi && !limits.expired() {
         let mid = lo + (hi - lo) / 2;
         if fails(mid) {
             hi = mid;
@@ -433,6 +443,9 @@ fn smallest_window<M: Model>(
         .rev()
         .take(STARTS_TRIED)
     {
+        if limits.expired() {
+            break;
+        }
         let (before, after): (Vec<Entry<M>>, Vec<Entry<M>>) =
             cut.entries.iter().cloned().partition(|e| e.call < from);
         let Ok((states, context)) =
@@ -551,6 +564,67 @@ mod tests {
         );
         let (compared, _) = compare(&KvModel, kv_text_op, &["a"]);
         assert!(compared > 100, "{compared} compared");
+    }
+
+    /// An explanation whose deadline has passed stops refining at once and
+    /// says so, and what it gives is still true: its window, a prefix of
+    /// the history, fails on its own (the verdict never waits for the
+    /// explanation; CI saw a 10 s limit overrun by 30 s).
+    #[test]
+    fn an_explanation_past_its_deadline_is_cut_short_and_still_fails() {
+        use crate::linearizable::brute_force::tests::{random_history, register_op};
+        use crate::linearizable::models::RegisterModel;
+        use crate::linearizable::Model;
+        use std::time::{Duration, Instant};
+        let model = RegisterModel { cas: true };
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let unlimited = super::Limits::new(&cancel);
+        let expired = super::Limits {
+            deadline: Some(Instant::now() - Duration::from_secs(1)),
+            ..super::Limits::new(&cancel)
+        };
+        let mut explained = 0;
+        for seed in 0..400 {
+            let history = random_history(seed, register_op, &["a"]);
+            let prepared = crate::linearizable::prepare(&model, &history).unwrap();
+            let Some(partition) = prepared.partitions.first() else {
+                continue;
+            };
+            let mut search = super::Search::of_history(&model, &partition.entries, model.init());
+            search.track_deepest(super::PATHS_KEPT);
+            let outcome = search.run(&model, &unlimited, u64::MAX, None, None);
+            if !matches!(outcome, Some(super::SearchOutcome::Illegal { .. })) {
+                continue;
+            }
+            let deepest = search.take_deepest();
+            let full = super::explain(
+                &model,
+                &prepared,
+                &history,
+                partition,
+                deepest.clone(),
+                &unlimited,
+            );
+            let cut = super::explain(&model, &prepared, &history, partition, deepest, &expired);
+            assert!(!full.cut_short && cut.cut_short, "seed {seed}");
+            assert!(
+                cut.failing_op.is_some(),
+                "seed {seed}: no failing operation named"
+            );
+            let window = cut.window.expect("a cut-short explanation keeps a window");
+            let full_window = full.window.unwrap();
+            assert!(window.to_event >= full_window.to_event, "seed {seed}");
+            let prefix = partition.prefix(window.to_event + 1);
+            let mut entries = prefix.entries;
+            crate::linearizable::entries::narrow(&model, &mut entries);
+            let refuted = super::search(&model, &entries, model.init(), &unlimited, None);
+            assert!(
+                matches!(refuted, super::SearchOutcome::Illegal { .. }),
+                "seed {seed}: the cut-short window's prefix does not fail"
+            );
+            explained += 1;
+        }
+        assert!(explained > 30, "{explained} explained");
     }
 
     /// The operation named as failing is the one whose completion first

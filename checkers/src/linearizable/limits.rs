@@ -53,6 +53,11 @@ impl<'a> Limits<'a> {
             memory_limit: None,
         }
     }
+
+    /// Whether the time limit has passed.
+    pub fn expired(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
 }
 
 /// Steps between readings of the process's memory (a read of /proc costs

@@ -24,7 +24,6 @@ use ahash::RandomState;
 use hashbrown::HashTable;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 const NIL: u32 = u32::MAX;
 /// How often (in search steps) the step bounds and the cancel flag are read.
@@ -462,7 +461,7 @@ impl<'e, M: Model> Search<'e, M> {
     ) -> Option<SearchOutcome> {
         // Every turn starts within the time limit: a search quick enough to
         // end between two clock readings still honours it.
-        if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+        if limits.expired() {
             return Some(SearchOutcome::Unknown(Exhausted::Time));
         }
         let entries = self.entries;
@@ -495,9 +494,7 @@ impl<'e, M: Model> Search<'e, M> {
                 if limits.cancel.load(Ordering::Relaxed) {
                     return Some(SearchOutcome::Unknown(Exhausted::Cancelled));
                 }
-                if self.steps % CLOCK_EVERY == 0
-                    && limits.deadline.is_some_and(|d| Instant::now() >= d)
-                {
+                if self.steps % CLOCK_EVERY == 0 && limits.expired() {
                     return Some(SearchOutcome::Unknown(Exhausted::Time));
                 }
                 if self.steps % MEMORY_EVERY == 0 && over_memory_limit(limits) {
