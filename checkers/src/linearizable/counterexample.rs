@@ -15,6 +15,7 @@ use crate::linearizable::search::{
     final_states, search, Deepest, Limits, Recorder, Search, SearchOutcome,
 };
 use faultline_core::History;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// How many longest partial linearizations are kept.
@@ -304,10 +305,12 @@ fn conflicts<M: Model>(
         .filter(|e| e.ret.is_some() && e.output.is_some() && e.op != failing_op)
         .collect();
     candidates.sort_by_key(|e| std::cmp::Reverse(e.ret));
+    candidates.truncate(CONFLICTS_TRIED);
+    // Each trial is a search of the whole prefix from scratch (in a hot
+    // history, as long as the verdict's): they run on every core.
     let mut found: Vec<usize> = candidates
-        .into_iter()
-        .take(CONFLICTS_TRIED)
-        .take_while(|_| !limits.expired())
+        .into_par_iter()
+        .filter(|_| !limits.expired())
         .filter(|dropped| {
             let mut rest: Vec<Entry<M>> = prefix
                 .iter()
