@@ -463,3 +463,37 @@ fn explain_anomaly(body: &mut String, anomaly: &Anomaly, drawing: usize, timing:
     }
     *body += "</table></div>\n";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A counterexample the time limit cut short says so on the page, and
+    /// that the verdict is not affected; a whole one does not.
+    #[test]
+    fn a_cut_short_explanation_says_so_on_the_page() {
+        let run = RunData::default();
+        let page = |cut_short| {
+            let c = Counterexample {
+                key: Some("k".to_owned()),
+                failing_op: Some(OpView {
+                    process: "3".to_owned(),
+                    description: "read 2".to_owned(),
+                    ..OpView::default()
+                }),
+                cut_short,
+                ..Counterexample::default()
+            };
+            let mut body = String::new();
+            counterexample(&mut body, &c, &Timing::of(&run), "failing");
+            body
+        };
+        assert!(
+            page(true).contains("class=\"muted cut-short\"")
+                && page(true).contains("the verdict is not affected"),
+            "{}",
+            page(true)
+        );
+        assert!(!page(false).contains("cut-short"), "{}", page(false));
+    }
+}
