@@ -7,7 +7,7 @@
 //! & Wing 1990, the property Porcupine's partitions rely on), in the
 //! memory of a batch; the explanations name the file's event positions.
 
-use crate::check_command::{describe, print_result, unreadable, CheckArgs};
+use crate::check_command::{describe, looks_like, print_result, unreadable, CheckArgs};
 use crate::exit::Failure;
 use crate::verdict_text;
 use anyhow::anyhow;
@@ -163,16 +163,17 @@ pub fn check_keyed(
 pub fn check_by_key(
     args: &CheckArgs,
     file: &Path,
+    format: Format,
     budget: &Budget,
 ) -> Result<(Validity, (String, String)), Failure> {
     let name = file.display();
     let start = Instant::now();
-    let keyed = check_keyed(file, args.format, args.model, budget)
-        .map_err(|e| unreadable(file, &e, args.format))?;
+    let keyed = check_keyed(file, format, args.model, budget)
+        .map_err(|e| unreadable(args, file, &e, format, looks_like(file)))?;
     let checked = keyed.checked.map_err(|e| {
         Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
     })?;
-    print_result(args, file, &checked, start);
+    print_result(args, file, format, &checked, start);
     Ok((
         checked.valid(),
         (

@@ -9,7 +9,7 @@ use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
 use faultline_checkers::{CheckSpec, CheckedHistory};
 use faultline_core::memory::Bytes;
-use faultline_core::{Budget, Format, KeyedFile, Validity};
+use faultline_core::{Budget, Format, KeyedFile, Validity, DETECT_PREFIX_BYTES};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -35,9 +35,9 @@ pub struct CheckArgs {
     /// For --checker bank: what each bank's balances sum to.
     #[arg(long, default_value_t = faultline_workloads::BANK_TOTAL)]
     pub(crate) bank_total: i64,
-    /// Input format: jsonl, jepsen-log, edn, kv-edn.
-    #[arg(long, default_value = "jsonl", value_parser = parse_format)]
-    pub(crate) format: Format,
+    /// Input format: jsonl, jepsen-log, edn, kv-edn (default: told from the file's first lines, and said).
+    #[arg(long, value_parser = parse_format)]
+    pub(crate) format: Option<Format>,
     /// Seconds allowed per file; past it the verdict is unknown, never valid.
     #[arg(long, default_value_t = 120.0)]
     time_limit: f64,
@@ -218,15 +218,15 @@ fn check_file(
     budget: &Budget,
 ) -> Result<(Validity, (String, String)), Failure> {
     let name = file.display();
-    if streams(args, file) {
-        return crate::check_by_key::check_by_key(args, file, budget);
+    let format = file_format(args, file)?;
+    if streams(args, file, format) {
+        return crate::check_by_key::check_by_key(args, file, format, budget);
     }
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::bad_input(anyhow!("{name}: cannot read: {e}")))?;
-    let mut parsed = args
-        .format
+    let mut parsed = format
         .parse(&text)
-        .map_err(|e| unreadable(file, &e, args.format))?;
+        .map_err(|e| unreadable(args, file, &e, format, Format::detect(&text)))?;
     parsed.drop_orphan_completions();
     for warning in &parsed.warnings {
         eprintln!("warning: {name}: {warning}");
@@ -236,15 +236,21 @@ fn check_file(
     if parsed.history.is_empty() {
         let reason = "the history is empty: nothing was recorded, so nothing can be judged";
         let nothing = CheckedHistory::Unchecked(reason.to_owned());
-        print_result(args, file, &nothing, start);
+        print_result(args, file, format, &nothing, start);
         return Ok((Validity::Unknown, (reason.to_owned(), String::new())));
     }
     let checked = crate::progress::with_progress(&format!("checking {name}"), || {
         spec.check(&parsed.history, budget)
     })
-    .map_err(|e| Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args))))?;
+    .map_err(|e| {
+        Failure::bad_input(anyhow!(
+            "{name}: {e} (checked with {}{})",
+            describe(args),
+            model_hint(args, &parsed.history)
+        ))
+    })?;
     let check_ms = start.elapsed().as_secs_f64() * 1e3;
-    print_result(args, file, &checked, start);
+    print_result(args, file, format, &checked, start);
     write_report(
         args,
         file,
@@ -267,22 +273,96 @@ fn check_file(
 /// format whose events name their key, for linearizability (every model
 /// is checked per key), and with no report to draw (a report needs the
 /// whole history).
-fn streams(args: &CheckArgs, file: &Path) -> bool {
+fn streams(args: &CheckArgs, file: &Path, format: Format) -> bool {
     let size = std::fs::metadata(file).map_or(0, |m| m.len());
     size > args.stream_above.0
         && args.report.is_none()
         && args.checker == CheckerKind::Linearizable
-        && KeyedFile::supports(args.format)
+        && KeyedFile::supports(format)
 }
 
-/// A line of `file` that cannot be read as `format`, named with its line.
-pub(crate) fn unreadable(file: &Path, e: &faultline_core::ParseError, format: Format) -> Failure {
+/// The format `--format` names, or the one the file's first lines are in.
+fn file_format(args: &CheckArgs, file: &Path) -> Result<Format, Failure> {
+    if let Some(format) = args.format {
+        return Ok(format);
+    }
+    let prefix = read_prefix(file)
+        .map_err(|e| Failure::bad_input(anyhow!("{}: cannot read: {e}", file.display())))?;
+    if prefix.trim().is_empty() {
+        // Nothing to read in any format: the empty history is said as such.
+        return Ok(Format::Jsonl);
+    }
+    let format = Format::detect(&prefix).ok_or_else(|| {
+        Failure::bad_input(anyhow!(
+            "{}: not a history in any format faultline reads (faultline's JSON Lines, Jepsen's log, EDN or kv EDN); give --format to read it as one and see where it differs",
+            file.display()
+        ))
+    })?;
+    // With --json the format is a field of the file's object instead.
+    if !args.json {
+        println!(
+            "{}: read as {format} (told from its first lines; --format forces one)",
+            file.display()
+        );
+    }
+    Ok(format)
+}
+
+/// The format `file` looks like, if any: for naming the right one when
+/// another was forced.
+pub(crate) fn looks_like(file: &Path) -> Option<Format> {
+    Format::detect(&read_prefix(file).ok()?)
+}
+
+/// The file's first [`DETECT_PREFIX_BYTES`], for telling its format.
+fn read_prefix(file: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(DETECT_PREFIX_BYTES);
+    std::fs::File::open(file)?
+        .take(DETECT_PREFIX_BYTES as u64)
+        .read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A line of `file` that cannot be read as `format`, named with its line,
+/// and the format the file looks like when that is another.
+pub(crate) fn unreadable(
+    args: &CheckArgs,
+    file: &Path,
+    e: &faultline_core::ParseError,
+    format: Format,
+    looks_like: Option<Format>,
+) -> Failure {
+    let how = match (args.format, looks_like) {
+        (None, _) => format!("read as {format}, told from its first lines"),
+        (Some(_), Some(other)) if other != format => format!(
+            "read as --format {format}; the file looks like {other}: give --format {other} or leave --format out"
+        ),
+        (Some(_), _) => format!("read as --format {format}"),
+    };
     Failure::bad_input(anyhow!(
-        "{}:{}: {} (read as --format {format})",
+        "{}:{}: {} ({how})",
         file.display(),
         e.line,
         e.message
     ))
+}
+
+/// The model that knows the first operation `--model` does not, when
+/// there is one: `; `append` is an operation of --model kv`.
+fn model_hint(args: &CheckArgs, history: &faultline_core::History) -> String {
+    if args.checker != CheckerKind::Linearizable {
+        return String::new();
+    }
+    history
+        .events()
+        .iter()
+        .filter(|e| e.process != faultline_core::Process::Nemesis)
+        .find(|e| !args.model.ops().contains(&e.f.as_str()))
+        .and_then(|e| Some((&e.f, ModelKind::knowing(&e.f)?)))
+        .map_or_else(String::new, |(f, model)| {
+            format!("; `{f}` is an operation of --model {model}")
+        })
 }
 
 /// `--model cas-register`, `--checker list-append`: what to change.
@@ -304,6 +384,7 @@ fn checker_label(kind: CheckerKind) -> String {
 pub(crate) fn print_result(
     args: &CheckArgs,
     file: &Path,
+    format: Format,
     checked: &CheckedHistory,
     start: Instant,
 ) {
@@ -321,6 +402,7 @@ pub(crate) fn print_result(
         }
     }
     line["file"] = json!(name);
+    line["format"] = json!(format.name());
     line["elapsed_ms"] = json!((elapsed_ms * 1000.0).round() / 1000.0);
     println!("{line}");
 }

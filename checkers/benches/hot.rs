@@ -87,7 +87,7 @@ fn main() {
         "-".repeat(15),
         "-".repeat(14)
     );
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/hot");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/reference/hot");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(|e| e.ok()?.file_name().into_string().ok())

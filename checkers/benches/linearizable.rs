@@ -1,6 +1,6 @@
 //! Benchmarks the linearizability checker on the shared reference histories,
 //! against the figures Porcupine gave on this machine kind (see
-//! `../shared/data/README.md`). Prints the median of several runs and the
+//! `tests/data/reference/README.md`). Prints the median of several runs and the
 //! peak heap memory of each case.
 //!
 //! `cargo bench -p faultline-checkers` (add `-- --runs 9` for more runs).
@@ -16,7 +16,7 @@ mod peak_alloc;
 use peak_alloc::{LIVE, PEAK};
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/reference")
 }
 
 fn load(format: Format, path: PathBuf) -> History {

@@ -164,17 +164,14 @@ fn parse_lines(text: &str, first_line: usize) -> Vec<ChunkParse> {
             }
             match serde_json::from_str::<Op>(line) {
                 Ok(op) => events.push((op, line_no)),
-                Err(e) if line_no == count && !complete_last_line => {
+                // Only JSON that stops short is a line cut by an interrupted
+                // run; a last line that is wrong (`hello`) is an error.
+                Err(e) if line_no == count && !complete_last_line && e.is_eof() => {
                     warnings.push(format!(
                         "line {line_no}: last line is incomplete (the run was probably interrupted while writing it) and was ignored: {e}"
                     ));
                 }
-                Err(e) => {
-                    return Err(ParseError::new(
-                        line_no,
-                        format!("not a history event ({e}); each line must be a JSON object with index, time, process, type, f and value"),
-                    ))
-                }
+                Err(e) => return Err(ParseError::new(line_no, not_an_event(&e))),
             }
         }
         Ok((events, warnings))
@@ -193,6 +190,11 @@ fn parse_lines(text: &str, first_line: usize) -> Vec<ChunkParse> {
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+/// Why a JSON line is not a history event, and what one looks like.
+pub(crate) fn not_an_event(e: &serde_json::Error) -> String {
+    format!("not a history event ({e}); each line must be a JSON object with process, type, f and value (index, time, key, error and node may follow)")
 }
 
 /// Appends events to a `history.jsonl` as they happen, each line handed to
@@ -313,6 +315,35 @@ mod tests {
             let _ = parse_jsonl(&text);
         }
 
+        /// Any one field of any event renamed (a typo) makes the history
+        /// unreadable: never a verdict on what is left.
+        #[test]
+        fn any_renamed_field_is_an_error(
+            line in 0usize..4,
+            field in 0usize..8,
+            typo in "[a-z_]{1,8}",
+        ) {
+            let mut writer = HistoryWriter::new(Vec::new());
+            for text in WRITE_THEN_READ {
+                let mut op: Op = serde_json::from_str(text).unwrap();
+                op.key = Some("k".into());
+                op.node = Some("n1".into());
+                writer.append(&mut op).unwrap();
+            }
+            let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+            prop_assert!(parse_jsonl(&text).is_ok());
+            let names = ["index", "time", "process", "type", "f", "value", "key", "node"];
+            let name = names[field];
+            prop_assume!(!names.contains(&typo.as_str()) && typo != "error");
+            let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            let from = format!("\"{name}\":");
+            prop_assert!(lines[line].contains(&from));
+            lines[line] = lines[line].replacen(&from, &format!("\"{typo}\":"), 1);
+            let err = parse_jsonl(&(lines.join("\n") + "\n")).unwrap_err();
+            prop_assert_eq!(err.line, line + 1);
+            prop_assert!(err.message.contains(&typo) || err.message.contains(name), "{}", err);
+        }
+
         #[test]
         fn events_round_trip(process in 0u64..1000, value in -5i64..5, key in proptest::option::of("[a-z]{1,3}")) {
             let mut op = Op::new(Process::Client(process), OpType::Ok, "write", json!(value));
@@ -358,10 +389,45 @@ mod tests {
 
     #[test]
     fn rejects_a_bad_line_in_the_middle() {
-        let text = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"done\",\"f\":\"read\"}\n";
+        let text = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n{\"process\":0,\"type\":\"done\",\"f\":\"read\",\"value\":null}\n";
         let err = parse_jsonl(text).unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.message.contains("unknown variant"), "{err}");
+    }
+
+    const WRITE_THEN_READ: [&str; 4] = [
+        r#"{"process":0,"type":"invoke","f":"write","value":1}"#,
+        r#"{"process":0,"type":"ok","f":"write","value":1}"#,
+        r#"{"process":1,"type":"invoke","f":"read","value":null}"#,
+        r#"{"process":1,"type":"ok","f":"read","value":1}"#,
+    ];
+
+    /// A misspelled `value` once read as a `nil` result and turned a valid
+    /// history invalid without a word.
+    #[test]
+    fn a_misspelled_or_missing_field_is_an_error_naming_line_and_field() {
+        let mut lines = WRITE_THEN_READ.map(str::to_owned);
+        assert!(parse_jsonl(&(lines.join("\n") + "\n")).is_ok());
+        lines[3] = lines[3].replace("\"value\"", "\"valeu\"");
+        let err = parse_jsonl(&(lines.join("\n") + "\n")).unwrap_err();
+        assert_eq!(err.line, 4);
+        assert!(err.message.contains("unknown field `valeu`"), "{err}");
+        assert!(err.message.contains("expected one of"), "{err}");
+        lines[3] = r#"{"process":1,"type":"ok","f":"read"}"#.into();
+        let err = parse_jsonl(&(lines.join("\n") + "\n")).unwrap_err();
+        assert_eq!(err.line, 4);
+        assert!(err.message.contains("missing field `value`"), "{err}");
+    }
+
+    /// Only JSON that stops short is a line an interrupted run cut.
+    #[test]
+    fn a_last_line_that_is_not_cut_json_is_an_error_not_a_warning() {
+        let err = parse_jsonl("hello").unwrap_err();
+        assert_eq!(err.line, 1);
+        let text = WRITE_THEN_READ.join("\n") + "\n{\"process\":2,\"ty";
+        let parsed = parse_jsonl(&text).unwrap();
+        assert_eq!((parsed.history.len(), parsed.warnings.len()), (4, 1));
+        assert!(parse_jsonl(&(WRITE_THEN_READ.join("\n") + "\nhello")).is_err());
     }
 
     #[test]

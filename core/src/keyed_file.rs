@@ -93,12 +93,8 @@ impl KeyedFile {
             match format {
                 // The key alone; the whole line is checked when its key is read back.
                 Format::Jsonl => {
-                    let parsed: KeyOfLine = serde_json::from_str(&line).map_err(|e| {
-                        ParseError::new(
-                            line_no,
-                            format!("not a history event ({e}); each line must be a JSON object with index, time, process, type, f and value"),
-                        )
-                    })?;
+                    let parsed: KeyOfLine = serde_json::from_str(&line)
+                        .map_err(|e| ParseError::new(line_no, crate::jsonl::not_an_event(&e)))?;
                     line_keys.push(parsed.key.map(Cow::into_owned));
                 }
                 _ => {

@@ -23,6 +23,7 @@
 mod checker;
 mod client;
 mod db;
+mod detect;
 mod error;
 pub mod fence;
 mod format;
@@ -46,6 +47,7 @@ mod validity;
 pub use checker::{Budget, CheckError, CheckResult, Checker};
 pub use client::{Client, Completion};
 pub use db::{Db, DbError, Kill, Pause};
+pub use detect::DETECT_PREFIX_BYTES;
 pub use error::{HistoryError, ParseError};
 pub use format::Format;
 pub use history::{History, Operation, Outcome};

@@ -77,7 +77,12 @@ impl<'de> Deserialize<'de> for Process {
 }
 
 /// One event: an operation's invocation or its completion.
+///
+/// Read strictly: a field it does not know is an error, and so is a missing
+/// `value`, because a misspelled `"valeu"` read as a `nil` result would turn
+/// a valid history invalid without a word.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Op {
     /// Position of this event in its history, from 0 (renumbered on read).
     #[serde(default)]
@@ -92,8 +97,8 @@ pub struct Op {
     pub kind: OpType,
     /// The function: `read`, `write`, `cas`, `append`, `start-partition`...
     pub f: String,
-    /// The argument (on invoke) or the result (on completion).
-    #[serde(default)]
+    /// The argument (on invoke) or the result (on completion); required,
+    /// `null` when there is none.
     pub value: Value,
     /// The independent object the operation acts on, when the workload has
     /// many (checkers may check each key on its own).

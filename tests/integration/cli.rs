@@ -1,7 +1,7 @@
 //! The `faultline` command as a user runs it: verdicts, exit codes and
 //! one-line errors.
 
-use crate::{shared_data, test_data};
+use crate::{reference_data, test_data};
 use std::process::{Command, Output};
 
 fn faultline(args: &[&str]) -> Output {
@@ -45,7 +45,7 @@ fn a_stale_read_exits_1_and_names_it() {
 
 #[test]
 fn json_output_has_one_object_per_file_with_the_counterexample() {
-    let dir = shared_data().join("jepsen-etcd");
+    let dir = reference_data().join("jepsen-etcd");
     let files = [
         dir.join("etcd_000.log"),
         dir.join("etcd_002.log"),
@@ -75,7 +75,7 @@ fn json_output_has_one_object_per_file_with_the_counterexample() {
 
 #[test]
 fn an_empty_history_is_unknown_and_exits_2() {
-    let path = shared_data().join("jepsen-etcd/etcd_095.log");
+    let path = reference_data().join("jepsen-etcd/etcd_095.log");
     let out = faultline(&["check", "--format", "jepsen-log", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stdout).contains("the history is empty"));
@@ -83,7 +83,7 @@ fn an_empty_history_is_unknown_and_exits_2() {
 
 #[test]
 fn a_time_limit_too_short_gives_unknown_never_valid() {
-    let path = shared_data().join("kv/c50-ok.txt");
+    let path = reference_data().join("kv/c50-ok.txt");
     let out = faultline(&[
         "check",
         "--model",
@@ -353,7 +353,7 @@ fn text_of(bytes: &[u8]) -> String {
 fn a_closed_output_pipe_ends_the_command_quietly() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let dir = shared_data().join("jepsen-etcd");
+    let dir = reference_data().join("jepsen-etcd");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -517,7 +517,7 @@ fn a_long_check_reports_progress_as_it_goes() {
 fn histories_read_key_by_key_get_the_verdicts_read_whole_gives() {
     let mut files: Vec<String> = Vec::new();
     for dir in ["kv", "hot"] {
-        let mut names: Vec<_> = std::fs::read_dir(shared_data().join(dir))
+        let mut names: Vec<_> = std::fs::read_dir(reference_data().join(dir))
             .unwrap()
             .filter_map(|e| e.ok())
             .map(|e| e.path())
@@ -720,5 +720,123 @@ fn a_set_read_that_misses_an_acknowledged_element_is_stale_unless_reads_may_lag(
         text(&register.stderr).contains("knows `add` and `read`, not `write`"),
         "{}",
         text(&register.stderr)
+    );
+}
+
+/// The verdicts in `dir/expected.tsv`, by file name.
+fn published_verdicts(dir: &std::path::Path) -> Vec<(String, serde_json::Value)> {
+    let text = std::fs::read_to_string(dir.join("expected.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(file, verdict)| {
+            let valid = match verdict.trim() {
+                "linearizable" => serde_json::json!(true),
+                "not-linearizable" => serde_json::json!(false),
+                _ => serde_json::json!("unknown"),
+            };
+            (file.to_owned(), valid)
+        })
+        .collect()
+}
+
+/// Without `--format`, every reference history is read in its own format
+/// (told from its first lines) and gets its published verdict.
+#[test]
+fn every_reference_history_gets_its_verdict_without_format() {
+    for (set, model) in [("jepsen-etcd", "cas-register"), ("kv", "kv")] {
+        let dir = reference_data().join(set);
+        let cases = published_verdicts(&dir);
+        let paths: Vec<String> = cases
+            .iter()
+            .map(|(file, _)| dir.join(file).display().to_string())
+            .collect();
+        let mut args = vec!["check", "--json", "--model", model];
+        args.extend(paths.iter().map(String::as_str));
+        let out = faultline(&args);
+        assert!(out.status.code() == Some(1), "{}", text(&out.stderr));
+        let lines: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect();
+        assert_eq!(lines.len(), cases.len(), "{}", text(&out.stderr));
+        for ((file, want), line) in cases.iter().zip(&lines) {
+            assert_eq!(&line["valid"], want, "{set}/{file}: {line}");
+            if line["ops"].as_u64() != Some(0) {
+                let format = if set == "kv" { "kv-edn" } else { "jepsen-log" };
+                assert_eq!(line["format"], format, "{set}/{file}");
+            }
+        }
+    }
+}
+
+/// A misspelled field once read as a missing one (`"valeu"`: a read of
+/// nil) and turned a valid history INVALID without a word.
+#[test]
+fn a_misspelled_field_is_an_error_naming_line_and_field_never_a_verdict() {
+    let dir = std::env::temp_dir().join(format!("faultline-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let valid = "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1}\n\
+                 {\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1}\n\
+                 {\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n\
+                 {\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":1}\n";
+    let original = dir.join("original.jsonl");
+    let typo = dir.join("typo.jsonl");
+    std::fs::write(&original, valid).unwrap();
+    let mut typo_lines: Vec<String> = valid.lines().map(str::to_owned).collect();
+    typo_lines[3] = typo_lines[3].replace("\"value\"", "\"valeu\"");
+    std::fs::write(&typo, typo_lines.join("\n") + "\n").unwrap();
+    let out = faultline(&["check", original.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = faultline(&["check", typo.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(254), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("typo.jsonl:4:") && stderr.contains("`valeu`"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Input that is not a history in the format asked for is bad input (254),
+/// with the format it looks like; never an empty history (unknown, 2).
+#[test]
+fn a_file_in_another_format_exits_254_naming_the_one_that_fits() {
+    let kv = reference_data().join("kv/c01-ok.txt");
+    let out = faultline(&["check", "--format", "jepsen-log", kv.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(254), "{stderr}");
+    assert!(
+        stderr.contains("not a Jepsen log") && stderr.contains("--format kv-edn"),
+        "{stderr}"
+    );
+    let out = faultline(&["check", "--format", "jsonl", kv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(254));
+    assert!(
+        text(&out.stderr).contains("looks like kv-edn"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Not a history at all, and no newline at its end: not "interrupted".
+    let hello = std::env::temp_dir().join(format!("faultline-hello-{}", std::process::id()));
+    std::fs::write(&hello, "hello").unwrap();
+    for format in [None, Some("jsonl")] {
+        let mut args = vec!["check"];
+        args.extend(format.map(|f| ["--format", f]).into_iter().flatten());
+        args.push(hello.to_str().unwrap());
+        let out = faultline(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(254), "{format:?}: {stderr}");
+        assert!(!stderr.contains("interrupted"), "{stderr}");
+    }
+    std::fs::remove_file(&hello).unwrap();
+    // A model that does not know the history's operations names the one that does.
+    let out = faultline(&["check", kv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(254));
+    assert!(
+        text(&out.stderr).contains("--model kv"),
+        "{}",
+        text(&out.stderr)
     );
 }

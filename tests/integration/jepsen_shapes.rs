@@ -5,7 +5,7 @@
 //! verdict the same history has without the nemesis events, and its fault
 //! windows are on the page (regression: such histories exited 254).
 
-use crate::{shared_data, test_data};
+use crate::{reference_data, test_data};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -71,7 +71,7 @@ fn nemesis_events_of_every_jepsen_shape_are_fault_markers() {
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();
     for base in ["etcd_001.log", "etcd_002.log"] {
-        let source = shared_data().join("jepsen-etcd").join(base);
+        let source = reference_data().join("jepsen-etcd").join(base);
         let (code, plain, _) = check(&["--format", "jepsen-log", source.to_str().unwrap()]);
         let log = std::fs::read_to_string(&source).unwrap();
         let lines: Vec<String> = log.lines().map(str::to_owned).collect();

@@ -1,5 +1,5 @@
 //! faultline's one integration-test binary: the checker against the
-//! reference histories in `../shared/data`, and the `faultline` command as a
+//! reference histories in `tests/data/reference`, and the `faultline` command as a
 //! user runs it.
 
 mod cli;
@@ -30,15 +30,10 @@ mod zookeeper_suite;
 
 use std::path::PathBuf;
 
-/// The reference histories beside the project (`../shared/data`).
-pub fn shared_data() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    assert!(
-        dir.join("README.md").exists(),
-        "the reference histories are missing at {}; clone faultline beside the shared/ folder",
-        dir.display()
-    );
-    dir
+/// The reference histories kept in the repository, with their provenance
+/// and licence (`tests/data/reference/README.md`).
+pub fn reference_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/reference")
 }
 
 /// Small hand-made histories in `tests/data`.

@@ -3,7 +3,7 @@
 //! checker and model that judged the history (regression: `analyze` used to
 //! re-check every report as a cas-register).
 
-use crate::{shared_data, test_data};
+use crate::{reference_data, test_data};
 use std::process::Command;
 
 fn run(args: &[&str]) -> (Option<i32>, String) {
@@ -90,12 +90,15 @@ fn analyze_rechecks_a_report_with_the_checker_and_model_that_made_it() {
         std::fs::write(&f, as_refs(text)).unwrap();
         f.display().to_string()
     };
-    let etcd = shared_data()
+    let etcd = reference_data()
         .join("jepsen-etcd/etcd_001.log")
         .display()
         .to_string();
-    let kv_bad = shared_data().join("kv/c01-bad.txt").display().to_string();
-    let kv_ok = shared_data().join("kv/c01-ok.txt").display().to_string();
+    let kv_bad = reference_data()
+        .join("kv/c01-bad.txt")
+        .display()
+        .to_string();
+    let kv_ok = reference_data().join("kv/c01-ok.txt").display().to_string();
     let g_single = test_data("list-append-g-single.edn").display().to_string();
     let stale = test_data("stale-read.jsonl").display().to_string();
     let cases: Vec<(Vec<String>, i32)> = vec![

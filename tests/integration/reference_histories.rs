@@ -1,6 +1,6 @@
 //! Every verdict in the reference histories' `expected.tsv` files is matched.
 
-use crate::shared_data;
+use crate::reference_data;
 use faultline_checkers::linearizable::simulated::HotHistory;
 use faultline_checkers::linearizable::{Explain, ModelKind};
 use faultline_core::{Budget, Format, History, Validity};
@@ -18,6 +18,10 @@ fn expected(dir: &Path) -> Vec<(String, String)> {
 
 fn verdict(format: Format, model: ModelKind, path: &Path) -> Option<Validity> {
     let text = std::fs::read_to_string(path).unwrap();
+    if !text.is_empty() {
+        // `check` without --format reads every reference file as its set's format.
+        assert_eq!(Format::detect(&text), Some(format), "{}", path.display());
+    }
     let history = format
         .parse(&text)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -59,7 +63,7 @@ fn check_all(dir: &Path, format: Format, model: ModelKind) -> usize {
 #[test]
 fn every_jepsen_etcd_verdict_is_matched() {
     let n = check_all(
-        &shared_data().join("jepsen-etcd"),
+        &reference_data().join("jepsen-etcd"),
         Format::JepsenLog,
         ModelKind::CasRegister,
     );
@@ -68,7 +72,7 @@ fn every_jepsen_etcd_verdict_is_matched() {
 
 #[test]
 fn every_kv_verdict_is_matched() {
-    let n = check_all(&shared_data().join("kv"), Format::KvEdn, ModelKind::Kv);
+    let n = check_all(&reference_data().join("kv"), Format::KvEdn, ModelKind::Kv);
     assert_eq!(n, 6);
 }
 
@@ -80,7 +84,7 @@ fn an_invalid_kv_history_is_explained_by_its_shortest_failing_prefix() {
 }
 
 fn explained_by_its_shortest_failing_prefix(file: &str) {
-    let path = shared_data().join(file);
+    let path = reference_data().join(file);
     let history = Format::KvEdn
         .parse(&std::fs::read_to_string(path).unwrap())
         .unwrap()
@@ -132,7 +136,7 @@ fn explained_by_its_shortest_failing_prefix(file: &str) {
 }
 
 /// The hot histories (few keys, many processes, timed-out writes; see
-/// `../shared/data/README.md`), and generated ones up to 50 processes on a
+/// `tests/data/reference/README.md`), and generated ones up to 50 processes on a
 /// key with 30% of writes timed out: each gets the right verdict (the
 /// search merges values no read returns, and refuses to lose a write a read
 /// observed). How fast is the hot benchmark's business (`checkers/benches/
@@ -147,11 +151,12 @@ fn hot_histories_are_judged_right() {
         memory_limit: Some(4 << 30),
         ..Budget::default()
     };
-    let dir = shared_data().join("hot");
+    let dir = reference_data().join("hot");
     let mut cases: Vec<(String, History, Validity)> = expected(&dir)
         .into_iter()
         .map(|(file, want)| {
             let text = std::fs::read_to_string(dir.join(&file)).unwrap();
+            assert_eq!(Format::detect(&text), Some(Format::KvEdn), "{file}");
             let history = Format::KvEdn.parse(&text).unwrap().history;
             let want = match want.as_str() {
                 "linearizable" => Validity::Valid,

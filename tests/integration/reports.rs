@@ -194,7 +194,7 @@ fn checked_invalid(dir: &Path, file: &str, history: &str, args: &[&str]) -> (Pat
 #[test]
 fn an_invalid_jepsen_history_gets_a_page_with_its_counterexample_drawn() {
     let dir = scratch("jepsen");
-    let history = crate::shared_data().join("jepsen-etcd/etcd_001.log");
+    let history = crate::reference_data().join("jepsen-etcd/etcd_001.log");
     let out = faultline(&[
         "check",
         "--format",
@@ -585,7 +585,7 @@ fn report_rerenders_runs_and_indexes_the_store() {
         ("20261121T010000Z", "etcd_001.log"),
     ] {
         let dir = store.join("jepsen-etcd").join(run);
-        let history = crate::shared_data().join("jepsen-etcd").join(file);
+        let history = crate::reference_data().join("jepsen-etcd").join(file);
         faultline(&[
             "check",
             "--format",

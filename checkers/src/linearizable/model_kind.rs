@@ -46,6 +46,24 @@ impl ModelKind {
         }
     }
 
+    /// The operations (`f`) this model's step knows.
+    pub fn ops(self) -> &'static [&'static str] {
+        match self {
+            ModelKind::Register => &["read", "write"],
+            ModelKind::CasRegister => &["read", "write", "cas"],
+            ModelKind::Kv => &["get", "put", "append", "read", "write"],
+            ModelKind::Set => &["add", "read"],
+            ModelKind::Queue => &["enqueue", "dequeue"],
+            ModelKind::Mutex => &["acquire", "release"],
+        }
+    }
+
+    /// The first model that knows operation `f`, to name when another
+    /// model was asked for.
+    pub fn knowing(f: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|m| m.ops().contains(&f))
+    }
+
     /// Checks `history` against this model, explaining a failure.
     pub fn check(self, history: &History, budget: &Budget) -> Result<Analysis, CheckError> {
         self.check_with(history, budget, Explain::Yes)
@@ -89,5 +107,39 @@ impl FromStr for ModelKind {
                 let names: Vec<_> = ModelKind::ALL.iter().map(|m| m.name()).collect();
                 format!("unknown model `{s}`; choose one of {}", names.join(", "))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_core::{Op, OpType, Process};
+
+    /// Every operation a model lists is one its step accepts, and one it
+    /// does not list is refused: the list and the step agree.
+    #[test]
+    fn each_model_knows_the_operations_it_lists() {
+        for model in ModelKind::ALL {
+            for f in [
+                "read", "write", "cas", "get", "put", "append", "add", "enqueue", "dequeue",
+                "acquire", "release",
+            ] {
+                let value = match f {
+                    "cas" => serde_json::json!([0, 1]),
+                    "append" | "put" => serde_json::json!("x"),
+                    "read" if model == ModelKind::Set => serde_json::json!([]),
+                    _ => serde_json::json!(1),
+                };
+                let mut history = History::default();
+                let mut invoke = Op::new(Process::Client(0), OpType::Invoke, f, value);
+                invoke.key = Some("k".into());
+                history.push(invoke, 1);
+                let known = match model.check(&history, &Budget::default()) {
+                    Err(e) => !e.to_string().contains("knows") && !e.to_string().contains("has no"),
+                    Ok(_) => true,
+                };
+                assert_eq!(known, model.ops().contains(&f), "{model} {f}");
+            }
+        }
     }
 }

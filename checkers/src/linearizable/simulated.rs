@@ -1,5 +1,5 @@
 //! Histories of a simulated linearizable key-value store under contention,
-//! shaped like `../shared/data/hot/`: many processes on few keys, gets,
+//! shaped like `tests/data/reference/hot/`: many processes on few keys, gets,
 //! puts and appends, and writes that time out (an invoke with no
 //! completion; the write took effect at some later moment or never; the
 //! process is replaced by a fresh one, as Jepsen does). For benchmarks and

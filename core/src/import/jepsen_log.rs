@@ -5,7 +5,9 @@ use super::interpret_timeout;
 use crate::parsed::Parsed;
 use crate::{Op, OpType, ParseError, Process};
 
-const MARKER: &str = "jepsen.util - ";
+/// What every operation line of a Jepsen log holds before its fields.
+pub const JEPSEN_LOG_MARKER: &str = "jepsen.util - ";
+const MARKER: &str = JEPSEN_LOG_MARKER;
 
 /// Reads the operation lines of a Jepsen log; other log lines are skipped.
 pub fn parse_jepsen_log(text: &str) -> Result<Parsed, ParseError> {
@@ -19,6 +21,15 @@ pub fn parse_jepsen_log(text: &str) -> Result<Parsed, ParseError> {
         };
         let op = parse_line(&line[at + MARKER.len()..]).map_err(|m| ParseError::new(line_no, m))?;
         parsed.history.push(interpret_timeout(op), line_no);
+    }
+    if parsed.history.is_empty() && skipped > 0 {
+        return Err(ParseError::new(
+            1,
+            format!(
+                "none of its {skipped} line(s) holds `{}`: this is not a Jepsen log",
+                MARKER.trim()
+            ),
+        ));
     }
     if skipped > 0 {
         parsed.warnings.push(format!(

@@ -5,7 +5,7 @@ mod edn_history;
 mod jepsen_log;
 
 pub use edn_history::parse_edn_history;
-pub use jepsen_log::parse_jepsen_log;
+pub use jepsen_log::{parse_jepsen_log, JEPSEN_LOG_MARKER};
 
 use crate::{Op, OpType};
 
