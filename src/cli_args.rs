@@ -51,7 +51,11 @@ impl NodeOptions {
                 strict_host_key_checking: !self.no_strict_host_key_checking,
                 port: 22,
             };
-            return Ok(NodesFile { nodes, ssh });
+            return Ok(NodesFile {
+                nodes,
+                ssh,
+                local: false,
+            });
         }
         let file = self
             .nodes_file

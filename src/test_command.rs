@@ -455,6 +455,7 @@ impl TestOptions {
             workload: self.workload(),
             nodes: nodes.nodes,
             ssh: nodes.ssh,
+            local_cluster: nodes.local,
             concurrency: self.concurrency,
             rate: self.rate,
             process_rate: self.process_rate,

@@ -34,6 +34,7 @@ mod keyed_file;
 pub mod memory;
 mod node;
 mod op;
+pub mod packages;
 mod pairing;
 mod parsed;
 mod recorder;

@@ -50,4 +50,9 @@ pub struct NodesFile {
     pub nodes: Vec<Node>,
     /// How to log in.
     pub ssh: SshSettings,
+    /// The nodes are network namespaces of this machine (`cluster up`):
+    /// they share its filesystem and reach no package mirror, so what a
+    /// test needs is installed here, once, before they start.
+    #[serde(default)]
+    pub local: bool,
 }

@@ -22,6 +22,15 @@ pub trait System: Send + Sync {
     /// Its lifecycle on a node.
     fn db(&self) -> &dyn Db;
 
+    /// The Debian packages every node needs for it (none when it brings
+    /// its own program). On a local cluster, whose nodes share the
+    /// controller's filesystem and reach no package mirror, they are
+    /// installed once on the controller before any node starts; remote
+    /// nodes install what they miss themselves.
+    fn packages(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// A client of `node` whose operations take at most `timeout`.
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient>;
 

@@ -105,8 +105,8 @@ pub fn prepare(
             let mut library = remote.run(find, TIMEOUT)?.trim().to_owned();
             if library.is_empty() {
                 remote.run(
-                    "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libfaketime",
-                    Duration::from_secs(300),
+                    &faultline_core::packages::apt_install_command(&["libfaketime"]),
+                    Duration::from_secs(900),
                 )?;
                 library = remote.run(find, TIMEOUT)?.trim().to_owned();
             }

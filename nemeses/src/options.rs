@@ -138,6 +138,21 @@ pub struct NemesisPlan {
     pub recovery_time: Duration,
 }
 
+impl NemesisPlan {
+    /// The Debian packages the nodes need for these faults: libfaketime
+    /// for clock faults through it (the other faults use iproute2 and
+    /// iptables, which every cluster has, and faultline itself).
+    pub fn packages(&self) -> Vec<String> {
+        let faketime =
+            self.faults.contains(&Fault::Clock) && self.clock_strategy == ClockStrategy::Faketime;
+        if faketime {
+            vec!["libfaketime".into()]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 impl NemesisConfig {
     /// Parses and checks every option against the node names; one error
     /// naming the option and the fix.

@@ -3,7 +3,7 @@
 //! as it is created, so `down` removes exactly that, even after a crash.
 
 mod host;
-mod packages;
+pub mod packages;
 mod state;
 
 pub use host::is_root;
@@ -237,7 +237,11 @@ fn start_sshds(spec: &ClusterSpec, state: &mut ClusterState) -> Result<NodesFile
         strict_host_key_checking: true,
         port: 22,
     };
-    let nodes_file = NodesFile { nodes, ssh };
+    let nodes_file = NodesFile {
+        nodes,
+        ssh,
+        local: true,
+    };
     for node in &nodes_file.nodes {
         let reached = host::wait_until(Duration::from_secs(10), || {
             SshRemote::connect(node, &nodes_file.ssh).is_ok()

@@ -20,6 +20,10 @@ pub struct TestConfig {
     pub nodes: Vec<Node>,
     /// How to reach them.
     pub ssh: SshSettings,
+    /// The nodes are this machine's namespaces (a local cluster): the
+    /// packages the run needs are installed here before they start.
+    #[serde(default)]
+    pub local_cluster: bool,
     /// Client processes running at once.
     pub concurrency: u64,
     /// Target operations per second over all processes (`None`: as fast as possible).
@@ -198,6 +202,7 @@ mod tests {
             workload: faultline_workloads::WorkloadKind::Append,
             nodes: vec![node.clone()],
             ssh: SshSettings::default(),
+            local_cluster: false,
             concurrency: 3,
             rate: None,
             process_rate: None,

@@ -71,6 +71,7 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
     );
     let remotes = connect_all(&config).map_err(Failure::bad_input)?;
     claim_nodes(&config, &remotes).map_err(Failure::bad_input)?;
+    install_on_local_host(&config, &plan, abilities.as_ref()).map_err(Failure::bad_input)?;
     let launch_prefix =
         prepare_clocks(&config, &plan, &remotes, abilities.as_ref()).map_err(Failure::bad_input)?;
     let system = faultline_systems::open(&spec, config.run_context(launch_prefix));
@@ -153,6 +154,23 @@ fn new_run_id(seed: u64) -> String {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
     x ^= x >> 31;
     format!("{:012x}", x >> 16)
+}
+
+/// On a local cluster, installs what the system and the faults need on
+/// this machine before any node uses it: the nodes share its filesystem
+/// and reach no package mirror (remote nodes install what they miss).
+fn install_on_local_host(
+    config: &TestConfig,
+    plan: &NemesisPlan,
+    system: &dyn System,
+) -> anyhow::Result<()> {
+    if !config.local_cluster {
+        return Ok(());
+    }
+    let mut packages = system.packages();
+    packages.extend(plan.packages());
+    let what = format!("this {} test", system.name());
+    crate::cluster::packages::install_missing(&packages, &what)
 }
 
 /// Readies every node for clock faults when they were asked for; per

@@ -1,20 +1,15 @@
-//! Installing a database's Debian package on a node, over its `Remote`,
-//! without letting the package's scripts start a service of their own
-//! (a `policy-rc.d` that refuses, made only for the install).
+//! Installing a database's Debian package on a node, over its `Remote`
+//! (the command is [`faultline_core::packages::apt_install_command`]).
 
+use faultline_core::packages::apt_install_command;
 use faultline_core::{DbError, Node, Remote};
 use std::time::Duration;
 
-/// Installs `package` with apt-get on `node`; the error names it and says
-/// to install it by hand.
+/// Installs `package` with apt-get on `node` unless it is there; the error
+/// names it and says to install it by hand.
 pub fn apt_install(remote: &dyn Remote, node: &Node, package: &str) -> Result<(), DbError> {
-    let install = format!(
-        "made=0; [ -e /usr/sbin/policy-rc.d ] || {{ printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; }}; \
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {package}; s=$?; \
-         [ $made = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $s"
-    );
     remote
-        .run(&install, Duration::from_secs(600))
+        .run(&apt_install_command(&[package]), Duration::from_secs(900))
         .map_err(|e| DbError::NotRunning {
             node: node.name.clone(),
             message: format!("{package} is not installed and apt-get could not install it ({e}); install the {package} package"),

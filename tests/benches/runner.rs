@@ -28,6 +28,7 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         workload: Default::default(),
         nodes: Vec::new(),
         ssh: SshSettings::default(),
+        local_cluster: false,
         concurrency,
         rate: None,
         time_limit: seconds,

@@ -64,6 +64,11 @@ pub struct NodesSection {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DbSection {
+    /// Debian packages the database needs, installed with apt-get where
+    /// missing before `install` runs: once on this machine for a local
+    /// cluster (its nodes share its filesystem), on each node otherwise.
+    #[serde(default)]
+    pub packages: Vec<String>,
     /// Installs the database if missing (run once per node before start).
     pub install: Option<String>,
     /// Starts it in the background, writing its process id to `{pidfile}`.

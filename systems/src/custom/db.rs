@@ -166,6 +166,11 @@ impl Db for CustomDb {
             SHORT,
         )?;
         remote.run(&format!("mkdir -p {}", data.quoted()), SHORT)?;
+        if !self.db.packages.is_empty() {
+            let packages: Vec<&str> = self.db.packages.iter().map(String::as_str).collect();
+            let install = faultline_core::packages::apt_install_command(&packages);
+            remote.run(&install, INSTALL)?;
+        }
         if let Some(install) = &self.db.install {
             remote.run(&self.command(install, node), INSTALL)?;
         }

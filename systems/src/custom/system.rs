@@ -54,6 +54,10 @@ impl System for CustomSystem {
         self.db.as_ref()
     }
 
+    fn packages(&self) -> Vec<String> {
+        self.config.db.packages.clone()
+    }
+
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient> {
         let values = self.db.values(node);
         let client = &self.config.client;

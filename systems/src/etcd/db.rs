@@ -125,13 +125,8 @@ impl EtcdDb {
             remote.run(&format!("chmod +x {}", target.quoted()), SHORT)?;
             return Ok(());
         }
-        let present = remote.exec("command -v etcd", SHORT)?.status == 0;
-        if !present {
-            let install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server";
-            remote.run(install, Duration::from_secs(300)).map_err(|e| DbError::NotRunning {
-                node: node.name.clone(),
-                message: format!("etcd is not installed and apt-get could not install it ({e}); pass --etcd-binary"),
-            })?;
+        if remote.exec("command -v etcd", SHORT)?.status != 0 {
+            crate::package::apt_install(remote, node, "etcd-server")?;
         }
         Ok(())
     }

@@ -58,6 +58,14 @@ impl System for EtcdSystem {
         &self.db
     }
 
+    fn packages(&self) -> Vec<String> {
+        // An uploaded --etcd-binary needs no package.
+        match self.options.binary {
+            Some(_) => Vec::new(),
+            None => vec!["etcd-server".into()],
+        }
+    }
+
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient> {
         Box::new(
             EtcdClient::new(&client_url(node), timeout, self.options.serializable_reads)

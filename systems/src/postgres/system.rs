@@ -49,6 +49,10 @@ impl System for PostgresSystem {
         &self.db
     }
 
+    fn packages(&self) -> Vec<String> {
+        vec!["postgresql".into()]
+    }
+
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient> {
         let reads = (self.options.reads == PostgresReads::Local).then_some(node);
         Box::new(PostgresClient::new(

@@ -50,6 +50,10 @@ impl System for RedisSystem {
         &self.db
     }
 
+    fn packages(&self) -> Vec<String> {
+        vec!["redis-server".into()]
+    }
+
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient> {
         let reads = (self.options.reads == RedisReads::Local).then_some(node);
         let client = RedisClient::new(

@@ -81,6 +81,10 @@ impl System for ZookeeperSystem {
         &self.db
     }
 
+    fn packages(&self) -> Vec<String> {
+        vec!["zookeeper".into()]
+    }
+
     fn client(&self, node: &Node, timeout: Duration) -> Box<dyn DynClient> {
         Box::new(ZookeeperClient::new(
             node,
