@@ -1,11 +1,12 @@
 //! A history file too large to hold whole, checked (by `faultline check`
 //! and by `analyze` of a run): indexed by key in one pass, then read back
 //! in batches of keys (one sequential pass over the file and at most
-//! [`BATCH_BYTES`] of text each), each key parsed, counted and checked on
-//! its own, on every core. The verdict is the whole history's (a history
-//! is linearizable exactly when every key is: P-compositionality, Herlihy
-//! & Wing 1990, the property Porcupine's partitions rely on), in the
-//! memory of a batch; the explanations name the file's event positions.
+//! [`BATCH_BYTES`] of text each), each key parsed on every core and the
+//! batch checked as one history of its keys by the check a whole file
+//! gets. The verdict is the whole history's (a history is linearizable
+//! exactly when every key is: P-compositionality, Herlihy & Wing 1990, the
+//! property Porcupine's partitions rely on), in the memory of a batch; the
+//! explanations name the file's event positions.
 
 use crate::check_command::{describe, looks_like, print_result, unreadable, CheckArgs};
 use crate::exit::Failure;
@@ -14,30 +15,17 @@ use anyhow::anyhow;
 use faultline_checkers::linearizable::{self, Analysis, ModelKind};
 use faultline_checkers::CheckedHistory;
 use faultline_core::{
-    Budget, CheckError, Format, KeyedFile, ParseError, Parsed, Process, Validity,
+    Budget, CheckError, Format, History, KeyedFile, Op, ParseError, Process, Validity,
 };
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 /// The most text one batch of keys holds in memory.
-const BATCH_BYTES: u64 = 256 << 20;
-
-/// One key's outcome: its parse warnings and its check, or why it failed.
-type KeyOutcome = Result<KeyChecked, ParseError>;
-
-/// What checking one key gave.
-struct KeyChecked {
-    warnings: Vec<String>,
-    checked: Result<Option<Analysis>, CheckError>,
-    /// Client completions [ok, fail, info] and nemesis actions.
-    counts: ([u64; 3], u64),
-    /// The time of the key's last event.
-    last_time: u64,
-    /// The final-reads marker's position in the key's events.
-    final_reads: Option<usize>,
-}
+/// A batch's parsed events take several times its text (a 93 MB file
+/// checked whole holds 682 MB), so this bounds memory near half a GB.
+const BATCH_BYTES: u64 = 64 << 20;
 
 /// A file read, and checked or not: its counts are known either way.
 pub struct KeyedCheck {
@@ -54,7 +42,11 @@ pub struct KeyedCheck {
 }
 
 /// Checks `file` key by key for linearizability against `model`,
-/// printing parse warnings as `warning: <name>: …`.
+/// printing parse warnings as `warning: <name>: …`. Each batch of keys is
+/// checked as one history of those keys' events in the file's order, by
+/// the very check the whole file gets, so that a file of one batch (any
+/// up to [`BATCH_BYTES`]) gets the same verdict, counts and explained keys
+/// either way; batches combine by P-compositionality.
 pub fn check_keyed(
     file: &Path,
     format: Format,
@@ -65,28 +57,7 @@ pub fn check_keyed(
     let keyed = crate::progress::with_progress(&format!("indexing {name} by key"), || {
         KeyedFile::index(file, format)
     })?;
-    // After a key that cannot be checked, the others are only counted.
-    let failed = AtomicBool::new(false);
     let start = Instant::now();
-    let check_one = |parsed: &Parsed| -> Result<Option<Analysis>, CheckError> {
-        // The nemesis's events alone: nothing to check.
-        if failed.load(Ordering::Relaxed)
-            || parsed
-                .history
-                .events()
-                .iter()
-                .all(|e| e.process == Process::Nemesis)
-        {
-            return Ok(None);
-        }
-        let left = Budget {
-            time_limit: budget.time_limit.map(|t| t.saturating_sub(start.elapsed())),
-            ..*budget
-        };
-        let checked = model.check(&parsed.history, &left);
-        failed.fetch_or(checked.is_err(), Ordering::Relaxed);
-        checked.map(Some)
-    };
     let mut error = None;
     let mut parts = Vec::new();
     let (mut outcomes, mut nemesis_events, mut last_time) = ([0u64; 3], 0, 0);
@@ -94,47 +65,44 @@ pub fn check_keyed(
     let mut final_reads_at = None;
     crate::progress::with_progress(&format!("checking {name} key by key"), || {
         for batch in keyed.batches(BATCH_BYTES) {
-            let texts = keyed.texts_of(batch.clone())?;
-            let checked = on_every_core(texts.len(), |i| {
-                let mut parsed = keyed.parse_key(batch.start + i, &texts[i])?;
-                parsed.drop_orphan_completions();
-                let events = parsed.history.events();
-                Ok(KeyChecked {
-                    checked: check_one(&parsed),
-                    counts: crate::run_check::count_completions(&parsed.history),
-                    last_time: events.iter().map(|e| e.time).max().unwrap_or(0),
-                    final_reads: events.iter().position(|e| {
-                        e.process == Process::Nemesis && e.f == linearizable::FINAL_READS
-                    }),
-                    warnings: std::mem::take(&mut parsed.warnings),
-                })
-            });
-            // In key order, whatever the threads' timing.
-            for (slot, outcome) in batch.zip(checked) {
-                let key = outcome?;
-                for warning in &key.warnings {
-                    eprintln!("warning: {name}: {warning}");
+            let (mut merged, positions) = merge_batch(&keyed, batch)?;
+            for warning in merged.drop_orphan_completions() {
+                eprintln!("warning: {name}: {warning}");
+            }
+            // Dropped completions shift the events: each is found again by
+            // its line, one event a line in these formats.
+            let global = |p: usize| {
+                merged
+                    .line_of(p)
+                    .and_then(|line| positions.binary_search_by_key(&line, |&(l, _)| l).ok())
+                    .map_or(p, |at| positions[at].1)
+            };
+            let (counts, nemesis) = crate::run_check::count_completions(&merged);
+            for (total, n) in outcomes.iter_mut().zip(counts) {
+                *total += n;
+            }
+            nemesis_events += nemesis;
+            let events = merged.events();
+            last_time = last_time.max(events.iter().map(|e| e.time).max().unwrap_or(0));
+            let marker = events
+                .iter()
+                .position(|e| e.process == Process::Nemesis && e.f == linearizable::FINAL_READS);
+            final_reads_at = final_reads_at.or(marker.map(global));
+            // The nemesis's events alone: nothing to check; after a batch that
+            // cannot be checked, the others are only counted.
+            if error.is_some() || events.iter().all(|e| e.process == Process::Nemesis) {
+                continue;
+            }
+            let left = Budget {
+                time_limit: budget.time_limit.map(|t| t.saturating_sub(start.elapsed())),
+                ..*budget
+            };
+            match model.check(&merged, &left) {
+                Ok(mut analysis) => {
+                    analysis.relocate(&global, final_reads_at);
+                    parts.push(analysis);
                 }
-                for (total, n) in outcomes.iter_mut().zip(key.counts.0) {
-                    *total += n;
-                }
-                nemesis_events += key.counts.1;
-                last_time = last_time.max(key.last_time);
-                let positions = keyed.event_positions(slot);
-                if let Some(at) = key.final_reads {
-                    final_reads_at = final_reads_at.or(positions.get(at).copied());
-                }
-                match key.checked {
-                    Ok(Some(mut analysis)) => {
-                        let global = |p: usize| positions.get(p).copied().unwrap_or(p);
-                        analysis.relocate(&global, final_reads_at);
-                        parts.push(analysis);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        error.get_or_insert(e);
-                    }
-                }
+                Err(e) => error = Some(e),
             }
         }
         let checked = if let Some(e) = error.take() {
@@ -156,6 +124,39 @@ pub fn check_keyed(
             last_time,
         })
     })
+}
+
+/// The events of `batch`'s keys as one history in the file's order (each
+/// key parsed on its own, on every core), and each event's (line, position
+/// in the file), sorted by line.
+fn merge_batch(
+    keyed: &KeyedFile,
+    batch: std::ops::Range<usize>,
+) -> Result<(History, Vec<(usize, usize)>), ParseError> {
+    let texts = keyed.texts_of(batch.clone())?;
+    let parsed = on_every_core(texts.len(), |i| keyed.parse_key(batch.start + i, &texts[i]));
+    drop(texts);
+    let mut events: Vec<(usize, usize, Op)> = Vec::new();
+    for (slot, parsed) in batch.zip(parsed) {
+        let parsed = parsed?;
+        for warning in &parsed.warnings {
+            eprintln!("warning: {warning}");
+        }
+        let positions = keyed.event_positions(slot);
+        for (i, op) in parsed.history.events().iter().enumerate() {
+            let line = parsed.history.line_of(i).unwrap_or(0);
+            events.push((positions.get(i).copied().unwrap_or(i), line, op.clone()));
+        }
+    }
+    events.sort_unstable_by_key(|&(position, _, _)| position);
+    let mut history = History::new();
+    let mut lines: Vec<(usize, usize)> = Vec::with_capacity(events.len());
+    for (position, line, op) in events {
+        lines.push((line, position));
+        history.push(op, line);
+    }
+    lines.sort_unstable();
+    Ok((history, lines))
 }
 
 /// Checks `file` key by key: the verdict line, and the one-line verdict
@@ -184,9 +185,9 @@ pub fn check_by_key(
 }
 
 /// `work(0..n)` on every core, the results in index order.
-fn on_every_core(n: usize, work: impl Fn(usize) -> KeyOutcome + Sync) -> Vec<KeyOutcome> {
+fn on_every_core<T: Send>(n: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<KeyOutcome>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
         .min(n);
@@ -207,7 +208,7 @@ fn on_every_core(n: usize, work: impl Fn(usize) -> KeyOutcome + Sync) -> Vec<Key
         .map(|r| {
             r.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err(ParseError::new(0, "a key was not checked")))
+                .expect("every index is worked on before the scope ends")
         })
         .collect()
 }

@@ -150,8 +150,10 @@ impl History {
 
     /// Pairs every invocation with its completion, in invocation order.
     /// Nemesis events are fault markers: a completion without invocation
-    /// (Jepsen's nemeses long logged only `:info`) stands alone, and a new
-    /// invocation leaves an unfinished one pending.
+    /// (Jepsen's nemeses long logged only `:info`) stands alone unless the
+    /// nemesis's next event is an `info` with the same `f`, which completes
+    /// it (Jepsen writes a nemesis operation so), and a new invocation
+    /// leaves an unfinished one pending.
     /// Operations still pending at the end have the outcome `Unknown`.
     pub fn operations(&self) -> Result<Vec<Operation<'_>>, HistoryError> {
         let mut ops: Vec<Operation> = Vec::with_capacity(self.events.len() / 2 + 1);
@@ -210,6 +212,33 @@ mod tests {
 
     fn ev(p: u64, kind: OpType, f: &str, v: Value) -> Op {
         Op::new(Process::Client(p), kind, f, v)
+    }
+
+    /// Jepsen writes a nemesis operation as two `info` events with one
+    /// `f`: the second completes the first. A lone one stays a marker.
+    #[test]
+    fn jepsen_nemesis_info_pairs_are_one_operation() {
+        let nemesis = |f: &str, v: Value| Op::new(Process::Nemesis, OpType::Info, f, v);
+        let h = History::from_events([
+            nemesis("kill", json!(null)),
+            ev(0, OpType::Invoke, "read", json!(null)),
+            nemesis("kill", json!({"n1": "killed"})),
+            ev(0, OpType::Ok, "read", json!(1)),
+            nemesis("start", json!(null)),
+            nemesis("start", json!({"n1": "started"})),
+            nemesis("final-reads", json!(null)),
+            nemesis("kill", json!(null)),
+        ]);
+        let ops = h.operations().unwrap();
+        let nemesis_ops: Vec<(&str, usize, Option<usize>)> = ops
+            .iter()
+            .filter(|o| o.process == Process::Nemesis)
+            .map(|o| (o.f, o.invoke, o.complete))
+            .collect();
+        assert_eq!(
+            nemesis_ops,
+            [("kill", 0, Some(2)), ("start", 4, Some(5)), ("final-reads", 6, Some(6)), ("kill", 7, Some(7))]
+        );
     }
 
     #[test]

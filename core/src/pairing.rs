@@ -42,6 +42,10 @@ pub struct Pairing {
     /// number, not a copy.
     fs: Vec<String>,
     next: usize,
+    /// The nemesis's last event, when it was a lone `info` (operation id,
+    /// its `f` in `fs`): Jepsen writes a nemesis operation as two `info`
+    /// events with one `f`, the second its completion.
+    lone_marker: Option<(usize, usize)>,
 }
 
 impl Pairing {
@@ -65,8 +69,23 @@ impl Pairing {
         at: impl Fn() -> String,
     ) -> Result<Paired, HistoryError> {
         let marker = event.process == Process::Nemesis;
+        let lone_marker = if marker {
+            self.lone_marker.take()
+        } else {
+            self.lone_marker
+        };
         if marker && event.kind != OpType::Invoke && !self.open.contains_key(&event.process) {
-            return Ok(Paired::Marker { id: self.take_id() });
+            // Jepsen's `:info :kill nil` then `:info :kill {"n1" :killed}`:
+            // one operation, invoked by the first and completed by the second.
+            if let Some((id, _)) = lone_marker.filter(|&(_, f)| self.fs[f] == event.f) {
+                return Ok(Paired::Completed {
+                    id,
+                    outcome: Outcome::Unknown,
+                });
+            }
+            let id = self.take_id();
+            self.lone_marker = Some((id, self.f_index(&event.f)));
+            return Ok(Paired::Marker { id });
         }
         // A new nemesis invocation leaves an unfinished one pending.
         if marker && event.kind == OpType::Invoke {
@@ -82,13 +101,7 @@ impl Pairing {
                     });
                 }
                 let id = self.take_id();
-                let f = match self.fs.iter().position(|f| *f == event.f) {
-                    Some(f) => f,
-                    None => {
-                        self.fs.push(event.f.clone());
-                        self.fs.len() - 1
-                    }
-                };
+                let f = self.f_index(&event.f);
                 self.open.insert(event.process, (id, position, f));
                 Ok(Paired::Invoked { id })
             }
@@ -114,6 +127,17 @@ impl Pairing {
                     _ => Outcome::Unknown,
                 };
                 Ok(Paired::Completed { id, outcome })
+            }
+        }
+    }
+
+    /// `f`'s position in `fs`, added when new.
+    fn f_index(&mut self, f: &str) -> usize {
+        match self.fs.iter().position(|known| known == f) {
+            Some(at) => at,
+            None => {
+                self.fs.push(f.to_owned());
+                self.fs.len() - 1
             }
         }
     }

@@ -12,6 +12,15 @@ use std::fmt::Write;
 const LANE: f64 = 58.0;
 const LEFT: f64 = 70.0;
 const TOP: f64 = 26.0;
+/// The widest a step of the x axis grows to fit labels (about 60 characters).
+const MAX_STEP: f64 = 400.0;
+/// Pixels per character of an 11 px sans-serif label, generously.
+const CHAR_PX: f64 = 6.5;
+
+/// The pixels a bar needs to hold `label` whole.
+fn label_width(label: &str) -> f64 {
+    label.chars().count() as f64 * CHAR_PX + 8.0
+}
 
 /// An operation of the drawing.
 #[derive(Clone)]
@@ -103,7 +112,20 @@ impl<'a> Layout<'a> {
         if bars.values().any(|b| b.unknown) {
             positions.insert(end);
         }
-        let step_x = (1000.0 / positions.len().max(1) as f64).clamp(14.0, 60.0);
+        // Wide enough that every bar holds its whole label: a bar spans
+        // the steps between its invocation and completion.
+        let index: BTreeMap<u64, usize> =
+            positions.iter().enumerate().map(|(i, &p)| (p, i)).collect();
+        let fitting = bars
+            .values()
+            .map(|b| {
+                let span = index[&b.complete.unwrap_or(end)].saturating_sub(index[&b.invoke]);
+                label_width(b.description) / span.max(1) as f64
+            })
+            .fold(0.0, f64::max);
+        let step_x = (1000.0 / positions.len().max(1) as f64)
+            .clamp(14.0, 60.0)
+            .max(fitting.min(MAX_STEP));
         let x_of: BTreeMap<u64, f64> = positions
             .iter()
             .enumerate()
@@ -179,7 +201,7 @@ impl<'a> Layout<'a> {
         } else {
             ("#dbe9f6", "#2f7fc1", 1.0)
         };
-        let chars = ((x1 - x0) / 6.0) as usize;
+        let chars = ((x1 - x0 - 8.0) / CHAR_PX) as usize;
         let label = if chars > 2 || bar.description.chars().count() <= chars {
             shorten(bar.description, chars)
         } else {
@@ -290,6 +312,42 @@ mod tests {
         assert!(svg.contains("cannot be linearized"));
         assert!(svg.contains("step 2: read → 2 → state 2"), "{svg}");
         assert_eq!(svg.matches("<circle").count(), 2);
+    }
+
+    /// Labels were once cut to `append "x…` and ran past their boxes.
+    #[test]
+    fn every_label_is_whole_and_inside_its_bar() {
+        let c = typed(json!({
+            "key": "k1",
+            "failing_op": {"process": "2", "invoke": 4, "complete": 5, "description": "get → \"x 0 0 yx 1 0 yx 2 0 y\""},
+            "partial_linearizations": [{"steps": [
+                {"op": {"process": "0", "invoke": 0, "complete": 1, "description": "append \"x 0 0 y\""}, "state_after": "x 0 0 y"},
+                {"op": {"process": "1", "invoke": 2, "complete": 3, "description": "append \"x 1 0 y\""}, "state_after": "x 0 0 yx 1 0 y"}
+            ]}]
+        }));
+        let svg = counterexample_svg(&c).unwrap();
+        for label in [
+            "append &quot;x 0 0 y&quot;",
+            "append &quot;x 1 0 y&quot;",
+            "get → &quot;x 0 0 yx 1 0 yx 2 0 y&quot;",
+        ] {
+            let at = svg
+                .find(&format!(">{label}</text>"))
+                .unwrap_or_else(|| panic!("{label} whole: {svg}"));
+            // The bar drawn just before the label is at least as wide as it.
+            let rect = &svg[svg[..at].rfind("<rect").unwrap()..at];
+            let width: f64 = rect
+                .split("width=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let shown = label.replace("&quot;", "\"").chars().count() as f64;
+            assert!(width >= shown * CHAR_PX, "{label}: {width} px");
+        }
     }
 
     #[test]

@@ -146,40 +146,87 @@ struct Reading {
 
 /// More distinct operation names than this share the last slot.
 const MAX_FS: usize = u16::MAX as usize;
-/// The window kind a nemesis operation opens, and the operations closing it.
-fn opens(f: &str) -> Option<(&'static str, &'static [&'static str])> {
-    Some(match f {
-        "start-partition" => ("partition", &["stop-partition"]),
-        "start-packet" => ("packet", &["stop-packet"]),
+/// The window kind a nemesis operation opens, and the operations closing
+/// it: faultline's own names, Jepsen's (`kill` / `start`, `pause` /
+/// `resume`, `start-partition` / `stop-partition`, the generic `start` /
+/// `stop`), and any pair a client program invents on the same pattern
+/// (`start-X` / `stop-X`, `X-start` / `X-stop`, `break-X` / `heal-X`,
+/// `begin-X` / `end-X`).
+fn opens(f: &str) -> Option<(&'static str, Vec<String>)> {
+    let named =
+        |kind, closers: &[&str]| Some((kind, closers.iter().map(|c| c.to_string()).collect()));
+    match f {
+        "start-partition" => return named("partition", &["stop-partition"]),
+        "start-packet" => return named("packet", &["stop-packet"]),
         // `start` closes a kill in histories from Jepsen's process nemesis.
-        "kill" => ("kill", &["restart", "start"]),
-        "pause" => ("pause", &["resume"]),
-        "member-leave" => ("member", &["member-join"]),
-        "disk-lose-unsynced" | "disk-corrupt" => ("disk", &["disk-restart"]),
-        "clock-bump" | "clock-strobe" => ("clock", &["clock-reset"]),
+        "kill" => return named("kill", &["restart", "start"]),
+        "pause" => return named("pause", &["resume"]),
+        "member-leave" => return named("member", &["member-join"]),
+        "disk-lose-unsynced" | "disk-corrupt" => return named("disk", &["disk-restart"]),
+        "clock-bump" | "clock-strobe" => return named("clock", &["clock-reset"]),
         // Jepsen's generic nemesis (partitioner, hammer-time...): a fault
         // whose kind the history does not say.
-        "start" => ("fault", &["stop"]),
-        _ => return None,
-    })
+        "start" => return named("fault", &["stop"]),
+        _ => {}
+    }
+    let (subject, closers) = if let Some(x) = f.strip_prefix("start-") {
+        (x, vec![format!("stop-{x}")])
+    } else if let Some(x) = f.strip_suffix("-start") {
+        (x, vec![format!("{x}-stop")])
+    } else if let Some(x) = f.strip_prefix("break-") {
+        (
+            x,
+            vec![
+                format!("heal-{x}"),
+                format!("fix-{x}"),
+                format!("repair-{x}"),
+            ],
+        )
+    } else if let Some(x) = f.strip_prefix("begin-") {
+        (x, vec![format!("end-{x}")])
+    } else {
+        return None;
+    };
+    Some((kind_of(subject), closers))
 }
 
+/// The window kind a fault's name says, `fault` when it says none.
+fn kind_of(subject: &str) -> &'static str {
+    const KINDS: [(&str, &str); 8] = [
+        ("partition", "partition"),
+        ("kill", "kill"),
+        ("crash", "kill"),
+        ("pause", "pause"),
+        ("clock", "clock"),
+        ("packet", "packet"),
+        ("disk", "disk"),
+        ("member", "member"),
+    ];
+    KINDS
+        .iter()
+        .find(|(word, _)| subject.contains(word))
+        .map_or("fault", |&(_, kind)| kind)
+}
+
+/// The nodes a nemesis value names: faultline's `nodes`, or the keys of
+/// Jepsen's map of node to result (`{"n1": "killed"}`).
 fn nodes_of(value: &Value) -> Vec<String> {
-    value["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
+    if let Some(nodes) = value["nodes"].as_array() {
+        return nodes
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+    }
+    match value {
+        Value::Object(map) if map.values().all(Value::is_string) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn label_of(kind: &str, f: &str, value: &Value) -> String {
     match kind {
-        "partition" => value["partition"]
-            .as_str()
-            .unwrap_or("partition")
-            .to_owned(),
+        "partition" => partition_label(value),
         "packet" => format!(
             "{} on {}",
             value["behavior"].as_str().unwrap_or("packets"),
@@ -198,11 +245,73 @@ fn label_of(kind: &str, f: &str, value: &Value) -> String {
         // structure; its first words are the label.
         "fault" => match value {
             Value::String(text) => text.chars().take(40).collect(),
-            Value::Null => "fault".to_owned(),
+            Value::Null => f.to_owned(),
             other => other.to_string().chars().take(40).collect(),
         },
         _ => nodes_of(value).join(" "),
     }
+}
+
+/// A partition as its sides (`[n1] | [n2 n3]`): faultline's `partition`
+/// text, Jepsen's grudge (node → the nodes it drops, perhaps behind a
+/// keyword such as `[:isolated {...}]`) turned into the groups that still
+/// reach each other, or Jepsen's own words.
+fn partition_label(value: &Value) -> String {
+    match value {
+        Value::Object(map) => match map.get("partition").and_then(Value::as_str) {
+            Some(text) => text.to_owned(),
+            None => {
+                grudge_sides(map).unwrap_or_else(|| value.to_string().chars().take(40).collect())
+            }
+        },
+        Value::Array(items) => items.iter().rev().find(|v| v.is_object()).map_or_else(
+            || value.to_string().chars().take(40).collect(),
+            partition_label,
+        ),
+        Value::String(text) => text.chars().take(40).collect(),
+        _ => "network split".to_owned(),
+    }
+}
+
+/// The groups of a grudge: nodes joined when neither drops the other.
+fn grudge_sides(grudge: &serde_json::Map<String, Value>) -> Option<String> {
+    let mut nodes: Vec<&str> = grudge.keys().map(String::as_str).collect();
+    for dropped in grudge.values() {
+        nodes.extend(dropped.as_array()?.iter().filter_map(Value::as_str));
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    let drops = |a: &str, b: &str| {
+        grudge[a]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|n| n.as_str() == Some(b)))
+    };
+    let drops = |a: &str, b: &str| grudge.contains_key(a) && drops(a, b);
+    let mut group: Vec<usize> = (0..nodes.len()).collect();
+    for i in 0..nodes.len() {
+        for j in 0..i {
+            if !drops(nodes[i], nodes[j]) && !drops(nodes[j], nodes[i]) {
+                let (from, to) = (group[i], group[j]);
+                group
+                    .iter_mut()
+                    .filter(|g| **g == from)
+                    .for_each(|g| *g = to);
+            }
+        }
+    }
+    let mut sides: Vec<Vec<&str>> = Vec::new();
+    let mut seen: Vec<usize> = Vec::new();
+    for (i, g) in group.iter().enumerate() {
+        match seen.iter().position(|s| s == g) {
+            Some(at) => sides[at].push(nodes[i]),
+            None => {
+                seen.push(*g);
+                sides.push(vec![nodes[i]]);
+            }
+        }
+    }
+    let text: Vec<String> = sides.iter().map(|s| format!("[{}]", s.join(" "))).collect();
+    Some(text.join(" | "))
 }
 
 impl RunData {
@@ -357,18 +466,22 @@ impl Reading {
                 });
             }
             (_, Paired::Completed { id, .. }) => {
-                if let Some(&n) = self.nemesis_open.get(&id) {
+                if let Some(n) = self.nemesis_open.remove(&id) {
                     let op = &mut self.nemesis[n];
                     op.value = event.value;
                     op.complete = Some((position, event.time));
                 }
             }
-            (_, Paired::Marker { .. }) => self.nemesis.push(NemesisOp {
-                f: event.f,
-                value: event.value,
-                invoke: (position, event.time),
-                complete: Some((position, event.time)),
-            }),
+            // A marker may yet be completed by the next (Jepsen's second `info`).
+            (_, Paired::Marker { id }) => {
+                self.nemesis_open.insert(id, self.nemesis.len());
+                self.nemesis.push(NemesisOp {
+                    f: event.f,
+                    value: event.value,
+                    invoke: (position, event.time),
+                    complete: Some((position, event.time)),
+                })
+            }
         }
     }
 
@@ -466,7 +579,7 @@ impl RunData {
     fn faults_from(&mut self, nemesis: &[NemesisOp], secs: impl Fn((usize, u64)) -> f64) {
         let duration = self.duration;
         // Windows still open, per kind and node set, waiting for their close.
-        let mut open: Vec<(usize, &'static [&'static str], Vec<String>)> = Vec::new();
+        let mut open: Vec<(usize, Vec<String>, Vec<String>)> = Vec::new();
         for op in nemesis {
             let value = &op.value;
             let at = secs(op.invoke);
@@ -486,9 +599,7 @@ impl RunData {
                 continue;
             }
             // In Jepsen's process nemesis, `start` ends a kill.
-            let ends_a_kill = open
-                .iter()
-                .any(|(_, closers, _)| closers.contains(&op.f.as_str()));
+            let ends_a_kill = open.iter().any(|(_, closers, _)| closers.contains(&op.f));
             if let Some((kind, closers)) = opens(&op.f).filter(|_| !ends_a_kill) {
                 open.push((self.faults.len(), closers, nodes_of(value)));
                 self.faults.push(FaultWindow {
@@ -505,7 +616,7 @@ impl RunData {
             let mut closed = Vec::new();
             for (i, (window, closers, window_nodes)) in open.iter().enumerate() {
                 let covers = nodes.is_empty() || window_nodes.iter().all(|n| nodes.contains(n));
-                if closers.contains(&op.f.as_str()) && covers {
+                if closers.contains(&op.f) && covers {
                     self.faults[*window].end = done;
                     closed.push(i);
                 }
@@ -569,6 +680,71 @@ mod tests {
         );
         let text = run.describe(1);
         assert!(text.contains("info (unknown) (timeout)"), "{text}");
+    }
+
+    /// Jepsen writes a nemesis operation as two `info` events with one
+    /// `f`; a client program may name its own faults `break-X` / `heal-X`.
+    #[test]
+    fn jepsen_info_pairs_and_invented_names_are_one_window_each() {
+        let event = |t: u64, f: &str, value: &str| {
+            format!("{{\"time\":{t}000000000,\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"{f}\",\"value\":{value}}}\n")
+        };
+        let history = [
+            event(1, "kill", "null"),
+            event(2, "kill", r#"{"n1":"killed","n2":"killed"}"#),
+            event(3, "start", "null"),
+            event(4, "start", r#"{"n1":"started","n2":"started"}"#),
+            event(5, "start-partition", "null"),
+            event(
+                6,
+                "start-partition",
+                r#"{"n1":["n2","n3"],"n2":["n1"],"n3":["n1"]}"#,
+            ),
+            event(7, "stop-partition", "null"),
+            event(8, "stop-partition", r#""network healed""#),
+            event(9, "break-disk", "null"),
+            event(10, "break-disk", r#"{"n3":"broken"}"#),
+            event(11, "heal-disk", r#"{"n3":"healed"}"#),
+        ]
+        .concat();
+        let run = RunData::from_jsonl(&history);
+        assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+        let windows: Vec<(&str, &str, f64, f64)> = run
+            .faults
+            .iter()
+            .map(|w| (w.kind, w.label.as_str(), w.start, w.end))
+            .collect();
+        assert_eq!(
+            windows,
+            [
+                ("kill", "n1 n2", 0.0, 3.0),
+                ("partition", "[n1] | [n2 n3]", 4.0, 7.0),
+                ("disk", "n3", 8.0, 10.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_grudge_is_told_as_the_sides_that_still_reach_each_other() {
+        let sides = |grudge: serde_json::Value| partition_label(&grudge);
+        assert_eq!(
+            sides(serde_json::json!({"n1": ["n2", "n3"], "n2": ["n1"], "n3": ["n1"]})),
+            "[n1] | [n2 n3]"
+        );
+        assert_eq!(
+            sides(
+                serde_json::json!(["isolated", {"n1": ["n3"], "n2": ["n3"], "n3": ["n1", "n2"]}])
+            ),
+            "[n1 n2] | [n3]"
+        );
+        assert_eq!(
+            sides(serde_json::json!({"partition": "[a] | [b]"})),
+            "[a] | [b]"
+        );
+        assert_eq!(
+            sides(serde_json::json!("Cut off {n1 #{n2}}")),
+            "Cut off {n1 #{n2}}"
+        );
     }
 
     #[test]

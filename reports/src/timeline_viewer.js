@@ -156,6 +156,8 @@
       ctx.globalAlpha = 1;
       fault_labels.push([f.kind + " " + f.label, Math.max(x0, LABELS) + 2, x1, f.color]);
     });
+    // What is shaded, for tests that load the page.
+    document.body.dataset.timelineFaults = fault_labels.map(function (l) { return l[0]; }).join("; ");
     // The first anomaly: a line through every lane, named in the ruler.
     if (firstAnomaly !== null) {
       var xa = xOf(firstAnomaly);

@@ -759,3 +759,58 @@ fn serve_shows_the_store_and_refuses_every_way_out_of_it() {
     assert_eq!(out.status.code(), Some(254));
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// A history in Jepsen's conventions: every nemesis operation two `info`
+/// events with one `f` (`kill` then `start`, `pause` then `resume`), a
+/// partition given as a grudge. A stale read happens while n1 is killed.
+const JEPSEN_NEMESIS: &str = r#"{:process 0, :type :invoke, :f :write, :value 1, :time 1000000000}
+{:process 0, :type :ok, :f :write, :value 1, :time 1100000000}
+{:process :nemesis, :type :info, :f :kill, :value :primaries, :time 1500000000}
+{:process :nemesis, :type :info, :f :kill, :value {"n1" :killed}, :time 1600000000}
+{:process 1, :type :invoke, :f :read, :value nil, :time 2100000000}
+{:process 1, :type :ok, :f :read, :value nil, :time 2200000000}
+{:process :nemesis, :type :info, :f :start, :value :all, :time 3000000000}
+{:process :nemesis, :type :info, :f :start, :value {"n1" :started}, :time 3500000000}
+{:process :nemesis, :type :info, :f :start-partition, :value :majority, :time 4000000000}
+{:process :nemesis, :type :info, :f :start-partition, :value [:isolated {"n1" #{"n2" "n3"}, "n2" #{"n1"}, "n3" #{"n1"}}], :time 4100000000}
+{:process :nemesis, :type :info, :f :stop-partition, :value nil, :time 4500000000}
+{:process :nemesis, :type :info, :f :stop-partition, :value :network-healed, :time 4600000000}
+{:process 2, :type :invoke, :f :read, :value nil, :time 5000000000}
+{:process 2, :type :ok, :f :read, :value 1, :time 5100000000}
+"#;
+
+/// Jepsen's nemesis conventions once drew no window and the page said the
+/// anomaly came "with no fault in force" while a kill was open.
+#[test]
+fn jepsen_nemesis_operations_are_windows_and_the_anomaly_is_placed_in_the_kill() {
+    let dir = scratch("jepsen-nemesis");
+    let (report, _) = checked_invalid(&dir, "kill.edn", JEPSEN_NEMESIS, &["--model", "register"]);
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    let story = section(&html, "<div id=\"story\"", "</div>");
+    assert!(story.contains("during kill n1 (from 0.500 s)"), "{story}");
+    assert!(!story.contains("no fault in force"), "{story}");
+    let timeline = std::fs::read_to_string(report.join("timeline.js")).unwrap();
+    for window in [
+        r#""end":2.5,"kind":"kill","label":"n1","start":0.5"#,
+        r#""end":3.6,"kind":"partition","label":"[n1] | [n2 n3]","start":3.0"#,
+    ] {
+        assert!(timeline.contains(window), "{window} in {timeline}");
+    }
+    assert_eq!(
+        timeline.matches("\"kind\":\"kill\"").count(),
+        1,
+        "one window a kill"
+    );
+    if chromium_or_skip(
+        "jepsen_nemesis_operations_are_windows_and_the_anomaly_is_placed_in_the_kill",
+    ) {
+        let loaded = load(&report.join("index.html"), "jepsen-nemesis-kill", 1600);
+        assert_clean(&loaded);
+        let shaded = attribute(&loaded.dom, "data-timeline-faults").unwrap_or("");
+        assert!(
+            shaded.contains("kill n1") && shaded.contains("partition [n1] | [n2 n3]"),
+            "{shaded}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
