@@ -60,15 +60,14 @@ pub fn check_keyed(
     let start = Instant::now();
     let mut error = None;
     let mut parts = Vec::new();
+    let mut warnings = Vec::new();
     let (mut outcomes, mut nemesis_events, mut last_time) = ([0u64; 3], 0, 0);
     // Keys sort after the keyless events, where the marker is.
     let mut final_reads_at = None;
     crate::progress::with_progress(&format!("checking {name} key by key"), || {
         for batch in keyed.batches(BATCH_BYTES) {
-            let (mut merged, positions) = merge_batch(&keyed, batch)?;
-            for warning in merged.drop_orphan_completions() {
-                eprintln!("warning: {name}: {warning}");
-            }
+            let (mut merged, positions) = merge_batch(&keyed, batch, &mut warnings)?;
+            warnings.extend(merged.drop_orphan_completions());
             // Dropped completions shift the events: each is found again by
             // its line, one event a line in these formats.
             let global = |p: usize| {
@@ -105,6 +104,7 @@ pub fn check_keyed(
                 Err(e) => error = Some(e),
             }
         }
+        crate::warnings::print(&name.to_string(), &warnings);
         let checked = if let Some(e) = error.take() {
             Err(e)
         } else if parts.is_empty() {
@@ -132,6 +132,7 @@ pub fn check_keyed(
 fn merge_batch(
     keyed: &KeyedFile,
     batch: std::ops::Range<usize>,
+    warnings: &mut Vec<String>,
 ) -> Result<(History, Vec<(usize, usize)>), ParseError> {
     let texts = keyed.texts_of(batch.clone())?;
     let parsed = on_every_core(texts.len(), |i| keyed.parse_key(batch.start + i, &texts[i]));
@@ -139,9 +140,7 @@ fn merge_batch(
     let mut events: Vec<(usize, usize, Op)> = Vec::new();
     for (slot, parsed) in batch.zip(parsed) {
         let parsed = parsed?;
-        for warning in &parsed.warnings {
-            eprintln!("warning: {warning}");
-        }
+        warnings.extend(parsed.warnings.iter().cloned());
         let positions = keyed.event_positions(slot);
         for (i, op) in parsed.history.events().iter().enumerate() {
             let line = parsed.history.line_of(i).unwrap_or(0);

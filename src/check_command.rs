@@ -228,9 +228,7 @@ fn check_file(
         .parse(&text)
         .map_err(|e| unreadable(args, file, &e, format, Format::detect(&text)))?;
     parsed.drop_orphan_completions();
-    for warning in &parsed.warnings {
-        eprintln!("warning: {name}: {warning}");
-    }
+    crate::warnings::print(&name.to_string(), &parsed.warnings);
     let start = Instant::now();
     let spec = args.spec();
     if parsed.history.is_empty() {

@@ -29,3 +29,4 @@ pub mod serve_command;
 pub mod store;
 pub mod test_command;
 pub mod verdict_text;
+pub mod warnings;

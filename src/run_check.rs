@@ -164,9 +164,7 @@ fn check_whole(file: &Path, spec: &CheckSpec, budget: &Budget) -> Result<KeyedCh
     let mut parsed = parse_jsonl(&text)?;
     drop(text);
     parsed.drop_orphan_completions();
-    for warning in &parsed.warnings {
-        eprintln!("warning: {}: {warning}", file.display());
-    }
+    crate::warnings::print(&file.display().to_string(), &parsed.warnings);
     let history = parsed.history;
     let (outcomes, nemesis_events) = count_completions(&history);
     let last_time = history.events().last().map_or(0, |e| e.time);

@@ -18,10 +18,6 @@ use faultline_systems::zookeeper::{ZookeeperOptions, ZookeeperReads};
 use faultline_workloads::WorkloadKind;
 use std::path::{Path, PathBuf};
 
-fn parse_workload(text: &str) -> Result<WorkloadKind, String> {
-    text.parse()
-}
-
 /// Options of `faultline test`.
 #[derive(Args)]
 pub struct TestArgs {
@@ -45,6 +41,8 @@ enum System {
         test: TestOptions,
         #[command(flatten)]
         nodes: NodeOptions,
+        #[command(flatten)]
+        etcd: EtcdArgs,
     },
     /// Test Redis from the nodes' packages: the first node the primary, every other its replica (workloads register, set, counter, lock, unique-ids, bank, and the transactions append and wr in MULTI / EXEC).
     Redis {
@@ -118,24 +116,13 @@ impl Suite {
         }
     }
 
-    /// A suite takes etcd's options no more than `test custom` does, and
-    /// runs the workloads its client has.
+    /// A suite runs the workloads its client has.
     fn refuse(self, test: &TestOptions) -> anyhow::Result<()> {
-        let (system, installed) = match self {
-            Suite::Redis(_) => ("Redis", "redis-server"),
-            Suite::Postgres(_) => ("PostgreSQL", "postgresql"),
-            Suite::Zookeeper(_) => ("ZooKeeper", "zookeeper"),
+        let system = match self {
+            Suite::Redis(_) => "Redis",
+            Suite::Postgres(_) => "PostgreSQL",
+            Suite::Zookeeper(_) => "ZooKeeper",
         };
-        if test.serializable_reads {
-            let instead = match self {
-                Suite::Zookeeper(_) => "reads without a sync first with --reads local",
-                _ => "reads from a replica with --reads local",
-            };
-            bail!("--serializable-reads is etcd's; {system} {instead}");
-        }
-        if test.etcd_binary.is_some() {
-            bail!("--etcd-binary is etcd's; {system} comes from the nodes' {installed} package");
-        }
         match (self, test.workload()) {
             (_, WorkloadKind::Watch) => bail!(
                 "--workload watch is etcd's (its watch streams); the {system} suite runs {}",
@@ -206,6 +193,8 @@ enum AllSystem {
         test: TestOptions,
         #[command(flatten)]
         nodes: NodeOptions,
+        #[command(flatten)]
+        etcd: EtcdArgs,
     },
     /// A matrix of Redis tests: every workload under every nemesis.
     Redis {
@@ -246,7 +235,7 @@ enum AllSystem {
 #[derive(Args)]
 struct Matrix {
     /// Workloads, comma-separated (default: --workload).
-    #[arg(long, value_delimiter = ',', value_parser = parse_workload)]
+    #[arg(long, value_enum, value_delimiter = ',')]
     workloads: Vec<WorkloadKind>,
     /// A nemesis for one column of the matrix, e.g. `partition` or `kill,pause`; repeat for more columns (default: --nemesis).
     #[arg(long)]
@@ -259,10 +248,10 @@ struct Matrix {
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
-    /// The workload: register (read / write / cas on independent keys, checked for linearizability; the default), append (list-append transactions) or wr (read-write register transactions), both checked for strict serializability; set (adds to shared sets and reads of them, checked for lost and, unless --serializable-reads, stale elements); counter (increments of shared counters and reads, each read checked within its bounds); lock (acquire and release of shared locks, checked against the mutex model); unique-ids (ids asked of shared generators, checked for duplicates). A TOML system names its own in [workload].
-    #[arg(long, value_parser = parse_workload)]
+    /// The workload (default: register; a TOML system names its own in [workload]).
+    #[arg(long, value_enum)]
     workload: Option<WorkloadKind>,
-    /// Faults, comma-separated: partition, kill, pause, clock, packet, member; or all (every one but member), none.
+    /// Faults, comma-separated, drawn from in turn.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "partition")]
     nemesis: Vec<FaultChoice>,
     /// Seconds of workload.
@@ -361,18 +350,12 @@ pub struct TestOptions {
     /// Seconds to wait after healing everything before the final reads.
     #[arg(long, default_value_t = 5.0)]
     recovery_time: f64,
-    /// Read with etcd's serializable (local, possibly stale) reads (etcd only).
-    #[arg(long)]
-    serializable_reads: bool,
     /// Seconds before an operation's outcome counts as unknown.
     #[arg(long, default_value_t = 5.0)]
     op_timeout: f64,
     /// Leave the database running after the test.
     #[arg(long)]
     leave_db_running: bool,
-    /// Upload this etcd binary instead of using the nodes' own (etcd only).
-    #[arg(long)]
-    etcd_binary: Option<PathBuf>,
     /// Where runs are stored.
     #[arg(long, default_value = "store")]
     store: PathBuf,
@@ -397,12 +380,6 @@ impl TestOptions {
         let file = config.display();
         if let Some(workload) = self.workload {
             bail!("--workload {workload}: a TOML system names its workload in {file} ([workload] name = \"{workload}\"); leave --workload out");
-        }
-        if self.serializable_reads {
-            bail!("--serializable-reads is etcd's; a TOML system reads as its client does ([client] in {file}); leave it out");
-        }
-        if self.etcd_binary.is_some() {
-            bail!("--etcd-binary is etcd's; a TOML system installs itself with [db] install in {file}; leave it out");
         }
         Ok(())
     }
@@ -469,10 +446,10 @@ impl TestOptions {
                 max_writes_per_key: self.max_writes_per_key.max(1),
             },
             nemesis,
-            serializable_reads: self.serializable_reads,
+            serializable_reads: false,
             op_timeout: self.op_timeout,
             leave_db_running: self.leave_db_running,
-            etcd_binary: self.etcd_binary.clone(),
+            etcd_binary: None,
             store: self.store.clone(),
             junit: self.junit.clone(),
             custom: None,
@@ -510,9 +487,11 @@ pub fn run(args: &TestArgs) -> Result<i32, Failure> {
             config.custom = Some(custom);
             run_test(config)
         }
-        System::Etcd { test, nodes } => {
+        System::Etcd { test, nodes, etcd } => {
             let nodes = nodes.resolve().map_err(Failure::bad_input)?;
-            run_test(test.config(nodes).map_err(Failure::bad_input)?)
+            let mut config = test.config(nodes).map_err(Failure::bad_input)?;
+            etcd.apply(&mut config);
+            run_test(config)
         }
         System::Redis { test, nodes, redis } => run_suite(Suite::Redis(*redis), test, nodes),
         System::Postgres {
@@ -537,11 +516,32 @@ fn run_suite(suite: Suite, test: &TestOptions, nodes: &NodeOptions) -> Result<i3
     run_test(config)
 }
 
+/// etcd's own options (`test etcd`, `test-all etcd`, `demo`).
+#[derive(Args, Clone)]
+struct EtcdArgs {
+    /// Read with etcd's serializable (local, possibly stale) reads.
+    #[arg(long)]
+    serializable_reads: bool,
+    /// Upload this etcd binary instead of using the nodes' own.
+    #[arg(long)]
+    etcd_binary: Option<PathBuf>,
+}
+
+impl EtcdArgs {
+    /// A test's config made an etcd test with these options.
+    fn apply(&self, config: &mut TestConfig) {
+        config.serializable_reads = self.serializable_reads;
+        config.etcd_binary = self.etcd_binary.clone();
+    }
+}
+
 /// Options of `faultline demo`.
 #[derive(Args)]
 pub struct DemoArgs {
     #[command(flatten)]
     test: TestOptions,
+    #[command(flatten)]
+    etcd: EtcdArgs,
     /// The local cluster the demo builds (and removes afterwards).
     #[command(flatten)]
     cluster: DemoCluster,
@@ -581,7 +581,10 @@ pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
         args.test
             .config(nodes)
             .map_err(Failure::bad_input)
-            .and_then(run_test)
+            .and_then(|mut config| {
+                args.etcd.apply(&mut config);
+                run_test(config)
+            })
     }));
     // The cluster goes, whatever the test did.
     if let Err(e) = cluster::down(&spec.name) {
@@ -602,30 +605,37 @@ pub fn demo(args: &DemoArgs) -> Result<i32, Failure> {
 /// Runs `faultline test-all`: every workload × nemesis, `--test-count`
 /// times, one run directory each; the exit code merges the verdicts.
 pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
-    let (matrix, test, nodes, suite) = match &args.system {
+    let (matrix, test, nodes, suite, etcd) = match &args.system {
         AllSystem::Etcd {
             matrix,
             test,
             nodes,
-        } => (matrix, test, nodes, None),
+            etcd,
+        } => (matrix, test, nodes, None, Some(etcd)),
         AllSystem::Redis {
             matrix,
             test,
             nodes,
             redis,
-        } => (matrix, test, nodes, Some(Suite::Redis(*redis))),
+        } => (matrix, test, nodes, Some(Suite::Redis(*redis)), None),
         AllSystem::Postgres {
             matrix,
             test,
             nodes,
             postgres,
-        } => (matrix, test, nodes, Some(Suite::Postgres(*postgres))),
+        } => (matrix, test, nodes, Some(Suite::Postgres(*postgres)), None),
         AllSystem::Zookeeper {
             matrix,
             test,
             nodes,
             zookeeper,
-        } => (matrix, test, nodes, Some(Suite::Zookeeper(*zookeeper))),
+        } => (
+            matrix,
+            test,
+            nodes,
+            Some(Suite::Zookeeper(*zookeeper)),
+            None,
+        ),
     };
     let Matrix {
         workloads,
@@ -660,6 +670,9 @@ pub fn run_all(args: &TestAllArgs) -> Result<i32, Failure> {
             let mut config = options.config(nodes.clone()).map_err(Failure::bad_input)?;
             if let Some(suite) = suite {
                 suite.apply(&mut config);
+            }
+            if let Some(etcd) = etcd {
+                etcd.apply(&mut config);
             }
             for run in 0..*test_count {
                 let mut config = config.clone();

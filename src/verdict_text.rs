@@ -137,7 +137,7 @@ fn watch_lines(out: &mut Vec<String>, name: &str, a: &WatchAnalysis) {
 
 fn bank_lines(out: &mut Vec<String>, name: &str, a: &BankAnalysis) {
     let totals = match a.totals {
-        Some((low, high)) if low != high => format!(", totals {low}..={high}"),
+        Some((low, high)) if low != high => format!(", totals from {low} to {high}"),
         _ => String::new(),
     };
     let counts = format!(
@@ -175,9 +175,9 @@ fn bank_lines(out: &mut Vec<String>, name: &str, a: &BankAnalysis) {
 }
 
 fn unique_ids_lines(out: &mut Vec<String>, name: &str, a: &UniqueIdsAnalysis) {
-    let range = a
-        .range
-        .map_or(String::new(), |(low, high)| format!(", ids {low}..={high}"));
+    let range = a.range.map_or(String::new(), |(low, high)| {
+        format!(", ids from {low} to {high}")
+    });
     let counts = format!(
         "{} generates, {} acknowledged, {} generator(s){range}",
         a.attempted, a.acknowledged, a.generators
@@ -226,7 +226,7 @@ fn counter_lines(out: &mut Vec<String>, name: &str, a: &CounterAnalysis) {
             .as_deref()
             .map_or(String::new(), |n| format!(" on {n}"));
         out.push(format!(
-            "  read{key} at event {}{node} returned {}, outside {}..={} (acknowledged before it began ..= tried before it ended)",
+            "  read{key} at event {}{node} returned {}, outside {} to {} (from what was acknowledged before it began to what was tried before it ended)",
             e.read, e.value, e.lower, e.upper
         ));
         and_more(
@@ -320,7 +320,11 @@ fn linearizable_line(a: &Analysis) -> String {
 }
 
 fn linearizable_lines(out: &mut Vec<String>, name: &str, a: &Analysis, elapsed_ms: f64) {
-    let took = format!("{} ops, {} key(s), {elapsed_ms:.1} ms", a.ops, a.partitions);
+    let took = format!(
+        "{}, {} key(s), {elapsed_ms:.1} ms",
+        ops(a.ops),
+        a.partitions
+    );
     match (a.valid, &a.counterexample) {
         (Validity::Invalid, Some(c)) => {
             out.push(format!(
@@ -408,8 +412,8 @@ fn counterexample_lines(out: &mut Vec<String>, c: &Counterexample) {
     if let Some(path) = c.partial_linearizations.first() {
         let shown = path.steps.len().min(8);
         out.push(format!(
-            "  longest partial linearization ({} ops), last {shown}:",
-            path.steps.len()
+            "  longest partial linearization ({}), last {shown}:",
+            ops(path.steps.len())
         ));
         for step in &path.steps[path.steps.len() - shown..] {
             out.push(format!(
@@ -420,10 +424,10 @@ fn counterexample_lines(out: &mut Vec<String>, c: &Counterexample) {
     }
     if let Some(w) = &c.window {
         out.push(format!(
-            "  smallest failing window: {} to {} ({} ops), starting from state {}",
+            "  smallest failing window: {} to {} ({}), starting from state {}",
             at(w.from_line, w.from_event),
             at(w.to_line, w.to_event),
-            w.op_count,
+            ops(w.op_count),
             w.start_states.join(" or ")
         ));
     }
@@ -507,6 +511,15 @@ fn prefixed(prefix: &str, text: &str) -> String {
         String::new()
     } else {
         format!("{prefix}{text}")
+    }
+}
+
+/// `1 op`, `65 ops`.
+fn ops(n: usize) -> String {
+    if n == 1 {
+        "1 op".to_owned()
+    } else {
+        format!("{n} ops")
     }
 }
 

@@ -237,7 +237,12 @@ mod tests {
             .collect();
         assert_eq!(
             nemesis_ops,
-            [("kill", 0, Some(2)), ("start", 4, Some(5)), ("final-reads", 6, Some(6)), ("kill", 7, Some(7))]
+            [
+                ("kill", 0, Some(2)),
+                ("start", 4, Some(5)),
+                ("final-reads", 6, Some(6)),
+                ("kill", 7, Some(7))
+            ]
         );
     }
 

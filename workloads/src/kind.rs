@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// A workload.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A workload. Its variants' docs are the command line's help for
+/// `--workload`, so the list there is always this one.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     /// read / write / cas on independent keys, checked for linearizability.
@@ -25,6 +28,7 @@ pub enum WorkloadKind {
     Lock,
     /// Ids asked of shared generators, checked for duplicates.
     #[serde(rename = "unique-ids")]
+    #[value(name = "unique-ids")]
     UniqueIds,
     /// Transfers between accounts and reads of every balance, checked with
     /// Jepsen's bank.
@@ -93,8 +97,11 @@ impl FromStr for WorkloadKind {
             .into_iter()
             .find(|w| w.name() == text)
             .ok_or_else(|| {
+                let names: Vec<&str> = WorkloadKind::ALL.iter().map(|w| w.name()).collect();
+                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
                 format!(
-                    "unknown workload `{text}`; choose register, append, wr, set, counter, lock, unique-ids, bank or watch"
+                    "unknown workload `{text}`; choose {} or {last}",
+                    rest.join(", ")
                 )
             })
     }
@@ -103,6 +110,18 @@ impl FromStr for WorkloadKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The command line's names (and so its help) are the same as ours.
+    #[test]
+    fn the_command_lines_names_are_the_workloads_names() {
+        use clap::ValueEnum;
+        let names: Vec<String> = WorkloadKind::value_variants()
+            .iter()
+            .filter_map(|w| Some(w.to_possible_value()?.get_name().to_owned()))
+            .collect();
+        let ours: Vec<&str> = WorkloadKind::ALL.iter().map(|w| w.name()).collect();
+        assert_eq!(names, ours);
+    }
 
     #[test]
     fn names_round_trip_through_text_and_json() {

@@ -14,13 +14,6 @@ pub struct ConfigError(pub String);
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
-/// Returns a [`ConfigError`] with a formatted message.
-macro_rules! bail {
-    ($($arg:tt)*) => {
-        return Err(ConfigError(format!($($arg)*)))
-    };
-}
-
 /// The whole file.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -249,26 +242,34 @@ impl CustomConfig {
                 None => ConfigError(format!("{name}: {message}")),
             }
         })?;
-        config
-            .check()
-            .map_err(|e| ConfigError(format!("{name}: {e}")))?;
+        let problems = config.check();
+        if !problems.is_empty() {
+            let lines: Vec<String> = problems.iter().map(|p| format!("{name}: {p}")).collect();
+            return Err(ConfigError(lines.join("\n")));
+        }
         Ok(config)
     }
 
-    /// Checks what the types cannot.
-    fn check(&self) -> Result<()> {
+    /// Checks what the types cannot: every problem, each in one line.
+    fn check(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        macro_rules! problem {
+            ($($arg:tt)*) => {
+                problems.push(format!($($arg)*))
+            };
+        }
         match (self.nodes.hosts.is_empty(), &self.nodes.file) {
             (true, None) => {
-                bail!("[nodes] needs `hosts = [\"a\", \"b\", ...]` or `file = \"nodes.json\"`")
+                problem!("[nodes] needs `hosts = [\"a\", \"b\", ...]` or `file = \"nodes.json\"`")
             }
-            (false, Some(_)) => bail!("[nodes] has both `hosts` and `file`: keep one"),
+            (false, Some(_)) => problem!("[nodes] has both `hosts` and `file`: keep one"),
             _ => {}
         }
         if self.db.leave.is_some() != self.db.join.is_some() {
-            bail!("[db] has one of `leave` and `join`: a member that leaves must be able to join again; give both (or neither, and leave --nemesis member out)");
+            problem!("[db] has one of `leave` and `join`: a member that leaves must be able to join again; give both (or neither, and leave --nemesis member out)");
         }
         if !self.db.start.contains("{pidfile}") {
-            bail!("db.start must write the process id to {{pidfile}} (end it with `& echo $! > {{pidfile}}`) so that kill and pause can find the process");
+            problem!("db.start must write the process id to {{pidfile}} (end it with `& echo $! > {{pidfile}}`) so that kill and pause can find the process");
         }
         let mut templates: Vec<(String, &str)> = vec![
             ("db.start".into(), &self.db.start),
@@ -282,17 +283,17 @@ impl CustomConfig {
                 for (name, request) in [("read", Some(&http.read)), ("write", Some(&http.write)), ("cas", http.cas.as_ref())] {
                     let Some(request) = request else { continue };
                     if !request.path.starts_with('/') {
-                        bail!("client.http.{name}.path must start with / (it follows client.http.base)");
+                        problem!("client.http.{name}.path must start with / (it follows client.http.base)");
                     }
                     if let Some(pointer) = &request.value {
                         if !pointer.is_empty() && !pointer.starts_with('/') {
-                            bail!("client.http.{name}.value is a JSON pointer such as \"/value\"");
+                            problem!("client.http.{name}.value is a JSON pointer such as \"/value\"");
                         }
                     }
                 }
             }
-            (None, None) => bail!("[client] needs `program = \"...\"` (a line-JSON client) or a [client.http] section"),
-            (Some(_), Some(_)) => bail!("[client] has both `program` and [client.http]: keep one"),
+            (None, None) => problem!("[client] needs `program = \"...\"` (a line-JSON client) or a [client.http] section"),
+            (Some(_), Some(_)) => problem!("[client] has both `program` and [client.http]: keep one"),
         }
         for (key, value) in [
             ("db.install", &self.db.install),
@@ -311,33 +312,36 @@ impl CustomConfig {
         }
         for (key, template) in templates {
             if template.trim().is_empty() {
-                bail!("{key} is empty: give the shell command");
+                problem!("{key} is empty: give the shell command");
             }
             if let Some(word) = unknown_placeholder(template) {
-                bail!(
+                problem!(
                     "{key}: unknown placeholder {{{word}}}; use {}",
                     PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
                 );
             }
         }
         match self.workload.name.parse::<faultline_workloads::WorkloadKind>() {
-            Err(_) => bail!(
+            Err(_) => problem!(
                 "workload.name = \"{}\" is unknown; use register, append, wr, set, counter, lock, unique-ids or bank",
                 self.workload.name
             ),
-            Ok(faultline_workloads::WorkloadKind::Watch) => bail!(
+            Ok(faultline_workloads::WorkloadKind::Watch) => problem!(
                 "workload.name = \"watch\" is etcd's (`faultline test etcd --workload watch`); use register, append, wr, set, counter, lock, unique-ids or bank"
             ),
-            Ok(kind) if kind != faultline_workloads::WorkloadKind::Register && self.client.http.is_some() => bail!(
+            Ok(kind) if kind != faultline_workloads::WorkloadKind::Register && self.client.http.is_some() => problem!(
                 "workload.name = \"{kind}\": [client.http] has requests for the register workload only; give a client program instead (`program = \"...\"` under [client], protocol in the README)"
             ),
             Ok(_) => {}
         }
-        self.workload
+        if let Err(e) = self
+            .workload
             .consistency_model
             .parse::<faultline_checkers::serializable::ConsistencyModel>()
-            .map_err(|e| ConfigError(format!("workload.consistency_model: {e}")))?;
-        Ok(())
+        {
+            problem!("workload.consistency_model: {e}");
+        }
+        problems
     }
 }
 
