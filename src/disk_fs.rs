@@ -1,7 +1,7 @@
 //! `faultline disk-fs`: the lose-unsynced filesystem on a node (`serve`,
 //! started by the disk nemesis), its control (`control`) and the
 //! corruption of a stopped database's file (`corrupt`, `uncorrupt`); the
-//! filesystem itself is [`faultline_nemeses::disk`].
+//! filesystem itself is [`faultline_disk_fs`].
 
 use clap::{Args, Subcommand};
 use faultline_nemeses::disk::{self, ControlCommand};

@@ -3,7 +3,7 @@
 //! database (SQLite, through Python's standard library).
 
 use crate::local_cluster::root_or_skip;
-use faultline_nemeses::disk::{self, ControlCommand, Mounted};
+use faultline_disk_fs::{self as disk, ControlCommand, Mounted};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;

@@ -7,6 +7,7 @@ mod custom_system;
 mod disk_faults;
 mod disk_fs;
 mod disk_redis;
+mod docs;
 mod etcd_abilities;
 mod etcd_demo;
 mod fail_fast;

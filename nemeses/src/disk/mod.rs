@@ -1,49 +1,23 @@
-//! Disk faults. `lose-unsynced` mounts faultline's own FUSE filesystem
-//! over the database's data directory: every operation passes through to
-//! object files in a store directory, and the [`Store`] remembers what has
-//! not been made durable by `fsync`, so a crash can be simulated by
-//! [`Store::drop_unsynced`] (Jepsen's lazyfs does the same,
-//! <https://github.com/dsrhaslab/lazyfs>).
-//!
-//! On a node the filesystem runs as `faultline disk-fs serve`, driven over
-//! a Unix socket by `faultline disk-fs control` ([`serve`], [`control`]).
+//! Disk faults. `lose-unsynced` mounts the lose-unsynced filesystem
+//! (crate `faultline-disk-fs`, re-exported here) over the database's data
+//! directory on each node and, at a fault, drops what was not fsynced, as
+//! a power failure would ([`mount_on_node`], [`control_on_node`]).
 //!
 //! `corrupt` truncates or flips bits in one of the stopped database's files
 //! ([`corrupt`]), through the same mount, with an undo record
 //! ([`uncorrupt`]) for a database that refuses to start on it.
-//!
-//! ```
-//! use faultline_nemeses::disk::{Attr, Store, ROOT};
-//!
-//! let dir = std::env::temp_dir().join(format!("faultline-doc-{}", std::process::id()));
-//! let mut store = Store::new(&dir, 0o755, 0, 0).unwrap();
-//! let ino = store.create_file(ROOT, "log".as_ref(), Attr::new(0o644, 0, 0)).unwrap();
-//! store.sync_dir(ROOT).unwrap();
-//! let fh = store.open(ino, false).unwrap();
-//! store.write(fh, 0, b"synced").unwrap();
-//! store.sync_file(ino).unwrap();
-//! store.write(fh, 6, b" and not").unwrap();
-//! store.release(fh);
-//! let lost = store.drop_unsynced().unwrap();
-//! assert_eq!(store.read(ino, 0, 64).unwrap(), b"synced");
-//! assert_eq!(lost.files, [("/log".to_owned(), 8)]);
-//! std::fs::remove_dir_all(&dir).unwrap();
-//! ```
 
-mod control;
 mod corrupt;
-mod coverage;
-mod fs;
 mod kind;
 mod node;
-mod store;
 
-pub use control::{control, mount, serve, ControlCommand, DiskError, Mounted};
 pub use corrupt::{candidates, corrupt, matches, uncorrupt, CorruptError, CorruptMode, Corruption};
-pub use fs::LoseUnsyncedFs;
+pub use faultline_disk_fs::{
+    control, mount, serve, Attr, ControlCommand, DiskError, FileKind, FsError, LoseUnsyncedFs,
+    Lost, Mounted, Pending, Stat, Store, ROOT,
+};
 pub use kind::DiskKind;
 pub use node::{
     control_on_node, corrupt_on_node, disk_dir, leftovers_on_node, mount_on_node, remove_from_node,
     uncorrupt_on_node,
 };
-pub use store::{Attr, FileKind, FsError, Lost, Pending, Stat, Store, ROOT};

@@ -3,7 +3,7 @@
 //! and files open without `FOPEN_KEEP_CACHE`, so after a drop the kernel
 //! asks again instead of serving what its caches still hold.
 
-use super::store::{Attr, FileKind, FsError, Stat, Store};
+use crate::store::{Attr, FileKind, FsError, Stat, Store};
 use fuser::{
     Errno, FileAttr, FileHandle, Filesystem, FopenFlags, Generation, INodeNo, OpenFlags,
     RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry,

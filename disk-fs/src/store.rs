@@ -16,7 +16,7 @@
 //! [`Store::drop_unsynced`] is the crash: each file goes back to its
 //! synced content, the journal is undone to its durable prefix.
 
-use super::coverage::Coverage;
+use crate::coverage::Coverage;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};

@@ -3,8 +3,8 @@
 //! `pending`, `stop`) and answers one JSON line, so a shell on the node
 //! can run the fault with `faultline disk-fs control`.
 
-use super::fs::LoseUnsyncedFs;
-use super::store::Store;
+use crate::fs::LoseUnsyncedFs;
+use crate::store::Store;
 use fuser::{BackgroundSession, Config, MountOption, SessionACL};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
