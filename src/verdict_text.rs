@@ -322,7 +322,7 @@ fn linearizable_line(a: &Analysis) -> String {
 fn linearizable_lines(out: &mut Vec<String>, name: &str, a: &Analysis, elapsed_ms: f64) {
     let took = format!(
         "{}, {} key(s), {elapsed_ms:.1} ms",
-        ops(a.ops),
+        a.ops_text(),
         a.partitions
     );
     match (a.valid, &a.counterexample) {

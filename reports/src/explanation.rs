@@ -153,8 +153,9 @@ pub fn explain_linearizable(body: &mut String, analysis: &Analysis, timing: &Tim
     scope(
         body,
         &format!(
-            "{} operations in {} key(s)",
-            analysis.ops, analysis.partitions
+            "{} in {} key(s)",
+            analysis.ops_text(),
+            analysis.partitions
         ),
         &analysis.model,
     );

@@ -467,7 +467,7 @@ mod tests {
                 "the missing font is named"
             );
         }
-        assert!(html.contains("200 operations in 1 key(s) checked for register"));
+        assert!(html.contains("200 ops in 1 key(s) checked for register"));
         assert!(html.contains("Timeline (200 operations, 4 processes)"));
         let data = std::fs::read_to_string(dir.join("timeline.js")).unwrap();
         assert!(data.starts_with("// faultline timeline data") && data.contains("\"ops\":200"));

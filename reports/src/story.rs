@@ -366,7 +366,7 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
 
 fn linearizable_line(a: &Analysis) -> String {
     match a.valid {
-        Validity::Valid => format!("linearizable, {} operations", a.ops),
+        Validity::Valid => format!("linearizable, {}", a.ops_text()),
         Validity::Unknown => undecided(a.reason.as_deref()),
         // The checker's own words for what was refuted, as `check` prints.
         Validity::Invalid => match a.refuted_text() {

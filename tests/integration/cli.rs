@@ -287,7 +287,10 @@ fn test_all_checks_every_combination_before_running_any() {
     ]);
     assert_eq!(out.status.code(), Some(254));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("unknown workload `apend`"), "{stderr}");
+    assert!(
+        stderr.contains("invalid value 'apend'") && stderr.contains("a similar value exists: 'append'"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let out = faultline(&[
         "test-all",

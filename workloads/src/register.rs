@@ -4,7 +4,7 @@
 //!
 //! Every value set is distinct (worker `w`'s `n`-th operation sets
 //! `(n + 1) · workers + w`), so that a read names the write it saw and the
-//! checker's unique-value fast path applies (see the README's "How the
+//! checker's unique-value fast path applies (see the book's "How the
 //! checker works"): timed-out writes nobody saw stop costing the search.
 //! A cas expects the value its worker last set on the key, which is
 //! current whenever no other worker set one since; with none yet, it is a

@@ -43,6 +43,11 @@ pub struct Analysis {
     pub model: Cow<'static, str>,
     /// Operations checked (failed and nemesis operations excluded).
     pub ops: usize,
+    /// Client operations that certainly failed: they took no effect, so
+    /// they have no place to be found. With `ops`, every client operation
+    /// of the history, the count the report and the store show.
+    #[serde(default)]
+    pub failed_ops: usize,
     /// Independent partitions (keys).
     pub partitions: usize,
     /// Why the verdict is unknown, when it is.
@@ -75,6 +80,24 @@ pub const NAMED_KEYS: usize = 20;
 pub const MORE_EXPLAINED: usize = 2;
 
 impl Analysis {
+    /// The history's client operations: those checked and those failed.
+    pub fn client_ops(&self) -> usize {
+        self.ops + self.failed_ops
+    }
+
+    /// `85 ops, 20 failed` (a failed one took no effect: nothing to place),
+    /// or `3 ops` when none failed.
+    pub fn ops_text(&self) -> String {
+        let total = match self.client_ops() {
+            1 => "1 op".to_owned(),
+            n => format!("{n} ops"),
+        };
+        match self.failed_ops {
+            0 => total,
+            n => format!("{total}, {n} failed"),
+        }
+    }
+
     /// `3 of 50 keys refuted (k1, k7, k9)`, or empty when none was or
     /// the history is one object (nothing to count).
     pub fn refuted_text(&self) -> String {
@@ -111,6 +134,7 @@ impl Analysis {
             refuted: Vec::new(),
             more_counterexamples: Vec::new(),
             undecided_keys: 0,
+            failed_ops: 0,
         }
     }
 
@@ -138,6 +162,7 @@ impl Analysis {
             all.ops += part.ops;
             all.partitions += part.partitions;
             all.refuted_keys += part.refuted_keys;
+            all.failed_ops += part.failed_ops;
             all.undecided_keys += part.undecided_keys
                 + usize::from(part.valid == Validity::Unknown) * part.partitions;
             if all.reason.is_none() {
@@ -197,6 +222,11 @@ pub fn check_with<M: Model>(
     let outcomes = search_in_turns(model, &prepared.partitions, &limits, explain);
     let ops = prepared.partitions.iter().map(|p| p.entries.len()).sum();
     let mut analysis = Analysis::valid(model.name().into(), ops, prepared.partitions.len());
+    analysis.failed_ops = history
+        .events()
+        .iter()
+        .filter(|e| e.kind == faultline_core::OpType::Fail && e.process != faultline_core::Process::Nemesis)
+        .count();
     // Refuted partitions, fewest steps first (then lowest index): the first
     // is explained, and does not depend on thread timing (search_in_turns).
     let mut illegal: Vec<(u64, usize, usize)> = outcomes

@@ -408,11 +408,11 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_quotes_the_table_the_code_applies() {
-        let readme = include_str!("../../../README.md");
+    fn the_book_quotes_the_table_the_code_applies() {
+        let chapter = include_str!("../../../docs/src/checking.md");
         assert!(
-            readme.contains(&verdict_table()),
-            "README.md must contain, verbatim:\n{}",
+            chapter.contains(&verdict_table()),
+            "docs/src/checking.md must contain, verbatim:\n{}",
             verdict_table()
         );
     }

@@ -330,7 +330,7 @@ impl CustomConfig {
                 "workload.name = \"watch\" is etcd's (`faultline test etcd --workload watch`); use register, append, wr, set, counter, lock, unique-ids or bank"
             ),
             Ok(kind) if kind != faultline_workloads::WorkloadKind::Register && self.client.http.is_some() => problem!(
-                "workload.name = \"{kind}\": [client.http] has requests for the register workload only; give a client program instead (`program = \"...\"` under [client], protocol in the README)"
+                "workload.name = \"{kind}\": [client.http] has requests for the register workload only; give a client program instead (`program = \"...\"` under [client], protocol in the book: docs/src/systems/custom.md)"
             ),
             Ok(_) => {}
         }
