@@ -152,11 +152,7 @@ pub(crate) fn scope(body: &mut String, scope: &str, model: &str) {
 pub fn explain_linearizable(body: &mut String, analysis: &Analysis, timing: &Timing) {
     scope(
         body,
-        &format!(
-            "{} in {} key(s)",
-            analysis.ops_text(),
-            analysis.partitions
-        ),
+        &format!("{} in {} key(s)", analysis.ops_text(), analysis.partitions),
         &analysis.model,
     );
     if let Some(reason) = &analysis.reason {

@@ -288,7 +288,8 @@ fn test_all_checks_every_combination_before_running_any() {
     assert_eq!(out.status.code(), Some(254));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("invalid value 'apend'") && stderr.contains("a similar value exists: 'append'"),
+        stderr.contains("invalid value 'apend'")
+            && stderr.contains("a similar value exists: 'append'"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -306,14 +307,20 @@ fn test_all_checks_every_combination_before_running_any() {
     assert!(text(&out.stderr).contains("unknown nemesis `clokc`"));
 }
 
-#[test]
-fn validate_config_gives_one_line_naming_the_key() {
-    let dir = std::env::temp_dir().join(format!("faultline-it-{}-config", std::process::id()));
+/// A scratch directory named for `test`, and the example etcd TOML's text.
+fn etcd_example(test: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("faultline-it-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let example = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/examples/etcd.toml"),
     )
     .unwrap();
+    (dir, example)
+}
+
+#[test]
+fn validate_config_gives_one_line_naming_the_key() {
+    let (dir, example) = etcd_example("config");
     let cases = [
         (example.clone(), None),
         (
@@ -350,12 +357,7 @@ fn validate_config_gives_one_line_naming_the_key() {
 /// naming the file: fixing them one run at a time is slow.
 #[test]
 fn validate_config_lists_every_problem_a_line_each() {
-    let dir = std::env::temp_dir().join(format!("faultline-it-{}-config-all", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let example = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/examples/etcd.toml"),
-    )
-    .unwrap();
+    let (dir, example) = etcd_example("config-all");
     let broken = example
         .replace("{data_dir}", "{datadir}")
         .replace("name = \"register\"", "name = \"banks\"")

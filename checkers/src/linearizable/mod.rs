@@ -225,7 +225,9 @@ pub fn check_with<M: Model>(
     analysis.failed_ops = history
         .events()
         .iter()
-        .filter(|e| e.kind == faultline_core::OpType::Fail && e.process != faultline_core::Process::Nemesis)
+        .filter(|e| {
+            e.kind == faultline_core::OpType::Fail && e.process != faultline_core::Process::Nemesis
+        })
         .count();
     // Refuted partitions, fewest steps first (then lowest index): the first
     // is explained, and does not depend on thread timing (search_in_turns).
