@@ -39,6 +39,20 @@ pub struct KeyedCheck {
     pub nemesis_events: u64,
     /// The latest event time (nanoseconds).
     pub last_time: u64,
+    /// Each event's line in the file, when some event is not on line
+    /// position + 1 (see [`event_lines`]).
+    pub lines: Option<Vec<u32>>,
+}
+
+/// Each event's line in `history`'s file, or `None` when every event is
+/// on line position + 1 (a history faultline wrote), to name events as
+/// the file numbers them.
+pub fn event_lines(history: &History) -> Option<Vec<u32>> {
+    let lines: Vec<u32> = (0..history.len())
+        .map(|p| history.line_of(p).unwrap_or(0) as u32)
+        .collect();
+    let plain = lines.iter().enumerate().all(|(p, &l)| l as usize == p + 1);
+    (!plain).then_some(lines)
 }
 
 /// Checks `file` key by key for linearizability against `model`,
@@ -122,6 +136,8 @@ pub fn check_keyed(
             outcomes,
             nemesis_events,
             last_time,
+            // Linearizability's explanations carry their own lines.
+            lines: None,
         })
     })
 }
@@ -173,12 +189,20 @@ pub fn check_by_key(
     let checked = keyed.checked.map_err(|e| {
         Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
     })?;
-    print_result(args, file, format, &checked, start);
+    // Linearizability's explanations carry their lines from the file.
+    print_result(
+        args,
+        file,
+        format,
+        &checked,
+        start,
+        &verdict_text::by_position,
+    );
     Ok((
         checked.valid(),
         (
             verdict_text::one_line(&checked),
-            verdict_text::explanation(&checked),
+            verdict_text::explanation(&checked, &verdict_text::by_position),
         ),
     ))
 }

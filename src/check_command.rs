@@ -234,7 +234,14 @@ fn check_file(
     if parsed.history.is_empty() {
         let reason = "the history is empty: nothing was recorded, so nothing can be judged";
         let nothing = CheckedHistory::Unchecked(reason.to_owned());
-        print_result(args, file, format, &nothing, start);
+        print_result(
+            args,
+            file,
+            format,
+            &nothing,
+            start,
+            &verdict_text::by_position,
+        );
         return Ok((Validity::Unknown, (reason.to_owned(), String::new())));
     }
     let checked = crate::progress::with_progress(&format!("checking {name}"), || {
@@ -248,7 +255,14 @@ fn check_file(
         ))
     })?;
     let check_ms = start.elapsed().as_secs_f64() * 1e3;
-    print_result(args, file, format, &checked, start);
+    // Events are named by their line in the file, as the page names them.
+    let place = |p: usize| {
+        parsed
+            .history
+            .line_of(p)
+            .map_or_else(|| verdict_text::by_position(p), |l| format!("line {l}"))
+    };
+    print_result(args, file, format, &checked, start, &place);
     write_report(
         args,
         file,
@@ -262,7 +276,7 @@ fn check_file(
         checked.valid(),
         (
             verdict_text::one_line(&checked),
-            verdict_text::explanation(&checked),
+            verdict_text::explanation(&checked, &place),
         ),
     ))
 }
@@ -385,11 +399,12 @@ pub(crate) fn print_result(
     format: Format,
     checked: &CheckedHistory,
     start: Instant,
+    place: verdict_text::Place,
 ) {
     let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     let name = file.display().to_string();
     if !args.json {
-        verdict_text::print(&name, checked, elapsed_ms);
+        verdict_text::print(&name, checked, elapsed_ms, place);
         return;
     }
     let mut line = checked.to_json();

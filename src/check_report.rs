@@ -1,7 +1,8 @@
 //! `faultline check --report DIR`: the same page a test run gets (plots,
 //! timeline, counterexample or anomalies drawn) for a history checked on
 //! its own, e.g. one imported from Jepsen. DIR becomes a run directory:
-//! history.jsonl (converted from whatever format was read), test.json,
+//! history.jsonl (converted from whatever format was read, each event on
+//! its line in the file read), test.json,
 //! results.json and the page.
 
 use anyhow::{Context, Result};
@@ -29,9 +30,18 @@ pub fn write_check_report(
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(&file).with_context(|| format!("cannot write {}", file.display()))?,
     );
-    for event in history.events() {
+    // Each event on the line it had in the file read, blank lines between,
+    // so that the page, `analyze` and `check` name an event by one number.
+    let mut line = 0;
+    for (position, event) in history.events().iter().enumerate() {
+        let at = history.line_of(position).unwrap_or(0);
+        while line + 1 < at {
+            out.write_all(b"\n")?;
+            line += 1;
+        }
         serde_json::to_writer(&mut out, event)?;
         out.write_all(b"\n")?;
+        line += 1;
     }
     out.flush()?;
     let (outcomes, nemesis_events) = crate::run_check::count_completions(history);

@@ -36,6 +36,8 @@ pub struct RunVerdict {
     pub check_time: Duration,
     /// Seconds from the first to the last event.
     pub duration_s: f64,
+    /// Each event's line in history.jsonl, when not position + 1.
+    pub lines: Option<Vec<u32>>,
 }
 
 /// Client completions as [ok, fail, info], and nemesis actions completed.
@@ -94,6 +96,7 @@ pub fn check_run(
         outcomes,
         nemesis_events,
         last_time,
+        lines,
     } = read.map_err(|e| match e.line {
         0 => anyhow!("{}: {}", file.display(), e.message),
         line => anyhow!("{}:{line}: {}", file.display(), e.message),
@@ -149,6 +152,7 @@ pub fn check_run(
         nemesis_events,
         check_time,
         duration_s,
+        lines,
     })
 }
 
@@ -175,6 +179,7 @@ fn check_whole(file: &Path, spec: &CheckSpec, budget: &Budget) -> Result<KeyedCh
         outcomes,
         nemesis_events,
         last_time,
+        lines: crate::check_by_key::event_lines(&history),
     })
 }
 
@@ -293,5 +298,15 @@ pub fn print_verdict(v: &RunVerdict) {
         RunAnalysis::Unchecked(_) => {}
         other => println!("checker: {}: {}", other.model(), v.valid),
     }
-    crate::verdict_text::print("check", &v.analysis, v.check_time.as_secs_f64() * 1e3);
+    let place = |p: usize| match v.lines.as_ref().and_then(|lines| lines.get(p)) {
+        Some(&line) if line > 0 => format!("line {line}"),
+        Some(_) => crate::verdict_text::by_position(p),
+        None => crate::verdict_text::run_line(p),
+    };
+    crate::verdict_text::print(
+        "check",
+        &v.analysis,
+        v.check_time.as_secs_f64() * 1e3,
+        &place,
+    );
 }

@@ -16,24 +16,39 @@ use faultline_core::Validity;
 /// the page shows more, results.json has every explained one.
 const SHOWN_PER_KIND: usize = 1;
 
+/// How an event is named: `line 132` of the history's file, or `event
+/// 131` (its position) where the line is not known. The page names it the
+/// same way.
+pub type Place<'a> = &'a dyn Fn(usize) -> String;
+
+/// An event named by its position alone.
+pub fn by_position(position: usize) -> String {
+    format!("event {position}")
+}
+
+/// An event of a run's own `history.jsonl`, one event a line.
+pub fn run_line(position: usize) -> String {
+    format!("line {}", position + 1)
+}
+
 /// Prints the verdict on `name` and its explanation.
-pub fn print(name: &str, checked: &CheckedHistory, elapsed_ms: f64) {
-    for line in lines(name, checked, elapsed_ms) {
+pub fn print(name: &str, checked: &CheckedHistory, elapsed_ms: f64, place: Place) {
+    for line in lines(name, checked, elapsed_ms, place) {
         println!("{line}");
     }
 }
 
 /// The verdict on `name` and its explanation, as `check` prints them.
-pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<String> {
+pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64, place: Place) -> Vec<String> {
     let mut out = Vec::new();
     match checked {
-        CheckedHistory::Linearizable(a) => linearizable_lines(&mut out, name, a, elapsed_ms),
+        CheckedHistory::Linearizable(a) => linearizable_lines(&mut out, name, a, elapsed_ms, place),
         CheckedHistory::Serializable(a) => serializable_lines(&mut out, name, a),
-        CheckedHistory::Set(a) => set_lines(&mut out, name, a),
-        CheckedHistory::Counter(a) => counter_lines(&mut out, name, a),
-        CheckedHistory::UniqueIds(a) => unique_ids_lines(&mut out, name, a),
-        CheckedHistory::Bank(a) => bank_lines(&mut out, name, a),
-        CheckedHistory::Watch(a) => watch_lines(&mut out, name, a),
+        CheckedHistory::Set(a) => set_lines(&mut out, name, a, place),
+        CheckedHistory::Counter(a) => counter_lines(&mut out, name, a, place),
+        CheckedHistory::UniqueIds(a) => unique_ids_lines(&mut out, name, a, place),
+        CheckedHistory::Bank(a) => bank_lines(&mut out, name, a, place),
+        CheckedHistory::Watch(a) => watch_lines(&mut out, name, a, place),
         CheckedHistory::Unchecked(reason) => out.push(format!("{name}: unknown: {reason}")),
     }
     out
@@ -41,8 +56,8 @@ pub fn lines(name: &str, checked: &CheckedHistory, elapsed_ms: f64) -> Vec<Strin
 
 /// The explanation alone (no verdict line): what a JUnit failure carries
 /// under its one-line message, so that a CI log says what went wrong.
-pub fn explanation(checked: &CheckedHistory) -> String {
-    let lines = lines("", checked, 0.0);
+pub fn explanation(checked: &CheckedHistory, place: Place) -> String {
+    let lines = lines("", checked, 0.0, place);
     lines.into_iter().skip(1).collect::<Vec<_>>().join("\n")
 }
 
@@ -104,7 +119,7 @@ fn and_more(out: &mut Vec<String>, found: u64, described: usize) {
     }
 }
 
-fn watch_lines(out: &mut Vec<String>, name: &str, a: &WatchAnalysis) {
+fn watch_lines(out: &mut Vec<String>, name: &str, a: &WatchAnalysis, place: Place) {
     let counts = format!(
         "{} puts acknowledged, {} watches delivering {} events, {} revisions of {} key(s)",
         a.puts_ok, a.watches, a.events, a.revisions, a.keys
@@ -122,12 +137,12 @@ fn watch_lines(out: &mut Vec<String>, name: &str, a: &WatchAnalysis) {
             .as_deref()
             .map_or(String::new(), |k| format!(" of {k}"));
         let known = f.known_from.map_or(String::new(), |i| {
-            format!(", known from event {i} as {}", f.known)
+            format!(", known from {} as {}", place(i), f.known)
         });
         out.push(format!(
-            "  {}: the watch{key} invoked at event {}, revision {} (it saw {}{known})",
+            "  {}: the watch{key} invoked at {}, revision {} (it saw {}{known})",
             f.error.name(),
-            f.operation,
+            place(f.operation),
             f.revision,
             f.seen
         ));
@@ -135,7 +150,7 @@ fn watch_lines(out: &mut Vec<String>, name: &str, a: &WatchAnalysis) {
     }
 }
 
-fn bank_lines(out: &mut Vec<String>, name: &str, a: &BankAnalysis) {
+fn bank_lines(out: &mut Vec<String>, name: &str, a: &BankAnalysis, place: Place) {
     let totals = match a.totals {
         Some((low, high)) if low != high => format!(", totals from {low} to {high}"),
         _ => String::new(),
@@ -164,8 +179,8 @@ fn bank_lines(out: &mut Vec<String>, name: &str, a: &BankAnalysis) {
             .map_or(String::new(), |k| format!(" of {k}"));
         let errors: Vec<&str> = bad.errors.iter().map(|e| e.name()).collect();
         out.push(format!(
-            "  the read{key} invoked at event {} returned {}, summing to {} ({})",
-            bad.operation,
+            "  the read{key} invoked at {} returned {}, summing to {} ({})",
+            place(bad.operation),
             bad.balances,
             bad.total,
             errors.join(", ")
@@ -174,7 +189,7 @@ fn bank_lines(out: &mut Vec<String>, name: &str, a: &BankAnalysis) {
     }
 }
 
-fn unique_ids_lines(out: &mut Vec<String>, name: &str, a: &UniqueIdsAnalysis) {
+fn unique_ids_lines(out: &mut Vec<String>, name: &str, a: &UniqueIdsAnalysis, place: Place) {
     let range = a.range.map_or(String::new(), |(low, high)| {
         format!(", ids from {low} to {high}")
     });
@@ -194,9 +209,9 @@ fn unique_ids_lines(out: &mut Vec<String>, name: &str, a: &UniqueIdsAnalysis) {
             .key
             .as_deref()
             .map_or(String::new(), |k| format!(" by {k}"));
-        let events: Vec<String> = d.operations.iter().map(usize::to_string).collect();
+        let events: Vec<String> = d.operations.iter().map(|&p| place(p)).collect();
         out.push(format!(
-            "  id {} handed out{key} to the generates invoked at events {}",
+            "  id {} handed out{key} to the generates invoked at {}",
             d.id,
             events.join(", ")
         ));
@@ -204,7 +219,7 @@ fn unique_ids_lines(out: &mut Vec<String>, name: &str, a: &UniqueIdsAnalysis) {
     }
 }
 
-fn counter_lines(out: &mut Vec<String>, name: &str, a: &CounterAnalysis) {
+fn counter_lines(out: &mut Vec<String>, name: &str, a: &CounterAnalysis, place: Place) {
     let counts = format!(
         "{} adds, {} acknowledged; {} reads of {} counter(s)",
         a.attempted, a.acknowledged, a.reads, a.counters
@@ -226,8 +241,11 @@ fn counter_lines(out: &mut Vec<String>, name: &str, a: &CounterAnalysis) {
             .as_deref()
             .map_or(String::new(), |n| format!(" on {n}"));
         out.push(format!(
-            "  read{key} at event {}{node} returned {}, outside {} to {} (from what was acknowledged before it began to what was tried before it ended)",
-            e.read, e.value, e.lower, e.upper
+            "  read{key} at {}{node} returned {}, outside {} to {} (from what was acknowledged before it began to what was tried before it ended)",
+            place(e.read),
+            e.value,
+            e.lower,
+            e.upper
         ));
         and_more(
             out,
@@ -237,7 +255,7 @@ fn counter_lines(out: &mut Vec<String>, name: &str, a: &CounterAnalysis) {
     }
 }
 
-fn set_lines(out: &mut Vec<String>, name: &str, a: &SetAnalysis) {
+fn set_lines(out: &mut Vec<String>, name: &str, a: &SetAnalysis, place: Place) {
     let counts = format!(
         "{} added, {} acknowledged, {} stable, {} lost, {} stale, {} never read; {} reads of {} set(s)",
         a.attempted,
@@ -256,7 +274,7 @@ fn set_lines(out: &mut Vec<String>, name: &str, a: &SetAnalysis) {
         a.reason.as_deref(),
         &counts,
     ));
-    let event = |e: Option<usize>| e.map_or("none".to_owned(), |e| format!("event {e}"));
+    let event = |e: Option<usize>| e.map_or("none".to_owned(), place);
     for (outcome, found) in a.refuting() {
         let Some(e) = found.elements.first() else {
             continue;
@@ -319,7 +337,13 @@ fn linearizable_line(a: &Analysis) -> String {
     }
 }
 
-fn linearizable_lines(out: &mut Vec<String>, name: &str, a: &Analysis, elapsed_ms: f64) {
+fn linearizable_lines(
+    out: &mut Vec<String>,
+    name: &str,
+    a: &Analysis,
+    elapsed_ms: f64,
+    place: Place,
+) {
     let took = format!(
         "{}, {} key(s), {elapsed_ms:.1} ms",
         a.ops_text(),
@@ -331,10 +355,10 @@ fn linearizable_lines(out: &mut Vec<String>, name: &str, a: &Analysis, elapsed_m
                 "{name}: INVALID: not linearizable{} ({took})",
                 prefixed(": ", &a.refuted_text())
             ));
-            counterexample_lines(out, c);
+            counterexample_lines(out, c, place);
             for more in &a.more_counterexamples {
                 out.push("  and:".to_owned());
-                counterexample_lines(out, more);
+                counterexample_lines(out, more, place);
             }
         }
         (Validity::Unknown, _) => out.push(format!(
@@ -345,9 +369,9 @@ fn linearizable_lines(out: &mut Vec<String>, name: &str, a: &Analysis, elapsed_m
     }
 }
 
-fn counterexample_lines(out: &mut Vec<String>, c: &Counterexample) {
+fn counterexample_lines(out: &mut Vec<String>, c: &Counterexample, place: Place) {
     let at = |line: Option<usize>, event: usize| {
-        line.map_or_else(|| format!("event {event}"), |l| format!("line {l}"))
+        line.map_or_else(|| place(event), |l| format!("line {l}"))
     };
     if let Some(key) = &c.key {
         out.push(format!("  key: {key}"));
@@ -544,7 +568,7 @@ mod tests {
         };
         let said = |cut_short| {
             let mut out = Vec::new();
-            counterexample_lines(&mut out, &counterexample(cut_short));
+            counterexample_lines(&mut out, &counterexample(cut_short), &by_position);
             out.join("\n")
         };
         assert!(said(true).contains("explanation cut short by the time limit (the verdict stands)"));

@@ -71,9 +71,8 @@ fn read_story(bad: &BadRead, total: i64, timing: &Timing) -> String {
     });
     let errors: Vec<&str> = bad.errors.iter().map(|e| e.name()).collect();
     format!(
-        "The read{key} at <a href=\"#event-{}\">event {}</a>{span}{on} returned <strong>{}</strong>, summing to {} where the bank holds {total} ({}); {}.",
-        bad.operation,
-        bad.operation,
+        "The read{key} at {}{span}{on} returned <strong>{}</strong>, summing to {} where the bank holds {total} ({}); {}.",
+        timing.link(bad.operation),
         escape(&bad.balances.to_string()),
         bad.total,
         errors.join(", "),

@@ -61,9 +61,8 @@ fn read_story(e: &BoundsError, timing: &Timing) -> String {
         format!("at most {} had been tried before it ended", e.upper)
     };
     format!(
-        "The read{key} at <a href=\"#event-{}\">event {}</a>{span}{on} returned <strong>{}</strong>, but {why} (bounds {}–{}); {}.",
-        e.read,
-        e.read,
+        "The read{key} at {}{span}{on} returned <strong>{}</strong>, but {why} (bounds {}–{}); {}.",
+        timing.link(e.read),
         e.value,
         e.lower,
         e.upper,

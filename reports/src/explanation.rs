@@ -23,6 +23,11 @@ impl<'a> Timing<'a> {
         Timing { run }
     }
 
+    /// A link to the event at `position`, named by its line as `check` names it.
+    pub(crate) fn link(&self, position: usize) -> String {
+        self.run.link(position)
+    }
+
     /// The operation invoked at event `invoke`, when the run has times.
     fn timed(&self, invoke: usize) -> Option<&'a TimedOp> {
         self.run.op_invoked_at(invoke).filter(|_| self.run.timed)
@@ -176,13 +181,12 @@ pub fn explain_linearizable(body: &mut String, analysis: &Analysis, timing: &Tim
 
 /// `process 5 <code>write 1</code> (<a>event 69</a>)`, linked to the
 /// timeline.
-fn op_named(op: &OpView) -> String {
+fn op_named(op: &OpView, timing: &Timing) -> String {
     format!(
-        "process {} <code>{}</code> (<a href=\"#event-{}\">event {}</a>)",
+        "process {} <code>{}</code> ({})",
         escape(&op.process),
         escape(&op.description),
-        op.invoke,
-        op.invoke
+        timing.link(op.invoke)
     )
 }
 
@@ -203,7 +207,7 @@ fn counterexample(body: &mut String, c: &Counterexample, timing: &Timing, id: &s
                 "Key <code>{}</code>",
                 escape(k)
             )),
-        op_named(op),
+        op_named(op, timing),
         if op.final_read {
             ", <strong>a final read</strong> (every fault healed, the cluster given time to recover),"
         } else {
@@ -225,7 +229,7 @@ fn counterexample(body: &mut String, c: &Counterexample, timing: &Timing, id: &s
             escape(&op.description),
             path.steps.len(),
             escape(state),
-            setter.map_or(String::new(), |s| format!(", left by {}", op_named(s)))
+            setter.map_or(String::new(), |s| format!(", left by {}", op_named(s, timing)))
         );
     }
     if !c.conflicts.is_empty() {
@@ -248,7 +252,7 @@ which side is wrong the history cannot tell):</p>\n<ul class=\"conflicts\">",
             let _ = writeln!(
                 body,
                 "<li>{}{}.{}</li>",
-                op_named(conflict),
+                op_named(conflict, timing),
                 if Some(conflict) == setter {
                     ", which left that state"
                 } else {
@@ -314,9 +318,9 @@ the red one cannot be placed.</p>\n<div class=\"drawing\">{svg}</div>",
     if let Some(w) = &c.window {
         let _ = writeln!(
             body,
-            "<p>Smallest failing window: events {} to {} ({} operations), starting from state {}.</p>",
-            w.from_event,
-            w.to_event,
+            "<p>Smallest failing window: {} to {} ({} operations), starting from state {}.</p>",
+            timing.link(w.from_event),
+            timing.link(w.to_event),
             w.op_count,
             escape(&w.start_states.join(" or "))
         );

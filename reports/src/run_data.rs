@@ -89,6 +89,10 @@ pub struct AppliedFault {
 pub struct RunData {
     /// Client operations in invocation order.
     pub ops: Vec<TimedOp>,
+    /// Each event's line in history.jsonl, kept only when some event is
+    /// not on line position + 1 (blank lines, or a history laid out on
+    /// the lines of the file it was read from).
+    pub(crate) lines: Option<Vec<u32>>,
     /// Distinct operation names (`read`, `write`, `txn`...).
     pub fs: Vec<String>,
     /// Faults, in the order they began.
@@ -368,6 +372,25 @@ impl RunData {
         }
     }
 
+    /// How the event at `position` is named, as `check` names it: by its
+    /// line in the history's file.
+    pub fn place(&self, position: usize) -> String {
+        let line = match &self.lines {
+            Some(lines) => lines.get(position).map_or(0, |&l| l as usize),
+            None => position + 1,
+        };
+        if line == 0 {
+            format!("event {position}")
+        } else {
+            format!("line {line}")
+        }
+    }
+
+    /// A link to the event at `position` on the timeline, named by [`RunData::place`].
+    pub fn link(&self, position: usize) -> String {
+        format!("<a href=\"#event-{position}\">{}</a>", self.place(position))
+    }
+
     /// The operation invoked at history position `invoke`, if a client's.
     pub fn op_invoked_at(&self, invoke: usize) -> Option<&TimedOp> {
         let i = self.ops.partition_point(|o| o.invoke < invoke);
@@ -379,6 +402,12 @@ impl Reading {
     /// Takes the event at the next position.
     fn event(&mut self, event: Op, line: usize) {
         let position = self.run.events;
+        if self.run.lines.is_none() && line != position + 1 {
+            self.run.lines = Some((1..=position as u32).collect());
+        }
+        if let Some(lines) = &mut self.run.lines {
+            lines.push(line as u32);
+        }
         self.run.events += 1;
         let origin = *self.origin.get_or_insert(event.time);
         self.last_time = event.time;

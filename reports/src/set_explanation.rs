@@ -114,7 +114,7 @@ fn event(invoke: usize, timing: &Timing) -> String {
     let span = timing
         .span(invoke)
         .map_or(String::new(), |s| format!(" ({s})"));
-    format!("<a href=\"#event-{invoke}\">event {invoke}</a>{span}")
+    format!("{}{span}", timing.link(invoke))
 }
 
 /// One element's story, in sentences, in the order things happened.

@@ -352,12 +352,11 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
         let _ = writeln!(
             body,
             "<p id=\"first-anomaly\">First anomaly seen at <strong>{}</strong> ({}): {}, \
-<a href=\"#event-{}\">event {}</a>; {}. Marked in red on the plots and the timeline.</p>",
+{}; {}. Marked in red on the plots and the timeline.</p>",
             moment(run, first.at),
             escape(&first.checker),
             first.what,
-            first.invoke,
-            first.invoke,
+            run.link(first.invoke),
             escape(&among_faults(run, first.at))
         );
     }

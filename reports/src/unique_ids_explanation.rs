@@ -56,7 +56,7 @@ fn duplicate_story(d: &Duplicate, timing: &Timing) -> String {
         .iter()
         .map(|&i| {
             let span = timing.span(i).map_or(String::new(), |s| format!(" ({s})"));
-            format!("<a href=\"#event-{i}\">event {i}</a>{span}")
+            format!("{}{span}", timing.link(i))
         })
         .collect();
     let (first, last) = (

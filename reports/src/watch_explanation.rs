@@ -56,16 +56,16 @@ fn finding_story(f: &WatchFinding, timing: &Timing) -> String {
         .map_or(String::new(), |k| format!(" of <code>{}</code>", escape(k)));
     let known = match f.known_from {
         Some(i) => format!(
-            "; <a href=\"#event-{i}\">event {i}</a> knew it as <strong>{}</strong>",
+            "; {} knew it as <strong>{}</strong>",
+            timing.link(i),
             escape(&f.known.to_string())
         ),
         None => String::new(),
     };
     format!(
-        "<code>{}</code>: the watch{key} at <a href=\"#event-{}\">event {}</a>{span}, revision {}: it saw <strong>{}</strong>{known}; {}.",
+        "<code>{}</code>: the watch{key} at {}{span}, revision {}: it saw <strong>{}</strong>{known}; {}.",
         f.error.name(),
-        f.operation,
-        f.operation,
+        timing.link(f.operation),
         f.revision,
         escape(&f.seen.to_string()),
         timing.under(f.operation, f.operation)

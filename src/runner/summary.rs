@@ -110,7 +110,7 @@ pub(crate) fn run_case(
     let checker = verdict.analysis.checker_name();
     let details = match (&verdict.analysis, verdict.analysis.reason()) {
         (RunAnalysis::Serializable(_), _) | (_, None) => {
-            crate::verdict_text::explanation(&verdict.analysis)
+            crate::verdict_text::explanation(&verdict.analysis, &crate::verdict_text::run_line)
         }
         (_, Some(reason)) => reason.to_owned(),
     };

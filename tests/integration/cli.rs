@@ -650,7 +650,7 @@ fn a_read_that_saw_half_a_transfer_breaks_the_bank_and_fail_info_and_pending_are
         "{stdout}"
     );
     assert!(
-        stdout.contains("the read invoked at event 10 returned")
+        stdout.contains("the read invoked at line 11 returned")
             && stdout.contains("summing to 103"),
         "{stdout}"
     );
@@ -723,7 +723,7 @@ fn an_id_acknowledged_twice_refutes_unique_ids_and_fail_info_and_pending_give_no
         "{stdout}"
     );
     assert!(
-        stdout.contains("id 2 handed out to the generates invoked at events 1, 10"),
+        stdout.contains("id 2 handed out to the generates invoked at line 2, line 11"),
         "{stdout}"
     );
     let json = faultline(&[
@@ -760,7 +760,7 @@ fn a_set_read_that_misses_an_acknowledged_element_is_stale_unless_reads_may_lag(
         "{stdout}"
     );
     assert!(
-        stdout.contains("stale: 2: added at event 2 (acknowledged), missed by the read at event 5"),
+        stdout.contains("stale: 2: added at line 3 (acknowledged), missed by the read at line 6"),
         "{stdout}"
     );
     let relaxed = faultline(&[

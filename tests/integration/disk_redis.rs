@@ -3,7 +3,7 @@
 //! (`appendfsync no`) loses acknowledged writes when a crash takes what
 //! was not fsynced, and faultline says INVALID; the same server syncing
 //! every write before it answers (`appendfsync always`) stays VALID.
-//! Needs root, `/dev/fuse` and redis-server (CI installs it).
+//! Needs root and `/dev/fuse`; the TOML names redis-server in [db] packages, which faultline installs.
 
 use crate::local_cluster::{root_or_skip, TestCluster};
 use std::path::{Path, PathBuf};

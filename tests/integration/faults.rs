@@ -23,6 +23,14 @@ impl Drop for Down {
     }
 }
 
+/// Installs libfaketime here, as the runner does before clock faults on a
+/// local cluster: its nodes share this machine's filesystem and reach no
+/// package mirror, so they cannot install it themselves.
+fn faketime_on_this_machine() {
+    faultline::cluster::packages::install_missing(&["libfaketime".to_owned()], "this test")
+        .expect("libfaketime installs");
+}
+
 fn cluster_of_two(name: &'static str, subnet: &str) -> (NodesFile, Down) {
     let _ = cluster::down(name);
     let spec = ClusterSpec {
@@ -165,6 +173,7 @@ fn packet_loss_delay_and_rate_are_measurable_and_heal_leaves_nothing() {
         let r = SshRemote::connect(node, &nodes.ssh).unwrap();
         partition::apply(&r, &grudge, &nodes.nodes).unwrap();
     }
+    faketime_on_this_machine();
     clock::prepare(&remote, n1, ClockStrategy::Faketime, false).unwrap();
     clock::set_offset(&remote, n1, ClockStrategy::Faketime, 5000).unwrap();
     let nodes_file =
@@ -241,6 +250,7 @@ fn a_faketime_process_clock_moves_by_the_applied_offset() {
     let (nodes, _down) = cluster_of_two("itclk", "10.90.0");
     let n1 = &nodes.nodes[0];
     let remote = SshRemote::connect(n1, &nodes.ssh).unwrap();
+    faketime_on_this_machine();
     let prefix = clock::prepare(&remote, n1, ClockStrategy::Faketime, false).unwrap();
     // A libc program (perl) that writes its idea of the time every 0.1 s.
     let dir = n1.dir.display();

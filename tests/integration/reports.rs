@@ -342,7 +342,7 @@ fn a_stale_read_is_told_with_its_times_its_faults_and_the_write_it_contradicts()
         "<div class=\"drawing\">",
     );
     assert!(
-        explained.contains("<a href=\"#event-6\">event 6</a>")
+        explained.contains("<a href=\"#event-6\">line 7</a>")
             && explained.contains("It ran 1.000–1.100 s after the history began on n3; in force: partition [n3] | [n1 n2]"),
         "{explained}"
     );
@@ -353,7 +353,7 @@ fn a_stale_read_is_told_with_its_times_its_faults_and_the_write_it_contradicts()
     assert!(
         explained.contains("It contradicts this acknowledged operation")
             && explained.contains(
-                "<a href=\"#event-4\">event 4</a>), which left that state. It ran 0.700–0.800 s"
+                "<a href=\"#event-4\">line 5</a>), which left that state. It ran 0.700–0.800 s"
             ),
         "{explained}"
     );
@@ -812,5 +812,38 @@ fn jepsen_nemesis_operations_are_windows_and_the_anomaly_is_placed_in_the_kill()
             "{shaded}"
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The terminal said "line 132" where the page said "event 131": an event
+/// has one number everywhere, its line in the file read, blank lines and
+/// all, and `analyze` of the report's run directory says the same.
+#[test]
+fn an_event_has_one_number_in_the_terminal_the_page_and_analyze() {
+    let dir = scratch("numbering");
+    // Blank lines push every event below line position + 1.
+    let spaced = STALE_READ.replace('\n', "\n\n");
+    let (report, stdout) = checked_invalid(&dir, "spaced.jsonl", &spaced, &["--model", "register"]);
+    // The stale read is invoked at event 6, on line 13 of the spaced file.
+    assert!(stdout.contains("`read → 1` (line 13)"), "{stdout}");
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    let story = section(&html, "<div id=\"story\"", "</div>");
+    assert!(
+        story.contains("<a href=\"#event-6\">line 13</a>"),
+        "{story}"
+    );
+    let explained = section(
+        &html,
+        "<div id=\"counterexample\"",
+        "<div class=\"drawing\">",
+    );
+    assert!(
+        explained.contains("<a href=\"#event-6\">line 13</a>"),
+        "{explained}"
+    );
+    let again = faultline(&["analyze", report.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(again.status.code(), Some(1), "{text}");
+    assert!(text.contains("`read → 1` (line 13)"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
