@@ -40,11 +40,22 @@ pub struct RunVerdict {
     pub lines: Option<Vec<u32>>,
 }
 
-/// Client completions as [ok, fail, info], and nemesis actions completed.
+/// Client operations by outcome as [ok, fail, info], an operation still
+/// pending at the end counted with info (its outcome is as unknown), so
+/// that the counts add up to every client operation, as the verdict's do;
+/// and nemesis actions completed.
 pub fn count_completions(history: &History) -> ([u64; 3], u64) {
     let mut outcomes = [0u64; 3];
     let mut nemesis_events = 0;
+    let mut pending = std::collections::HashSet::new();
     for op in history.events() {
+        if let Process::Client(process) = op.process {
+            if op.kind == OpType::Invoke {
+                pending.insert(process);
+            } else {
+                pending.remove(&process);
+            }
+        }
         match (op.process, op.kind) {
             // The final phase's marker is no fault.
             (Process::Nemesis, OpType::Info)
@@ -58,6 +69,7 @@ pub fn count_completions(history: &History) -> ([u64; 3], u64) {
             _ => {}
         }
     }
+    outcomes[2] += pending.len() as u64;
     (outcomes, nemesis_events)
 }
 
@@ -309,4 +321,28 @@ pub fn print_verdict(v: &RunVerdict) {
         v.check_time.as_secs_f64() * 1e3,
         &place,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_core::{Op, Value};
+
+    /// The counts add up to every client operation, as the verdict's do: an
+    /// operation never completed is counted with the unknown ones.
+    #[test]
+    fn a_pending_operation_counts_as_unknown() {
+        let op = |p: u64, kind, f: &str| Op::new(Process::Client(p), kind, f, Value::Null);
+        let history = History::from_events([
+            op(0, OpType::Invoke, "read"),
+            op(1, OpType::Invoke, "write"),
+            op(0, OpType::Ok, "read"),
+            op(2, OpType::Invoke, "write"),
+            op(2, OpType::Fail, "write"),
+            op(3, OpType::Invoke, "read"),
+            op(3, OpType::Info, "read"),
+            Op::new(Process::Nemesis, OpType::Info, "kill", Value::Null),
+        ]);
+        assert_eq!(count_completions(&history), ([1, 1, 2], 1));
+    }
 }
