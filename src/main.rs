@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use faultline::exit::{self, Failure, EXIT_INTERNAL};
 use faultline::{
     analyze_command, check_command, cluster_command, delayer, disk_fs, report_command,
-    serve_command, test_command,
+    serve_command, test_all_command, test_command,
 };
 
 /// A Jepsen-style test harness for distributed databases.
@@ -27,7 +27,7 @@ enum Command {
     /// Run a test against a cluster: workload, faults, history, verdict.
     Test(test_command::TestArgs),
     /// Run a matrix of tests (workloads × nemeses × --test-count) and merge the verdicts.
-    TestAll(test_command::TestAllArgs),
+    TestAll(test_all_command::TestAllArgs),
     /// Check a stored run again (also one that was interrupted).
     Analyze(analyze_command::AnalyzeArgs),
     /// Re-render run pages (RUN-DIR...) or a store's index (--store DIR).
@@ -35,7 +35,7 @@ enum Command {
     /// Browse a store's runs and files over HTTP (nothing outside the store is served).
     Serve(serve_command::ServeArgs),
     /// Build a local 5-node etcd cluster, test it under partitions, remove it.
-    Demo(test_command::DemoArgs),
+    Demo(Box<test_command::DemoArgs>),
     /// Check a custom system's TOML file: one line per problem, exit 254.
     ValidateConfig {
         /// The file.
@@ -93,11 +93,12 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let result = std::panic::catch_unwind(|| match cli.command {
+    // After a panic nothing of the command is used again: only its exit code.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cli.command {
         Command::Check(args) => check_command::run(&args),
         Command::Cluster(args) => cluster_command::run(&args),
         Command::Test(args) => test_command::run(&args),
-        Command::TestAll(args) => test_command::run_all(&args),
+        Command::TestAll(args) => test_all_command::run_all(&args),
         Command::Analyze(args) => analyze_command::run(&args),
         Command::Demo(args) => test_command::demo(&args),
         Command::Report(args) => report_command::run(&args),
@@ -126,7 +127,7 @@ fn main() {
             code: EXIT_INTERNAL,
             error: e,
         }),
-    })
+    }))
     .unwrap_or(Ok(EXIT_INTERNAL));
     if CLOSED_STDOUT.load(std::sync::atomic::Ordering::Relaxed) {
         // The reader went away (`| head`): end quietly, as a Unix tool

@@ -7,7 +7,7 @@ use crate::check_by_key::{check_keyed, KeyedCheck};
 use anyhow::{anyhow, Context};
 use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
-use faultline_checkers::CheckSpec;
+use faultline_checkers::{CheckSpec, Promise};
 use faultline_core::{
     parse_jsonl, Budget, Format, History, OpType, OutcomeCounts, ParseError, Process, RunResults,
     Validity,
@@ -242,47 +242,36 @@ pub fn run_check_spec(run_dir: &Path) -> anyhow::Result<CheckSpec> {
             .as_str()
             .map(str::to_owned)
     };
-    let strict = ConsistencyModel::StrictSerializable;
-    let custom_model = test["custom"]["workload"]["consistency_model"]
-        .as_str()
-        .and_then(|m| m.parse().ok());
-    let serializable = |workload: Workload| CheckSpec::Serializable {
-        workload,
+    // What those runs' systems promised, as test.json and results.json say.
+    let promise = Promise {
         consistency_model: named(CheckSpec::SERIALIZABLE, "model")
+            .or_else(|| {
+                test["custom"]["workload"]["consistency_model"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
             .and_then(|m| m.parse().ok())
-            .or(custom_model)
-            .unwrap_or(strict),
-    };
-    let linearizable = || CheckSpec::Linearizable {
-        model: named(CheckSpec::LINEARIZABLE, "model")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(ModelKind::CasRegister),
+            .unwrap_or(ConsistencyModel::StrictSerializable),
+        reads_are_current: test["serializable_reads"] != serde_json::json!(true),
     };
     let workload = test["workload"].as_str().unwrap_or("register");
     Ok(match workload.parse::<WorkloadKind>() {
-        Ok(WorkloadKind::Append) => serializable(Workload::ListAppend),
-        Ok(WorkloadKind::Wr) => serializable(Workload::RwRegister),
-        Ok(WorkloadKind::Register) => linearizable(),
-        Ok(WorkloadKind::Counter) => CheckSpec::Counter,
-        Ok(WorkloadKind::UniqueIds) => CheckSpec::UniqueIds,
-        Ok(WorkloadKind::Watch) => CheckSpec::Watch,
-        Ok(WorkloadKind::Bank) => CheckSpec::Bank {
-            accounts: faultline_workloads::BANK_ACCOUNTS as usize,
-            total: faultline_workloads::BANK_TOTAL,
-        },
-        Ok(WorkloadKind::Lock) => CheckSpec::Linearizable {
-            model: ModelKind::Mutex,
-        },
-        Ok(WorkloadKind::Set) => CheckSpec::Set {
-            linearizable: test["serializable_reads"] != serde_json::json!(true),
-        },
+        // A register's model is the one results.json names, if any.
+        Ok(WorkloadKind::Register) | Err(_) if workload != CheckSpec::SERIALIZABLE => {
+            CheckSpec::Linearizable {
+                model: named(CheckSpec::LINEARIZABLE, "model")
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(ModelKind::CasRegister),
+            }
+        }
+        Ok(kind) => kind.workload().check_spec(promise),
         // Older `check --report` directories name the checker instead.
-        Err(_) if workload == CheckSpec::SERIALIZABLE => serializable(
-            named(CheckSpec::SERIALIZABLE, "workload")
+        Err(_) => CheckSpec::Serializable {
+            workload: named(CheckSpec::SERIALIZABLE, "workload")
                 .and_then(|w| w.parse().ok())
                 .unwrap_or(Workload::ListAppend),
-        ),
-        Err(_) => linearizable(),
+            consistency_model: promise.consistency_model,
+        },
     })
 }
 

@@ -50,6 +50,7 @@ mod check_spec;
 pub mod counter;
 pub mod linearizable;
 mod linearizable_checker;
+mod promise;
 pub mod serializable;
 pub mod set;
 pub mod unique_ids;
@@ -57,3 +58,4 @@ pub mod watch;
 
 pub use check_spec::{CheckSpec, CheckedHistory};
 pub use linearizable_checker::LinearizableChecker;
+pub use promise::Promise;

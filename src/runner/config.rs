@@ -2,7 +2,7 @@
 
 use faultline_core::{Node, SshSettings};
 pub use faultline_nemeses::{NemesisConfig, NemesisPlan};
-use faultline_systems::{EtcdOptions, RunContext, SystemSpec};
+use faultline_systems::{RunContext, SystemChoice};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -44,14 +44,10 @@ pub struct TestConfig {
     pub txn_shape: faultline_workloads::TxnShape,
     /// The faults and their options.
     pub nemesis: NemesisConfig,
-    /// Reads answered by the member alone (may be stale).
-    pub serializable_reads: bool,
     /// Seconds an operation may take before its outcome is unknown.
     pub op_timeout: f64,
-    /// Keep etcd running after the test.
+    /// Keep the database running after the test.
     pub leave_db_running: bool,
-    /// An etcd binary to upload instead of the nodes' own.
-    pub etcd_binary: Option<PathBuf>,
     /// The store's root.
     pub store: PathBuf,
     /// Where to write a JUnit XML file for the run, if anywhere.
@@ -60,18 +56,8 @@ pub struct TestConfig {
     /// Where to write a JSON summary of the run, if anywhere.
     #[serde(default)]
     pub summary_json: Option<PathBuf>,
-    /// A custom system (`faultline test custom --config`), or etcd when absent.
-    #[serde(default)]
-    pub custom: Option<faultline_systems::CustomConfig>,
-    /// Redis (`faultline test redis`) and its options.
-    #[serde(default)]
-    pub redis: Option<faultline_systems::RedisOptions>,
-    /// PostgreSQL (`faultline test postgres`) and its options.
-    #[serde(default)]
-    pub postgres: Option<faultline_systems::PostgresOptions>,
-    /// ZooKeeper (`faultline test zookeeper`) and its options.
-    #[serde(default)]
-    pub zookeeper: Option<faultline_systems::ZookeeperOptions>,
+    /// The system under test and its own options.
+    pub system: SystemChoice,
     /// The checker and model that judge the run (derived from the
     /// workload when the run starts; `analyze` reads it back).
     #[serde(default)]
@@ -88,24 +74,6 @@ pub struct TestConfig {
 }
 
 impl TestConfig {
-    /// Which system the run tests, with its own options.
-    pub fn system_spec(&self) -> SystemSpec {
-        if let Some(custom) = &self.custom {
-            SystemSpec::Custom(Box::new(custom.clone()))
-        } else if let Some(redis) = self.redis {
-            SystemSpec::Redis(redis)
-        } else if let Some(postgres) = self.postgres {
-            SystemSpec::Postgres(postgres)
-        } else if let Some(zookeeper) = self.zookeeper {
-            SystemSpec::Zookeeper(zookeeper)
-        } else {
-            SystemSpec::Etcd(EtcdOptions {
-                serializable_reads: self.serializable_reads,
-                binary: self.etcd_binary.clone(),
-            })
-        }
-    }
-
     /// What the system needs to know of this run; `launch_prefix`: per
     /// node, what the database's command starts with (libfaketime's).
     pub fn run_context(&self, launch_prefix: BTreeMap<String, String>) -> RunContext {
@@ -117,63 +85,20 @@ impl TestConfig {
         }
     }
 
-    /// The checker this workload needs: registers are linearizable per key
-    /// (cas-register); transactions are serializable, strict unless a
-    /// custom system or PostgreSQL's options say otherwise (etcd promises
-    /// strict); sets keep
-    /// every element, and show it to every later read unless reads may be
-    /// stale; counters read within their bounds; locks are mutexes.
-    pub fn check_spec(&self) -> faultline_checkers::CheckSpec {
-        use faultline_checkers::linearizable::ModelKind;
-        use faultline_checkers::serializable::{ConsistencyModel, Workload};
-        use faultline_checkers::CheckSpec;
-        use faultline_workloads::WorkloadKind;
-        let consistency_model = self
-            .custom
-            .as_ref()
-            .and_then(|c| c.workload.consistency_model.parse().ok())
-            .or(self.postgres.map(|p| p.consistency_model()))
-            .or(self.redis.map(|r| r.consistency_model()))
-            .unwrap_or(ConsistencyModel::StrictSerializable);
-        match self.workload {
-            WorkloadKind::Append => CheckSpec::Serializable {
-                workload: Workload::ListAppend,
-                consistency_model,
-            },
-            WorkloadKind::Wr => CheckSpec::Serializable {
-                workload: Workload::RwRegister,
-                consistency_model,
-            },
-            WorkloadKind::Register => CheckSpec::Linearizable {
-                model: ModelKind::CasRegister,
-            },
-            WorkloadKind::Counter => CheckSpec::Counter,
-            WorkloadKind::UniqueIds => CheckSpec::UniqueIds,
-            WorkloadKind::Watch => CheckSpec::Watch,
-            WorkloadKind::Bank => CheckSpec::Bank {
-                accounts: faultline_workloads::BANK_ACCOUNTS as usize,
-                total: faultline_workloads::BANK_TOTAL,
-            },
-            // Jepsen's lock tests: Knossos's mutex model.
-            WorkloadKind::Lock => CheckSpec::Linearizable {
-                model: ModelKind::Mutex,
-            },
-            // Stale reads refute where reads are promised to be current:
-            // etcd's default reads; a custom system whose model is strict.
-            WorkloadKind::Set => CheckSpec::Set {
-                linearizable: match self.system_spec() {
-                    SystemSpec::Custom(_) => {
-                        consistency_model == ConsistencyModel::StrictSerializable
-                    }
-                    // Replicas lag behind: reads from them may be stale.
-                    SystemSpec::Redis(redis) => {
-                        redis.reads == faultline_systems::redis::RedisReads::Primary
-                    }
-                    SystemSpec::Postgres(postgres) => postgres.reads_are_current(),
-                    SystemSpec::Zookeeper(zookeeper) => zookeeper.reads_are_current(),
-                    SystemSpec::Etcd(etcd) => !etcd.serializable_reads,
-                },
-            },
+    /// The checker this workload needs, holding the system to what it
+    /// promises under its options.
+    pub fn check_spec(&self) -> anyhow::Result<faultline_checkers::CheckSpec> {
+        let promise = self.system.promise().map_err(anyhow::Error::msg)?;
+        Ok(self.workload.workload().check_spec(promise))
+    }
+
+    /// The run's shape, as the workload plans for it.
+    pub fn shape(&self) -> faultline_workloads::RunShape {
+        faultline_workloads::RunShape {
+            concurrency: self.concurrency,
+            processes_per_key: self.processes_per_key,
+            ops_per_key: self.ops_per_key,
+            txn: self.txn_shape,
         }
     }
 
@@ -215,17 +140,12 @@ mod tests {
                 faults: vec![Fault::Partition, Fault::Kill],
                 ..NemesisConfig::default()
             },
-            serializable_reads: false,
             op_timeout: 1.0,
             leave_db_running: false,
-            etcd_binary: None,
             store: "store".into(),
             junit: None,
             summary_json: None,
-            custom: None,
-            redis: None,
-            postgres: None,
-            zookeeper: None,
+            system: SystemChoice::new("etcd", serde_json::json!({})),
             check: None,
             run_id: "0123456789ab".into(),
             command_line: vec!["faultline".into(), "test".into(), "etcd".into()],

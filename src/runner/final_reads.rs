@@ -8,44 +8,22 @@ use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use super::workers::WorkerEnd;
 use faultline_core::{Op, OpType, Process, Recorder, System};
-use faultline_workloads::{Planned, TxnWorkload};
-use serde_json::{json, Value};
+use faultline_workloads::WorkloadRun;
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Transactional keys read at the end at most (the most recent).
-pub const MAX_TRANSACTIONAL_KEYS: usize = 100_000;
-
-/// Keys per final read-only transaction: within etcd's default limit of
-/// 128 operations per transaction.
-const KEYS_PER_READ: usize = 64;
-
-/// The final reads of `keys`: one read per key; for transactions,
-/// read-only transactions of up to [`KEYS_PER_READ`] keys each.
-fn final_read_ops(keys: &[String], transactional: bool) -> Vec<Planned> {
-    if transactional {
-        let numbers: Vec<u64> = keys.iter().filter_map(|k| k.parse().ok()).collect();
-        numbers
-            .chunks(KEYS_PER_READ)
-            .map(TxnWorkload::read_all)
-            .collect()
-    } else {
-        keys.iter()
-            .map(|key| Planned {
-                f: "read",
-                key: Some(key.clone()),
-                value: Value::Null,
-            })
-            .collect()
-    }
-}
+/// Keys every worker shares (a transactional pool's) read at the end at
+/// most: the most recent.
+pub const MAX_SHARED_KEYS: usize = 100_000;
 
 /// Waits for recovery and runs the final reads; prints what they found.
 pub async fn run(
     config: &TestConfig,
     system: &dyn System,
+    run: &dyn WorkloadRun,
     recorder: &Arc<Recorder>,
     ends: &[WorkerEnd],
     in_use: &[String],
@@ -86,7 +64,6 @@ pub async fn run(
     let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
     let nodes = config.nodes.len() as u64;
     let timeout = Duration::from_secs_f64(config.op_timeout);
-    let transactional = config.workload.transactions().is_some();
     let mut reads = Vec::new();
     for (i, node) in config.nodes.iter().enumerate() {
         let mut process = ClientProcess::new(
@@ -97,10 +74,10 @@ pub async fn run(
             recorder.clone(),
         );
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let planned = run.final_reads(&keys);
         let name = node.name.clone();
         reads.push(tokio::spawn(async move {
             let mut failed = 0;
-            let planned = final_read_ops(&keys, transactional);
             for op in planned {
                 if process.perform(&op).await.kind != OpType::Ok {
                     failed += 1;
@@ -133,28 +110,5 @@ pub async fn run(
             recovery.as_secs_f64(),
             unrecovered.join(", ")
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transactional_keys_are_read_in_transactions_of_at_most_64_each_and_none_is_missed() {
-        let keys: Vec<String> = (0..130).map(|k| k.to_string()).collect();
-        let ops = final_read_ops(&keys, true);
-        assert_eq!(ops.len(), 3);
-        let read: Vec<u64> = ops
-            .iter()
-            .flat_map(|op| TxnWorkload::keys_of(&op.value))
-            .collect();
-        assert_eq!(read, (0..130).collect::<Vec<u64>>());
-        assert!(ops
-            .iter()
-            .all(|op| op.f == "txn" && op.value.as_array().unwrap().len() <= KEYS_PER_READ));
-        let registers = final_read_ops(&keys[..2], false);
-        assert_eq!(registers.len(), 2);
-        assert_eq!(registers[1].key.as_deref(), Some("1"));
     }
 }

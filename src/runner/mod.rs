@@ -19,7 +19,7 @@ use anyhow::anyhow;
 use config::{NemesisPlan, TestConfig};
 use faultline_core::{on_every_node, Problems, Recorder, Remote, Remotes, System};
 use faultline_nemeses::clock::{self, ClockStrategy};
-use faultline_workloads::TxnWorkload;
+use faultline_workloads::WorkloadRun;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -30,6 +30,18 @@ use tokio_util::sync::CancellationToken;
 /// How long the database may take to serve on every node after starting.
 const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
 
+/// The system `config` tests, set up for its run; `launch_prefix`: per
+/// node, what the database's command starts with.
+fn open_system(
+    config: &TestConfig,
+    launch_prefix: BTreeMap<String, String>,
+) -> Result<Arc<dyn System>, Failure> {
+    config
+        .system
+        .open(config.run_context(launch_prefix))
+        .map_err(|e| Failure::bad_input(anyhow!(e)))
+}
+
 /// Runs the test `config` describes; returns the exit code.
 pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
     run_test_case(config).map(|(code, _)| code)
@@ -39,16 +51,15 @@ pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
 /// a JUnit test case.
 pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case), Failure> {
     crate::interrupt::install();
-    config.check = Some(config.check_spec());
+    config.check = Some(config.check_spec().map_err(Failure::bad_input)?);
     config.run_id = new_run_id(config.seed);
-    let spec = config.system_spec();
     // What the system can do decides which faults may run, before anything
     // is written or touched.
     let mut plan = config
         .nemesis
         .plan(&config.node_names())
         .map_err(Failure::bad_input)?;
-    let abilities = faultline_systems::open(&spec, config.run_context(BTreeMap::new()));
+    let abilities = open_system(&config, BTreeMap::new())?;
     for note in plan
         .fit_to(abilities.as_ref())
         .map_err(Failure::bad_input)?
@@ -74,7 +85,7 @@ pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case)
     install_on_local_host(&config, &plan, abilities.as_ref()).map_err(Failure::bad_input)?;
     let launch_prefix =
         prepare_clocks(&config, &plan, &remotes, abilities.as_ref()).map_err(Failure::bad_input)?;
-    let system = faultline_systems::open(&spec, config.run_context(launch_prefix));
+    let system = open_system(&config, launch_prefix)?;
     let marks = cleanup::mark_logs(&config, &remotes, system.db());
     let mut cleanup = cleanup::Cleanup {
         config: config.clone(),
@@ -371,11 +382,7 @@ async fn drive(
         config.time_limit,
         config.nemesis.faults_text()
     );
-    // One pool of keys for every worker: contention that lasts the run.
-    let transactions = config
-        .workload
-        .transactions()
-        .map(|kind| Arc::new(TxnWorkload::new(kind, config.txn_shape)));
+    let run: Arc<dyn WorkloadRun> = Arc::from(config.workload.workload().start(&config.shape()));
     let mut tasks = Vec::new();
     for worker in 0..config.concurrency {
         tasks.push(tokio::spawn(workers::run_worker(
@@ -383,7 +390,7 @@ async fn drive(
             config.clone(),
             system.clone(),
             recorder.clone(),
-            transactions.clone(),
+            run.clone(),
             workload.clone(),
         )));
     }
@@ -422,27 +429,30 @@ async fn drive(
         ));
     }
     if failure.is_none() && !stop.is_cancelled() {
-        // The final reads read each worker's last keys and, for
-        // transactions, every key the pool ever handed out (the most
-        // recent ones past a bound): a write a crash lost shows only when
-        // its key is read again.
-        let in_use: Vec<String> = transactions
-            .iter()
-            .flat_map(|t| {
-                let every = t.pool.every_key();
-                let skip = every.len().saturating_sub(final_reads::MAX_TRANSACTIONAL_KEYS);
-                if skip > 0 {
-                    eprintln!(
-                        "final reads: the {} most recent of {} keys (the first {skip} are not read again)",
-                        final_reads::MAX_TRANSACTIONAL_KEYS,
-                        every.len()
-                    );
-                }
-                every.into_iter().skip(skip)
-            })
-            .map(|k| k.to_string())
-            .collect();
-        final_reads::run(&config, system.as_ref(), &recorder, &ends, &in_use, &stop).await;
+        // The final reads read each worker's last keys and the keys
+        // every worker shared (the most recent ones past a bound): a
+        // write a crash lost shows only when its key is read again.
+        let every = run.shared_final_keys();
+        let skip = every.len().saturating_sub(final_reads::MAX_SHARED_KEYS);
+        if skip > 0 {
+            eprintln!(
+                "final reads: the {} most recent of {} keys (the first {skip} are not read again)",
+                final_reads::MAX_SHARED_KEYS,
+                every.len()
+            );
+        }
+        let in_use = &every[skip..];
+        let system = system.as_ref();
+        final_reads::run(
+            &config,
+            system,
+            run.as_ref(),
+            &recorder,
+            &ends,
+            in_use,
+            &stop,
+        )
+        .await;
     }
     failure.map_or(Ok(()), Err)
 }

@@ -6,10 +6,7 @@ use super::backoff::Backoff;
 use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use faultline_core::{DynClient, Recorder, Rng, System};
-use faultline_workloads::{
-    BankWorkload, CounterWorkload, LockWorkload, Planned, RegisterWorkload, SetWorkload,
-    TxnWorkload, UniqueIdsWorkload, WatchWorkload, WorkloadKind,
-};
+use faultline_workloads::WorkloadRun;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,7 +26,7 @@ pub struct WorkerEnd {
     pub keys: Vec<String>,
     /// Its client, kept until every worker has ended: ending a client can
     /// change what another's last operation sees, and no history would
-    /// say so (a ZooKeeper session that closes deletes the lock it held).
+    /// say so (a session that closes may release the lock it held).
     pub client: Option<Arc<dyn DynClient>>,
 }
 
@@ -43,13 +40,13 @@ impl std::fmt::Debug for WorkerEnd {
 }
 
 /// Runs worker `worker` against its node until `workload` ends.
-/// `transactions`, for a transactional workload, is shared by every worker.
+/// `run` is the workload's, shared by every worker.
 pub async fn run_worker(
     worker: u64,
     config: Arc<TestConfig>,
     system: Arc<dyn System>,
     recorder: Arc<Recorder>,
-    transactions: Option<Arc<TxnWorkload>>,
+    run: Arc<dyn WorkloadRun>,
     workload: CancellationToken,
 ) -> WorkerEnd {
     let node = &config.nodes[worker as usize % config.nodes.len()];
@@ -62,7 +59,7 @@ pub async fn run_worker(
         name,
         config.clone(),
         recorder,
-        transactions,
+        run,
         workload,
     )
     .await
@@ -75,10 +72,10 @@ pub async fn run_client(
     node: Option<String>,
     config: Arc<TestConfig>,
     recorder: Arc<Recorder>,
-    transactions: Option<Arc<TxnWorkload>>,
+    run: Arc<dyn WorkloadRun>,
     workload: CancellationToken,
 ) -> WorkerEnd {
-    let mut plan = Plan::new(&config, transactions);
+    let mut plan = run.generator(worker);
     let mut rng = Rng::stream(config.seed, worker);
     let backoff = Backoff::new(Rng::stream(config.seed ^ BACKOFF_STREAM, worker));
     let mut process =
@@ -100,28 +97,10 @@ pub async fn run_client(
     let mut last_keys = Vec::new();
     while !workload.is_cancelled() {
         let started = Instant::now();
-        let planned = plan.next(worker, n, &mut rng);
+        let planned = plan.next(n, &mut rng);
         n += 1;
         let performed = process.perform(&planned).await;
-        last_keys = match &planned.key {
-            // A lock or a generator has nothing to read at the end.
-            // A watch stream has no final read either: its watches are its reads.
-            Some(_) if matches!(plan, Plan::Lock(_) | Plan::UniqueIds(_) | Plan::Watch(_)) => {
-                Vec::new()
-            }
-            // Keys move forward: a set is new when it differs from the last.
-            Some(key) if matches!(plan, Plan::Set(_)) => {
-                if last_keys.last() != Some(key) {
-                    last_keys.push(key.clone());
-                }
-                last_keys
-            }
-            Some(key) => vec![key.clone()],
-            None => TxnWorkload::keys_of(&planned.value)
-                .iter()
-                .map(u64::to_string)
-                .collect(),
-        };
+        last_keys = plan.final_keys(&planned, last_keys);
         // A system that fails at once (a killed node refusing connections,
         // a client reconnecting) is not hammered: see `backoff`.
         if let Some(wait) = performed.wait {
@@ -140,58 +119,6 @@ pub async fn run_client(
         process: process.id(),
         keys: last_keys,
         client: Some(Arc::from(process.into_client())),
-    }
-}
-
-/// Where a worker's operations come from: its workload.
-enum Plan {
-    Register(RegisterWorkload),
-    /// Shared by every worker.
-    Transactions(Arc<TxnWorkload>),
-    Set(SetWorkload),
-    Counter(CounterWorkload),
-    Lock(LockWorkload),
-    UniqueIds(UniqueIdsWorkload),
-    Bank(BankWorkload),
-    Watch(WatchWorkload),
-}
-
-impl Plan {
-    fn new(config: &TestConfig, transactions: Option<Arc<TxnWorkload>>) -> Plan {
-        if let Some(t) = transactions {
-            return Plan::Transactions(t);
-        }
-        let processes_per_key = config.processes_per_key;
-        match config.workload {
-            WorkloadKind::Set => Plan::Set(SetWorkload::new(
-                processes_per_key,
-                config.ops_per_key,
-                config.concurrency,
-            )),
-            WorkloadKind::Counter => Plan::Counter(CounterWorkload { processes_per_key }),
-            WorkloadKind::Lock => Plan::Lock(LockWorkload { processes_per_key }),
-            WorkloadKind::UniqueIds => Plan::UniqueIds(UniqueIdsWorkload { processes_per_key }),
-            WorkloadKind::Bank => Plan::Bank(BankWorkload { processes_per_key }),
-            WorkloadKind::Watch => Plan::Watch(WatchWorkload { processes_per_key }),
-            // Transactions come shared, above.
-            WorkloadKind::Register | WorkloadKind::Append | WorkloadKind::Wr => Plan::Register(
-                RegisterWorkload::new(processes_per_key, config.ops_per_key, config.concurrency),
-            ),
-        }
-    }
-
-    /// The `n`th operation of `worker`.
-    fn next(&mut self, worker: u64, n: u64, rng: &mut Rng) -> Planned {
-        match self {
-            Plan::Register(r) => r.next(worker, n, rng),
-            Plan::Transactions(t) => t.next(rng),
-            Plan::Set(s) => s.next(worker, n, rng),
-            Plan::Counter(c) => c.next(worker, rng),
-            Plan::Lock(l) => l.next(worker, n),
-            Plan::UniqueIds(u) => u.next(worker),
-            Plan::Bank(b) => b.next(worker, rng),
-            Plan::Watch(w) => w.next(worker, n, rng),
-        }
     }
 }
 

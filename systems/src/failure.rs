@@ -1,5 +1,5 @@
 //! Why an operation of a built-in client did not complete, and how the
-//! history records each reason: shared by the Redis and PostgreSQL clients,
+//! history records each reason: shared by the built-in clients,
 //! each of which decides which reason applies.
 
 use faultline_core::{Completion, Value};

@@ -1,15 +1,15 @@
-//! The systems faultline tests, each in its own folder behind the
-//! [`faultline_core::System`] trait: etcd (built in) and any system a TOML
-//! file describes, Redis, PostgreSQL and ZooKeeper. [`open`] is the one place that knows them all; the
-//! runner holds what it returns and never asks which system it is.
+//! The systems faultline tests, each in its own folder: its `Db`, its
+//! `Client`, a [`faultline_core::System`] with whichever abilities it has,
+//! and a [`Suite`] that describes it (its options, the workloads its
+//! client serves, what it promises). [`SYSTEMS`] lists them, one line
+//! each; the command line, the runner and `cluster heal` ask it, never
+//! which system a run tests.
 //!
-//! Adding a system: a folder here with its `Db`, its `Client` and a type
-//! implementing `System` (and whichever abilities it has), a variant of
-//! [`SystemSpec`], and one line in [`open`].
+//! Adding a system: a folder here and one line in [`SYSTEMS`].
 //!
 //! ```
 //! use faultline_core::Node;
-//! use faultline_systems::{open, EtcdOptions, RunContext, SystemSpec};
+//! use faultline_systems::{find, RunContext, SystemChoice};
 //!
 //! let run = RunContext {
 //!     nodes: vec![Node {
@@ -21,12 +21,16 @@
 //!     launch_prefix: Default::default(),
 //!     workload: Default::default(),
 //! };
-//! let etcd = open(&SystemSpec::Etcd(EtcdOptions::default()), run);
+//! let choice = SystemChoice::new("etcd", serde_json::json!({"serializable_reads": true}));
+//! let etcd = choice.open(run).unwrap();
 //! assert_eq!(etcd.name(), "etcd");
 //! assert!(etcd.kill().is_some() && etcd.pause().is_some());
+//! assert!(!choice.promise().unwrap().reads_are_current);
+//! assert!(find("zookeeper").unwrap().workloads().len() < find("etcd").unwrap().workloads().len());
 //! ```
 
 pub mod custom;
+mod descriptor;
 pub mod etcd;
 mod failure;
 mod lock_token;
@@ -34,6 +38,7 @@ mod package;
 pub mod pidfile;
 pub mod postgres;
 pub mod redis;
+mod registry;
 mod run_context;
 #[cfg(test)]
 mod silent_server;
@@ -41,53 +46,10 @@ mod wipe;
 pub mod zookeeper;
 
 pub use custom::{CustomConfig, CustomSystem};
+pub use descriptor::{Prepared, Promise, Registered, Setup, Suite, SystemDescriptor};
 pub use etcd::{EtcdOptions, EtcdSystem};
 pub use postgres::{PostgresOptions, PostgresSystem};
 pub use redis::{RedisOptions, RedisSystem};
+pub use registry::{find, resume_any, SystemChoice, SYSTEMS};
 pub use run_context::RunContext;
 pub use zookeeper::{ZookeeperOptions, ZookeeperSystem};
-
-use faultline_core::{Node, Remote, System};
-use std::sync::Arc;
-
-/// Which system a run tests, with its own options.
-#[derive(Clone, Debug)]
-pub enum SystemSpec {
-    /// etcd from the nodes' packages (or an uploaded binary).
-    Etcd(EtcdOptions),
-    /// A system described by a TOML file.
-    Custom(Box<CustomConfig>),
-    /// Redis from the nodes' packages: a primary and its replicas.
-    Redis(RedisOptions),
-    /// PostgreSQL from the nodes' packages: a primary and its standbys.
-    Postgres(PostgresOptions),
-    /// ZooKeeper from the nodes' packages: one ensemble of every node.
-    Zookeeper(ZookeeperOptions),
-}
-
-/// The system `spec` names, set up for the run `run` describes.
-pub fn open(spec: &SystemSpec, run: RunContext) -> Arc<dyn System> {
-    match spec {
-        SystemSpec::Etcd(options) => Arc::new(EtcdSystem::new(options.clone(), run)),
-        SystemSpec::Custom(config) => Arc::new(CustomSystem::new((**config).clone(), run)),
-        SystemSpec::Redis(options) => Arc::new(RedisSystem::new(*options, run)),
-        SystemSpec::Postgres(options) => Arc::new(PostgresSystem::new(*options, run)),
-        SystemSpec::Zookeeper(options) => Arc::new(ZookeeperSystem::new(*options, run)),
-    }
-}
-
-/// Resumes whatever process of any known system a pause left stopped on
-/// `node` (`faultline cluster heal`: by hand nobody says which system
-/// ran). Harmless where none is.
-pub fn resume_any(remote: &dyn Remote, node: &Node) {
-    for pidfile in [
-        etcd::pid_file(node),
-        custom::db::CustomDb::pidfile(node),
-        redis::pid_file(node),
-        zookeeper::pid_file(node),
-    ] {
-        let _ = pidfile::signal(remote, &pidfile, "CONT");
-    }
-    // PostgreSQL's backends are paused with their server, as a group.
-    let _ = postgres::resume(remote, node);
-}

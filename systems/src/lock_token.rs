@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// How long a lock is held at most before the system lets it go (an etcd
-/// lease, Redis's PX, a row's expiry): a holder that vanished does not
+/// lease, a key's or a row's expiry): a holder that vanished does not
 /// block the others for ever.
 pub const LEASE_SECONDS: u64 = 10;
 

@@ -37,16 +37,11 @@ fn config(concurrency: u64, seconds: f64) -> TestConfig {
         ops_per_key: 200,
         txn_shape: Default::default(),
         nemesis: NemesisConfig::default(),
-        serializable_reads: false,
         op_timeout: 5.0,
         leave_db_running: false,
-        etcd_binary: None,
         store: std::env::temp_dir(),
         junit: None,
-        custom: None,
-        redis: None,
-        postgres: None,
-        zookeeper: None,
+        system: faultline_systems::SystemChoice::new("etcd", serde_json::json!({})),
         summary_json: None,
         process_rate: None,
         check: None,
@@ -75,6 +70,8 @@ fn main() {
             .enable_all()
             .build()
             .unwrap();
+        let run: Arc<dyn faultline_workloads::WorkloadRun> =
+            Arc::from(config.workload.workload().start(&config.shape()));
         let start = Instant::now();
         runtime.block_on(async {
             let workload = faultline::runner::workload_window(
@@ -89,7 +86,7 @@ fn main() {
                         None,
                         config.clone(),
                         recorder.clone(),
-                        None,
+                        run.clone(),
                         workload.clone(),
                     ))
                 })

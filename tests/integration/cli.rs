@@ -599,33 +599,54 @@ fn histories_read_key_by_key_get_what_read_whole_gives() {
 
 /// `test custom` refuses the options that would be ignored (etcd's, and
 /// `--workload`, which the TOML names), each in one line saying where the
-/// setting lives, before reading anything.
+/// setting lives, before touching any node.
 #[test]
 fn test_custom_refuses_options_it_would_ignore() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/workloads/examples/etcd.toml");
+    let fixed = format!("a TOML system names its workload in {example} ([workload] name = \"register\"); leave --workload");
     let cases = [
         (
             vec!["--workload", "append"],
-            "--workload append: a TOML system names its workload in sys.toml",
+            format!("--workload append: {fixed}"),
+        ),
+        (
+            vec!["--workloads", "append"],
+            "unexpected argument '--workloads'".to_owned(),
         ),
         // etcd's own options are etcd's alone: no other suite offers them.
         (
             vec!["--serializable-reads"],
-            "unexpected argument '--serializable-reads'",
+            "unexpected argument '--serializable-reads'".to_owned(),
         ),
         (
             vec!["--etcd-binary", "/bin/true"],
-            "unexpected argument '--etcd-binary'",
+            "unexpected argument '--etcd-binary'".to_owned(),
         ),
     ];
     for (extra, expected) in cases {
-        let mut args = vec!["test", "custom", "--config", "sys.toml"];
+        let mut args = vec!["test", "custom", "--config", example];
         args.extend(extra);
         let out = faultline(&args);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(254), "{stderr}");
-        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+        assert!(stderr.contains(&expected), "{expected:?} in {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
+    // test-all's matrix of workloads is refused the same way.
+    let out = faultline(&[
+        "test-all",
+        "custom",
+        "--config",
+        example,
+        "--workloads",
+        "set",
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(254), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--workloads: {fixed}")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -697,15 +718,46 @@ fn each_suites_help_shows_what_applies_to_it() {
     assert!(help("redis").contains("--sentinel") && !etcd.contains("--sentinel"));
 }
 
+/// A suite offers the workloads its client serves and refuses the others
+/// in one line that lists what it offers, in `test` and in `test-all`.
 #[test]
-fn only_etcd_runs_the_watch_workload() {
-    for suite in ["redis", "postgres", "zookeeper"] {
-        let out = faultline(&["test", suite, "--nodes", "a,b,c", "--workload", "watch"]);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(254), "{suite}: {stderr}");
-        assert!(stderr.contains("--workload watch is etcd's"), "{stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+fn a_suite_offers_only_the_workloads_its_client_serves() {
+    for system in faultline_systems::SYSTEMS {
+        let served: Vec<String> = system.workloads().iter().map(|w| w.to_string()).collect();
+        let offered = format!("[possible values: {}]", served.join(", "));
+        let refused = faultline_workloads::WorkloadKind::ALL
+            .into_iter()
+            .filter(|w| !system.workloads().contains(w));
+        for workload in refused {
+            for (command, option) in [("test", "--workload"), ("test-all", "--workloads")] {
+                let name = workload.to_string();
+                let nodes = if system.takes_node_options() {
+                    ["--nodes", "a"]
+                } else {
+                    ["--config", "system.toml"]
+                };
+                let mut args = vec![command, system.name()];
+                args.extend(nodes);
+                args.extend([option, name.as_str()]);
+                let out = faultline(&args);
+                let stderr = text(&out.stderr);
+                assert_eq!(
+                    out.status.code(),
+                    Some(254),
+                    "{command} {}: {stderr}",
+                    system.name()
+                );
+                assert!(
+                    stderr.contains(&format!("invalid value '{name}' for '{option}"))
+                        && stderr.contains(&offered),
+                    "{offered} in {stderr}"
+                );
+                assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+            }
+        }
     }
+    let zookeeper = faultline_systems::find("zookeeper").unwrap().workloads();
+    assert!(!zookeeper.contains(&faultline_workloads::WorkloadKind::Append));
 }
 
 #[test]

@@ -10,7 +10,9 @@
 //! `b` atomically, or fails (changing nothing) when `a` holds less than
 //! `n`; a `read` returns every balance, `[b0, b1, ...]`, read atomically.
 
+use crate::workload::{Independent, Keyed, RunShape, Workload, WorkloadRun};
 use crate::Planned;
+use faultline_checkers::{CheckSpec, Promise};
 use faultline_core::{Rng, Value};
 use serde_json::json;
 
@@ -71,6 +73,28 @@ pub fn transfer_parts(value: &Value) -> Option<(u64, u64, i64)> {
     let amount = value.get("amount")?.as_i64()?;
     (from < BANK_ACCOUNTS && to < BANK_ACCOUNTS && from != to && amount > 0)
         .then_some((from, to, amount))
+}
+
+/// The bank workload in the registry.
+pub struct Bank;
+
+impl Workload for Bank {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(Independent::new(*shape, |shape, worker| {
+            let workload = BankWorkload {
+                processes_per_key: shape.processes_per_key,
+            };
+            Box::new(Keyed(move |_, rng: &mut Rng| workload.next(worker, rng)))
+        }))
+    }
+
+    /// Jepsen's bank: every read sums to the total.
+    fn check_spec(&self, _promise: Promise) -> CheckSpec {
+        CheckSpec::Bank {
+            accounts: BANK_ACCOUNTS as usize,
+            total: BANK_TOTAL,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! make the bounds exact: a read out of them is an anomaly, and any value
 //! within them is possible in some order.
 
+use crate::workload::{Independent, Keyed, RunShape, Workload, WorkloadRun};
 use crate::Planned;
+use faultline_checkers::{CheckSpec, Promise};
 use faultline_core::{Rng, Value};
 use serde_json::json;
 
@@ -35,6 +37,25 @@ impl CounterWorkload {
                 value: json!(1),
             }
         }
+    }
+}
+
+/// The counter workload in the registry.
+pub struct Counter;
+
+impl Workload for Counter {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(Independent::new(*shape, |shape, worker| {
+            let workload = CounterWorkload {
+                processes_per_key: shape.processes_per_key,
+            };
+            Box::new(Keyed(move |_, rng: &mut Rng| workload.next(worker, rng)))
+        }))
+    }
+
+    /// Jepsen's counter bounds.
+    fn check_spec(&self, _promise: Promise) -> CheckSpec {
+        CheckSpec::Counter
     }
 }
 

@@ -1,7 +1,7 @@
 //! Which workload a test runs: one name for it everywhere (command line,
 //! test.json, TOML systems), parsed once.
 
-use crate::TxnKind;
+use crate::Workload;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -52,6 +52,22 @@ impl WorkloadKind {
         WorkloadKind::Watch,
     ];
 
+    /// What it does, for the runner: the one place that lists every
+    /// workload's implementation.
+    pub fn workload(self) -> &'static dyn Workload {
+        match self {
+            WorkloadKind::Register => &crate::register::Register,
+            WorkloadKind::Append => &crate::transactional::Append,
+            WorkloadKind::Wr => &crate::transactional::Wr,
+            WorkloadKind::Set => &crate::set::Set,
+            WorkloadKind::Counter => &crate::counter::Counter,
+            WorkloadKind::Lock => &crate::lock::Lock,
+            WorkloadKind::UniqueIds => &crate::unique_ids::UniqueIds,
+            WorkloadKind::Bank => &crate::bank::Bank,
+            WorkloadKind::Watch => &crate::watch::Watch,
+        }
+    }
+
     /// Its name on the command line and in test.json.
     pub fn name(self) -> &'static str {
         match self {
@@ -64,21 +80,6 @@ impl WorkloadKind {
             WorkloadKind::UniqueIds => "unique-ids",
             WorkloadKind::Bank => "bank",
             WorkloadKind::Watch => "watch",
-        }
-    }
-
-    /// The transactions it issues, if it is transactional.
-    pub fn transactions(self) -> Option<TxnKind> {
-        match self {
-            WorkloadKind::Register
-            | WorkloadKind::Set
-            | WorkloadKind::Counter
-            | WorkloadKind::Lock
-            | WorkloadKind::UniqueIds
-            | WorkloadKind::Bank
-            | WorkloadKind::Watch => None,
-            WorkloadKind::Append => Some(TxnKind::Append),
-            WorkloadKind::Wr => Some(TxnKind::Wr),
         }
     }
 }

@@ -5,7 +5,11 @@
 //! timeout ran out while its holder still believed it held it) shows up
 //! as two acquisitions without a release between them.
 
+use crate::workload::{Independent, RunShape, Unread, Workload, WorkloadRun};
 use crate::Planned;
+use faultline_checkers::linearizable::ModelKind;
+use faultline_checkers::{CheckSpec, Promise};
+use faultline_core::Rng;
 use faultline_core::Value;
 
 /// How the lock workload is shaped: `processes_per_key` workers share one
@@ -25,6 +29,27 @@ impl LockWorkload {
             f: if n % 2 == 0 { "acquire" } else { "release" },
             key: Some(format!("l{}", worker / self.processes_per_key.max(1))),
             value: Value::Null,
+        }
+    }
+}
+
+/// The lock workload in the registry.
+pub struct Lock;
+
+impl Workload for Lock {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(Independent::new(*shape, |shape, worker| {
+            let workload = LockWorkload {
+                processes_per_key: shape.processes_per_key,
+            };
+            Box::new(Unread(move |n, _: &mut Rng| workload.next(worker, n)))
+        }))
+    }
+
+    /// Jepsen's lock tests: Knossos's mutex model.
+    fn check_spec(&self, _promise: Promise) -> CheckSpec {
+        CheckSpec::Linearizable {
+            model: ModelKind::Mutex,
         }
     }
 }

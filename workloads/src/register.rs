@@ -11,6 +11,9 @@
 //! write. Both come from the plan alone, so a seed replays the same
 //! operations whatever the database answered.
 
+use crate::workload::{Independent, Keyed, RunShape, Workload, WorkloadRun};
+use faultline_checkers::linearizable::ModelKind;
+use faultline_checkers::{CheckSpec, Promise};
 use faultline_core::{Rng, Value};
 use serde_json::json;
 
@@ -94,6 +97,29 @@ fn set_value(value: &Value) -> u64 {
         .unwrap_or(value)
         .as_u64()
         .unwrap_or_default()
+}
+
+/// The register workload in the registry.
+pub struct Register;
+
+impl Workload for Register {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(Independent::new(*shape, |shape, worker| {
+            let mut workload = RegisterWorkload::new(
+                shape.processes_per_key,
+                shape.ops_per_key,
+                shape.concurrency,
+            );
+            Box::new(Keyed(move |n, rng: &mut Rng| workload.next(worker, n, rng)))
+        }))
+    }
+
+    /// Each key a register with compare-and-set: linearizable per key.
+    fn check_spec(&self, _promise: Promise) -> CheckSpec {
+        CheckSpec::Linearizable {
+            model: ModelKind::CasRegister,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! to one set for `ops_per_key` operations, then move to a fresh one, so
 //! that no read grows without bound; the final reads read every set.
 
+use crate::workload::{Generator, Independent, RunShape, Workload, WorkloadRun};
 use crate::Planned;
+use faultline_checkers::{CheckSpec, Promise};
 use faultline_core::{Rng, Value};
 use serde_json::json;
 
@@ -60,6 +62,55 @@ impl SetWorkload {
             key: Some(key),
             value: Value::Null,
         }
+    }
+}
+
+/// The set workload in the registry.
+pub struct Set;
+
+impl Workload for Set {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(Independent::new(*shape, |shape, worker| {
+            Box::new(SetGenerator {
+                workload: SetWorkload::new(
+                    shape.processes_per_key,
+                    shape.ops_per_key,
+                    shape.concurrency,
+                ),
+                worker,
+            })
+        }))
+    }
+
+    /// Jepsen's set-full; a stale read refutes only where reads are
+    /// promised to be current.
+    fn check_spec(&self, promise: Promise) -> CheckSpec {
+        CheckSpec::Set {
+            linearizable: promise.reads_are_current,
+        }
+    }
+}
+
+/// One worker's adds and reads.
+struct SetGenerator {
+    workload: SetWorkload,
+    worker: u64,
+}
+
+impl Generator for SetGenerator {
+    fn next(&mut self, n: u64, rng: &mut Rng) -> Planned {
+        self.workload.next(self.worker, n, rng)
+    }
+
+    /// Keys move forward: every set the worker added to is read at the
+    /// end (a set is new when it differs from the last).
+    fn final_keys(&self, planned: &Planned, mut last: Vec<String>) -> Vec<String> {
+        if let Some(key) = &planned.key {
+            if last.last() != Some(key) {
+                last.push(key.clone());
+            }
+        }
+        last
     }
 }
 

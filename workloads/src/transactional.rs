@@ -5,7 +5,9 @@
 //! contention is the same at the end of a run as at its start.
 
 use crate::key_pool::KeyPool;
+use crate::workload::{Generator, RunShape, Workload, WorkloadRun};
 use crate::Planned;
+use faultline_checkers::{CheckSpec, Promise};
 use faultline_core::{Rng, Value};
 use serde_json::json;
 
@@ -110,8 +112,118 @@ impl TxnWorkload {
     }
 }
 
+/// Keys per final read-only transaction: within etcd's default limit of
+/// 128 operations per transaction.
+pub const KEYS_PER_READ: usize = 64;
+
+/// The list-append workload in the registry.
+pub struct Append;
+
+/// The rw-register workload in the registry.
+pub struct Wr;
+
+impl Workload for Append {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(TxnWorkload::new(TxnKind::Append, shape.txn))
+    }
+
+    fn check_spec(&self, promise: Promise) -> CheckSpec {
+        CheckSpec::Serializable {
+            workload: faultline_checkers::serializable::Workload::ListAppend,
+            consistency_model: promise.consistency_model,
+        }
+    }
+}
+
+impl Workload for Wr {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(TxnWorkload::new(TxnKind::Wr, shape.txn))
+    }
+
+    fn check_spec(&self, promise: Promise) -> CheckSpec {
+        CheckSpec::Serializable {
+            workload: faultline_checkers::serializable::Workload::RwRegister,
+            consistency_model: promise.consistency_model,
+        }
+    }
+}
+
+/// One pool of keys for every worker: contention that lasts the run.
+impl WorkloadRun for TxnWorkload {
+    fn generator(&self, _worker: u64) -> Box<dyn Generator + '_> {
+        Box::new(TxnGenerator(self))
+    }
+
+    /// Every key the pool handed out: a write a crash lost shows only when
+    /// its key is read again.
+    fn shared_final_keys(&self) -> Vec<String> {
+        self.pool
+            .every_key()
+            .into_iter()
+            .map(|k| k.to_string())
+            .collect()
+    }
+
+    /// Read-only transactions of up to [`KEYS_PER_READ`] keys each.
+    fn final_reads(&self, keys: &[String]) -> Vec<Planned> {
+        let numbers: Vec<u64> = keys.iter().filter_map(|k| k.parse().ok()).collect();
+        numbers
+            .chunks(KEYS_PER_READ)
+            .map(TxnWorkload::read_all)
+            .collect()
+    }
+}
+
+/// A worker's transactions, drawn from the shared pool.
+struct TxnGenerator<'a>(&'a TxnWorkload);
+
+impl Generator for TxnGenerator<'_> {
+    fn next(&mut self, _n: u64, rng: &mut Rng) -> Planned {
+        self.0.next(rng)
+    }
+
+    /// The keys its last transaction touched.
+    fn final_keys(&self, planned: &Planned, _last: Vec<String>) -> Vec<String> {
+        TxnWorkload::keys_of(&planned.value)
+            .iter()
+            .map(u64::to_string)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::WorkloadKind;
+
+    /// The final reads read every key the pool handed out, in read-only
+    /// transactions of at most [`KEYS_PER_READ`] keys; registers are read
+    /// one key at a time.
+    #[test]
+    fn final_reads_cover_every_key_in_transactions_of_at_most_64() {
+        let shape = RunShape {
+            concurrency: 1,
+            processes_per_key: 1,
+            ops_per_key: 1,
+            txn: TxnShape::default(),
+        };
+        let run = WorkloadKind::Append.workload().start(&shape);
+        let keys: Vec<String> = (0..130).map(|k| k.to_string()).collect();
+        let ops = run.final_reads(&keys);
+        assert_eq!(ops.len(), 3);
+        let read: Vec<u64> = ops
+            .iter()
+            .flat_map(|op| TxnWorkload::keys_of(&op.value))
+            .collect();
+        assert_eq!(read, (0..130).collect::<Vec<u64>>());
+        assert!(ops
+            .iter()
+            .all(|op| op.f == "txn" && op.value.as_array().unwrap().len() <= KEYS_PER_READ));
+        let registers = WorkloadKind::Register.workload().start(&shape);
+        let reads = registers.final_reads(&keys[..2]);
+        assert_eq!(reads.len(), 2);
+        assert_eq!(reads[1].key.as_deref(), Some("1"));
+    }
+
     use super::*;
 
     #[test]

@@ -3,7 +3,10 @@
 //! unique-ids checker: no id is handed out twice. Each group of
 //! `processes_per_key` processes shares a generator for the whole run.
 
+use crate::workload::{Independent, RunShape, Unread, Workload, WorkloadRun};
 use crate::Planned;
+use faultline_checkers::{CheckSpec, Promise};
+use faultline_core::Rng;
 use faultline_core::Value;
 
 /// How the unique-ids workload is shaped.
@@ -21,6 +24,25 @@ impl UniqueIdsWorkload {
             key: Some(format!("u{}", worker / self.processes_per_key.max(1))),
             value: Value::Null,
         }
+    }
+}
+
+/// The unique-ids workload in the registry.
+pub struct UniqueIds;
+
+impl Workload for UniqueIds {
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(Independent::new(*shape, |shape, worker| {
+            let workload = UniqueIdsWorkload {
+                processes_per_key: shape.processes_per_key,
+            };
+            Box::new(Unread(move |_, _: &mut Rng| workload.next(worker)))
+        }))
+    }
+
+    /// Jepsen's unique-ids.
+    fn check_spec(&self, _promise: Promise) -> CheckSpec {
+        CheckSpec::UniqueIds
     }
 }
 

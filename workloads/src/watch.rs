@@ -6,7 +6,9 @@
 //! order. Checked with the watch checker: the same ordered revisions for
 //! every watcher, none skipped.
 
+use crate::workload::{Independent, RunShape, Unread, Workload, WorkloadRun};
 use crate::Planned;
+use faultline_checkers::{CheckSpec, Promise};
 use faultline_core::{Rng, Value};
 use serde_json::json;
 
@@ -37,6 +39,28 @@ impl WatchWorkload {
             key,
             value: json!(worker * 1_000_000 + n),
         }
+    }
+}
+
+/// The watch workload in the registry.
+pub struct Watch;
+
+impl Workload for Watch {
+    /// A watch stream has no final read: its watches are its reads.
+    fn start(&self, shape: &RunShape) -> Box<dyn WorkloadRun> {
+        Box::new(Independent::new(*shape, |shape, worker| {
+            let workload = WatchWorkload {
+                processes_per_key: shape.processes_per_key,
+            };
+            Box::new(Unread(move |n, rng: &mut Rng| {
+                workload.next(worker, n, rng)
+            }))
+        }))
+    }
+
+    /// etcd's watch guarantees.
+    fn check_spec(&self, _promise: Promise) -> CheckSpec {
+        CheckSpec::Watch
     }
 }
 

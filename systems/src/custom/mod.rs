@@ -5,7 +5,9 @@ pub mod config;
 pub mod db;
 pub mod http_client;
 pub mod program_client;
+mod suite;
 mod system;
 
 pub use config::{ConfigError, CustomConfig};
+pub use suite::{Custom, CustomArgs};
 pub use system::CustomSystem;

@@ -14,12 +14,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// etcd's own options.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// etcd's own options (`test etcd`, `test-all etcd`, `demo`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct EtcdOptions {
-    /// Reads answered by the member alone (may be stale).
+    /// Read with etcd's serializable (local, possibly stale) reads.
+    #[arg(long)]
     pub serializable_reads: bool,
-    /// A binary to upload instead of the nodes' own.
+    /// Upload this etcd binary instead of using the nodes' own.
+    #[arg(long = "etcd-binary")]
     pub binary: Option<PathBuf>,
 }
 

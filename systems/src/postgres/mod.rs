@@ -8,9 +8,11 @@ mod bank;
 mod client;
 mod db;
 mod options;
+mod suite;
 mod system;
 
 pub use client::PostgresClient;
 pub use db::{pid_file, resume, PostgresDb};
 pub use options::{Isolation, PostgresOptions, PostgresReads, Replication};
+pub use suite::Postgres;
 pub use system::PostgresSystem;

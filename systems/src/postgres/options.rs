@@ -6,13 +6,17 @@ use faultline_checkers::serializable::ConsistencyModel;
 use serde::{Deserialize, Serialize};
 
 /// PostgreSQL's options (`faultline test postgres --isolation --reads --replication`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct PostgresOptions {
-    /// The isolation level of every transaction.
+    /// The isolation level of every transaction: read-committed, repeatable-read (snapshot isolation) or serializable (SSI); the checker holds PostgreSQL to what it promises for the level.
+    #[arg(long, value_enum, default_value_t = Isolation::Serializable)]
     pub isolation: Isolation,
-    /// Where read-only transactions and reads go.
+    /// Where reads and read-only transactions go: primary, or local (the client's own node, a hot standby that lags; only read committed is promised then).
+    #[arg(long, value_enum, default_value_t = PostgresReads::Primary)]
     pub reads: PostgresReads,
-    /// Whether a commit waits for a replica.
+    /// Whether a commit waits for a replica to have it on disk: async or sync.
+    #[arg(long, value_enum, default_value_t = Replication::Async)]
     pub replication: Replication,
 }
 

@@ -8,10 +8,12 @@ mod client;
 mod db;
 mod options;
 pub mod sentinel;
+mod suite;
 mod system;
 mod txn;
 
 pub use client::RedisClient;
 pub use db::{pid_file, RedisDb};
 pub use options::{Persistence, RedisOptions, RedisReads};
+pub use suite::Redis;
 pub use system::RedisSystem;

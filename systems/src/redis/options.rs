@@ -4,14 +4,17 @@ use faultline_checkers::serializable::ConsistencyModel;
 use serde::{Deserialize, Serialize};
 
 /// Redis's options (`faultline test redis --reads --persistence`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct RedisOptions {
-    /// Where reads go.
+    /// Where reads go: primary (where every write goes), or local (the client's own node: replicas lag).
+    #[arg(long, value_enum, default_value_t = RedisReads::Primary)]
     pub reads: RedisReads,
-    /// How the servers persist writes.
+    /// How writes persist: always (append-only file fsynced before each reply), everysec, no (fsync left to the kernel), snapshot (no append-only file; a snapshot each second with changes).
+    #[arg(long, value_enum, default_value_t = Persistence::Always)]
     pub persistence: Persistence,
-    /// A sentinel beside every server, failing the primary over.
-    #[serde(default)]
+    /// Run Redis Sentinel beside every server: when the primary stops answering for 1 s, a majority of sentinels promote a replica, and clients ask a sentinel where the primary is.
+    #[arg(long)]
     pub sentinel: bool,
 }
 

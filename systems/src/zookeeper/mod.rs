@@ -8,9 +8,11 @@ mod bank;
 mod client;
 mod db;
 mod options;
+mod suite;
 mod system;
 
 pub use client::ZookeeperClient;
 pub use db::{pid_file, ZookeeperDb};
 pub use options::{ZookeeperOptions, ZookeeperReads};
+pub use suite::Zookeeper;
 pub use system::ZookeeperSystem;

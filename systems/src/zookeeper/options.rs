@@ -3,9 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 /// ZooKeeper's options (`faultline test zookeeper --reads`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct ZookeeperOptions {
-    /// How reads are made.
+    /// How reads are made: synced (`sync`, then read: current, checked as linearizable) or local (what the client's own server has: ZooKeeper promises only that a client never sees the past again, so stale reads are expected and reported).
+    #[arg(long, value_enum, default_value_t = ZookeeperReads::Synced)]
     pub reads: ZookeeperReads,
 }
 
