@@ -10,9 +10,9 @@
 
 use crate::check_command::{describe, looks_like, print_result, unreadable, CheckArgs};
 use crate::exit::Failure;
-use crate::verdict_text;
 use anyhow::anyhow;
 use faultline_checkers::linearizable::{self, Analysis, ModelKind};
+use faultline_checkers::words::by_position;
 use faultline_checkers::CheckedHistory;
 use faultline_core::{
     Budget, CheckError, Format, History, KeyedFile, Op, ParseError, Process, Validity,
@@ -190,20 +190,10 @@ pub fn check_by_key(
         Failure::bad_input(anyhow!("{name}: {e} (checked with {})", describe(args)))
     })?;
     // Linearizability's explanations carry their lines from the file.
-    print_result(
-        args,
-        file,
-        format,
-        &checked,
-        start,
-        &verdict_text::by_position,
-    );
+    print_result(args, file, format, &checked, start, &by_position);
     Ok((
         checked.valid(),
-        (
-            verdict_text::one_line(&checked),
-            verdict_text::explanation(&checked, &verdict_text::by_position),
-        ),
+        (checked.one_line(), checked.explanation(&by_position)),
     ))
 }
 

@@ -1,15 +1,15 @@
 //! `faultline check`: judge histories recorded by faultline or by Jepsen.
 
 use crate::exit::Failure;
-use crate::junit::{write_junit, write_summary, Case, CaseOutcome};
-use crate::verdict_text;
 use anyhow::anyhow;
 use clap::Args;
 use faultline_checkers::linearizable::ModelKind;
 use faultline_checkers::serializable::{ConsistencyModel, Workload};
+use faultline_checkers::words::{by_position, Place};
 use faultline_checkers::{CheckSpec, CheckedHistory};
 use faultline_core::memory::Bytes;
 use faultline_core::{Budget, Format, KeyedFile, Validity, DETECT_PREFIX_BYTES};
+use faultline_reports::junit::{write_junit, write_summary, Case, CaseOutcome};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -234,14 +234,7 @@ fn check_file(
     if parsed.history.is_empty() {
         let reason = "the history is empty: nothing was recorded, so nothing can be judged";
         let nothing = CheckedHistory::Unchecked(reason.to_owned());
-        print_result(
-            args,
-            file,
-            format,
-            &nothing,
-            start,
-            &verdict_text::by_position,
-        );
+        print_result(args, file, format, &nothing, start, &by_position);
         return Ok((Validity::Unknown, (reason.to_owned(), String::new())));
     }
     let checked = crate::progress::with_progress(&format!("checking {name}"), || {
@@ -260,7 +253,7 @@ fn check_file(
         parsed
             .history
             .line_of(p)
-            .map_or_else(|| verdict_text::by_position(p), |l| format!("line {l}"))
+            .map_or_else(|| by_position(p), |l| format!("line {l}"))
     };
     print_result(args, file, format, &checked, start, &place);
     write_report(
@@ -274,10 +267,7 @@ fn check_file(
     )?;
     Ok((
         checked.valid(),
-        (
-            verdict_text::one_line(&checked),
-            verdict_text::explanation(&checked, &place),
-        ),
+        (checked.one_line(), checked.explanation(&place)),
     ))
 }
 
@@ -399,12 +389,14 @@ pub(crate) fn print_result(
     format: Format,
     checked: &CheckedHistory,
     start: Instant,
-    place: verdict_text::Place,
+    place: Place,
 ) {
     let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     let name = file.display().to_string();
     if !args.json {
-        verdict_text::print(&name, checked, elapsed_ms, place);
+        for line in checked.lines(&name, elapsed_ms, place) {
+            println!("{line}");
+        }
         return;
     }
     let mut line = checked.to_json();

@@ -301,15 +301,13 @@ pub fn print_verdict(v: &RunVerdict) {
     }
     let place = |p: usize| match v.lines.as_ref().and_then(|lines| lines.get(p)) {
         Some(&line) if line > 0 => format!("line {line}"),
-        Some(_) => crate::verdict_text::by_position(p),
-        None => crate::verdict_text::run_line(p),
+        Some(_) => faultline_checkers::words::by_position(p),
+        None => faultline_checkers::words::run_line(p),
     };
-    crate::verdict_text::print(
-        "check",
-        &v.analysis,
-        v.check_time.as_secs_f64() * 1e3,
-        &place,
-    );
+    let elapsed_ms = v.check_time.as_secs_f64() * 1e3;
+    for line in v.analysis.lines("check", elapsed_ms, &place) {
+        println!("{line}");
+    }
 }
 
 #[cfg(test)]

@@ -3,13 +3,13 @@
 //! verdicts, and a table, a JUnit file and a JSON summary tell each run.
 
 use crate::exit::Failure;
-use crate::junit::{Case, CaseOutcome};
 use crate::runner::config::TestConfig;
 use crate::system_args::{system_subcommands, Chosen, SystemArgs};
 use anyhow::{anyhow, bail};
 use clap::{Args, FromArgMatches};
 use faultline_core::Validity;
 use faultline_nemeses::FaultChoice;
+use faultline_reports::junit::{Case, CaseOutcome};
 use faultline_workloads::WorkloadKind;
 
 /// Options of `faultline test-all`: the system, then the matrix and its options.
@@ -195,12 +195,13 @@ fn write_outputs(chosen: &Chosen, rows: &[Row], code: i32) -> Result<(), Failure
         Failure::bad_input(anyhow!("cannot write {}: {e}", path.display()))
     };
     if let Some(path) = &chosen.test.junit {
-        crate::junit::write_junit(path, "faultline test-all", &cases)
+        faultline_reports::junit::write_junit(path, "faultline test-all", &cases)
             .map_err(|e| cannot_write(path, e))?;
         println!("junit:   {}", path.display());
     }
     if let Some(path) = &chosen.test.summary_json {
-        crate::junit::write_summary(path, &cases, code).map_err(|e| cannot_write(path, e))?;
+        faultline_reports::junit::write_summary(path, &cases, code)
+            .map_err(|e| cannot_write(path, e))?;
         println!("summary: {}", path.display());
     }
     Ok(())

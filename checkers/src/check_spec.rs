@@ -10,6 +10,8 @@ use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
 use crate::set::{self, SetAnalysis};
 use crate::unique_ids::{self, UniqueIdsAnalysis};
 use crate::watch::{self, WatchAnalysis};
+use crate::words::Place;
+use crate::Analysis;
 use faultline_core::{Budget, CheckError, History, Validity};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::str::FromStr;
@@ -135,59 +137,63 @@ impl CheckSpec {
 }
 
 impl CheckedHistory {
+    /// The analysis behind it; `Err`: why there is none (not checked).
+    /// The one place that lists every checker's analysis.
+    pub fn analysis(&self) -> Result<&dyn Analysis, &str> {
+        Ok(match self {
+            CheckedHistory::Linearizable(a) => a.as_ref(),
+            CheckedHistory::Serializable(a) => a.as_ref(),
+            CheckedHistory::Set(a) => a.as_ref(),
+            CheckedHistory::Counter(a) => a.as_ref(),
+            CheckedHistory::UniqueIds(a) => a.as_ref(),
+            CheckedHistory::Bank(a) => a.as_ref(),
+            CheckedHistory::Watch(a) => a.as_ref(),
+            CheckedHistory::Unchecked(reason) => return Err(reason),
+        })
+    }
+
     /// The verdict.
     pub fn valid(&self) -> Validity {
-        match self {
-            CheckedHistory::Linearizable(a) => a.valid,
-            CheckedHistory::Serializable(a) => a.valid,
-            CheckedHistory::Set(a) => a.valid,
-            CheckedHistory::Counter(a) => a.valid,
-            CheckedHistory::UniqueIds(a) => a.valid,
-            CheckedHistory::Bank(a) => a.valid,
-            CheckedHistory::Watch(a) => a.valid,
-            CheckedHistory::Unchecked(_) => Validity::Unknown,
-        }
+        self.analysis().map_or(Validity::Unknown, |a| a.valid())
     }
 
     /// The checker's name as results.json files it (`unchecked` when none ran).
     pub fn checker_name(&self) -> &'static str {
-        match self {
-            CheckedHistory::Linearizable(_) => CheckSpec::LINEARIZABLE,
-            CheckedHistory::Serializable(_) => CheckSpec::SERIALIZABLE,
-            CheckedHistory::Set(_) => CheckSpec::SET,
-            CheckedHistory::Counter(_) => CheckSpec::COUNTER,
-            CheckedHistory::UniqueIds(_) => CheckSpec::UNIQUE_IDS,
-            CheckedHistory::Bank(_) => CheckSpec::BANK,
-            CheckedHistory::Watch(_) => CheckSpec::WATCH,
-            CheckedHistory::Unchecked(_) => "unchecked",
-        }
+        self.analysis().map_or("unchecked", |a| a.checker_name())
     }
 
     /// The model the analysis judged against (empty when none ran).
     pub fn model(&self) -> &str {
-        match self {
-            CheckedHistory::Linearizable(a) => &a.model,
-            CheckedHistory::Serializable(a) => &a.model,
-            CheckedHistory::Set(a) => &a.model,
-            CheckedHistory::Counter(a) => &a.model,
-            CheckedHistory::UniqueIds(a) => &a.model,
-            CheckedHistory::Bank(a) => &a.model,
-            CheckedHistory::Watch(a) => &a.model,
-            CheckedHistory::Unchecked(_) => "",
-        }
+        self.analysis().map_or("", |a| a.model())
     }
 
     /// Why the verdict is unknown, when the analysis says.
     pub fn reason(&self) -> Option<&str> {
-        match self {
-            CheckedHistory::Linearizable(a) => a.reason.as_deref(),
-            CheckedHistory::Serializable(a) => a.reason.as_deref(),
-            CheckedHistory::Set(a) => a.reason.as_deref(),
-            CheckedHistory::Counter(a) => a.reason.as_deref(),
-            CheckedHistory::UniqueIds(a) => a.reason.as_deref(),
-            CheckedHistory::Bank(a) => a.reason.as_deref(),
-            CheckedHistory::Watch(a) => a.reason.as_deref(),
-            CheckedHistory::Unchecked(reason) => Some(reason),
+        self.analysis().map_or_else(Some, |a| a.reason())
+    }
+
+    /// The verdict on `name` and its explanation, as `check` prints them;
+    /// `place` names an event.
+    pub fn lines(&self, name: &str, elapsed_ms: f64, place: Place) -> Vec<String> {
+        match self.analysis() {
+            Ok(a) => a.lines(name, elapsed_ms, place),
+            Err(reason) => vec![format!("{name}: unknown: {reason}")],
+        }
+    }
+
+    /// The explanation alone (no verdict line): what a JUnit failure
+    /// carries under its one-line message, so that a CI log says what went
+    /// wrong.
+    pub fn explanation(&self, place: Place) -> String {
+        let lines = self.lines("", 0.0, place);
+        lines.into_iter().skip(1).collect::<Vec<_>>().join("\n")
+    }
+
+    /// The verdict in one line, for JUnit and summaries.
+    pub fn one_line(&self) -> String {
+        match self.analysis() {
+            Ok(a) => a.one_line(),
+            Err(reason) => format!("unknown: {reason}"),
         }
     }
 
@@ -198,69 +204,44 @@ impl CheckedHistory {
         let unreadable = |e: serde_json::Error| {
             CheckedHistory::Unchecked(format!("the {checker} analysis in results.json could not be read ({e}): run `faultline analyze` on the run directory"))
         };
-        let reason = || value["reason"].as_str().unwrap_or("not checked").to_owned();
-        match checker {
-            CheckSpec::LINEARIZABLE if value.get("model").is_some() => {
-                match linearizable::Analysis::deserialize(value) {
-                    Ok(a) => CheckedHistory::Linearizable(Box::new(a)),
-                    Err(e) => unreadable(e),
-                }
-            }
-            CheckSpec::SERIALIZABLE if value.get("workload").is_some() => {
-                match SerialAnalysis::deserialize(value) {
-                    Ok(a) => CheckedHistory::Serializable(Box::new(a)),
-                    Err(e) => unreadable(e),
-                }
-            }
-            CheckSpec::SET if value.get("model").is_some() => {
-                match SetAnalysis::deserialize(value) {
-                    Ok(a) => CheckedHistory::Set(Box::new(a)),
-                    Err(e) => unreadable(e),
-                }
-            }
-            CheckSpec::COUNTER if value.get("model").is_some() => {
-                match CounterAnalysis::deserialize(value) {
-                    Ok(a) => CheckedHistory::Counter(Box::new(a)),
-                    Err(e) => unreadable(e),
-                }
-            }
-            CheckSpec::UNIQUE_IDS if value.get("model").is_some() => {
-                match UniqueIdsAnalysis::deserialize(value) {
-                    Ok(a) => CheckedHistory::UniqueIds(Box::new(a)),
-                    Err(e) => unreadable(e),
-                }
-            }
-            CheckSpec::BANK if value.get("model").is_some() => {
-                match BankAnalysis::deserialize(value) {
-                    Ok(a) => CheckedHistory::Bank(Box::new(a)),
-                    Err(e) => unreadable(e),
-                }
-            }
-            CheckSpec::WATCH if value.get("model").is_some() => {
-                match WatchAnalysis::deserialize(value) {
-                    Ok(a) => CheckedHistory::Watch(Box::new(a)),
-                    Err(e) => unreadable(e),
-                }
-            }
-            _ => CheckedHistory::Unchecked(reason()),
+        // An analysis names its model (the serializability checker, its
+        // workload too); anything else is a reason it was not checked.
+        let key = match checker {
+            CheckSpec::SERIALIZABLE => "workload",
+            _ => "model",
+        };
+        let unchecked = || {
+            let reason = value["reason"].as_str().unwrap_or("not checked");
+            CheckedHistory::Unchecked(reason.to_owned())
+        };
+        if value.get(key).is_none() {
+            return unchecked();
         }
+        fn read<T: serde::de::DeserializeOwned>(
+            value: &serde_json::Value,
+            wrap: fn(Box<T>) -> CheckedHistory,
+        ) -> Result<CheckedHistory, serde_json::Error> {
+            T::deserialize(value).map(|a| wrap(Box::new(a)))
+        }
+        let read = match checker {
+            CheckSpec::LINEARIZABLE => read(value, CheckedHistory::Linearizable),
+            CheckSpec::SERIALIZABLE => read(value, CheckedHistory::Serializable),
+            CheckSpec::SET => read(value, CheckedHistory::Set),
+            CheckSpec::COUNTER => read(value, CheckedHistory::Counter),
+            CheckSpec::UNIQUE_IDS => read(value, CheckedHistory::UniqueIds),
+            CheckSpec::BANK => read(value, CheckedHistory::Bank),
+            CheckSpec::WATCH => read(value, CheckedHistory::Watch),
+            _ => return unchecked(),
+        };
+        read.unwrap_or_else(unreadable)
     }
 
     /// The analysis as results.json holds it.
     pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            CheckedHistory::Linearizable(a) => serde_json::to_value(a),
-            CheckedHistory::Serializable(a) => serde_json::to_value(a),
-            CheckedHistory::Set(a) => serde_json::to_value(a),
-            CheckedHistory::Counter(a) => serde_json::to_value(a),
-            CheckedHistory::UniqueIds(a) => serde_json::to_value(a),
-            CheckedHistory::Bank(a) => serde_json::to_value(a),
-            CheckedHistory::Watch(a) => serde_json::to_value(a),
-            CheckedHistory::Unchecked(reason) => {
-                Ok(serde_json::json!({ "valid": "unknown", "reason": reason }))
-            }
+        match self.analysis() {
+            Ok(a) => a.to_json(),
+            Err(reason) => serde_json::json!({ "valid": "unknown", "reason": reason }),
         }
-        .unwrap_or_default()
     }
 }
 

@@ -45,6 +45,7 @@
 //! assert_eq!(why.failing_op.unwrap().description, "read → 1");
 //! ```
 
+mod analysis;
 pub mod bank;
 mod check_spec;
 pub mod counter;
@@ -55,7 +56,9 @@ pub mod serializable;
 pub mod set;
 pub mod unique_ids;
 pub mod watch;
+pub mod words;
 
+pub use analysis::Analysis;
 pub use check_spec::{CheckSpec, CheckedHistory};
 pub use linearizable_checker::LinearizableChecker;
 pub use promise::Promise;

@@ -5,7 +5,9 @@
 //! draws only what is visible, the counterexample or the anomalies drawn,
 //! and links to the history and node logs. The store gets `index.html`
 //! too: every run, filterable, with trends. Pages work from disk
-//! (file://) and fetch nothing.
+//! (file://) and fetch nothing. For CI systems, [`junit`] writes JUnit XML
+//! and a JSON summary. Each checker's part of a page is one file in
+//! `views/`.
 //!
 //! ```
 //! let dir = std::env::temp_dir().join(format!("faultline-doc-{}", std::process::id()));
@@ -16,24 +18,21 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
-mod bank_explanation;
 mod colors;
-mod counter_explanation;
 mod counterexample_svg;
 mod cycle_svg;
 mod explanation;
 mod font;
 mod html;
+pub mod junit;
 mod plots;
 mod run_data;
 mod run_record;
 mod run_report;
-mod set_explanation;
 mod store_index;
 mod story;
 mod timeline;
-mod unique_ids_explanation;
-mod watch_explanation;
+mod views;
 
 pub use counterexample_svg::counterexample_svg;
 pub use cycle_svg::cycle_svg;

@@ -6,13 +6,14 @@
 //! Built from the run directory's files alone (read once, typed, by
 //! [`RunRecord`]), so it can be rebuilt any time and opened from disk.
 
-use crate::explanation::{explain_linearizable, explain_serializable, Timing};
+use crate::explanation::Timing;
 use crate::html::{escape, page};
 use crate::plots::draw_plots;
 use crate::run_data::RunData;
 use crate::run_record::RunRecord;
 use crate::story::{first_seen, story, FirstSeen};
 use crate::timeline::{timeline_section, write_timeline_data};
+use crate::views::view;
 use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 use std::fmt::Write;
@@ -97,47 +98,7 @@ fn header(
 
 /// After a checker's verdict: how much was refuted and a link to why.
 fn verdict_jump(checked: &CheckedHistory) -> String {
-    match checked {
-        CheckedHistory::Linearizable(a) => {
-            let refuted = if a.refuted_keys > 0 && a.partitions > 1 {
-                format!(" {} of {} keys refuted;", a.refuted_keys, a.partitions)
-            } else {
-                String::new()
-            };
-            if a.counterexample
-                .as_ref()
-                .is_some_and(|c| c.failing_op.is_some())
-            {
-                format!("{refuted} <a href=\"#counterexample\">see the counterexample</a>")
-            } else {
-                String::new()
-            }
-        }
-        CheckedHistory::Serializable(a) if !a.anomalies.is_empty() => {
-            " <a href=\"#anomalies\">see the anomalies</a>".to_owned()
-        }
-        CheckedHistory::Counter(a) if a.valid == Validity::Invalid => format!(
-            " {}; <a href=\"#counter-reads\">see the reads</a>",
-            escape(&a.refuted_text())
-        ),
-        CheckedHistory::Set(a) if a.valid == Validity::Invalid => format!(
-            " {}; <a href=\"#set-elements\">see the elements</a>",
-            escape(&a.refuted_text())
-        ),
-        CheckedHistory::UniqueIds(a) if a.valid == Validity::Invalid => format!(
-            " {}; <a href=\"#duplicate-ids\">see the ids</a>",
-            escape(&a.refuted_text())
-        ),
-        CheckedHistory::Watch(a) if a.valid == Validity::Invalid => format!(
-            " {}; <a href=\"#watch-findings\">see the watches</a>",
-            escape(&a.refuted_text())
-        ),
-        CheckedHistory::Bank(a) if a.valid == Validity::Invalid => format!(
-            " {}; <a href=\"#bad-reads\">see the reads</a>",
-            escape(&a.refuted_text())
-        ),
-        _ => String::new(),
-    }
+    view(checked).map_or(String::new(), |v| v.verdict_jump())
 }
 
 fn summary(body: &mut String, record: &RunRecord, run: &RunData) {
@@ -332,19 +293,9 @@ fn checkers(body: &mut String, record: &RunRecord, run: &RunData, first: Option<
             "<h3>{} <span class=\"verdict {c}\">{w}</span></h3>",
             escape(checker)
         );
-        match checked {
-            CheckedHistory::Linearizable(a) => explain_linearizable(body, a, &timing),
-            CheckedHistory::Serializable(a) => explain_serializable(body, a, &timing),
-            CheckedHistory::Set(a) => crate::set_explanation::explain_set(body, a, &timing),
-            CheckedHistory::Counter(a) => {
-                crate::counter_explanation::explain_counter(body, a, &timing)
-            }
-            CheckedHistory::UniqueIds(a) => {
-                crate::unique_ids_explanation::explain_unique_ids(body, a, &timing)
-            }
-            CheckedHistory::Bank(a) => crate::bank_explanation::explain_bank(body, a, &timing),
-            CheckedHistory::Watch(a) => crate::watch_explanation::explain_watch(body, a, &timing),
-            CheckedHistory::Unchecked(reason) => {
+        match view(checked) {
+            Ok(view) => view.explain(body, &timing),
+            Err(reason) => {
                 let _ = writeln!(body, "<p>{}</p>", escape(reason));
             }
         }

@@ -6,7 +6,6 @@
 use crate::font::ensure_font;
 use crate::html::{escape, page, url_segment};
 use crate::run_record::RunRecord;
-use faultline_checkers::CheckedHistory;
 use faultline_core::Validity;
 use plotters::prelude::*;
 use std::fmt::Write;
@@ -53,40 +52,8 @@ fn summarize(store: &Path, test: &str, run_dir: &Path) -> Option<RunSummary> {
     };
     let mut anomalies = Vec::new();
     for (_, checked) in &record.analyses {
-        match checked {
-            CheckedHistory::Serializable(a) => {
-                anomalies.extend(a.counts.iter().map(|(kind, n)| format!("{kind} ×{n}")));
-            }
-            CheckedHistory::Linearizable(a) => match &a.counterexample {
-                Some(c) if c.key.is_some() => anomalies.push(format!(
-                    "not linearizable (key {})",
-                    c.key.as_deref().unwrap_or_default()
-                )),
-                Some(c) if c.failing_op.is_some() => anomalies.push("not linearizable".to_owned()),
-                _ => {}
-            },
-            CheckedHistory::Set(a) => {
-                anomalies.extend(
-                    a.refuting()
-                        .iter()
-                        .map(|(name, o)| format!("{name} ×{}", o.count)),
-                );
-            }
-            CheckedHistory::Counter(a) if a.out_of_bounds > 0 => {
-                anomalies.push(format!("read out of bounds ×{}", a.out_of_bounds));
-            }
-            CheckedHistory::UniqueIds(a) if a.duplicated > 0 => {
-                anomalies.push(format!("duplicated id ×{}", a.duplicated));
-            }
-            CheckedHistory::Watch(a) => {
-                anomalies.extend(a.errors.iter().map(|(e, n)| format!("{} ×{n}", e.name())));
-            }
-            CheckedHistory::Bank(a) => {
-                anomalies.extend(a.errors.iter().map(|(e, n)| format!("{} ×{n}", e.name())));
-            }
-            CheckedHistory::Counter(_)
-            | CheckedHistory::UniqueIds(_)
-            | CheckedHistory::Unchecked(_) => {}
+        if let Ok(view) = crate::views::view(checked) {
+            anomalies.extend(view.anomaly_labels());
         }
     }
     let ops = record

@@ -7,14 +7,7 @@
 use crate::html::escape;
 use crate::run_data::{FaultWindow, RunData};
 use crate::run_record::RunRecord;
-use faultline_checkers::bank::BankAnalysis;
-use faultline_checkers::counter::CounterAnalysis;
-use faultline_checkers::linearizable::Analysis;
-use faultline_checkers::serializable::{Anomaly, SerialAnalysis};
-use faultline_checkers::set::SetAnalysis;
-use faultline_checkers::unique_ids::UniqueIdsAnalysis;
-use faultline_checkers::watch::WatchAnalysis;
-use faultline_checkers::CheckedHistory;
+use crate::views::view;
 use faultline_core::Validity;
 use std::fmt::Write;
 
@@ -39,246 +32,11 @@ pub fn first_seen(record: &RunRecord, run: &RunData) -> Option<FirstSeen> {
     record
         .analyses
         .iter()
-        .flat_map(|(checker, checked)| match checked {
-            CheckedHistory::Linearizable(a) => linearizable_firsts(checker, a, run),
-            CheckedHistory::Serializable(a) => serializable_firsts(checker, a, run),
-            CheckedHistory::Set(a) => set_firsts(checker, a, run),
-            CheckedHistory::Counter(a) => counter_firsts(checker, a, run),
-            CheckedHistory::UniqueIds(a) => unique_ids_firsts(checker, a, run),
-            CheckedHistory::Bank(a) => bank_firsts(checker, a, run),
-            CheckedHistory::Watch(a) => watch_firsts(checker, a, run),
-            CheckedHistory::Unchecked(_) => Vec::new(),
+        .flat_map(|(checker, checked)| match view(checked) {
+            Ok(view) => view.firsts(checker, run),
+            Err(_) => Vec::new(),
         })
         .min_by(|a, b| a.at.total_cmp(&b.at))
-}
-
-/// When an operation's anomaly was complete: at its completion, or its
-/// invocation when it never completed.
-fn seen_at(run: &RunData, invoke: usize) -> Option<f64> {
-    run.op_invoked_at(invoke)
-        .map(|op| if op.completed { op.end } else { op.start })
-}
-
-fn linearizable_firsts(checker: &str, a: &Analysis, run: &RunData) -> Vec<FirstSeen> {
-    a.counterexample
-        .iter()
-        .chain(&a.more_counterexamples)
-        .filter_map(|c| {
-            let op = c.failing_op.as_ref()?;
-            Some(FirstSeen {
-                at: seen_at(run, op.invoke)?,
-                invoke: op.invoke,
-                what: format!(
-                    "process {} <code>{}</code>{}{}",
-                    escape(&op.process),
-                    escape(&op.description),
-                    op.node
-                        .as_deref()
-                        .map_or(String::new(), |n| format!(" on {}", escape(n))),
-                    c.key.as_deref().map_or(String::new(), |k| format!(
-                        " (key <code>{}</code>)",
-                        escape(k)
-                    ))
-                ),
-                checker: checker.to_owned(),
-            })
-        })
-        .collect()
-}
-
-fn serializable_firsts(checker: &str, a: &SerialAnalysis, run: &RunData) -> Vec<FirstSeen> {
-    a.anomalies
-        .iter()
-        .filter_map(|anomaly| {
-            // The cycle exists once its last transaction completed.
-            let (at, invoke) = anomaly
-                .txns
-                .iter()
-                .filter_map(|t| {
-                    let invoke = t.invoke()?;
-                    Some((seen_at(run, invoke)?, invoke))
-                })
-                .max_by(|x, y| x.0.total_cmp(&y.0))?;
-            Some(FirstSeen {
-                at,
-                invoke,
-                what: format!("{} among {}", escape(&anomaly.name), txn_names(anomaly)),
-                checker: checker.to_owned(),
-            })
-        })
-        .collect()
-}
-
-/// A set's anomalies are seen at the read that shows them.
-fn set_firsts(checker: &str, a: &SetAnalysis, run: &RunData) -> Vec<FirstSeen> {
-    a.refuting()
-        .into_iter()
-        .flat_map(|(name, outcome)| outcome.elements.iter().map(move |e| (name, e)))
-        .filter_map(|(name, e)| {
-            let invoke = e.witness?;
-            Some(FirstSeen {
-                at: seen_at(run, invoke)?,
-                invoke,
-                what: format!(
-                    "the read that shows element <code>{}</code>{} {name}",
-                    escape(&e.element.to_string()),
-                    e.key.as_deref().map_or(String::new(), |k| format!(
-                        " of set <code>{}</code>",
-                        escape(k)
-                    ))
-                ),
-                checker: checker.to_owned(),
-            })
-        })
-        .collect()
-}
-
-/// A counter's anomaly is seen when the read out of bounds returned.
-fn counter_firsts(checker: &str, a: &CounterAnalysis, run: &RunData) -> Vec<FirstSeen> {
-    a.errors
-        .iter()
-        .filter_map(|e| {
-            Some(FirstSeen {
-                at: seen_at(run, e.read)?,
-                invoke: e.read,
-                what: format!(
-                    "a read returned {} outside its bounds {}–{}{}",
-                    e.value,
-                    e.lower,
-                    e.upper,
-                    e.node
-                        .as_deref()
-                        .map_or(String::new(), |n| format!(" on {}", escape(n)))
-                ),
-                checker: checker.to_owned(),
-            })
-        })
-        .collect()
-}
-
-fn counter_line(a: &CounterAnalysis) -> String {
-    match a.valid {
-        Validity::Valid => format!("every read within its bounds, {} reads", a.reads),
-        Validity::Unknown => undecided(a.reason.as_deref()),
-        Validity::Invalid => format!(
-            "<strong>{} of {}</strong> (<a href=\"#counter-reads\">see the reads</a>)",
-            escape(&a.refuted_text()),
-            a.reads
-        ),
-    }
-}
-
-/// A duplicated id is seen when its second operation returned.
-fn unique_ids_firsts(checker: &str, a: &UniqueIdsAnalysis, run: &RunData) -> Vec<FirstSeen> {
-    a.duplicates
-        .iter()
-        .filter_map(|d| {
-            let second = *d.operations.get(1)?;
-            Some(FirstSeen {
-                at: seen_at(run, second)?,
-                invoke: second,
-                what: format!(
-                    "the id {} was handed out a second time",
-                    escape(&d.id.to_string())
-                ),
-                checker: checker.to_owned(),
-            })
-        })
-        .collect()
-}
-
-fn watch_firsts(checker: &str, a: &WatchAnalysis, run: &RunData) -> Vec<FirstSeen> {
-    a.findings
-        .iter()
-        .filter_map(|f| {
-            Some(FirstSeen {
-                at: seen_at(run, f.operation)?,
-                invoke: f.operation,
-                what: format!("a watch {} revision {}", f.error.name(), f.revision),
-                checker: checker.to_owned(),
-            })
-        })
-        .collect()
-}
-
-fn watch_line(a: &WatchAnalysis) -> String {
-    match a.valid {
-        Validity::Valid => format!(
-            "every watcher saw the same ordered revisions, {} events in {} watches",
-            a.events, a.watches
-        ),
-        Validity::Unknown => undecided(a.reason.as_deref()),
-        Validity::Invalid => format!(
-            "<strong>{} in {} watches</strong> (<a href=\"#watch-findings\">see the watches</a>)",
-            escape(&a.refuted_text()),
-            a.watches
-        ),
-    }
-}
-
-fn bank_firsts(checker: &str, a: &BankAnalysis, run: &RunData) -> Vec<FirstSeen> {
-    a.examples
-        .iter()
-        .filter_map(|bad| {
-            Some(FirstSeen {
-                at: seen_at(run, bad.operation)?,
-                invoke: bad.operation,
-                what: format!(
-                    "a read of the bank summed to {} (of {})",
-                    bad.total, a.total
-                ),
-                checker: checker.to_owned(),
-            })
-        })
-        .collect()
-}
-
-fn bank_line(a: &BankAnalysis) -> String {
-    match a.valid {
-        Validity::Valid => format!("every read summed to {}, {} reads", a.total, a.reads),
-        Validity::Unknown => undecided(a.reason.as_deref()),
-        Validity::Invalid => format!(
-            "<strong>{} of {} reads</strong> (<a href=\"#bad-reads\">see the reads</a>)",
-            escape(&a.refuted_text()),
-            a.reads
-        ),
-    }
-}
-
-fn unique_ids_line(a: &UniqueIdsAnalysis) -> String {
-    match a.valid {
-        Validity::Valid => format!("every id unique, {} acknowledged", a.acknowledged),
-        Validity::Unknown => undecided(a.reason.as_deref()),
-        Validity::Invalid => format!(
-            "<strong>{} of {} acknowledged</strong> (<a href=\"#duplicate-ids\">see the ids</a>)",
-            escape(&a.refuted_text()),
-            a.acknowledged
-        ),
-    }
-}
-
-/// `undecided: why`.
-fn undecided(reason: Option<&str>) -> String {
-    reason.map_or("undecided".to_owned(), |r| {
-        format!("undecided: {}", escape(r))
-    })
-}
-
-fn set_line(a: &SetAnalysis) -> String {
-    match a.valid {
-        Validity::Valid => format!("every acknowledged element kept, {} stable", a.stable),
-        Validity::Unknown => undecided(a.reason.as_deref()),
-        Validity::Invalid => format!(
-            "<strong>elements not kept</strong>: {} of {} acknowledged (<a href=\"#set-elements\">see the elements</a>)",
-            escape(&a.refuted_text()),
-            a.acknowledged
-        ),
-    }
-}
-
-fn txn_names(anomaly: &Anomaly) -> String {
-    let names: Vec<&str> = anomaly.txns.iter().map(|t| t.name.as_str()).collect();
-    escape(&names.join(", "))
 }
 
 /// `12.314 s` or `event 72`.
@@ -331,15 +89,9 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
     }
     *body += "<div id=\"story\" class=\"story\"><ul>\n";
     for (checker, checked) in &record.analyses {
-        let line = match checked {
-            CheckedHistory::Linearizable(a) => linearizable_line(a),
-            CheckedHistory::Serializable(a) => serializable_line(a),
-            CheckedHistory::Set(a) => set_line(a),
-            CheckedHistory::Counter(a) => counter_line(a),
-            CheckedHistory::UniqueIds(a) => unique_ids_line(a),
-            CheckedHistory::Bank(a) => bank_line(a),
-            CheckedHistory::Watch(a) => watch_line(a),
-            CheckedHistory::Unchecked(reason) => format!("not checked: {}", escape(reason)),
+        let line = match view(checked) {
+            Ok(view) => view.story_line(),
+            Err(reason) => format!("not checked: {}", escape(reason)),
         };
         let _ = writeln!(
             body,
@@ -361,46 +113,6 @@ pub fn story(body: &mut String, record: &RunRecord, run: &RunData, first: Option
         );
     }
     *body += "</div>\n";
-}
-
-fn linearizable_line(a: &Analysis) -> String {
-    match a.valid {
-        Validity::Valid => format!("linearizable, {}", a.ops_text()),
-        Validity::Unknown => undecided(a.reason.as_deref()),
-        // The checker's own words for what was refuted, as `check` prints.
-        Validity::Invalid => match a.refuted_text() {
-            refuted if refuted.is_empty() => "<strong>not linearizable</strong>".to_owned(),
-            refuted => format!("<strong>not linearizable</strong>: {}", escape(&refuted)),
-        },
-    }
-}
-
-fn serializable_line(a: &SerialAnalysis) -> String {
-    match a.valid {
-        Validity::Valid => format!("{} for {} transactions", escape(&a.model), a.txns),
-        Validity::Unknown => undecided(a.reason.as_deref()),
-        Validity::Invalid => {
-            let total: usize = a.counts.values().sum();
-            let kinds: Vec<String> = a
-                .counts
-                .iter()
-                .map(|(kind, n)| format!("<a href=\"#anomaly-{0}\">{0}</a> ×{n}", escape(kind)))
-                .collect();
-            format!(
-                "<strong>{total} anomalies</strong> ({}){}; not {}",
-                kinds.join(", "),
-                if a.cycles_components > 0 {
-                    format!(
-                        ", in {} strongly connected component(s) of the dependency graph",
-                        a.cycles_components
-                    )
-                } else {
-                    String::new()
-                },
-                escape(&a.model)
-            )
-        }
-    }
 }
 
 #[cfg(test)]

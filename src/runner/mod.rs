@@ -49,7 +49,9 @@ pub fn run_test(config: TestConfig) -> Result<i32, Failure> {
 
 /// Runs the test `config` describes; returns the exit code and the run as
 /// a JUnit test case.
-pub fn run_test_case(mut config: TestConfig) -> Result<(i32, crate::junit::Case), Failure> {
+pub fn run_test_case(
+    mut config: TestConfig,
+) -> Result<(i32, faultline_reports::junit::Case), Failure> {
     crate::interrupt::install();
     config.check = Some(config.check_spec().map_err(Failure::bad_input)?);
     config.run_id = new_run_id(config.seed);

@@ -18,7 +18,7 @@ pub(super) fn summarize(
     took: Duration,
     notes: &[String],
     problems: &[String],
-) -> Result<(i32, crate::junit::Case), Failure> {
+) -> Result<(i32, faultline_reports::junit::Case), Failure> {
     let verdict = check_run(
         run_dir,
         &run_budget(),
@@ -76,7 +76,7 @@ pub(super) fn summarize(
     let code = verdict.valid.exit_code();
     let case = run_case(config, run_dir, took, &verdict);
     if let Some(path) = &config.junit {
-        crate::junit::write_junit(
+        faultline_reports::junit::write_junit(
             path,
             &format!("faultline test {}", config.name),
             std::slice::from_ref(&case),
@@ -84,7 +84,7 @@ pub(super) fn summarize(
         .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
     }
     if let Some(path) = &config.summary_json {
-        crate::junit::write_summary(path, std::slice::from_ref(&case), code)
+        faultline_reports::junit::write_summary(path, std::slice::from_ref(&case), code)
             .map_err(|e| Failure::bad_input(anyhow!("cannot write {}: {e}", path.display())))?;
     }
     Ok((code, case))
@@ -97,21 +97,21 @@ pub(crate) fn run_case(
     run_dir: &Path,
     took: Duration,
     verdict: &crate::run_check::RunVerdict,
-) -> crate::junit::Case {
-    use crate::junit::{Case, CaseOutcome};
+) -> faultline_reports::junit::Case {
     use crate::run_check::RunAnalysis;
     use faultline_core::Validity;
+    use faultline_reports::junit::{Case, CaseOutcome};
     // The one-line verdict `check` gives; details: the reason or the first
     // explanations.
-    let message = crate::verdict_text::one_line(&verdict.analysis);
+    let message = verdict.analysis.one_line();
     // The same explanation `check` prints, so that a CI log says what
     // went wrong without the report; a serializability analysis always
     // gives its explanation.
     let checker = verdict.analysis.checker_name();
     let details = match (&verdict.analysis, verdict.analysis.reason()) {
-        (RunAnalysis::Serializable(_), _) | (_, None) => {
-            crate::verdict_text::explanation(&verdict.analysis, &crate::verdict_text::run_line)
-        }
+        (RunAnalysis::Serializable(_), _) | (_, None) => verdict
+            .analysis
+            .explanation(&faultline_checkers::words::run_line),
         (_, Some(reason)) => reason.to_owned(),
     };
     Case {

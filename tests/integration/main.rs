@@ -25,6 +25,7 @@ mod postgres_suite;
 mod reanalysis;
 mod redis_suite;
 mod reference_histories;
+mod reference_words;
 mod reports;
 mod seed_replay;
 mod zookeeper_suite;

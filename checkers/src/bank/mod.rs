@@ -263,3 +263,4 @@ pub fn check(history: &History, accounts: usize, total: i64) -> Result<BankAnaly
 
 #[cfg(test)]
 mod tests;
+mod words;

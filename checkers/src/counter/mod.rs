@@ -187,3 +187,4 @@ pub fn check(history: &History) -> Result<CounterAnalysis, CheckError> {
 
 #[cfg(test)]
 mod tests;
+mod words;

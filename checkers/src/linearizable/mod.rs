@@ -19,6 +19,7 @@ pub mod simulated;
 pub mod simulated_register;
 pub mod unique_registers;
 pub mod unique_values;
+mod words;
 
 pub use counterexample::{Counterexample, OpView, PartialLinearization, Step, Window, FINAL_READS};
 pub use entries::{prepare, Entry, Partition, Prepared};

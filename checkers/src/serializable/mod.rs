@@ -42,6 +42,7 @@ mod inference;
 mod list_append;
 mod rw_register;
 mod txn;
+mod words;
 
 pub use anomaly::{verdict_table, AnomalyKind, ConsistencyModel, CycleClass, Via};
 pub use txn::{parse_txns, Mop, Txn, Txns, Workload};

@@ -379,3 +379,4 @@ fn quantiles(mut values: Vec<f64>) -> Vec<(f64, f64)> {
 
 #[cfg(test)]
 mod tests;
+mod words;

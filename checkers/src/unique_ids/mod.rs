@@ -152,3 +152,4 @@ pub fn check(history: &History) -> Result<UniqueIdsAnalysis, CheckError> {
 
 #[cfg(test)]
 mod tests;
+mod words;

@@ -308,3 +308,4 @@ fn check_key(analysis: &mut WatchAnalysis, key: Option<String>, log: &KeyLog) {
 
 #[cfg(test)]
 mod tests;
+mod words;

@@ -3,16 +3,20 @@
 //! add, when it was known, the reads that returned it and the read that
 //! missed it, with the faults in force.
 
+use super::{jump, seen_at, undecided, CheckerView};
 use crate::explanation::{list_with_more, scope, Timing};
 use crate::html::escape;
+use crate::run_data::RunData;
+use crate::story::FirstSeen;
 use faultline_checkers::set::{ElementView, Outcome, SetAnalysis};
+use faultline_core::Validity;
 use std::fmt::Write;
 
 /// Elements explained per outcome before "show all".
 const EXPLAINED: usize = 4;
 
 /// A set verdict explained.
-pub fn explain_set(body: &mut String, a: &SetAnalysis, timing: &Timing) {
+fn explain_set(body: &mut String, a: &SetAnalysis, timing: &Timing) {
     scope(
         body,
         &format!(
@@ -183,4 +187,65 @@ fn element_story(outcome: &str, e: &ElementView, timing: &Timing) -> String {
         }
     }
     text
+}
+
+impl CheckerView for SetAnalysis {
+    fn story_line(&self) -> String {
+        set_line(self)
+    }
+
+    fn firsts(&self, checker: &str, run: &RunData) -> Vec<FirstSeen> {
+        set_firsts(checker, self, run)
+    }
+
+    fn verdict_jump(&self) -> String {
+        jump(self.valid, &self.refuted_text(), "set-elements", "elements")
+    }
+
+    fn explain(&self, body: &mut String, timing: &Timing) {
+        explain_set(body, self, timing)
+    }
+
+    fn anomaly_labels(&self) -> Vec<String> {
+        self.refuting()
+            .iter()
+            .map(|(name, o)| format!("{name} ×{}", o.count))
+            .collect()
+    }
+}
+
+/// A set's anomalies are seen at the read that shows them.
+fn set_firsts(checker: &str, a: &SetAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.refuting()
+        .into_iter()
+        .flat_map(|(name, outcome)| outcome.elements.iter().map(move |e| (name, e)))
+        .filter_map(|(name, e)| {
+            let invoke = e.witness?;
+            Some(FirstSeen {
+                at: seen_at(run, invoke)?,
+                invoke,
+                what: format!(
+                    "the read that shows element <code>{}</code>{} {name}",
+                    escape(&e.element.to_string()),
+                    e.key.as_deref().map_or(String::new(), |k| format!(
+                        " of set <code>{}</code>",
+                        escape(k)
+                    ))
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn set_line(a: &SetAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every acknowledged element kept, {} stable", a.stable),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>elements not kept</strong>: {} of {} acknowledged (<a href=\"#set-elements\">see the elements</a>)",
+            escape(&a.refuted_text()),
+            a.acknowledged
+        ),
+    }
 }

@@ -2,16 +2,20 @@
 //! read that broke the bank with its balances, what it got wrong, when and
 //! where it ran, and the faults in force.
 
+use super::{jump, seen_at, undecided, CheckerView};
 use crate::explanation::{list_with_more, meanings, scope, Timing};
 use crate::html::escape;
+use crate::run_data::RunData;
+use crate::story::FirstSeen;
 use faultline_checkers::bank::{BadRead, BankAnalysis};
+use faultline_core::Validity;
 use std::fmt::Write;
 
 /// Reads explained before "show all".
 const EXPLAINED: usize = 4;
 
 /// A bank verdict explained.
-pub fn explain_bank(body: &mut String, a: &BankAnalysis, timing: &Timing) {
+fn explain_bank(body: &mut String, a: &BankAnalysis, timing: &Timing) {
     let totals = a.totals.map_or(String::new(), |(low, high)| {
         if low == high {
             format!("; every read summed to {low}")
@@ -78,4 +82,58 @@ fn read_story(bad: &BadRead, total: i64, timing: &Timing) -> String {
         errors.join(", "),
         timing.under(bad.operation, bad.operation)
     )
+}
+
+impl CheckerView for BankAnalysis {
+    fn story_line(&self) -> String {
+        bank_line(self)
+    }
+
+    fn firsts(&self, checker: &str, run: &RunData) -> Vec<FirstSeen> {
+        bank_firsts(checker, self, run)
+    }
+
+    fn verdict_jump(&self) -> String {
+        jump(self.valid, &self.refuted_text(), "bad-reads", "reads")
+    }
+
+    fn explain(&self, body: &mut String, timing: &Timing) {
+        explain_bank(body, self, timing)
+    }
+
+    fn anomaly_labels(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .map(|(e, n)| format!("{} ×{n}", e.name()))
+            .collect()
+    }
+}
+
+fn bank_firsts(checker: &str, a: &BankAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.examples
+        .iter()
+        .filter_map(|bad| {
+            Some(FirstSeen {
+                at: seen_at(run, bad.operation)?,
+                invoke: bad.operation,
+                what: format!(
+                    "a read of the bank summed to {} (of {})",
+                    bad.total, a.total
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn bank_line(a: &BankAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every read summed to {}, {} reads", a.total, a.reads),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} of {} reads</strong> (<a href=\"#bad-reads\">see the reads</a>)",
+            escape(&a.refuted_text()),
+            a.reads
+        ),
+    }
 }

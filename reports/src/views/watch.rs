@@ -2,16 +2,20 @@
 //! each finding with the watch, the revision, what it saw and what was
 //! known there, when and where it ran, and the faults in force.
 
+use super::{jump, seen_at, undecided, CheckerView};
 use crate::explanation::{list_with_more, meanings, scope, Timing};
 use crate::html::escape;
+use crate::run_data::RunData;
+use crate::story::FirstSeen;
 use faultline_checkers::watch::{WatchAnalysis, WatchFinding};
+use faultline_core::Validity;
 use std::fmt::Write;
 
 /// Findings explained before "show all".
 const EXPLAINED: usize = 4;
 
 /// A watch verdict explained.
-pub fn explain_watch(body: &mut String, a: &WatchAnalysis, timing: &Timing) {
+fn explain_watch(body: &mut String, a: &WatchAnalysis, timing: &Timing) {
     scope(
         body,
         &format!(
@@ -70,4 +74,63 @@ fn finding_story(f: &WatchFinding, timing: &Timing) -> String {
         escape(&f.seen.to_string()),
         timing.under(f.operation, f.operation)
     )
+}
+
+impl CheckerView for WatchAnalysis {
+    fn story_line(&self) -> String {
+        watch_line(self)
+    }
+
+    fn firsts(&self, checker: &str, run: &RunData) -> Vec<FirstSeen> {
+        watch_firsts(checker, self, run)
+    }
+
+    fn verdict_jump(&self) -> String {
+        jump(
+            self.valid,
+            &self.refuted_text(),
+            "watch-findings",
+            "watches",
+        )
+    }
+
+    fn explain(&self, body: &mut String, timing: &Timing) {
+        explain_watch(body, self, timing)
+    }
+
+    fn anomaly_labels(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .map(|(e, n)| format!("{} ×{n}", e.name()))
+            .collect()
+    }
+}
+
+fn watch_firsts(checker: &str, a: &WatchAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.findings
+        .iter()
+        .filter_map(|f| {
+            Some(FirstSeen {
+                at: seen_at(run, f.operation)?,
+                invoke: f.operation,
+                what: format!("a watch {} revision {}", f.error.name(), f.revision),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn watch_line(a: &WatchAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!(
+            "every watcher saw the same ordered revisions, {} events in {} watches",
+            a.events, a.watches
+        ),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} in {} watches</strong> (<a href=\"#watch-findings\">see the watches</a>)",
+            escape(&a.refuted_text()),
+            a.watches
+        ),
+    }
 }

@@ -2,16 +2,20 @@
 //! each read out of bounds with its bounds, when and where it ran, and
 //! the faults in force.
 
+use super::{jump, seen_at, undecided, CheckerView};
 use crate::explanation::{list_with_more, scope, Timing};
 use crate::html::escape;
+use crate::run_data::RunData;
+use crate::story::FirstSeen;
 use faultline_checkers::counter::{BoundsError, CounterAnalysis};
+use faultline_core::Validity;
 use std::fmt::Write;
 
 /// Reads explained before "show all".
 const EXPLAINED: usize = 4;
 
 /// A counter verdict explained.
-pub fn explain_counter(body: &mut String, a: &CounterAnalysis, timing: &Timing) {
+fn explain_counter(body: &mut String, a: &CounterAnalysis, timing: &Timing) {
     scope(
         body,
         &format!(
@@ -68,4 +72,64 @@ fn read_story(e: &BoundsError, timing: &Timing) -> String {
         e.upper,
         timing.under(e.read, e.read)
     )
+}
+
+impl CheckerView for CounterAnalysis {
+    fn story_line(&self) -> String {
+        counter_line(self)
+    }
+
+    fn firsts(&self, checker: &str, run: &RunData) -> Vec<FirstSeen> {
+        counter_firsts(checker, self, run)
+    }
+
+    fn verdict_jump(&self) -> String {
+        jump(self.valid, &self.refuted_text(), "counter-reads", "reads")
+    }
+
+    fn explain(&self, body: &mut String, timing: &Timing) {
+        explain_counter(body, self, timing)
+    }
+
+    fn anomaly_labels(&self) -> Vec<String> {
+        (self.out_of_bounds > 0)
+            .then(|| format!("read out of bounds ×{}", self.out_of_bounds))
+            .into_iter()
+            .collect()
+    }
+}
+
+/// A counter's anomaly is seen when the read out of bounds returned.
+fn counter_firsts(checker: &str, a: &CounterAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.errors
+        .iter()
+        .filter_map(|e| {
+            Some(FirstSeen {
+                at: seen_at(run, e.read)?,
+                invoke: e.read,
+                what: format!(
+                    "a read returned {} outside its bounds {}–{}{}",
+                    e.value,
+                    e.lower,
+                    e.upper,
+                    e.node
+                        .as_deref()
+                        .map_or(String::new(), |n| format!(" on {}", escape(n)))
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn counter_line(a: &CounterAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every read within its bounds, {} reads", a.reads),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} of {}</strong> (<a href=\"#counter-reads\">see the reads</a>)",
+            escape(&a.refuted_text()),
+            a.reads
+        ),
+    }
 }

@@ -2,16 +2,20 @@
 //! then each id handed out more than once with the operations given it,
 //! when and where they ran, and the faults in force.
 
+use super::{jump, seen_at, undecided, CheckerView};
 use crate::explanation::{list_with_more, scope, Timing};
 use crate::html::escape;
+use crate::run_data::RunData;
+use crate::story::FirstSeen;
 use faultline_checkers::unique_ids::{Duplicate, UniqueIdsAnalysis};
+use faultline_core::Validity;
 use std::fmt::Write;
 
 /// Duplicates explained before "show all".
 const EXPLAINED: usize = 4;
 
 /// A unique-ids verdict explained.
-pub fn explain_unique_ids(body: &mut String, a: &UniqueIdsAnalysis, timing: &Timing) {
+fn explain_unique_ids(body: &mut String, a: &UniqueIdsAnalysis, timing: &Timing) {
     let range = a
         .range
         .map_or(String::new(), |(low, high)| format!(", ids {low}–{high}"));
@@ -70,4 +74,60 @@ fn duplicate_story(d: &Duplicate, timing: &Timing) -> String {
         operations.join(", "),
         timing.under(first, last)
     )
+}
+
+impl CheckerView for UniqueIdsAnalysis {
+    fn story_line(&self) -> String {
+        unique_ids_line(self)
+    }
+
+    fn firsts(&self, checker: &str, run: &RunData) -> Vec<FirstSeen> {
+        unique_ids_firsts(checker, self, run)
+    }
+
+    fn verdict_jump(&self) -> String {
+        jump(self.valid, &self.refuted_text(), "duplicate-ids", "ids")
+    }
+
+    fn explain(&self, body: &mut String, timing: &Timing) {
+        explain_unique_ids(body, self, timing)
+    }
+
+    fn anomaly_labels(&self) -> Vec<String> {
+        (self.duplicated > 0)
+            .then(|| format!("duplicated id ×{}", self.duplicated))
+            .into_iter()
+            .collect()
+    }
+}
+
+/// A duplicated id is seen when its second operation returned.
+fn unique_ids_firsts(checker: &str, a: &UniqueIdsAnalysis, run: &RunData) -> Vec<FirstSeen> {
+    a.duplicates
+        .iter()
+        .filter_map(|d| {
+            let second = *d.operations.get(1)?;
+            Some(FirstSeen {
+                at: seen_at(run, second)?,
+                invoke: second,
+                what: format!(
+                    "the id {} was handed out a second time",
+                    escape(&d.id.to_string())
+                ),
+                checker: checker.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn unique_ids_line(a: &UniqueIdsAnalysis) -> String {
+    match a.valid {
+        Validity::Valid => format!("every id unique, {} acknowledged", a.acknowledged),
+        Validity::Unknown => undecided(a.reason.as_deref()),
+        Validity::Invalid => format!(
+            "<strong>{} of {} acknowledged</strong> (<a href=\"#duplicate-ids\">see the ids</a>)",
+            escape(&a.refuted_text()),
+            a.acknowledged
+        ),
+    }
 }
