@@ -8,7 +8,7 @@ use super::client_process::ClientProcess;
 use super::config::TestConfig;
 use super::workers::WorkerEnd;
 use faultline_core::{Op, OpType, Process, Recorder, System};
-use faultline_workloads::WorkloadRun;
+use faultline_workloads::{Planned, WorkloadRun};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,20 +19,79 @@ use tokio_util::sync::CancellationToken;
 /// most: the most recent.
 pub const MAX_SHARED_KEYS: usize = 100_000;
 
-/// Waits for recovery and runs the final reads; prints what they found.
+/// Performs `planned` on every node at once, each node's reads one after
+/// another by a fresh process; returns, per node, how many did not succeed.
+async fn read_on_every_node(
+    config: &TestConfig,
+    system: &dyn System,
+    planned: &[Planned],
+    recorder: &Arc<Recorder>,
+    ends: &[WorkerEnd],
+) -> Vec<(String, usize)> {
+    // Fresh process ids, above every worker's.
+    let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
+    let nodes = config.nodes.len() as u64;
+    let timeout = Duration::from_secs_f64(config.op_timeout);
+    let mut reads = Vec::new();
+    for (i, node) in config.nodes.iter().enumerate() {
+        let mut process = ClientProcess::new(
+            base + i as u64,
+            nodes,
+            Some(node.name.clone()),
+            system.client(node, timeout),
+            recorder.clone(),
+        );
+        let planned = planned.to_vec();
+        let name = node.name.clone();
+        reads.push(tokio::spawn(async move {
+            let mut failed = 0;
+            for op in planned {
+                if process.perform(&op).await.kind != OpType::Ok {
+                    failed += 1;
+                }
+            }
+            (name, failed)
+        }));
+    }
+    let mut results = Vec::new();
+    for read in reads {
+        if let Ok(result) = read.await {
+            results.push(result);
+        }
+    }
+    results
+}
+
+/// The keys every worker shared (a transactional pool's), the most recent
+/// past [`MAX_SHARED_KEYS`]: a write a crash lost shows only when its key
+/// is read again.
+fn shared_keys(run: &dyn WorkloadRun) -> Vec<String> {
+    let every = run.shared_final_keys();
+    let skip = every.len().saturating_sub(MAX_SHARED_KEYS);
+    if skip > 0 {
+        eprintln!(
+            "final reads: the {MAX_SHARED_KEYS} most recent of {} keys (the first {skip} are not read again)",
+            every.len()
+        );
+    }
+    every.into_iter().skip(skip).collect()
+}
+
+/// Waits for recovery and reads again each worker's last keys and the
+/// keys every worker shared; prints what they found.
 pub async fn run(
     config: &TestConfig,
     system: &dyn System,
     run: &dyn WorkloadRun,
     recorder: &Arc<Recorder>,
     ends: &[WorkerEnd],
-    in_use: &[String],
     stop: &CancellationToken,
 ) {
+    let shared = shared_keys(run);
     let keys: BTreeSet<&String> = ends
         .iter()
         .flat_map(|e| e.keys.iter())
-        .chain(in_use)
+        .chain(&shared)
         .collect();
     if keys.is_empty() {
         return;
@@ -60,38 +119,8 @@ pub async fn run(
     };
     recorder.record(marker(OpType::Invoke));
     recorder.record(marker(OpType::Info));
-    // Fresh process ids, above every worker's.
-    let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
-    let nodes = config.nodes.len() as u64;
-    let timeout = Duration::from_secs_f64(config.op_timeout);
-    let mut reads = Vec::new();
-    for (i, node) in config.nodes.iter().enumerate() {
-        let mut process = ClientProcess::new(
-            base + i as u64,
-            nodes,
-            Some(node.name.clone()),
-            system.client(node, timeout),
-            recorder.clone(),
-        );
-        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-        let planned = run.final_reads(&keys);
-        let name = node.name.clone();
-        reads.push(tokio::spawn(async move {
-            let mut failed = 0;
-            for op in planned {
-                if process.perform(&op).await.kind != OpType::Ok {
-                    failed += 1;
-                }
-            }
-            (name, failed)
-        }));
-    }
-    let mut results = Vec::new();
-    for read in reads {
-        if let Ok(result) = read.await {
-            results.push(result);
-        }
-    }
+    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let results = read_on_every_node(config, system, &run.final_reads(&keys), recorder, ends).await;
     let unrecovered: Vec<String> = results
         .iter()
         .filter(|(_, failed)| *failed > 0)

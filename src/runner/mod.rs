@@ -366,14 +366,7 @@ async fn drive(
     // One token stops the run (Ctrl-C, a failed client task); its child
     // also ends at the time limit and bounds the workload and the nemesis.
     let stop = CancellationToken::new();
-    let on_signal = stop.clone();
-    tokio::spawn(async move {
-        while !crate::interrupt::requested() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        eprintln!("\ninterrupted: stopping clients, healing the network, tearing down (the history is kept)");
-        on_signal.cancel();
-    });
+    tokio::spawn(cancel_on_interrupt(stop.clone()));
     if crate::interrupt::requested() {
         return Ok(()); // interrupted during set-up: no workload at all
     }
@@ -418,7 +411,28 @@ async fn drive(
         failure.get_or_insert_with(|| anyhow!("the nemesis failed: {e}"));
     }
     progress.abort();
-    // Whatever ended the run, the network is whole again before teardown.
+    heal_after_workload(remotes, problems).await;
+    if failure.is_none() && !stop.is_cancelled() {
+        let system = system.as_ref();
+        final_reads::run(&config, system, run.as_ref(), &recorder, &ends, &stop).await;
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// Cancels `stop` once Ctrl-C is asked for.
+async fn cancel_on_interrupt(stop: CancellationToken) {
+    while !crate::interrupt::requested() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "\ninterrupted: stopping clients, healing the network, tearing down (the history is kept)"
+    );
+    stop.cancel();
+}
+
+/// Whatever ended the workload, the network is whole again before the
+/// final reads and teardown; a heal that fails is a problem of the run.
+async fn heal_after_workload(remotes: &Remotes, problems: &Problems) {
     let errors = faultline_nemeses::heal_partitions(remotes.clone()).await;
     if !errors.is_empty() {
         eprintln!(
@@ -430,33 +444,6 @@ async fn drive(
             errors.join("; ")
         ));
     }
-    if failure.is_none() && !stop.is_cancelled() {
-        // The final reads read each worker's last keys and the keys
-        // every worker shared (the most recent ones past a bound): a
-        // write a crash lost shows only when its key is read again.
-        let every = run.shared_final_keys();
-        let skip = every.len().saturating_sub(final_reads::MAX_SHARED_KEYS);
-        if skip > 0 {
-            eprintln!(
-                "final reads: the {} most recent of {} keys (the first {skip} are not read again)",
-                final_reads::MAX_SHARED_KEYS,
-                every.len()
-            );
-        }
-        let in_use = &every[skip..];
-        let system = system.as_ref();
-        final_reads::run(
-            &config,
-            system,
-            run.as_ref(),
-            &recorder,
-            &ends,
-            in_use,
-            &stop,
-        )
-        .await;
-    }
-    failure.map_or(Ok(()), Err)
 }
 
 /// Crash injection for testing the way out of a panic: with
