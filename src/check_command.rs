@@ -26,7 +26,7 @@ pub struct CheckArgs {
     /// The model: register, cas-register, kv, set, queue, mutex.
     #[arg(long, default_value = "cas-register", value_parser = parse_model)]
     pub(crate) model: ModelKind,
-    /// For --checker set: stale reads (an element missed by a read begun after it was known) do not refute; for systems whose reads may lag.
+    /// For --checker set and stream: stale reads (an element missed by a read begun after it was known; a message missed by a read from the start) do not refute; for systems whose reads may lag.
     #[arg(long)]
     pub(crate) allow_stale_reads: bool,
     /// For --checker bank: the accounts in each bank (a read must hold exactly this many balances).
@@ -85,6 +85,8 @@ pub enum CheckerKind {
     Bank,
     /// Watches: the same ordered revisions for every watcher, none skipped.
     Watch,
+    /// Streams: sends and polls of append-only logs (Jepsen's Kafka).
+    Stream,
 }
 
 impl CheckArgs {
@@ -101,6 +103,9 @@ impl CheckArgs {
             CheckerKind::Counter => CheckSpec::Counter,
             CheckerKind::UniqueIds => CheckSpec::UniqueIds,
             CheckerKind::Watch => CheckSpec::Watch,
+            CheckerKind::Stream => CheckSpec::Stream {
+                reads_are_current: !self.allow_stale_reads,
+            },
             CheckerKind::Bank => CheckSpec::Bank {
                 accounts: self.bank_accounts,
                 total: self.bank_total,

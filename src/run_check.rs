@@ -210,6 +210,12 @@ fn describe(spec: &CheckSpec) -> String {
         CheckSpec::Counter => "counter".to_owned(),
         CheckSpec::UniqueIds => "unique-ids".to_owned(),
         CheckSpec::Watch => "watch".to_owned(),
+        CheckSpec::Stream {
+            reads_are_current: true,
+        } => "stream".to_owned(),
+        CheckSpec::Stream {
+            reads_are_current: false,
+        } => "stream (reads may lag)".to_owned(),
         CheckSpec::Bank { accounts, total } => {
             format!("bank ({accounts} accounts, total {total})")
         }

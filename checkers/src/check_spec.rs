@@ -8,6 +8,7 @@ use crate::counter::{self, CounterAnalysis};
 use crate::linearizable::{self, ModelKind};
 use crate::serializable::{self, ConsistencyModel, SerialAnalysis, Workload};
 use crate::set::{self, SetAnalysis};
+use crate::stream::{self, StreamAnalysis};
 use crate::unique_ids::{self, UniqueIdsAnalysis};
 use crate::watch::{self, WatchAnalysis};
 use crate::words::Place;
@@ -52,6 +53,12 @@ pub enum CheckSpec {
     /// etcd's watch guarantees: the same ordered revisions for every
     /// watcher, none skipped, per key.
     Watch,
+    /// Jepsen's Kafka checker: append-only logs, per key.
+    Stream {
+        /// A read from the start that misses a message known before it
+        /// began refutes (reads are not served by lagging replicas).
+        reads_are_current: bool,
+    },
 }
 
 /// A checker's full answer.
@@ -71,6 +78,8 @@ pub enum CheckedHistory {
     Bank(Box<BankAnalysis>),
     /// From the watch checker.
     Watch(Box<WatchAnalysis>),
+    /// From the stream checker.
+    Stream(Box<StreamAnalysis>),
     /// Not checked: the history could not be (why, in words). Unknown.
     Unchecked(String),
 }
@@ -90,9 +99,12 @@ impl CheckSpec {
     pub const BANK: &'static str = "bank";
     /// The watch checker's name.
     pub const WATCH: &'static str = "watch";
+    /// The stream checker's name.
+    pub const STREAM: &'static str = "stream";
 
     /// The checker's name as results.json files it: `linearizable` or
-    /// `serializable`, `set`, `counter`, `unique-ids`, `bank` or `watch`.
+    /// `serializable`, `set`, `counter`, `unique-ids`, `bank`, `watch` or
+    /// `stream`.
     pub fn checker_name(&self) -> &'static str {
         match self {
             CheckSpec::Linearizable { .. } => CheckSpec::LINEARIZABLE,
@@ -102,6 +114,7 @@ impl CheckSpec {
             CheckSpec::UniqueIds => CheckSpec::UNIQUE_IDS,
             CheckSpec::Bank { .. } => CheckSpec::BANK,
             CheckSpec::Watch => CheckSpec::WATCH,
+            CheckSpec::Stream { .. } => CheckSpec::STREAM,
         }
     }
 
@@ -132,6 +145,9 @@ impl CheckSpec {
                 CheckedHistory::Bank(Box::new(bank::check(history, accounts, total)?))
             }
             CheckSpec::Watch => CheckedHistory::Watch(Box::new(watch::check(history)?)),
+            CheckSpec::Stream { reads_are_current } => {
+                CheckedHistory::Stream(Box::new(stream::check(history, reads_are_current)?))
+            }
         })
     }
 }
@@ -148,6 +164,7 @@ impl CheckedHistory {
             CheckedHistory::UniqueIds(a) => a.as_ref(),
             CheckedHistory::Bank(a) => a.as_ref(),
             CheckedHistory::Watch(a) => a.as_ref(),
+            CheckedHistory::Stream(a) => a.as_ref(),
             CheckedHistory::Unchecked(reason) => return Err(reason),
         })
     }
@@ -231,6 +248,7 @@ impl CheckedHistory {
             CheckSpec::UNIQUE_IDS => read(value, CheckedHistory::UniqueIds),
             CheckSpec::BANK => read(value, CheckedHistory::Bank),
             CheckSpec::WATCH => read(value, CheckedHistory::Watch),
+            CheckSpec::STREAM => read(value, CheckedHistory::Stream),
             _ => return unchecked(),
         };
         read.unwrap_or_else(unreadable)

@@ -19,7 +19,10 @@
 //! linearizable, seen by every read that begins after it is known.
 //!
 //! [`bank`] is Jepsen's bank: every acknowledged read of a bank's balances
-//! sums to its total and overdraws no account. [`counter`] and
+//! sums to its total and overdraws no account. [`stream`] is Jepsen's
+//! Kafka checker for append-only logs: acknowledged messages lost or
+//! unseen, offsets that disagree, consumers that skip or go back.
+//! [`counter`] and
 //! [`unique_ids`] are Jepsen's counter bounds and unique ids. [`watch`]
 //! holds watchers to etcd's watch guarantees: the same ordered revisions
 //! for every watcher, none skipped.
@@ -54,6 +57,7 @@ mod linearizable_checker;
 mod promise;
 pub mod serializable;
 pub mod set;
+pub mod stream;
 pub mod unique_ids;
 pub mod watch;
 pub mod words;

@@ -62,6 +62,14 @@ fn redis_keeps_acknowledged_writes_when_fsynced_and_loses_them_on_snapshots() {
         "logs collected"
     );
 
+    // Streams on the same nodes: XADD on the primary, fsynced before it
+    // answers, XRANGE after each consumer's last id: nothing lost.
+    let (code, stdout, results) = redis_run(&cluster, &store, &["--workload", "stream"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let stream = &results["checkers"]["stream"];
+    assert!(stream["acknowledged"].as_u64().unwrap() > 1000, "{stream}");
+    assert!(stream["messages_read"].as_u64().unwrap() > 1000, "{stream}");
+
     // Counters on the same nodes: INCRBY on the primary, read back within bounds.
     let (code, stdout, results) = redis_run(&cluster, &store, &["--workload", "counter"]);
     assert_eq!(code, Some(0), "{stdout}");
@@ -181,5 +189,37 @@ fn sentinels_fail_the_primary_over_and_its_isolated_writes_are_lost() {
     let set = &results["checkers"]["set"];
     assert!(set["lost"]["count"].as_u64().unwrap() > 0, "{set}");
     assert!(stdout.contains(" lost ("), "{stdout}");
+
+    // The same for Redis Streams: XADDs acknowledged by the cut-off
+    // primary are lost, and consumers that read them see them go.
+    let (code, stdout, results) = suite_run(
+        "redis",
+        &cluster,
+        &store,
+        &[
+            "--sentinel",
+            "--workload",
+            "stream",
+            "--nemesis",
+            "partition",
+            "--partition",
+            "primaries",
+            "--nemesis-interval",
+            "10",
+            "--time-limit",
+            "24",
+            "--recovery-time",
+            "3",
+            "--seed",
+            "3",
+        ],
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    let stream = &results["checkers"]["stream"];
+    let gone = ["lost_write", "unseen", "vanished"]
+        .iter()
+        .map(|kind| stream[kind]["count"].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    assert!(gone > 0, "{stream}");
     let _ = std::fs::remove_dir_all(&store);
 }

@@ -28,6 +28,7 @@ const CHECKS: &[(&[&str], &[&str])] = &[
         &["bank-wrong-total.edn"],
     ),
     (&["--checker", "unique-ids"], &["unique-ids-duplicate.edn"]),
+    (&["--checker", "stream"], &["redis-sentinel-stream.jsonl"]),
     (&[], &["stale-read.jsonl", "concurrent-ok.jsonl"]),
     (&["--json"], &["stale-read.jsonl"]),
 ];

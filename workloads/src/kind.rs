@@ -36,11 +36,14 @@ pub enum WorkloadKind {
     /// Puts to shared keys and watches of them (etcd's), checked against
     /// etcd's watch guarantees.
     Watch,
+    /// Sends to shared streams and polls of them, checked with Jepsen's
+    /// Kafka checker (lost, unseen, skipped and reordered messages).
+    Stream,
 }
 
 impl WorkloadKind {
     /// Every workload.
-    pub const ALL: [WorkloadKind; 9] = [
+    pub const ALL: [WorkloadKind; 10] = [
         WorkloadKind::Register,
         WorkloadKind::Append,
         WorkloadKind::Wr,
@@ -50,6 +53,7 @@ impl WorkloadKind {
         WorkloadKind::UniqueIds,
         WorkloadKind::Bank,
         WorkloadKind::Watch,
+        WorkloadKind::Stream,
     ];
 
     /// What it does, for the runner: the one place that lists every
@@ -65,6 +69,7 @@ impl WorkloadKind {
             WorkloadKind::UniqueIds => &crate::unique_ids::UniqueIds,
             WorkloadKind::Bank => &crate::bank::Bank,
             WorkloadKind::Watch => &crate::watch::Watch,
+            WorkloadKind::Stream => &crate::stream::Stream,
         }
     }
 
@@ -80,6 +85,7 @@ impl WorkloadKind {
             WorkloadKind::UniqueIds => "unique-ids",
             WorkloadKind::Bank => "bank",
             WorkloadKind::Watch => "watch",
+            WorkloadKind::Stream => "stream",
         }
     }
 }
@@ -132,9 +138,8 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", kind.name()));
             assert_eq!(serde_json::from_str::<WorkloadKind>(&json).unwrap(), kind);
         }
-        assert!("banks"
-            .parse::<WorkloadKind>()
-            .unwrap_err()
-            .contains("register, append, wr, set, counter, lock, unique-ids, bank or watch"));
+        assert!("banks".parse::<WorkloadKind>().unwrap_err().contains(
+            "register, append, wr, set, counter, lock, unique-ids, bank, watch or stream"
+        ));
     }
 }

@@ -29,6 +29,7 @@ mod kind;
 mod lock;
 mod register;
 mod set;
+mod stream;
 mod transactional;
 mod unique_ids;
 mod watch;

@@ -169,6 +169,12 @@ mod tests {
                 },
             ),
             (WorkloadKind::Watch, CheckSpec::Watch),
+            (
+                WorkloadKind::Stream,
+                CheckSpec::Stream {
+                    reads_are_current: false,
+                },
+            ),
         ];
         assert_eq!(expected.len(), WorkloadKind::ALL.len());
         for (kind, checker) in expected {

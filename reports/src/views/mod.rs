@@ -8,6 +8,7 @@ mod counter;
 mod linearizable;
 mod serializable;
 mod set;
+mod stream;
 mod unique_ids;
 mod watch;
 
@@ -43,6 +44,7 @@ pub(crate) fn view(checked: &CheckedHistory) -> Result<&dyn CheckerView, &str> {
         CheckedHistory::UniqueIds(a) => a.as_ref(),
         CheckedHistory::Bank(a) => a.as_ref(),
         CheckedHistory::Watch(a) => a.as_ref(),
+        CheckedHistory::Stream(a) => a.as_ref(),
         CheckedHistory::Unchecked(reason) => return Err(reason),
     })
 }

@@ -16,7 +16,17 @@ impl Suite for Etcd {
     const NAME: &'static str = "etcd";
     const TITLE: &'static str = "etcd";
     const ABOUT: &'static str = "Test an etcd cluster reachable over SSH";
-    const WORKLOADS: &'static [WorkloadKind] = &WorkloadKind::ALL;
+    const WORKLOADS: &'static [WorkloadKind] = &[
+        WorkloadKind::Register,
+        WorkloadKind::Append,
+        WorkloadKind::Wr,
+        WorkloadKind::Set,
+        WorkloadKind::Counter,
+        WorkloadKind::Lock,
+        WorkloadKind::UniqueIds,
+        WorkloadKind::Bank,
+        WorkloadKind::Watch,
+    ];
 
     fn prepare(args: EtcdOptions) -> Result<Prepared<EtcdOptions>, String> {
         Ok(Prepared::options(args))

@@ -2,7 +2,8 @@
 //! the primary, reads to the primary or to the client's own node. Register
 //! values and set elements are stored as JSON text; a compare-and-set is a
 //! Lua script (atomic on the server); a counter is `INCRBY`; a
-//! transaction is `MULTI` / `EXEC` (`txn.rs`).
+//! transaction is `MULTI` / `EXEC` (`txn.rs`); a stream's sends and polls
+//! are `XADD` and `XRANGE` (`stream.rs`).
 
 use super::db::PORT;
 use crate::failure::{read_completion, write_completion, Failure};
@@ -67,6 +68,8 @@ pub struct RedisClient {
     timeout: Duration,
     /// The lock this process holds, if any (the lock workload).
     lock: crate::lock_token::LockToken,
+    /// Where this consumer is in each stream (the stream workload).
+    pub(super) positions: super::stream::Positions,
 }
 
 impl RedisClient {
@@ -86,6 +89,7 @@ impl RedisClient {
             key_prefix: key_prefix.to_owned(),
             timeout,
             lock: Default::default(),
+            positions: Default::default(),
         }
     }
 
@@ -294,6 +298,8 @@ impl Client for RedisClient {
             "acquire" => return self.lock.acquire(|t| self.lock_op(f, key, t)).await,
             "release" => return self.lock.release(|t| self.lock_op(f, key, t)).await,
             "generate" => return self.generate(key).await,
+            "send" => return self.send(key, value).await,
+            "poll" => return self.poll(key, value).await,
             "transfer" => return self.transfer(key, value).await,
             "read" if self.workload == WorkloadKind::Bank => return self.read_bank(key).await,
             "txn" => {

@@ -8,6 +8,7 @@ mod client;
 mod db;
 mod options;
 pub mod sentinel;
+mod stream;
 mod suite;
 mod system;
 mod txn;

@@ -25,6 +25,7 @@ impl Suite for Redis {
         WorkloadKind::Bank,
         WorkloadKind::Append,
         WorkloadKind::Wr,
+        WorkloadKind::Stream,
     ];
 
     fn prepare(args: RedisOptions) -> Result<Prepared<RedisOptions>, String> {
