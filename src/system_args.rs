@@ -73,6 +73,7 @@ impl SystemArgs {
         let served = || workload_parser(system.workloads());
         command
             .mut_arg("workload", |a| a.value_parser(served()))
+            .mut_arg("recovery_time", |a| a.default_value(system.recovery_time()))
             .mut_args(|a| {
                 if a.get_id() == "workloads" {
                     a.value_parser(served())
@@ -120,6 +121,11 @@ impl SystemArgs {
             }
             test.workload = Some(workload);
             fixed_workload = Some(source);
+        }
+        // Register where the system serves it, else the first it serves.
+        let served = self.system.workloads();
+        if test.workload.is_none() && !served.contains(&WorkloadKind::Register) {
+            test.workload = served.first().copied();
         }
         let nodes = match &setup.nodes {
             Some(section) => described_nodes(section),

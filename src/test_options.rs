@@ -17,7 +17,7 @@ use std::path::PathBuf;
 /// What the test does (shared by `test` and `demo`).
 #[derive(Args, Clone)]
 pub struct TestOptions {
-    /// The workload (default: register; a TOML system names its own in [workload]).
+    /// The workload (default: register, or the system's first where it serves no register; a TOML system names its own in [workload]).
     #[arg(long, value_enum)]
     pub(crate) workload: Option<WorkloadKind>,
     /// Faults, comma-separated, drawn from in turn.
@@ -116,8 +116,8 @@ pub struct TestOptions {
     /// Whose data files the corrupt disk fault damages (as --kill-targets).
     #[arg(long, value_delimiter = ',', default_value = "one,minority")]
     corrupt_targets: Vec<Target>,
-    /// Seconds to wait after healing everything before the final reads.
-    #[arg(long, default_value_t = 5.0)]
+    /// Seconds to wait after healing everything before the final reads (the system's own default).
+    #[arg(long, default_value = "5")]
     recovery_time: f64,
     /// Seconds before an operation's outcome counts as unknown.
     #[arg(long, default_value_t = 5.0)]

@@ -19,15 +19,19 @@ use tokio_util::sync::CancellationToken;
 /// most: the most recent.
 pub const MAX_SHARED_KEYS: usize = 100_000;
 
+/// Failed reads in a row after which a node's final reads stop.
+const GIVE_UP_AFTER: usize = 3;
+
 /// Performs `planned` on every node at once, each node's reads one after
-/// another by a fresh process; returns, per node, how many did not succeed.
+/// another by a fresh process; returns, per node, how many did not succeed
+/// and how many were left unread after [`GIVE_UP_AFTER`] failures in a row.
 async fn read_on_every_node(
     config: &TestConfig,
     system: &dyn System,
     planned: &[Planned],
     recorder: &Arc<Recorder>,
     ends: &[WorkerEnd],
-) -> Vec<(String, usize)> {
+) -> Vec<(String, usize, usize)> {
     // Fresh process ids, above every worker's.
     let base = ends.iter().map(|e| e.process).max().unwrap_or(0) + 1;
     let nodes = config.nodes.len() as u64;
@@ -44,13 +48,21 @@ async fn read_on_every_node(
         let planned = planned.to_vec();
         let name = node.name.clone();
         reads.push(tokio::spawn(async move {
-            let mut failed = 0;
-            for op in planned {
-                if process.perform(&op).await.kind != OpType::Ok {
-                    failed += 1;
+            let (mut failed, mut in_a_row) = (0, 0);
+            for (done, op) in planned.iter().enumerate() {
+                if process.perform(op).await.kind == OpType::Ok {
+                    in_a_row = 0;
+                    continue;
+                }
+                failed += 1;
+                in_a_row += 1;
+                // A node that has not recovered would spend a timeout on
+                // every key: it is left, its keys unread (claiming less).
+                if in_a_row == GIVE_UP_AFTER {
+                    return (name, failed, planned.len() - done - 1);
                 }
             }
-            (name, failed)
+            (name, failed, 0)
         }));
     }
     let mut results = Vec::new();
@@ -123,8 +135,13 @@ pub async fn run(
     let results = read_on_every_node(config, system, &run.final_reads(&keys), recorder, ends).await;
     let unrecovered: Vec<String> = results
         .iter()
-        .filter(|(_, failed)| *failed > 0)
-        .map(|(name, failed)| format!("{name} ({failed} reads failed)"))
+        .filter(|(_, failed, _)| *failed > 0)
+        .map(|(name, failed, left)| match left {
+            0 => format!("{name} ({failed} reads failed)"),
+            left => format!(
+                "{name} ({failed} reads failed, {GIVE_UP_AFTER} in a row: {left} keys left unread)"
+            ),
+        })
         .collect();
     if unrecovered.is_empty() {
         eprintln!(

@@ -64,6 +64,10 @@ pub trait Suite: Send + Sync + 'static {
     /// Whether the common node options (`--nodes`, `--nodes-file`, ...)
     /// apply; a system whose description names its nodes says no.
     const TAKES_NODE_OPTIONS: bool = true;
+    /// `--recovery-time`'s default: seconds it takes to serve again once
+    /// every fault is healed (a JetStream stream elects and catches up
+    /// more slowly than an etcd member).
+    const RECOVERY_TIME: &'static str = "5";
 
     /// The options a run keeps, from the command line's; `Err` is one line
     /// naming the problem and the fix.
@@ -92,6 +96,8 @@ pub trait SystemDescriptor: Sync {
     fn workloads(&self) -> &'static [WorkloadKind];
     /// Whether the common node options apply.
     fn takes_node_options(&self) -> bool;
+    /// `--recovery-time`'s default, in seconds.
+    fn recovery_time(&self) -> &'static str;
     /// `command` with the system's own options added.
     fn args(&self, command: clap::Command) -> clap::Command;
     /// Its options from a command line parsed with [`Self::args`], as a
@@ -148,6 +154,10 @@ impl<S: Suite> SystemDescriptor for Registered<S> {
 
     fn takes_node_options(&self) -> bool {
         S::TAKES_NODE_OPTIONS
+    }
+
+    fn recovery_time(&self) -> &'static str {
+        S::RECOVERY_TIME
     }
 
     fn args(&self, command: clap::Command) -> clap::Command {

@@ -15,6 +15,7 @@ pub static SYSTEMS: &[&dyn SystemDescriptor] = &[
     &Registered::<crate::redis::Redis>::new(),
     &Registered::<crate::postgres::Postgres>::new(),
     &Registered::<crate::zookeeper::Zookeeper>::new(),
+    &Registered::<crate::nats::Nats>::new(),
     &Registered::<crate::custom::Custom>::new(),
 ];
 

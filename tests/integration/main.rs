@@ -19,6 +19,7 @@ mod interrupts;
 mod jepsen_shapes;
 mod local_cluster;
 mod membership;
+mod nats_suite;
 mod nightly;
 mod non_root;
 mod postgres_suite;
