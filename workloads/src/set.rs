@@ -104,13 +104,8 @@ impl Generator for SetGenerator {
 
     /// Keys move forward: every set the worker added to is read at the
     /// end (a set is new when it differs from the last).
-    fn final_keys(&self, planned: &Planned, mut last: Vec<String>) -> Vec<String> {
-        if let Some(key) = &planned.key {
-            if last.last() != Some(key) {
-                last.push(key.clone());
-            }
-        }
-        last
+    fn final_keys(&self, planned: &Planned, last: Vec<String>) -> Vec<String> {
+        crate::workload::every_key_used(planned, last)
     }
 }
 

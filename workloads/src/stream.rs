@@ -90,13 +90,8 @@ impl Generator for StreamGenerator {
     }
 
     /// Every stream the worker used is read at the end.
-    fn final_keys(&self, planned: &Planned, mut last: Vec<String>) -> Vec<String> {
-        if let Some(key) = &planned.key {
-            if last.last() != Some(key) {
-                last.push(key.clone());
-            }
-        }
-        last
+    fn final_keys(&self, planned: &Planned, last: Vec<String>) -> Vec<String> {
+        crate::workload::every_key_used(planned, last)
     }
 }
 

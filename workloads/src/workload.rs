@@ -67,6 +67,18 @@ pub trait Generator: Send {
     }
 }
 
+/// `last` with the key of `planned` added when it is not the one before:
+/// every key a worker used, for workloads whose keys all hold something to
+/// read at the end (sets, streams).
+pub(crate) fn every_key_used(planned: &Planned, mut last: Vec<String>) -> Vec<String> {
+    if let Some(key) = &planned.key {
+        if last.last() != Some(key) {
+            last.push(key.clone());
+        }
+    }
+    last
+}
+
 /// A generator from a function of the worker's `n` and random stream,
 /// whose keys hold nothing to read at the end (a lock, a generator of ids).
 pub(crate) struct Unread<F>(pub F);

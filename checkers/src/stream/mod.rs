@@ -212,11 +212,7 @@ impl<'h> Reading<'h> {
                     });
                 }
                 POLL => {
-                    let from_start = match op.input {
-                        Value::Null => false,
-                        Value::String(s) if s == FROM_START => true,
-                        other => return Err(wrong(op, format!("a poll's value is null (go on from where the consumer is) or \"{FROM_START}\" (read from the beginning), not {other}"))),
-                    };
+                    let from_start = reads_from_start(op.input).map_err(|e| wrong(op, e))?;
                     let (Outcome::Ok, Some(output)) = (op.outcome, op.output) else {
                         continue;
                     };
@@ -240,6 +236,17 @@ impl<'h> Reading<'h> {
             }
         }
         Ok(reading)
+    }
+}
+
+/// Whether a poll's value asks for the whole stream from its start
+/// (`"start"`) or for what follows where the consumer is (`null`); `Err`:
+/// neither, in words. Clients read the value with it too.
+pub fn reads_from_start(value: &Value) -> Result<bool, String> {
+    match value {
+        Value::Null => Ok(false),
+        Value::String(s) if s == FROM_START => Ok(true),
+        other => Err(format!("a poll's value is null (go on from where the consumer is) or \"{FROM_START}\" (read the whole stream), not {other}")),
     }
 }
 

@@ -16,7 +16,7 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::stream::{Config, StorageType};
 use async_nats::jetstream::Context;
 use base64::Engine;
-use faultline_checkers::stream::FROM_START;
+use faultline_checkers::stream::reads_from_start;
 use faultline_core::{Client, Completion, Node, Value};
 use serde_json::json;
 use std::collections::HashMap;
@@ -169,15 +169,9 @@ impl NatsClient {
     /// The messages after this consumer's position, or every message from
     /// the start: `[[sequence, message], …]`.
     async fn poll(&self, key: &str, from: &Value) -> Completion {
-        let from_start = match from {
-            Value::Null => false,
-            Value::String(s) if s == FROM_START => true,
-            other => {
-                return Completion::fail(
-                    other.clone(),
-                    format!("a poll's value is null or \"{FROM_START}\", not {other}"),
-                )
-            }
+        let from_start = match reads_from_start(from) {
+            Ok(from_start) => from_start,
+            Err(why) => return Completion::fail(from.clone(), why),
         };
         let js = match self.jetstream().await {
             Ok(js) => js,

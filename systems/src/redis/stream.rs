@@ -7,7 +7,7 @@
 
 use super::client::RedisClient;
 use crate::failure::{read_completion, Failure};
-use faultline_checkers::stream::FROM_START;
+use faultline_checkers::stream::reads_from_start;
 use faultline_core::{Completion, Value};
 use std::collections::HashMap;
 use tokio::sync::Mutex;
@@ -46,15 +46,9 @@ impl RedisClient {
     /// The entries after this consumer's position (or every entry, from
     /// the start): ok with `[[id, message], …]`.
     pub(super) async fn poll(&self, key: &str, from: &Value) -> Completion {
-        let from_start = match from {
-            Value::Null => false,
-            Value::String(s) if s == FROM_START => true,
-            other => {
-                return Completion::fail(
-                    other.clone(),
-                    format!("a poll's value is null or \"{FROM_START}\", not {other}"),
-                )
-            }
+        let from_start = match reads_from_start(from) {
+            Ok(from_start) => from_start,
+            Err(why) => return Completion::fail(from.clone(), why),
         };
         let mut positions = self.positions.0.lock().await;
         let after = if from_start {
