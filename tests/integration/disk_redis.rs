@@ -2,7 +2,8 @@
 //! `--nemesis disk`: acknowledging writes it leaves to the OS
 //! (`appendfsync no`) loses acknowledged writes when a crash takes what
 //! was not fsynced, and faultline says INVALID; the same server syncing
-//! every write before it answers (`appendfsync always`) stays VALID.
+//! every write before it answers (`appendfsync always`) stays VALID, as
+//! registers and as streams.
 //! Needs root and `/dev/fuse`; the TOML names redis-server in [db] packages, which faultline installs.
 
 use crate::local_cluster::{root_or_skip, TestCluster};
@@ -99,6 +100,24 @@ fn redis_loses_acknowledged_writes_only_when_it_acknowledges_before_fsync() {
         output.contains("== faultline redis-register: VALID =="),
         "{output}"
     );
+    assert!(
+        !dropped_bytes(&history).is_empty(),
+        "no disk fault ran: {output}"
+    );
+    // The same server as a stream (XADD / XRANGE through the example
+    // client's stream operations): nothing acknowledged lost either.
+    let text = std::fs::read_to_string(&synced)
+        .unwrap()
+        .replace("name = \"register\"", "name = \"stream\"");
+    let streams = dir.join("redis-stream.toml");
+    std::fs::write(&streams, text).unwrap();
+    let (code, output, history) = run_under_disk_faults(&streams, &dir.join("streams"));
+    assert_eq!(code, Some(0), "{output}");
+    assert!(
+        output.contains("== faultline redis-stream: VALID =="),
+        "{output}"
+    );
+    assert!(history.contains("\"f\":\"poll\""), "{output}");
     assert!(
         !dropped_bytes(&history).is_empty(),
         "no disk fault ran: {output}"

@@ -8,11 +8,15 @@ and writes one JSON request per line on stdin:
     {"f": "read" | "write" | "cas", "key": "k", "value": ..., "node": "n1"}
     {"f": "add" | "read", "key": "s0.1", "value": 17 | null, ...}   (set)
     {"f": "add" | "read", "key": "c0", "value": 1 | null, ...}      (counter)
+    {"f": "send" | "poll", "key": "q0.1", "value": 17 | null | "start", ...}  (stream)
 It answers one JSON reply per line on stdout:
     {"type": "ok" | "fail" | "info", "value": ..., "error": "..."}
 fail means certainly not applied; info means it may have been.
 Values are stored as their JSON text; cas is a Lua script, which Redis
-runs atomically; a set is a Redis set of JSON texts; a counter INCRBY.
+runs atomically; a set is a Redis set of JSON texts; a counter INCRBY;
+a stream a Redis stream: send is XADD (ok with [id, message]), poll is
+XRANGE after the last id this process read of it (a few entries), and
+poll "start" reads it whole, from its first entry.
 """
 import json
 import socket
@@ -116,8 +120,19 @@ class Connection:
             raise
 
 
+POLL_COUNT = 100
+
+
+def entries(conn, key, after, count, sent):
+    """Up to `count` [id, message] pairs of stream `key` after id `after`."""
+    start = "-" if after is None else "(" + after
+    reply = conn.call("XRANGE", key, start, "+", "COUNT", count, sent=sent)
+    return [[entry_id, json.loads(fields[1])] for entry_id, fields in reply]
+
+
 def main():
     conn = Connection()
+    positions = {}  # the last id this process read of each stream
     for line in sys.stdin:
         request = json.loads(line)
         f, key, value = request["f"], request.get("key") or "k", request.get("value")
@@ -135,6 +150,24 @@ def main():
             elif f == "read" and WORKLOAD == "counter":
                 text = conn.call("GET", key, sent=sent)
                 reply = {"type": "ok", "value": 0 if text is None else int(text)}
+            elif f == "send":
+                entry_id = conn.call("XADD", key, "*", "m", json.dumps(value), sent=sent)
+                reply = {"type": "ok", "value": [entry_id, value]}
+            elif f == "poll" and value == "start":
+                read = []
+                while True:
+                    page = entries(conn, key, read[-1][0] if read else None, 1000, sent)
+                    read += page
+                    if len(page) < 1000:
+                        break
+                if read:
+                    positions[key] = read[-1][0]
+                reply = {"type": "ok", "value": read}
+            elif f == "poll":
+                read = entries(conn, key, positions.get(key), POLL_COUNT, sent)
+                if read:
+                    positions[key] = read[-1][0]
+                reply = {"type": "ok", "value": read}
             elif f == "read":
                 text = conn.call("GET", key, sent=sent)
                 reply = {"type": "ok", "value": None if text is None else json.loads(text)}
@@ -153,7 +186,7 @@ def main():
             reply = {"type": "fail", "error": str(e)}
         except Unknown as e:
             # A read changes nothing: its failure is certain.
-            certain = f == "read" or not sent[0]
+            certain = f in ("read", "poll") or not sent[0]
             reply = {"type": "fail" if certain else "info", "error": str(e)}
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()

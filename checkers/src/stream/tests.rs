@@ -408,6 +408,10 @@ fn simulate(seed: u64, plant: Plant) -> Vec<Op> {
     events
 }
 
+/// A poll as the naive reading sees it: its place among the key's
+/// operations, whether it read from the start, its pairs, its process.
+type NaivePoll = (usize, bool, Vec<(u64, u64)>, u64);
+
 fn client(process: Process) -> u64 {
     match process {
         Process::Client(n) => n,
@@ -447,7 +451,7 @@ fn naive(events: &[Op]) -> [u64; 10] {
                 )
             })
             .collect();
-        let polls: Vec<(usize, bool, Vec<(u64, u64)>, u64)> = mine
+        let polls: Vec<NaivePoll> = mine
             .iter()
             .enumerate()
             .filter(|(_, (i, d))| i.f == POLL && d.kind == Done)

@@ -321,13 +321,20 @@ impl CustomConfig {
                 );
             }
         }
+        use crate::descriptor::Suite;
+        let served = super::Custom::WORKLOADS;
+        let names: Vec<String> = served.iter().map(|w| w.to_string()).collect();
+        let choose = format!("use {}", names.join(", "));
         match self.workload.name.parse::<faultline_workloads::WorkloadKind>() {
             Err(_) => problem!(
-                "workload.name = \"{}\" is unknown; use register, append, wr, set, counter, lock, unique-ids or bank",
+                "workload.name = \"{}\" is unknown; {choose}",
                 self.workload.name
             ),
             Ok(faultline_workloads::WorkloadKind::Watch) => problem!(
-                "workload.name = \"watch\" is etcd's (`faultline test etcd --workload watch`); use register, append, wr, set, counter, lock, unique-ids or bank"
+                "workload.name = \"watch\" is etcd's (`faultline test etcd --workload watch`); {choose}"
+            ),
+            Ok(kind) if !served.contains(&kind) => problem!(
+                "workload.name = \"{kind}\" has no client protocol for a TOML system; {choose}"
             ),
             Ok(kind) if kind != faultline_workloads::WorkloadKind::Register && self.client.http.is_some() => problem!(
                 "workload.name = \"{kind}\": [client.http] has requests for the register workload only; give a client program instead (`program = \"...\"` under [client], protocol in the book: docs/src/systems/custom.md)"

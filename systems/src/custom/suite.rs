@@ -37,6 +37,7 @@ impl Suite for Custom {
         WorkloadKind::Lock,
         WorkloadKind::UniqueIds,
         WorkloadKind::Bank,
+        WorkloadKind::Stream,
     ];
     const TAKES_NODE_OPTIONS: bool = false;
 
